@@ -1,0 +1,139 @@
+//! Server functions. Each one checks the session, calls the backend once, and returns a DTO.
+//! `Login` and `SetUp` are the only ones callable without a session; the server's tests walk
+//! every registered server function to prove the rest refuse.
+
+use leptos::prelude::*;
+
+use crate::dto::{ApiKeyDto, NewApiKeyDto, OverviewDto, UserDto};
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::{
+    backend::{backend, require_admin, require_user},
+    session::AuthSession,
+};
+
+/// Paths of the server functions that work without a session.
+pub fn public_paths() -> [&'static str; 2] {
+    use server_fn::ServerFn;
+    [<LogIn as ServerFn>::PATH, <SetUp as ServerFn>::PATH]
+}
+
+#[server]
+pub async fn log_in(
+    username: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+
+    let backend = backend()?;
+    let client = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .ok()
+        .map(|ConnectInfo(addr)| addr.ip().to_string());
+    let user = backend.authenticate(username, password, client).await?;
+    AuthSession::extract().await?.log_in(user.id).await?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// Only same-site paths are followed after login, never another origin.
+#[cfg(feature = "ssr")]
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[server]
+pub async fn set_up(username: String, password: String, confirm: String) -> Result<(), AppError> {
+    if password != confirm {
+        return Err(AppError::invalid("confirm", "The passwords do not match."));
+    }
+    let user = backend()?.set_up_admin(username, password).await?;
+    AuthSession::extract().await?.log_in(user.id).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server]
+pub async fn log_out() -> Result<(), AppError> {
+    let (_, session, _) = require_user().await?;
+    session.log_out().await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[server]
+pub async fn current_user() -> Result<UserDto, AppError> {
+    let (_, _, user) = require_user().await?;
+    Ok(user)
+}
+
+#[server]
+pub async fn overview() -> Result<OverviewDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.overview().await
+}
+
+#[server]
+pub async fn change_password(
+    current: String,
+    new: String,
+    confirm: String,
+) -> Result<(), AppError> {
+    let (backend, _, user) = require_user().await?;
+    if new != confirm {
+        return Err(AppError::invalid(
+            "confirm",
+            "The new passwords do not match.",
+        ));
+    }
+    backend.change_password(user.id, current, new).await
+}
+
+#[server]
+pub async fn list_users() -> Result<Vec<UserDto>, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.list_users().await
+}
+
+#[server]
+pub async fn add_user(
+    username: String,
+    password: String,
+    is_admin: Option<String>,
+) -> Result<UserDto, AppError> {
+    let (backend, _) = require_admin().await?;
+    backend
+        .add_user(username, password, is_admin.is_some())
+        .await
+}
+
+#[server]
+pub async fn remove_user(id: i64) -> Result<(), AppError> {
+    let (backend, admin) = require_admin().await?;
+    backend.remove_user(admin.id, id).await
+}
+
+#[server]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyDto>, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.list_api_keys().await
+}
+
+#[server]
+pub async fn create_api_key(name: String) -> Result<NewApiKeyDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.create_api_key(name).await
+}
+
+#[server]
+pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.revoke_api_key(id).await
+}

@@ -1,0 +1,72 @@
+//! The port through which server functions reach the backend (ssr-only). The server crate
+//! implements [`Backend`] and hands it in with `provide_context(BackendRef(..))`.
+
+use std::sync::Arc;
+
+use leptos::prelude::use_context;
+
+use crate::dto::{ApiKeyDto, NewApiKeyDto, OverviewDto, UserDto};
+use crate::error::AppError;
+use crate::session::AuthSession;
+
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    async fn needs_setup(&self) -> Result<bool, AppError>;
+    /// Creates the first admin; refused once any user exists.
+    async fn set_up_admin(&self, username: String, password: String) -> Result<UserDto, AppError>;
+    /// Checks a login, throttling repeated failures per user name and per client.
+    async fn authenticate(
+        &self,
+        username: String,
+        password: String,
+        client: Option<String>,
+    ) -> Result<UserDto, AppError>;
+    async fn find_user(&self, id: i64) -> Result<Option<UserDto>, AppError>;
+    async fn change_password(
+        &self,
+        user_id: i64,
+        current: String,
+        new: String,
+    ) -> Result<(), AppError>;
+    async fn list_users(&self) -> Result<Vec<UserDto>, AppError>;
+    async fn add_user(
+        &self,
+        username: String,
+        password: String,
+        is_admin: bool,
+    ) -> Result<UserDto, AppError>;
+    async fn remove_user(&self, acting_user_id: i64, id: i64) -> Result<(), AppError>;
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyDto>, AppError>;
+    async fn create_api_key(&self, name: String) -> Result<NewApiKeyDto, AppError>;
+    async fn revoke_api_key(&self, id: i64) -> Result<(), AppError>;
+    async fn overview(&self) -> Result<OverviewDto, AppError>;
+}
+
+#[derive(Clone)]
+pub struct BackendRef(pub Arc<dyn Backend>);
+
+pub fn backend() -> Result<Arc<dyn Backend>, AppError> {
+    use_context::<BackendRef>()
+        .map(|b| b.0)
+        .ok_or(AppError::Internal)
+}
+
+/// The signed-in user, or `Unauthorized`. Every protected server function starts here.
+pub async fn require_user() -> Result<(Arc<dyn Backend>, AuthSession, UserDto), AppError> {
+    let backend = backend()?;
+    let session = AuthSession::extract().await?;
+    let user_id = session.user_id().await?.ok_or(AppError::Unauthorized)?;
+    let user = backend
+        .find_user(user_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok((backend, session, user))
+}
+
+pub async fn require_admin() -> Result<(Arc<dyn Backend>, UserDto), AppError> {
+    let (backend, _, user) = require_user().await?;
+    if !user.is_admin {
+        return Err(AppError::Forbidden("Only an admin can do this.".into()));
+    }
+    Ok((backend, user))
+}

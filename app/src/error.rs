@@ -1,0 +1,65 @@
+//! The one error type that crosses the wire from server functions to the browser.
+//!
+//! Users see a message they can act on; anything internal is logged on the server and shown
+//! only as "something went wrong".
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please log in to continue.")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    /// A form value the user can fix; `field` names the input the message belongs beside.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("Too many failed attempts. Try again in {retry_after_secs} s.")]
+    Throttled { retry_after_secs: u64 },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Something went wrong. The details are in the server log.")]
+    Internal,
+    #[error("The request could not be completed: {0}")]
+    Request(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The message for `field`, when this error is about that form field.
+    pub fn for_field(&self, field: &str) -> Option<&str> {
+        match self {
+            Self::Invalid { field: f, message } if f == field => Some(message),
+            _ => None,
+        }
+    }
+
+    /// A message that does not belong beside any one field.
+    pub fn is_general(&self) -> bool {
+        !matches!(self, Self::Invalid { .. })
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(message)
+            | ServerFnErrorErr::Deserialization(message)
+            | ServerFnErrorErr::Serialization(message) => Self::Request(message),
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+                Self::Request("the server could not be reached".into())
+            }
+            _ => Self::Internal,
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! hookhub's browser side: pages, components, routes, the DTOs that cross the wire and the
+//! `#[server]` functions. The backend is reached only through [`backend::Backend`] (ssr-only),
+//! which the server crate implements, so this crate never sees SQL, argon2 or reqwest.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod dto;
+pub mod error;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+pub use pages::{App, shell};
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,87 @@
+//! The pages a person sees before they are signed in: first-run setup and login.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::components::{FieldError, FormError, action_error};
+use crate::api::{LogIn, SetUp};
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let log_in = ServerAction::<LogIn>::new();
+    let error = action_error(log_in);
+    let next = move || use_query_map().read().get("next").unwrap_or_default();
+    view! {
+        <Title text="Log in"/>
+        <div class="center-page">
+            <div class="card narrow">
+                <Brand/>
+                <h1>"Log in"</h1>
+                <ActionForm action=log_in attr:class="stack">
+                    <input type="hidden" name="next" prop:value=next/>
+                    <label>
+                        <span>"Username"</span>
+                        <input name="username" autocomplete="username" required autofocus/>
+                    </label>
+                    <label>
+                        <span>"Password"</span>
+                        <input name="password" type="password" autocomplete="current-password" required/>
+                    </label>
+                    <FormError error/>
+                    <button type="submit" class="button primary" disabled=move || log_in.pending().get()>
+                        "Log in"
+                    </button>
+                </ActionForm>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let set_up = ServerAction::<SetUp>::new();
+    let error = action_error(set_up);
+    view! {
+        <Title text="Set up"/>
+        <div class="center-page">
+            <div class="card narrow">
+                <Brand/>
+                <h1>"Welcome to hookhub"</h1>
+                <p class="muted">"Create the admin account. You will use it to log in to this dashboard."</p>
+                <ActionForm action=set_up attr:class="stack">
+                    <label>
+                        <span>"Username"</span>
+                        <input name="username" autocomplete="username" required autofocus/>
+                        <FieldError error field="username"/>
+                    </label>
+                    <label>
+                        <span>"Password"</span>
+                        <input name="password" type="password" autocomplete="new-password" required minlength="10"/>
+                        <small class="hint">"At least 10 characters."</small>
+                        <FieldError error field="password"/>
+                    </label>
+                    <label>
+                        <span>"Repeat the password"</span>
+                        <input name="confirm" type="password" autocomplete="new-password" required/>
+                        <FieldError error field="confirm"/>
+                    </label>
+                    <FormError error/>
+                    <button type="submit" class="button primary" disabled=move || set_up.pending().get()>
+                        "Create the admin account"
+                    </button>
+                </ActionForm>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn Brand() -> impl IntoView {
+    view! {
+        <div class="brand standalone">
+            <span class="brand-mark" aria-hidden="true">"⟲"</span>
+            "hookhub"
+        </div>
+    }
+}

@@ -1,0 +1,130 @@
+//! Routes, the HTML shell and the dashboard layout.
+
+mod account;
+mod components;
+mod overview;
+mod settings;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{A, Outlet, ParentRoute, Route, Router, Routes},
+    path,
+};
+
+use crate::api::{LogOut, current_user};
+use crate::error::AppError;
+use components::ErrorPanel;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Async rendering everywhere: every page is complete HTML before any wasm runs.
+    view! {
+        <Stylesheet id="leptos" href="/pkg/hookhub.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "hookhub".to_owned() } else { format!("{page} · hookhub") }/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=account::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view=account::SetupPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
+                    <Route path=path!("") view=overview::OverviewPage/>
+                    <Route path=path!("settings") view=settings::SettingsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The dashboard frame: navigation on the left, the page on the right.
+#[component]
+fn Layout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    let log_out = ServerAction::<LogOut>::new();
+    view! {
+        <div class="layout">
+            <nav class="sidebar" aria-label="Main">
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true">"⟲"</span>
+                    "hookhub"
+                </a>
+                <ul class="nav">
+                    <li><A href="/" exact=true>"Overview"</A></li>
+                    <li><A href="/settings">"Settings"</A></li>
+                </ul>
+                <div class="sidebar-foot">
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            user.await.ok().map(|user| view! {
+                                <div class="whoami">
+                                    <span class="avatar" aria-hidden="true">
+                                        {user.username.chars().next().unwrap_or('?').to_uppercase().to_string()}
+                                    </span>
+                                    <span class="whoami-name">{user.username}</span>
+                                </div>
+                            })
+                        })}
+                    </Suspense>
+                    <ActionForm action=log_out attr:class="logout">
+                        <button type="submit" class="button ghost small">"Log out"</button>
+                    </ActionForm>
+                </div>
+            </nav>
+            <main class="content">
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match user.await {
+                            Ok(_) => view! { <Outlet/> }.into_any(),
+                            Err(AppError::Unauthorized) => view! {
+                                <div class="panel">
+                                    <h1>"Your session has ended"</h1>
+                                    <p><a href="/login">"Log in again"</a></p>
+                                </div>
+                            }.into_any(),
+                            Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <div class="center-page">
+            <div class="card narrow">
+                <p class="eyebrow">"404"</p>
+                <h1>"There is nothing here"</h1>
+                <p class="muted">"The page you asked for does not exist, or it has moved."</p>
+                <a class="button" href="/">"Back to the overview"</a>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,59 @@
+//! The landing page after login: what this hub is and how it is doing.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::components::{ErrorPanel, format_bytes, format_time};
+use crate::api::overview;
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| overview());
+    view! {
+        <Title text="Overview"/>
+        <header class="page-head">
+            <h1>"Overview"</h1>
+            <p class="muted">"Receive webhooks from providers, send them to your subscribers, and keep a record of both."</p>
+        </header>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(o) => view! {
+                        <section class="stats">
+                            <div class="stat">
+                                <span class="stat-label">"Users"</span>
+                                <span class="stat-value">{o.users}</span>
+                            </div>
+                            <div class="stat">
+                                <span class="stat-label">"Active API keys"</span>
+                                <span class="stat-value">{o.active_api_keys}</span>
+                            </div>
+                            <div class="stat">
+                                <span class="stat-label">"Database"</span>
+                                <span class="stat-value">{format_bytes(o.database_bytes)}</span>
+                            </div>
+                        </section>
+                        <section class="panel">
+                            <h2>"This hub"</h2>
+                            <dl class="facts">
+                                <dt>"Version"</dt><dd>{o.version}</dd>
+                                <dt>"Running since"</dt><dd>{format_time(o.started_at)}</dd>
+                                <dt>"Database file"</dt><dd><code>{o.database_path}</code></dd>
+                                <dt>"Health check"</dt><dd><a href="/healthz"><code>"/healthz"</code></a></dd>
+                            </dl>
+                        </section>
+                        <section class="panel">
+                            <h2>"Getting started"</h2>
+                            <ol class="steps">
+                                <li>"Create an API key in "<a href="/settings#api-keys">"Settings"</a>" for scripts and services that talk to the REST API."</li>
+                                <li>"Call "<code>"GET /api/v1/whoami"</code>" with "<code>"Authorization: Bearer <key>"</code>" to check it works."</li>
+                                <li>"Add the people who should see this dashboard under "<a href="/settings#users">"Users"</a>"."</li>
+                            </ol>
+                        </section>
+                    }.into_any(),
+                    Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

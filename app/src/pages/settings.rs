@@ -1,0 +1,215 @@
+//! Settings: your password, the users of this dashboard, and API keys.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::components::{CopyButton, ErrorPanel, FieldError, FormError, action_error, format_time};
+use crate::api::{
+    AddUser, ChangePassword, CreateApiKey, RemoveUser, RevokeApiKey, current_user, list_api_keys,
+    list_users,
+};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Settings"/>
+        <header class="page-head">
+            <h1>"Settings"</h1>
+        </header>
+        <PasswordSection/>
+        <UsersSection/>
+        <ApiKeysSection/>
+    }
+}
+
+#[component]
+fn PasswordSection() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let error = action_error(change);
+    let done = move || matches!(change.value().get(), Some(Ok(())));
+    view! {
+        <section class="panel" id="password">
+            <h2>"Your password"</h2>
+            <ActionForm action=change attr:class="stack form-narrow">
+                <label>
+                    <span>"Current password"</span>
+                    <input name="current" type="password" autocomplete="current-password" required/>
+                    <FieldError error field="current"/>
+                </label>
+                <label>
+                    <span>"New password"</span>
+                    <input name="new" type="password" autocomplete="new-password" required minlength="10"/>
+                    <FieldError error field="new"/>
+                </label>
+                <label>
+                    <span>"Repeat the new password"</span>
+                    <input name="confirm" type="password" autocomplete="new-password" required/>
+                    <FieldError error field="confirm"/>
+                </label>
+                <FormError error/>
+                <Show when=done>
+                    <p class="notice" role="status">"Your password was changed."</p>
+                </Show>
+                <div><button type="submit" class="button">"Change password"</button></div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn UsersSection() -> impl IntoView {
+    let add = ServerAction::<AddUser>::new();
+    let remove = ServerAction::<RemoveUser>::new();
+    let add_error = action_error(add);
+    let remove_error = action_error(remove);
+    let me = Resource::new(|| (), |_| current_user());
+    let users = Resource::new(
+        move || (add.version().get(), remove.version().get()),
+        |_| list_users(),
+    );
+    view! {
+        <section class="panel" id="users">
+            <h2>"Users"</h2>
+            <p class="muted">"Everyone listed here can log in to this dashboard. Admins can add and remove users."</p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let me = match me.await {
+                        Ok(me) => me,
+                        Err(err) => return view! { <ErrorPanel error=err/> }.into_any(),
+                    };
+                    let users = match users.await {
+                        Ok(users) => users,
+                        Err(err) => return view! { <ErrorPanel error=err/> }.into_any(),
+                    };
+                    let is_admin = me.is_admin;
+                    view! {
+                        <table class="table">
+                            <thead><tr><th>"Username"</th><th>"Role"</th><th>"Added"</th><th></th></tr></thead>
+                            <tbody>
+                                {users.into_iter().map(|user| {
+                                    let removable = is_admin && user.id != me.id;
+                                    view! {
+                                        <tr>
+                                            <td>{user.username.clone()}</td>
+                                            <td>{if user.is_admin { "Admin" } else { "Member" }}</td>
+                                            <td>{format_time(user.created_at)}</td>
+                                            <td class="actions">
+                                                <Show when=move || removable>
+                                                    <ActionForm action=remove>
+                                                        <input type="hidden" name="id" value=user.id/>
+                                                        <button type="submit" class="button small danger">"Remove"</button>
+                                                    </ActionForm>
+                                                </Show>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <FormError error=remove_error/>
+                        <Show when=move || is_admin>
+                            <h3>"Add a user"</h3>
+                            <ActionForm action=add attr:class="inline-form">
+                                <label>
+                                    <span>"Username"</span>
+                                    <input name="username" autocomplete="off" required/>
+                                    <FieldError error=add_error field="username"/>
+                                </label>
+                                <label>
+                                    <span>"Password"</span>
+                                    <input name="password" type="password" autocomplete="new-password" required minlength="10"/>
+                                    <FieldError error=add_error field="password"/>
+                                </label>
+                                <label class="checkbox">
+                                    <input name="is_admin" type="checkbox"/>
+                                    <span>"Admin"</span>
+                                </label>
+                                <button type="submit" class="button">"Add user"</button>
+                            </ActionForm>
+                            <FormError error=add_error/>
+                        </Show>
+                    }.into_any()
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ApiKeysSection() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let create_error = action_error(create);
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_api_keys(),
+    );
+    let created = move || create.value().get().and_then(Result::ok);
+    view! {
+        <section class="panel" id="api-keys">
+            <h2>"API keys"</h2>
+            <p class="muted">
+                "Scripts and services use a key to call the REST API under "<code>"/api/v1"</code>
+                ", sending it as "<code>"Authorization: Bearer <key>"</code>"."
+            </p>
+            {move || created().map(|new_key| view! {
+                <div class="secret-reveal" role="status">
+                    <p><strong>"Copy the key “"{new_key.key.name.clone()}"” now."</strong>" It is stored hashed and will not be shown again."</p>
+                    <div class="secret-row">
+                        <input class="secret" readonly value=new_key.token.clone() aria-label="New API key"/>
+                        <CopyButton text=new_key.token/>
+                    </div>
+                </div>
+            })}
+            <ActionForm action=create attr:class="inline-form">
+                <label>
+                    <span>"Name"</span>
+                    <input name="name" placeholder="deploy script" required maxlength="100"/>
+                    <FieldError error=create_error field="name"/>
+                </label>
+                <button type="submit" class="button primary">"Create key"</button>
+            </ActionForm>
+            <FormError error=create_error/>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(keys) if keys.is_empty() => view! {
+                            <p class="empty">"No API keys yet."</p>
+                        }.into_any(),
+                        Ok(keys) => view! {
+                            <table class="table">
+                                <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                                <tbody>
+                                    {keys.into_iter().map(|key| {
+                                        let revoked = key.revoked_at.is_some();
+                                        view! {
+                                            <tr class:revoked=revoked>
+                                                <td>{key.name}</td>
+                                                <td><code>{key.prefix}"…"</code></td>
+                                                <td>{format_time(key.created_at)}</td>
+                                                <td>{key.last_used_at.map(format_time).unwrap_or_else(|| "never".to_owned())}</td>
+                                                <td class="actions">
+                                                    {if revoked {
+                                                        view! { <span class="badge muted">"revoked"</span> }.into_any()
+                                                    } else {
+                                                        view! {
+                                                            <ActionForm action=revoke>
+                                                                <input type="hidden" name="id" value=key.id/>
+                                                                <button type="submit" class="button small danger">"Revoke"</button>
+                                                            </ActionForm>
+                                                        }.into_any()
+                                                    }}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,17 @@
+//! Every table and index hookhub uses, applied at startup by `Migrator::up`.
+//!
+//! Times are stored as `BIGINT` milliseconds since the Unix epoch: portable across SQLite and
+//! PostgreSQL, cheap to index and compare.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_accounts::Migration)]
+    }
+}

@@ -1,0 +1,52 @@
+//! The commands for scripted installs. They open the same database file as a running server
+//! and go through the same checks as the dashboard.
+
+use std::sync::Arc;
+
+use app::backend::Backend;
+
+use crate::backend::{HubBackend, create_api_key};
+use crate::storage::{Db, now_millis, users};
+use crate::{AppState, Config, auth};
+
+async fn open(config: Config) -> anyhow::Result<AppState> {
+    let db = Db::open(&config.database).await?;
+    Ok(AppState {
+        throttle: Arc::new(auth::LoginThrottle::new(config.login_throttle())),
+        config: Arc::new(config),
+        db,
+        started_at: now_millis(),
+    })
+}
+
+/// Adds a user; the first user is always an admin.
+pub async fn create_user(
+    config: Config,
+    username: String,
+    password: String,
+    admin: bool,
+) -> anyhow::Result<String> {
+    let state = open(config).await?;
+    let first = users::count(&state.db).await? == 0;
+    let user = HubBackend(state)
+        .add_user(username, password, admin || first)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(format!(
+        "created {} `{}`",
+        if user.is_admin { "admin" } else { "user" },
+        user.username
+    ))
+}
+
+/// Creates an API key and returns its token, the only time it is shown.
+pub async fn create_key(config: Config, name: String) -> anyhow::Result<String> {
+    let state = open(config).await?;
+    let name = name.trim().to_owned();
+    anyhow::ensure!(
+        !name.is_empty() && name.chars().count() <= 100,
+        "give the key a name of 1 to 100 characters"
+    );
+    let (_, token) = create_api_key(&state.db, name).await?;
+    Ok(token)
+}

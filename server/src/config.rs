@@ -1,0 +1,337 @@
+//! Configuration in layers: documented defaults, then an optional `hookhub.toml`, then
+//! `HOOKHUB_*` environment variables. Every value is validated at startup and a bad one stops
+//! it with a message naming the key.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::auth::ThrottlePolicy;
+
+/// The file read when no `--config` is given, if it exists.
+pub const DEFAULT_FILE: &str = "hookhub.toml";
+const ENV_PREFIX: &str = "HOOKHUB_";
+
+/// Every key: its name, default and what it means. The README's table mirrors this.
+pub const KEYS: &[(&str, &str, &str)] = &[
+    ("listen", "127.0.0.1:3000", "address and port to listen on"),
+    (
+        "database",
+        "./data/hookhub.db",
+        "SQLite file; its directory is created",
+    ),
+    (
+        "public_url",
+        "",
+        "the URL people and providers use to reach this hub, e.g. https://hooks.example.com",
+    ),
+    (
+        "secure_cookies",
+        "",
+        "mark the session cookie Secure; defaults to true when public_url is https",
+    ),
+    (
+        "session_hours",
+        "168",
+        "how long a login lasts without activity",
+    ),
+    (
+        "login_max_failures",
+        "5",
+        "failed logins per user name or client before throttling",
+    ),
+    (
+        "login_lockout_secs",
+        "30",
+        "first lockout after too many failures; doubles each further failure, up to 15 minutes",
+    ),
+    ("log", "info", "log filter, e.g. info or hookhub=debug,info"),
+    ("log_format", "plain", "plain or json"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Plain,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database: PathBuf,
+    pub public_url: Option<String>,
+    pub secure_cookies: bool,
+    pub session_ttl: Duration,
+    pub login_max_failures: u32,
+    pub login_lockout: Duration,
+    pub log: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid TOML: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("unknown key `{key}` in {path} (known keys: {known})")]
+    UnknownKey {
+        key: String,
+        path: PathBuf,
+        known: String,
+    },
+    #[error("invalid value for `{key}` ({source_name}): {message}")]
+    Invalid {
+        key: &'static str,
+        source_name: String,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Loads the layers. `file` is `--config`; without it `hookhub.toml` is read if present.
+    /// `env` is passed in (not read here) so tests can give their own.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut raw: BTreeMap<&'static str, (String, String)> = BTreeMap::new();
+        for (key, default, _) in KEYS {
+            raw.insert(key, (default.to_string(), "default".to_owned()));
+        }
+        let file = match file {
+            Some(path) => Some(path.to_path_buf()),
+            None => Path::new(DEFAULT_FILE)
+                .exists()
+                .then(|| PathBuf::from(DEFAULT_FILE)),
+        };
+        if let Some(path) = file {
+            for (key, value) in read_file(&path)? {
+                raw.insert(key, (value, path.display().to_string()));
+            }
+        }
+        for (name, value) in env {
+            if let Some(key) = name
+                .strip_prefix(ENV_PREFIX)
+                .and_then(|k| known_key(&k.to_ascii_lowercase()))
+            {
+                raw.insert(key, (value, name));
+            }
+        }
+        Self::from_raw(&raw)
+    }
+
+    fn from_raw(raw: &BTreeMap<&'static str, (String, String)>) -> Result<Self, ConfigError> {
+        let get = |key: &'static str| {
+            let (value, source) = &raw[key];
+            (value.trim(), source.as_str())
+        };
+        let invalid = |key: &'static str, message: String| ConfigError::Invalid {
+            key,
+            source_name: raw[key].1.clone(),
+            message,
+        };
+        let parse_u64 = |key: &'static str| {
+            let (value, _) = get(key);
+            value
+                .parse::<u64>()
+                .map_err(|_| invalid(key, format!("expected a whole number, got `{value}`")))
+        };
+
+        let (listen, _) = get("listen");
+        let listen = listen.parse().map_err(|_| {
+            invalid(
+                "listen",
+                format!("expected an address such as 127.0.0.1:3000, got `{listen}`"),
+            )
+        })?;
+
+        let (database, _) = get("database");
+        if database.is_empty() {
+            return Err(invalid("database", "must not be empty".into()));
+        }
+
+        let (public_url, _) = get("public_url");
+        let public_url = match public_url.trim_end_matches('/') {
+            "" => None,
+            url if url.starts_with("http://") || url.starts_with("https://") => {
+                Some(url.to_owned())
+            }
+            url => {
+                return Err(invalid(
+                    "public_url",
+                    format!("expected an http:// or https:// URL, got `{url}`"),
+                ));
+            }
+        };
+
+        let secure_cookies = match get("secure_cookies").0 {
+            "" => public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(invalid(
+                    "secure_cookies",
+                    format!("expected true or false, got `{other}`"),
+                ));
+            }
+        };
+
+        let session_hours = parse_u64("session_hours")?;
+        if session_hours == 0 {
+            return Err(invalid("session_hours", "must be at least 1".into()));
+        }
+        let login_max_failures = parse_u64("login_max_failures")?;
+        let login_max_failures = u32::try_from(login_max_failures)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                invalid(
+                    "login_max_failures",
+                    "must be between 1 and 4294967295".into(),
+                )
+            })?;
+        let login_lockout_secs = parse_u64("login_lockout_secs")?;
+
+        let log_format = match get("log_format").0 {
+            "plain" => LogFormat::Plain,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(invalid(
+                    "log_format",
+                    format!("expected plain or json, got `{other}`"),
+                ));
+            }
+        };
+
+        Ok(Self {
+            listen,
+            database: PathBuf::from(database),
+            public_url,
+            secure_cookies,
+            session_ttl: Duration::from_secs(session_hours * 3600),
+            login_max_failures,
+            login_lockout: Duration::from_secs(login_lockout_secs),
+            log: get("log").0.to_owned(),
+            log_format,
+        })
+    }
+
+    pub fn login_throttle(&self) -> ThrottlePolicy {
+        ThrottlePolicy {
+            max_failures: self.login_max_failures,
+            first_lockout: self.login_lockout,
+            max_lockout: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+fn known_key(key: &str) -> Option<&'static str> {
+    KEYS.iter().map(|(k, _, _)| *k).find(|k| *k == key)
+}
+
+fn read_file(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.message().to_owned(),
+        })?;
+    table
+        .into_iter()
+        .map(|(key, value)| {
+            let known = known_key(&key).ok_or_else(|| ConfigError::UnknownKey {
+                key: key.clone(),
+                path: path.to_path_buf(),
+                known: KEYS
+                    .iter()
+                    .map(|(k, _, _)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+            let value = match value {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            Ok((known, value))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_documented_values() {
+        let config = Config::load(None, env(&[])).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(config.database, PathBuf::from("./data/hookhub.db"));
+        assert!(!config.secure_cookies);
+        assert_eq!(config.log_format, LogFormat::Plain);
+    }
+
+    #[test]
+    fn environment_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hookhub.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:8080\"\nsession_hours = 2\n").unwrap();
+        let config = Config::load(
+            Some(&file),
+            env(&[("HOOKHUB_LISTEN", "127.0.0.1:9999"), ("OTHER", "x")]),
+        )
+        .unwrap();
+        assert_eq!(config.listen, "127.0.0.1:9999".parse().unwrap());
+        assert_eq!(config.session_ttl, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn invalid_value_names_the_key_and_its_source() {
+        let err = Config::load(None, env(&[("HOOKHUB_LISTEN", "nowhere")])).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("`listen`"), "{message}");
+        assert!(message.contains("HOOKHUB_LISTEN"), "{message}");
+    }
+
+    #[test]
+    fn unknown_file_key_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hookhub.toml");
+        std::fs::write(&file, "lisen = \"x\"\n").unwrap();
+        let err = Config::load(Some(&file), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("unknown key `lisen`"), "{err}");
+    }
+
+    #[test]
+    fn https_public_url_turns_on_secure_cookies() {
+        let config = Config::load(
+            None,
+            env(&[("HOOKHUB_PUBLIC_URL", "https://hooks.example.com/")]),
+        )
+        .unwrap();
+        assert!(config.secure_cookies);
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://hooks.example.com")
+        );
+        let err = Config::load(None, env(&[("HOOKHUB_PUBLIC_URL", "ftp://x")])).unwrap_err();
+        assert!(err.to_string().contains("`public_url`"));
+    }
+}

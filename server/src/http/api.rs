@@ -1,0 +1,110 @@
+//! The REST API's base: API-key authentication and one JSON error shape,
+//! `{"error": {"code": "...", "message": "..."}}`, for every failure under `/api/v1`.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{FromRequestParts, State};
+use axum::http::{StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use crate::AppState;
+use crate::auth::hash_token;
+use crate::storage::api_keys::{self, ApiKey};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/whoami", get(whoami))
+        .fallback(|| async { ApiError::not_found("no such API route") })
+}
+
+/// An error as the REST API reports it.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: message.into(),
+        }
+    }
+
+    /// Logs the cause; the client learns only that it was our fault.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "API request failed");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: "something went wrong; the details are in the server log".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+/// The API key a request authenticated with (`Authorization: Bearer <key>`).
+pub struct Authenticated(pub ApiKey);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized("send an API key as `Authorization: Bearer <key>`")
+        })?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <key>`")
+            })?;
+        let key = api_keys::find_active(&state.db, &hash_token(token))
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))?;
+        if let Err(err) = api_keys::touch(&state.db, &key).await {
+            tracing::warn!(error = %err, "could not record API key use");
+        }
+        Ok(Self(key))
+    }
+}
+
+async fn whoami(
+    Authenticated(key): Authenticated,
+    State(_): State<AppState>,
+) -> Json<serde_json::Value> {
+    Json(json!({"api_key": {"id": key.id, "name": key.name, "prefix": key.prefix}}))
+}

@@ -1,0 +1,197 @@
+//! Two gates in front of the dashboard.
+//!
+//! `refuse_cross_site`: a state-changing request (anything but GET, HEAD, OPTIONS) outside the
+//! provider and REST endpoints must come from this hub's own origin, as its `Origin` (or, when
+//! absent, `Referer`) header says. Browsers always send them on such requests and a cross-site
+//! page cannot forge them, so this stops cross-site form posts without per-form tokens; the
+//! SameSite=Lax session cookie is a second line.
+//!
+//! `require_login`: every page and server function needs a signed-in session, except the login
+//! and first-run setup pages and the two server functions behind them.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use crate::AppState;
+use crate::storage::users;
+use app::session::AuthSession;
+
+/// Paths that bring their own authentication, or none: providers, the REST API, probes.
+fn is_machine_path(path: &str) -> bool {
+    path.starts_with("/hooks/")
+        || path.starts_with("/api/v1/")
+        || path == "/api/v1"
+        || path == "/healthz"
+}
+
+fn is_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
+}
+
+fn is_server_fn(path: &str) -> bool {
+    server_fn::axum::server_fn_paths().any(|(p, _)| p == path)
+}
+
+pub async fn refuse_cross_site(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || is_machine_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    match same_origin(req.headers(), state.config.public_url.as_deref()) {
+        Ok(()) => next.run(req).await,
+        Err(reason) => {
+            tracing::warn!(path = %req.uri().path(), reason, "cross-site request refused");
+            (
+                StatusCode::FORBIDDEN,
+                format!("Cross-site request refused: {reason}."),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Whether the request's `Origin` (or `Referer`) is this hub: the `Host` it was sent to, or the
+/// configured public URL.
+fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> Result<(), &'static str> {
+    let claimed = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .ok_or("no Origin or Referer header")?
+        .to_str()
+        .map_err(|_| "unreadable Origin header")?;
+    let claimed: Uri = claimed.parse().map_err(|_| "malformed Origin header")?;
+    let claimed_authority = claimed.authority().ok_or("Origin has no host")?.as_str();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let public_authority = public_url
+        .and_then(|u| u.parse::<Uri>().ok())
+        .and_then(|u| u.authority().map(|a| a.as_str().to_owned()));
+    let matches = host.is_some_and(|h| h.eq_ignore_ascii_case(claimed_authority))
+        || public_authority.is_some_and(|p| p.eq_ignore_ascii_case(claimed_authority));
+    if matches {
+        Ok(())
+    } else {
+        Err("Origin is another site")
+    }
+}
+
+pub async fn require_login(
+    State(state): State<AppState>,
+    session: Session,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if is_machine_path(path) || is_asset(path) || app::api::public_paths().contains(&path) {
+        return next.run(req).await;
+    }
+    let needs_setup = match users::count(&state.db).await {
+        Ok(count) => count == 0,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot count users");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    let signed_in = AuthSession(session)
+        .user_id()
+        .await
+        .ok()
+        .flatten()
+        .is_some();
+    match path {
+        "/setup" if needs_setup => next.run(req).await,
+        "/setup" => Redirect::to("/login").into_response(),
+        _ if needs_setup => Redirect::to("/setup").into_response(),
+        "/login" if signed_in => Redirect::to("/").into_response(),
+        "/login" => next.run(req).await,
+        _ if signed_in => next.run(req).await,
+        _ if is_server_fn(path) => unauthorized(),
+        _ => {
+            let next_path = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            let target = format!("/login?next={}", encode_query_value(next_path));
+            Redirect::to(&target).into_response()
+        }
+    }
+}
+
+/// A server function's own error encoding, so the browser shows "Please log in".
+fn unauthorized() -> Response {
+    let body = serde_json::to_string(&app::error::AppError::Unauthorized).unwrap_or_default();
+    Response::builder()
+        .status(StatusCode::UNAUTHORIZED)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap_or_else(|_| StatusCode::UNAUTHORIZED.into_response())
+}
+
+fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(name.clone(), HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn same_origin_accepts_own_host_or_public_url_only() {
+        let own = headers(&[
+            (header::HOST, "127.0.0.1:3000"),
+            (header::ORIGIN, "http://127.0.0.1:3000"),
+        ]);
+        assert!(same_origin(&own, None).is_ok());
+        let evil = headers(&[
+            (header::HOST, "127.0.0.1:3000"),
+            (header::ORIGIN, "https://evil.example"),
+        ]);
+        assert!(same_origin(&evil, None).is_err());
+        let proxied = headers(&[
+            (header::HOST, "internal:3000"),
+            (header::ORIGIN, "https://hooks.example.com"),
+        ]);
+        assert!(same_origin(&proxied, Some("https://hooks.example.com")).is_ok());
+        let referer = headers(&[
+            (header::HOST, "h:1"),
+            (header::REFERER, "http://h:1/settings"),
+        ]);
+        assert!(same_origin(&referer, None).is_ok());
+        assert!(same_origin(&headers(&[(header::HOST, "h:1")]), None).is_err());
+        let null = headers(&[(header::HOST, "h:1"), (header::ORIGIN, "null")]);
+        assert!(same_origin(&null, None).is_err());
+    }
+
+    #[test]
+    fn next_parameter_is_encoded() {
+        assert_eq!(
+            encode_query_value("/settings?a=1&b"),
+            "/settings%3Fa%3D1%26b"
+        );
+    }
+}

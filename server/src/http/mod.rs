@@ -1,0 +1,92 @@
+//! The HTTP surface: the dashboard (leptos pages and server functions), the REST API under
+//! `/api/v1`, `/healthz`, and the middleware that guards them.
+
+mod api;
+mod guard;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::AppState;
+use crate::backend::HubBackend;
+use crate::storage::sessions::SessionDbStore;
+use app::backend::BackendRef;
+use app::{App, shell};
+
+pub const SESSION_COOKIE: &str = "hookhub_session";
+
+pub fn router(state: AppState) -> anyhow::Result<Router> {
+    let conf = leptos::config::get_configuration(None)?;
+    let options = conf.leptos_options;
+    let routes = generate_route_list(App);
+    let backend = BackendRef(Arc::new(HubBackend(state.clone())));
+
+    let sessions = SessionManagerLayer::new(SessionDbStore::new(state.db.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(time::Duration::try_from(
+            state.config.session_ttl,
+        )?));
+
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            move || provide_context(backend.clone()),
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options);
+
+    Ok(Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", api::router())
+        .with_state(state.clone())
+        .merge(pages)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::require_login,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            guard::refuse_cross_site,
+        ))
+        .layer(sessions)
+        .layer(
+            // Spans carry the method and path only: query strings may hold secrets.
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        ))
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.db.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok"})),
+        ),
+        Err(err) => {
+            tracing::error!(error = %err, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "unavailable", "reason": "database"})),
+            )
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! hookhub's server: configuration, startup, storage, accounts, the plain HTTP surface and the
+//! implementation of the dashboard's [`app::backend::Backend`] port.
+
+pub mod auth;
+mod backend;
+pub mod commands;
+pub mod config;
+pub mod http;
+pub mod storage;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+use storage::Db;
+
+/// Everything a request handler may need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub throttle: Arc<auth::LoginThrottle>,
+    pub started_at: i64,
+}
+
+/// Runs hookhub on `listener` until `shutdown` is cancelled, then drains in-flight requests.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let db = Db::open(&config.database)
+        .await
+        .with_context(|| format!("opening the database {}", config.database.display()))?;
+    let state = AppState {
+        throttle: Arc::new(auth::LoginThrottle::new(config.login_throttle())),
+        config: Arc::new(config),
+        db: db.clone(),
+        started_at: storage::now_millis(),
+    };
+    tokio::spawn(storage::sessions::delete_expired_periodically(
+        db.clone(),
+        shutdown.clone(),
+    ));
+
+    let router = http::router(state)?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "hookhub is listening");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
+    .context("serving HTTP")?;
+    tracing::info!("hookhub stopped");
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! Dashboard users.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
+
+use super::entities::user::{self, Entity as Users};
+use super::{Db, now_millis};
+pub use user::Model as User;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("that username is taken")]
+    Taken,
+    #[error("hookhub is already set up")]
+    AlreadySetUp,
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+pub async fn count(db: &Db) -> Result<u64, sea_orm::DbErr> {
+    Users::find().count(db.read()).await
+}
+
+pub async fn list(db: &Db) -> Result<Vec<User>, sea_orm::DbErr> {
+    Users::find()
+        .order_by_asc(user::Column::Username)
+        .all(db.read())
+        .await
+}
+
+pub async fn find(db: &Db, id: i64) -> Result<Option<User>, sea_orm::DbErr> {
+    Users::find_by_id(id).one(db.read()).await
+}
+
+pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>, sea_orm::DbErr> {
+    Users::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db.read())
+        .await
+}
+
+/// Adds a user. With `only_if_none`, refuses when any user exists (first-run setup), checked
+/// inside the same write so two concurrent setups cannot both succeed.
+pub async fn create(
+    db: &Db,
+    username: String,
+    password_hash: String,
+    is_admin: bool,
+    only_if_none: bool,
+) -> Result<User, CreateUserError> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                if only_if_none && Users::find().count(txn).await? > 0 {
+                    return Ok(Err(CreateUserError::AlreadySetUp));
+                }
+                let inserted = user::ActiveModel {
+                    username: Set(username),
+                    password_hash: Set(password_hash),
+                    is_admin: Set(is_admin),
+                    created_at: Set(now_millis()),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await;
+                match inserted {
+                    Ok(user) => Ok(Ok(user)),
+                    Err(err) if super::is_unique_violation(&err) => Ok(Err(CreateUserError::Taken)),
+                    Err(err) => Err(err),
+                }
+            })
+        })
+        .await?
+}
+
+pub async fn set_password_hash(db: &Db, id: i64, hash: String) -> Result<(), sea_orm::DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                Users::update_many()
+                    .col_expr(user::Column::PasswordHash, hash.into())
+                    .filter(user::Column::Id.eq(id))
+                    .exec(txn)
+                    .await
+                    .map(|_| ())
+            })
+        })
+        .await
+}
+
+/// Deletes a user; false when there was none.
+pub async fn delete(db: &Db, id: i64) -> Result<bool, sea_orm::DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                Users::delete_by_id(id)
+                    .exec(txn)
+                    .await
+                    .map(|r| r.rows_affected > 0)
+            })
+        })
+        .await
+}

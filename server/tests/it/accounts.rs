@@ -1,0 +1,298 @@
+//! First-run setup, login, logout, throttling, sessions and user management.
+
+use app::api::{AddUser, ChangePassword, CurrentUser, LogIn, LogOut, RemoveUser, SetUp};
+use app::error::AppError;
+use reqwest::StatusCode;
+
+use crate::helpers::{ADMIN, PASSWORD, TestApp, app_error, assert_page, location};
+
+#[tokio::test]
+async fn first_visit_leads_to_setup() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+
+    for path in ["/", "/settings", "/login"] {
+        let response = app.get(&client, path).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&response), "/setup", "{path}");
+    }
+    assert_page(
+        app.get(&client, "/setup").await,
+        StatusCode::OK,
+        "Create the admin account",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn setup_creates_the_admin_once_and_signs_in() {
+    let app = TestApp::spawn().await;
+    let client = app.set_up().await;
+
+    assert_page(app.get(&client, "/").await, StatusCode::OK, "Overview").await;
+    let me = app.call::<CurrentUser>(&client, &[]).await;
+    assert!(me.text().await.unwrap().contains("\"is_admin\":true"));
+
+    // A second setup is refused, and the setup page now sends people to login.
+    let other = app.client();
+    let again = app
+        .call::<SetUp>(
+            &other,
+            &[
+                ("username", "mallory"),
+                ("password", PASSWORD),
+                ("confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(matches!(app_error(again).await, AppError::Forbidden(_)));
+    let response = app.get(&other, "/setup").await;
+    assert_eq!(location(&response), "/login");
+}
+
+#[tokio::test]
+async fn setup_validates_fields() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    let cases = [
+        (("", PASSWORD, PASSWORD), "username"),
+        (("bad name", PASSWORD, PASSWORD), "username"),
+        ((ADMIN, "short", "short"), "password"),
+        ((ADMIN, PASSWORD, "something else"), "confirm"),
+    ];
+    for ((username, password, confirm), field) in cases {
+        let response = app
+            .call::<SetUp>(
+                &client,
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("confirm", confirm),
+                ],
+            )
+            .await;
+        let err = app_error(response).await;
+        assert!(err.for_field(field).is_some(), "{field}: {err:?}");
+    }
+    // Nothing was created: setup is still open.
+    assert_eq!(location(&app.get(&client, "/").await), "/setup");
+}
+
+#[tokio::test]
+async fn login_failures_look_the_same_for_unknown_user_and_wrong_password() {
+    let app = TestApp::spawn().await;
+    app.set_up().await;
+
+    let (_, wrong_password) = app.log_in(ADMIN, "not the password").await;
+    let (_, unknown_user) = app.log_in("nobody", PASSWORD).await;
+    let a = app_error(wrong_password).await;
+    let b = app_error(unknown_user).await;
+    assert_eq!(a, b);
+    assert!(matches!(a, AppError::Forbidden(_)));
+
+    let (client, ok) = app.log_in(ADMIN, PASSWORD).await;
+    assert!(ok.status().is_success() || ok.status().is_redirection());
+    assert_page(
+        app.get(&client, "/settings").await,
+        StatusCode::OK,
+        "API keys",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn login_cycles_the_session_id() {
+    let app = TestApp::spawn().await;
+    app.set_up().await;
+    let client = app.client();
+    // A failed attempt leaves no session to fixate; a login sets a fresh cookie.
+    let (_, _) = app.log_in(ADMIN, "wrong password!").await;
+    let response = app
+        .call::<LogIn>(&client, &[("username", ADMIN), ("password", PASSWORD)])
+        .await;
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(cookie.starts_with("hookhub_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http by default: {cookie}"
+    );
+}
+
+#[tokio::test]
+async fn repeated_login_failures_are_throttled() {
+    let app = TestApp::spawn_with(|c| c.login_max_failures = 3).await;
+    app.set_up().await;
+
+    for _ in 0..3 {
+        let (_, response) = app.log_in(ADMIN, "wrong password!").await;
+        assert!(matches!(app_error(response).await, AppError::Forbidden(_)));
+    }
+    // Even the right password is refused while locked out, with the wait in the message.
+    let (_, response) = app.log_in(ADMIN, PASSWORD).await;
+    let err = app_error(response).await;
+    let AppError::Throttled { retry_after_secs } = err else {
+        panic!("{err:?}")
+    };
+    assert!((1..=30).contains(&retry_after_secs));
+    assert!(err.to_string().contains("Try again in"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let client = app.set_up().await;
+
+    let response = app.call::<LogOut>(&client, &[]).await;
+    assert!(response.status().is_success() || response.status().is_redirection());
+    let response = app.get(&client, "/").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).starts_with("/login"));
+}
+
+#[tokio::test]
+async fn session_survives_a_restart() {
+    let mut app = TestApp::spawn().await;
+    let client = app.set_up().await;
+    app.restart().await;
+    assert_page(app.get(&client, "/").await, StatusCode::OK, "Overview").await;
+}
+
+#[tokio::test]
+async fn forms_work_without_javascript() {
+    let app = TestApp::spawn().await;
+    app.set_up().await;
+    let client = app.client();
+
+    // A wrong password redirects back to the login page with the error for the page to show.
+    let response = app
+        .submit_form::<LogIn>(
+            &client,
+            "/login",
+            &[("username", ADMIN), ("password", "wrong password")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let back = location(&response).to_owned();
+    assert!(
+        back.starts_with(&app.url("/login?")) && back.contains("__err="),
+        "{back}"
+    );
+    let page = client.get(&back).send().await.unwrap();
+    assert_page(
+        page,
+        StatusCode::OK,
+        "That username and password do not match.",
+    )
+    .await;
+
+    // The right one redirects to where the person was going.
+    let response = app
+        .submit_form::<LogIn>(
+            &client,
+            "/login?next=/settings",
+            &[
+                ("username", ADMIN),
+                ("password", PASSWORD),
+                ("next", "/settings"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/settings");
+    assert_page(
+        app.get(&client, "/settings").await,
+        StatusCode::OK,
+        "Your password",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn login_never_redirects_off_site() {
+    let app = TestApp::spawn().await;
+    app.set_up().await;
+    let client = app.client();
+    for next in [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+    ] {
+        let response = app
+            .submit_form::<LogIn>(
+                &client,
+                "/login",
+                &[("username", ADMIN), ("password", PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!(location(&response), "/", "{next}");
+    }
+}
+
+#[tokio::test]
+async fn admin_manages_users_and_members_cannot() {
+    let app = TestApp::spawn().await;
+    let admin = app.set_up().await;
+
+    let added = app
+        .call::<AddUser>(&admin, &[("username", "bob"), ("password", PASSWORD)])
+        .await;
+    assert!(added.status().is_success());
+    let bob_id =
+        serde_json::from_str::<serde_json::Value>(&added.text().await.unwrap()).unwrap()["id"]
+            .as_i64()
+            .unwrap();
+    let taken = app
+        .call::<AddUser>(&admin, &[("username", "bob"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(
+        app_error(taken).await.for_field("username"),
+        Some("That username is taken.")
+    );
+
+    let (bob, _) = app.log_in("bob", PASSWORD).await;
+    let refused = app
+        .call::<AddUser>(&bob, &[("username", "eve"), ("password", PASSWORD)])
+        .await;
+    assert!(matches!(app_error(refused).await, AppError::Forbidden(_)));
+
+    // Bob changes his password; the old one stops working.
+    let changed = app
+        .call::<ChangePassword>(
+            &bob,
+            &[
+                ("current", PASSWORD),
+                ("new", "a brand new secret"),
+                ("confirm", "a brand new secret"),
+            ],
+        )
+        .await;
+    assert!(changed.status().is_success());
+    let (_, old) = app.log_in("bob", PASSWORD).await;
+    assert!(matches!(app_error(old).await, AppError::Forbidden(_)));
+
+    // Removing Bob ends his session at once.
+    let id = bob_id.to_string();
+    let removed = app.call::<RemoveUser>(&admin, &[("id", &id)]).await;
+    assert!(removed.status().is_success());
+    let gone = app.call::<CurrentUser>(&bob, &[]).await;
+    assert_eq!(app_error(gone).await, AppError::Unauthorized);
+}
+
+#[tokio::test]
+async fn create_user_command_works_beside_a_running_server() {
+    let app = TestApp::spawn().await;
+    app.set_up().await;
+    let message =
+        server::commands::create_user(app.config.clone(), "carol".into(), PASSWORD.into(), false)
+            .await
+            .unwrap();
+    assert_eq!(message, "created user `carol`");
+    let (_, response) = app.log_in("carol", PASSWORD).await;
+    assert!(response.status().is_success(), "{}", response.status());
+}

@@ -1,0 +1,193 @@
+//! A real hookhub on a random port with its own database file, and a browser-like client.
+
+use std::net::SocketAddr;
+
+use reqwest::header::{ACCEPT, ORIGIN, REFERER};
+use reqwest::{Client, Response, StatusCode, redirect};
+use server::Config;
+use server_fn::ServerFn;
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const ADMIN: &str = "admin";
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub config: Config,
+    _dir: TempDir,
+    shutdown: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::load(None, Vec::new()).expect("default config");
+        config.database = dir.path().join("hookhub.db");
+        adjust(&mut config);
+        let mut app = Self {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            config,
+            _dir: dir,
+            shutdown: CancellationToken::new(),
+            handle: None,
+        };
+        app.start().await;
+        app
+    }
+
+    /// Binds `self.addr`: port 0 at first, the same port again on a restart.
+    async fn start(&mut self) {
+        let listener = tokio::net::TcpListener::bind(self.addr).await.unwrap();
+        self.addr = listener.local_addr().unwrap();
+        self.shutdown = CancellationToken::new();
+        self.handle = Some(tokio::spawn(server::run(
+            self.config.clone(),
+            listener,
+            self.shutdown.clone(),
+        )));
+        self.wait_until_healthy().await;
+    }
+
+    async fn wait_until_healthy(&self) {
+        let client = self.client();
+        for _ in 0..200 {
+            if let Ok(response) = client.get(self.url("/healthz")).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("hookhub did not become healthy on {}", self.addr);
+    }
+
+    /// Stops the server gracefully and starts it again on the same port and database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = self.handle.take() {
+            handle.await.unwrap().unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A client that keeps cookies and does not follow redirects, as a test wants to see them.
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub async fn get(&self, client: &Client, path: &str) -> Response {
+        client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Calls a server function as the hydrated app does, from this hub's own origin.
+    pub async fn call<F: ServerFn>(&self, client: &Client, form: &[(&str, &str)]) -> Response {
+        self.call_from::<F>(client, form, &self.url("")).await
+    }
+
+    pub async fn call_from<F: ServerFn>(
+        &self,
+        client: &Client,
+        form: &[(&str, &str)],
+        origin: &str,
+    ) -> Response {
+        client
+            .post(self.url(F::PATH))
+            .header(ORIGIN, origin)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts a server function's form as a browser without JavaScript does.
+    pub async fn submit_form<F: ServerFn>(
+        &self,
+        client: &Client,
+        page: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
+        client
+            .post(self.url(F::PATH))
+            .header(ORIGIN, self.url(""))
+            .header(REFERER, self.url(page))
+            .header(ACCEPT, "text/html,application/xhtml+xml")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates the admin through first-run setup; returns a client signed in as the admin.
+    pub async fn set_up(&self) -> Client {
+        let client = self.client();
+        let response = self
+            .call::<app::api::SetUp>(
+                &client,
+                &[
+                    ("username", ADMIN),
+                    ("password", PASSWORD),
+                    ("confirm", PASSWORD),
+                ],
+            )
+            .await;
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "{}",
+            response.status()
+        );
+        client
+    }
+
+    pub async fn log_in(&self, username: &str, password: &str) -> (Client, Response) {
+        let client = self.client();
+        let response = self
+            .call::<app::api::LogIn>(&client, &[("username", username), ("password", password)])
+            .await;
+        (client, response)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub async fn app_error(response: Response) -> app::error::AppError {
+    let body = response.text().await.unwrap();
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("not an AppError ({e}): {body}"))
+}
+
+pub fn location(response: &Response) -> &str {
+    response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+pub async fn assert_page(response: Response, status: StatusCode, needle: &str) -> String {
+    assert_eq!(response.status(), status);
+    let body = response.text().await.unwrap();
+    assert!(body.contains(needle), "page lacks {needle:?}:\n{body}");
+    body
+}

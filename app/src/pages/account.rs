@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::components::{FieldError, FormError, action_error};
+use super::components::{Field, FormError, action_error};
 use crate::api::{LogIn, SetUp};
 
 #[component]
@@ -19,15 +19,13 @@ pub fn LoginPage() -> impl IntoView {
                 <Brand/>
                 <h1>"Log in"</h1>
                 <ActionForm action=log_in attr:class="stack">
-                    <input type="hidden" name="next" prop:value=next/>
-                    <label>
-                        <span>"Username"</span>
-                        <input name="username" autocomplete="username" required autofocus/>
-                    </label>
-                    <label>
-                        <span>"Password"</span>
-                        <input name="password" type="password" autocomplete="current-password" required/>
-                    </label>
+                    <input type="hidden" name="next" value=next/>
+                    <Field label="Username" id="username">
+                        <input id="username" name="username" autocomplete="username" required autofocus/>
+                    </Field>
+                    <Field label="Password" id="password">
+                        <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                    </Field>
                     <FormError error/>
                     <button type="submit" class="button primary" disabled=move || log_in.pending().get()>
                         "Log in"
@@ -50,22 +48,15 @@ pub fn SetupPage() -> impl IntoView {
                 <h1>"Welcome to hookhub"</h1>
                 <p class="muted">"Create the admin account. You will use it to log in to this dashboard."</p>
                 <ActionForm action=set_up attr:class="stack">
-                    <label>
-                        <span>"Username"</span>
-                        <input name="username" autocomplete="username" required autofocus/>
-                        <FieldError error field="username"/>
-                    </label>
-                    <label>
-                        <span>"Password"</span>
-                        <input name="password" type="password" autocomplete="new-password" required minlength="10"/>
-                        <small class="hint">"At least 10 characters."</small>
-                        <FieldError error field="password"/>
-                    </label>
-                    <label>
-                        <span>"Repeat the password"</span>
-                        <input name="confirm" type="password" autocomplete="new-password" required/>
-                        <FieldError error field="confirm"/>
-                    </label>
+                    <Field label="Username" id="username" error=error>
+                        <input id="username" name="username" autocomplete="username" required autofocus/>
+                    </Field>
+                    <Field label="Password" id="password" hint="At least 10 characters." error=error>
+                        <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10"/>
+                    </Field>
+                    <Field label="Repeat the password" id="confirm" error=error>
+                        <input id="confirm" name="confirm" type="password" autocomplete="new-password" required/>
+                    </Field>
                     <FormError error/>
                     <button type="submit" class="button primary" disabled=move || set_up.pending().get()>
                         "Create the admin account"

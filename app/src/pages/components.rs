@@ -13,15 +13,28 @@ where
     Signal::derive(move || action.value().get().and_then(Result::err))
 }
 
-/// The message for one form field, shown beside its input.
+/// A labelled form field: the label, the input given as children (its `id` must be `id`), an
+/// optional hint, and the error for this field when the form's last submission had one.
 #[component]
-pub fn FieldError(error: Signal<Option<AppError>>, field: &'static str) -> impl IntoView {
-    move || {
-        error.get().and_then(|err| {
-            err.for_field(field).map(
-                |message| view! { <p class="field-error" role="alert">{message.to_owned()}</p> },
-            )
-        })
+pub fn Field(
+    label: &'static str,
+    id: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] error: Option<Signal<Option<AppError>>>,
+    children: Children,
+) -> impl IntoView {
+    let message = move || {
+        error
+            .and_then(|e| e.get())
+            .and_then(|err| err.for_field(id).map(str::to_owned))
+    };
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            {children()}
+            {hint.map(|hint| view! { <small class="hint">{hint}</small> })}
+            {move || message().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+        </div>
     }
 }
 

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::components::{CopyButton, ErrorPanel, FieldError, FormError, action_error, format_time};
+use super::components::{CopyButton, ErrorPanel, Field, FormError, action_error, format_time};
 use crate::api::{
     AddUser, ChangePassword, CreateApiKey, RemoveUser, RevokeApiKey, current_user, list_api_keys,
     list_users,
@@ -31,21 +31,15 @@ fn PasswordSection() -> impl IntoView {
         <section class="panel" id="password">
             <h2>"Your password"</h2>
             <ActionForm action=change attr:class="stack form-narrow">
-                <label>
-                    <span>"Current password"</span>
-                    <input name="current" type="password" autocomplete="current-password" required/>
-                    <FieldError error field="current"/>
-                </label>
-                <label>
-                    <span>"New password"</span>
-                    <input name="new" type="password" autocomplete="new-password" required minlength="10"/>
-                    <FieldError error field="new"/>
-                </label>
-                <label>
-                    <span>"Repeat the new password"</span>
-                    <input name="confirm" type="password" autocomplete="new-password" required/>
-                    <FieldError error field="confirm"/>
-                </label>
+                <Field label="Current password" id="current" error=error>
+                    <input id="current" name="current" type="password" autocomplete="current-password" required/>
+                </Field>
+                <Field label="New password" id="new" error=error>
+                    <input id="new" name="new" type="password" autocomplete="new-password" required minlength="10"/>
+                </Field>
+                <Field label="Repeat the new password" id="confirm" error=error>
+                    <input id="confirm" name="confirm" type="password" autocomplete="new-password" required/>
+                </Field>
                 <FormError error/>
                 <Show when=done>
                     <p class="notice" role="status">"Your password was changed."</p>
@@ -110,16 +104,12 @@ fn UsersSection() -> impl IntoView {
                         <Show when=move || is_admin>
                             <h3>"Add a user"</h3>
                             <ActionForm action=add attr:class="inline-form">
-                                <label>
-                                    <span>"Username"</span>
-                                    <input name="username" autocomplete="off" required/>
-                                    <FieldError error=add_error field="username"/>
-                                </label>
-                                <label>
-                                    <span>"Password"</span>
-                                    <input name="password" type="password" autocomplete="new-password" required minlength="10"/>
-                                    <FieldError error=add_error field="password"/>
-                                </label>
+                                <Field label="Username" id="username" error=add_error>
+                                    <input id="username" name="username" autocomplete="off" required/>
+                                </Field>
+                                <Field label="Password" id="password" error=add_error>
+                                    <input id="password" name="password" type="password" autocomplete="new-password" required minlength="10"/>
+                                </Field>
                                 <label class="checkbox">
                                     <input name="is_admin" type="checkbox"/>
                                     <span>"Admin"</span>
@@ -162,11 +152,9 @@ fn ApiKeysSection() -> impl IntoView {
                 </div>
             })}
             <ActionForm action=create attr:class="inline-form">
-                <label>
-                    <span>"Name"</span>
-                    <input name="name" placeholder="deploy script" required maxlength="100"/>
-                    <FieldError error=create_error field="name"/>
-                </label>
+                <Field label="Key name" id="name" error=create_error>
+                    <input id="name" name="name" placeholder="deploy script" required maxlength="100"/>
+                </Field>
                 <button type="submit" class="button primary">"Create key"</button>
             </ActionForm>
             <FormError error=create_error/>

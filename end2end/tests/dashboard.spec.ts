@@ -1,0 +1,128 @@
+import { test, expect, type Page } from '@playwright/test';
+
+// One hub, one admin: the tests run in order against the server .ci/test started.
+const admin = { username: 'admin', password: 'correct horse battery' };
+const shots = 'test-results/screenshots';
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+}
+
+/** Resolves once the wasm has hydrated the page: `hydrate()` marks the body when done. */
+async function waitForHydration(page: Page) {
+  await page.locator('body[data-hydrated]').waitFor({ state: 'attached' });
+}
+
+test.describe.serial('the dashboard', () => {
+  test('first visit sets up the admin, with JavaScript', async ({ page }) => {
+    await page.goto('/');
+    await expect(page).toHaveURL(/\/setup$/);
+    await expect(page.getByRole('heading', { name: 'Welcome to hookhub' })).toBeVisible();
+    await shot(page, 'setup');
+    await waitForHydration(page);
+
+    // A validation message appears beside its field without a reload.
+    await page.getByLabel('Username').fill(admin.username);
+    await page.getByLabel('Password', { exact: true }).fill(admin.password);
+    await page.getByLabel('Repeat the password').fill('something else entirely');
+    await page.getByRole('button', { name: 'Create the admin account' }).click();
+    await expect(page.getByText('The passwords do not match.')).toBeVisible();
+
+    await page.getByLabel('Repeat the password').fill(admin.password);
+    await page.getByRole('button', { name: 'Create the admin account' }).click();
+    await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+    await expect(page.locator('.whoami-name')).toHaveText(admin.username);
+    await shot(page, 'overview');
+  });
+
+  test('the hydrated shell navigates and acts without reloading', async ({ page }) => {
+    await logIn(page);
+    await waitForHydration(page);
+    await page.evaluate(() => ((window as any).__sameDocument = true));
+
+    await nav(page, 'Settings').click();
+    await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible();
+    await page.getByLabel('Key name').fill('deploy script');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const token = page.getByLabel('New API key');
+    await expect(token).toHaveValue(/^hh_/);
+    await expect(page.getByRole('cell', { name: 'deploy script' })).toBeVisible();
+    await shot(page, 'settings');
+
+    // Still the same document: routing and the action ran client-side.
+    expect(await page.evaluate(() => (window as any).__sameDocument)).toBe(true);
+
+    // The key works against the REST API.
+    const response = await page.request.get('/api/v1/whoami', {
+      headers: { Authorization: `Bearer ${await token.inputValue()}` },
+    });
+    expect(response.status()).toBe(200);
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await expect(page).toHaveURL(/\/login/);
+    await page.goto('/settings');
+    await expect(page).toHaveURL(/\/login\?next=\/settings/);
+  });
+
+  test('a wrong password is refused with one message', async ({ page }) => {
+    await page.goto('/login');
+    await waitForHydration(page);
+    await page.getByLabel('Username').fill(admin.username);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page.getByRole('alert')).toHaveText('That username and password do not match.');
+    await shot(page, 'login-error');
+  });
+
+  test('unknown pages show the 404 page', async ({ page }) => {
+    await logIn(page);
+    const response = await page.goto('/no/such/page');
+    expect(response?.status()).toBe(404);
+    await expect(page.getByRole('heading', { name: 'There is nothing here' })).toBeVisible();
+    await shot(page, 'not-found');
+  });
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('login, the shell and logout work as plain forms', async ({ page }) => {
+    await page.goto('/settings');
+    await expect(page).toHaveURL(/\/login\?next=\/settings/);
+
+    await page.getByLabel('Username').fill(admin.username);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page.getByRole('alert')).toHaveText('That username and password do not match.');
+
+    await page.getByLabel('Username').fill(admin.username);
+    await page.getByLabel('Password').fill(admin.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page).toHaveURL(/\/settings$/);
+    await expect(page.getByRole('heading', { name: 'API keys' })).toBeVisible();
+
+    // A form error comes back beside its field after the round trip.
+    await page.getByLabel('Current password').fill('not my password');
+    await page.getByLabel('New password', { exact: true }).fill('another long password');
+    await page.getByLabel('Repeat the new password').fill('another long password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect(page.getByText('That is not your current password.')).toBeVisible();
+
+    await nav(page, 'Overview').click();
+    await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await expect(page).toHaveURL(/\/login$/);
+  });
+});
+
+function nav(page: Page, name: string) {
+  return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
+}
+
+async function logIn(page: Page) {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(admin.username);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
+}

@@ -100,3 +100,62 @@ async fn run(conn: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, DbErr};
+
+    use crate::storage::Db;
+
+    async fn count(db: &Db) -> i64 {
+        let row = db
+            .read()
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "SELECT COUNT(*) AS n FROM users",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get("", "n").unwrap()
+    }
+
+    fn insert(name: String) -> String {
+        format!(
+            "INSERT INTO users (username, password_hash, is_admin, created_at) VALUES ('{name}', 'x', false, 0)"
+        )
+    }
+
+    #[tokio::test]
+    async fn concurrent_writes_commit_and_a_failing_one_undoes_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("w.db")).await.unwrap();
+
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                db.writer()
+                    .write(move |txn| {
+                        Box::pin(async move {
+                            txn.execute_unprepared(&insert(format!("u{i}"))).await?;
+                            if i % 10 == 0 {
+                                // Fails after its insert: the savepoint must take the insert back.
+                                return Err(DbErr::Custom("refused".into()));
+                            }
+                            Ok(i)
+                        })
+                    })
+                    .await
+            }));
+        }
+        let mut failed = 0;
+        for task in tasks {
+            if task.await.unwrap().is_err() {
+                failed += 1;
+            }
+        }
+        assert_eq!(failed, 20);
+        assert_eq!(count(&db).await, 180);
+    }
+}

@@ -3,5 +3,6 @@
 
 mod accounts;
 mod api;
+mod cli;
 mod guards;
 mod helpers;

@@ -1,22 +1,15 @@
 //! The commands for scripted installs. They open the same database file as a running server
 //! and go through the same checks as the dashboard.
 
-use std::sync::Arc;
-
 use app::backend::Backend;
 
 use crate::backend::{HubBackend, create_api_key};
-use crate::storage::{Db, now_millis, users};
-use crate::{AppState, Config, auth};
+use crate::storage::{Db, users};
+use crate::{AppState, Config};
 
 async fn open(config: Config) -> anyhow::Result<AppState> {
     let db = Db::open(&config.database).await?;
-    Ok(AppState {
-        throttle: Arc::new(auth::LoginThrottle::new(config.login_throttle())),
-        config: Arc::new(config),
-        db,
-        started_at: now_millis(),
-    })
+    Ok(AppState::new(config, db))
 }
 
 /// Adds a user; the first user is always an admin.

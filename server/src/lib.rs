@@ -11,6 +11,7 @@ pub mod telemetry;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -26,6 +27,20 @@ pub struct AppState {
     pub db: Db,
     pub throttle: Arc<auth::LoginThrottle>,
     pub started_at: i64,
+    /// Set once any user exists; users never drop back to none, so it is never cleared.
+    pub set_up: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: Db) -> Self {
+        Self {
+            throttle: Arc::new(auth::LoginThrottle::new(config.login_throttle())),
+            config: Arc::new(config),
+            db,
+            started_at: storage::now_millis(),
+            set_up: Arc::new(AtomicBool::new(false)),
+        }
+    }
 }
 
 /// Runs hookhub on `listener` until `shutdown` is cancelled, then drains in-flight requests.
@@ -37,12 +52,7 @@ pub async fn run(
     let db = Db::open(&config.database)
         .await
         .with_context(|| format!("opening the database {}", config.database.display()))?;
-    let state = AppState {
-        throttle: Arc::new(auth::LoginThrottle::new(config.login_throttle())),
-        config: Arc::new(config),
-        db: db.clone(),
-        started_at: storage::now_millis(),
-    };
+    let state = AppState::new(config, db.clone());
     tokio::spawn(storage::sessions::delete_expired_periodically(
         db.clone(),
         shutdown.clone(),

@@ -9,6 +9,8 @@
 //! `require_login`: every page and server function needs a signed-in session, except the login
 //! and first-run setup pages and the two server functions behind them.
 
+use std::sync::atomic::Ordering;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
@@ -92,8 +94,8 @@ pub async fn require_login(
     if is_machine_path(path) || is_asset(path) || app::api::public_paths().contains(&path) {
         return next.run(req).await;
     }
-    let needs_setup = match users::count(&state.db).await {
-        Ok(count) => count == 0,
+    let needs_setup = match needs_setup(&state).await {
+        Ok(needs_setup) => needs_setup,
         Err(err) => {
             tracing::error!(error = %err, "cannot count users");
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -123,6 +125,18 @@ pub async fn require_login(
             Redirect::to(&target).into_response()
         }
     }
+}
+
+/// Whether first-run setup is still open; asks the database only until the first user exists.
+async fn needs_setup(state: &AppState) -> Result<bool, sea_orm::DbErr> {
+    if state.set_up.load(Ordering::Relaxed) {
+        return Ok(false);
+    }
+    let none = users::count(&state.db).await? == 0;
+    if !none {
+        state.set_up.store(true, Ordering::Relaxed);
+    }
+    Ok(none)
 }
 
 /// A server function's own error encoding, so the browser shows "Please log in".

@@ -61,3 +61,89 @@ pub mod api_key {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod source {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sources")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub name: String,
+        pub provider: String,
+        /// The provider's settings as JSON.
+        pub settings: String,
+        pub secret: String,
+        pub previous_secret: Option<String>,
+        pub enabled: bool,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+
+    impl std::fmt::Debug for Model {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Source")
+                .field("id", &self.id)
+                .field("name", &self.name)
+                .field("provider", &self.provider)
+                .field("secret", &"[redacted]")
+                .field("enabled", &self.enabled)
+                .finish_non_exhaustive()
+        }
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub source_id: String,
+        pub received_at: i64,
+        pub method: String,
+        /// Header pairs as a JSON array of `[name, value]`, in the order received.
+        pub headers: String,
+        pub body: Vec<u8>,
+        pub content_type: Option<String>,
+        pub remote_addr: Option<String>,
+        pub event_type: Option<String>,
+        pub delivery_id: Option<String>,
+        pub verification: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod refused_request {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "refused_requests")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub source_id: String,
+        pub received_at: i64,
+        pub reason: String,
+        pub remote_addr: Option<String>,
+        pub headers: String,
+        pub body_prefix: Vec<u8>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -4,7 +4,9 @@
 
 pub mod api_keys;
 mod entities;
+pub mod events;
 pub mod sessions;
+pub mod sources;
 pub mod users;
 mod writer;
 

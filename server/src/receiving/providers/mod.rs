@@ -7,6 +7,7 @@
 
 mod crypto;
 mod generic;
+mod handshake;
 mod request;
 mod schemes;
 #[cfg(test)]
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crypto::{Algorithm, Encoding};
 pub use generic::{GenericScheme, GenericSchemeSpec};
+pub use handshake::{Handshake, handshake, post_verify_reply};
 
 /// One incoming request as the endpoint received it.
 #[derive(Clone, Copy, Debug)]

@@ -29,6 +29,11 @@ impl Req {
         }
     }
 
+    pub fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
+    }
+
     /// Appends a header, so calling it twice with one name sends it twice.
     pub fn header(self, name: &str, value: &str) -> Self {
         self.raw_header(name, value.as_bytes())

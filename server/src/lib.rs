@@ -6,6 +6,7 @@ mod backend;
 pub mod commands;
 pub mod config;
 pub mod http;
+pub mod receiving;
 pub mod storage;
 pub mod telemetry;
 

@@ -32,6 +32,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "mark the session cookie Secure; defaults to true when public_url is https",
     ),
     (
+        "max_body_bytes",
+        "1048576",
+        "largest webhook body accepted; larger ones are answered 413",
+    ),
+    (
         "session_hours",
         "168",
         "how long a login lasts without activity",
@@ -62,6 +67,7 @@ pub struct Config {
     pub database: PathBuf,
     pub public_url: Option<String>,
     pub secure_cookies: bool,
+    pub max_body_bytes: usize,
     pub session_ttl: Duration,
     pub login_max_failures: u32,
     pub login_lockout: Duration,
@@ -183,6 +189,10 @@ impl Config {
             }
         };
 
+        let max_body_bytes = usize::try_from(parse_u64("max_body_bytes")?)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| invalid("max_body_bytes", "must be at least 1".into()))?;
         let session_hours = parse_u64("session_hours")?;
         if session_hours == 0 {
             return Err(invalid("session_hours", "must be at least 1".into()));
@@ -215,6 +225,7 @@ impl Config {
             database: PathBuf::from(database),
             public_url,
             secure_cookies,
+            max_body_bytes,
             session_ttl: Duration::from_secs(session_hours * 3600),
             login_max_failures,
             login_lockout: Duration::from_secs(login_lockout_secs),

@@ -3,14 +3,16 @@
 
 mod api;
 mod guard;
+pub(crate) mod hooks;
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{any, get};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::trace::TraceLayer;
@@ -55,6 +57,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
 
     Ok(Router::new()
         .route("/healthz", get(healthz))
+        .route(
+            "/hooks/{source}",
+            any(hooks::receive).layer(DefaultBodyLimit::max(state.config.max_body_bytes)),
+        )
         .nest("/api/v1", api::router())
         .with_state(state.clone())
         .merge(pages)

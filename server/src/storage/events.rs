@@ -80,14 +80,29 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<Event>, DbErr> {
     Events::find_by_id(id).one(db.read()).await
 }
 
-/// Newest first, for one source.
-pub async fn list_for_source(db: &Db, source_id: &str, limit: u64) -> Result<Vec<Event>, DbErr> {
-    Events::find()
-        .filter(event::Column::SourceId.eq(source_id))
+/// Which events to list: newest first, older than `before` (an event id) when paging on.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub source_id: Option<String>,
+    pub event_type: Option<String>,
+    pub before: Option<i64>,
+    pub limit: u64,
+}
+
+pub async fn list(db: &Db, filter: EventFilter) -> Result<Vec<Event>, DbErr> {
+    let mut query = Events::find()
         .order_by_desc(event::Column::Id)
-        .limit(limit)
-        .all(db.read())
-        .await
+        .limit(filter.limit);
+    if let Some(source_id) = filter.source_id {
+        query = query.filter(event::Column::SourceId.eq(source_id));
+    }
+    if let Some(event_type) = filter.event_type {
+        query = query.filter(event::Column::EventType.eq(event_type));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(event::Column::Id.lt(before));
+    }
+    query.all(db.read()).await
 }
 
 /// Records a refused request and drops the source's oldest beyond the cap, in one write.
@@ -201,7 +216,24 @@ mod tests {
             Stored::New(_)
         ));
         assert_eq!(find(&db, first).await.unwrap().unwrap().body, b"one");
-        assert_eq!(list_for_source(&db, "src_test", 10).await.unwrap().len(), 3);
+        let all = EventFilter {
+            source_id: Some("src_test".into()),
+            limit: 10,
+            ..Default::default()
+        };
+        let listed = list(&db, all.clone()).await.unwrap();
+        assert_eq!(listed.len(), 3);
+        let older = list(
+            &db,
+            EventFilter {
+                before: Some(listed[0].id),
+                ..all
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(older.len(), 2);
+        assert!(older.iter().all(|e| e.id < listed[0].id));
     }
 
     #[tokio::test]

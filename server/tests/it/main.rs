@@ -6,3 +6,4 @@ mod api;
 mod cli;
 mod guards;
 mod helpers;
+mod receiving;

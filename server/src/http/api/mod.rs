@@ -1,9 +1,12 @@
 //! The REST API's base: API-key authentication and one JSON error shape,
 //! `{"error": {"code": "...", "message": "..."}}`, for every failure under `/api/v1`.
 
+mod events;
+mod sources;
+
 use axum::Json;
 use axum::Router;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -16,6 +19,10 @@ use crate::storage::api_keys::{self, ApiKey};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/whoami", get(whoami))
+        .route("/sources", get(sources::list).post(sources::create))
+        .route("/sources/{id}", get(sources::get))
+        .route("/events", get(events::list))
+        .route("/events/{id}", get(events::get))
         .fallback(|| async { ApiError::not_found("no such API route") })
 }
 
@@ -28,12 +35,24 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::UNAUTHORIZED,
             code: "unauthorized",
             message: message.into(),
         }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -70,6 +89,35 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// A JSON body whose rejections (bad syntax, wrong fields, wrong content type) answer in the
+/// API's error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(ApiError::new(
+                rejection.status(),
+                "invalid_request",
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// Times in API answers: RFC 3339 in UTC.
+pub fn rfc3339(millis: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
 /// The API key a request authenticated with (`Authorization: Bearer <key>`).

@@ -1,0 +1,109 @@
+//! `/hooks/{source}`: where providers deliver. Thin: gathers the request as received and maps
+//! the receive flow's answer to HTTP.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::api::ApiError;
+use crate::AppState;
+use crate::receiving::ingest::{self, Answer};
+use crate::receiving::providers::Handshake;
+
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(source_id): Path<String>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let callback_url = endpoint_url(&state, &headers, &source_id);
+    let request = ingest::Request {
+        source_id,
+        method,
+        query: uri.query().map(str::to_owned),
+        headers,
+        body,
+        remote_addr: Some(remote.ip().to_string()),
+        callback_url,
+    };
+    match ingest::receive(&state, request).await {
+        Answer::Stored {
+            reply: Some(reply), ..
+        }
+        | Answer::Handshake(reply) => handshake_response(reply),
+        Answer::Stored {
+            event_id,
+            duplicate,
+            reply: None,
+        } => Json(json!({"event_id": event_id, "duplicate": duplicate})).into_response(),
+        Answer::Refused(refusal) => ApiError::new(
+            StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNAUTHORIZED),
+            "verification_failed",
+            refusal.to_string(),
+        )
+        .into_response(),
+        Answer::UnknownSource => ApiError::not_found("no such source").into_response(),
+        Answer::Disabled => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "source_disabled",
+            "this source is disabled; deliveries are refused until it is enabled again",
+        )
+        .into_response(),
+        Answer::MethodNotAllowed => {
+            let mut response = ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "deliver webhooks with POST",
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+        }
+        Answer::Failed => ApiError::internal("the receive flow failed").into_response(),
+    }
+}
+
+/// The URL a provider is given for a source: under `public_url` when configured, otherwise
+/// under the host this request was sent to.
+pub fn endpoint_url(state: &AppState, headers: &HeaderMap, source_id: &str) -> String {
+    let base = match &state.config.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("127.0.0.1");
+            format!("http://{host}")
+        }
+    };
+    format!("{base}/hooks/{source_id}")
+}
+
+fn handshake_response(handshake: Handshake) -> Response {
+    let Handshake {
+        status,
+        content_type,
+        body,
+    } = handshake;
+    let mut response =
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // An echoed challenge is attacker-chosen text: never let a browser sniff it into HTML.
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}

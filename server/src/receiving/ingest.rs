@@ -1,0 +1,152 @@
+//! The receive flow for one request: find the source, answer a handshake, verify the signature
+//! over the exact bytes, commit the event (or a refusal), and only then say what to answer.
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method};
+
+use super::providers::{self, Handshake, Incoming, Provider, Secret, VerifyError};
+use crate::AppState;
+use crate::storage::events::{self, NewEvent, Stored};
+use crate::storage::{now_millis, sources};
+
+/// The part of a refused request's body kept for diagnosis.
+const REFUSED_BODY_KEPT: usize = 4096;
+
+/// One request to `/hooks/{source}` as it arrived.
+pub struct Request {
+    pub source_id: String,
+    pub method: Method,
+    pub query: Option<String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub remote_addr: Option<String>,
+    /// This endpoint's public URL, which Trello signs.
+    pub callback_url: String,
+}
+
+#[derive(Debug)]
+pub enum Answer {
+    /// Committed; a provider may expect a particular reply (Slack's challenge).
+    Stored {
+        event_id: i64,
+        duplicate: bool,
+        reply: Option<Handshake>,
+    },
+    Handshake(Handshake),
+    Refused(VerifyError),
+    UnknownSource,
+    Disabled,
+    MethodNotAllowed,
+    /// Our fault (a database failure, a source whose settings do not parse); logged here.
+    Failed,
+}
+
+pub async fn receive(state: &AppState, req: Request) -> Answer {
+    let source = match sources::find(&state.db, &req.source_id).await {
+        Ok(Some(source)) => source,
+        Ok(None) => return Answer::UnknownSource,
+        Err(err) => return failed("finding the source", err),
+    };
+    if !source.enabled {
+        return Answer::Disabled;
+    }
+    let provider: Provider = match serde_json::from_str(&source.settings) {
+        Ok(provider) => provider,
+        Err(err) => return failed("reading the source's settings", err),
+    };
+    let incoming = Incoming {
+        method: &req.method,
+        headers: &req.headers,
+        query: req.query.as_deref(),
+        body: &req.body,
+        callback_url: Some(&req.callback_url),
+    };
+    if let Some(handshake) = providers::handshake(&provider, &incoming) {
+        return Answer::Handshake(handshake);
+    }
+    if req.method != Method::POST {
+        return Answer::MethodNotAllowed;
+    }
+
+    let secrets: Vec<Secret> = std::iter::once(&source.secret)
+        .chain(source.previous_secret.as_ref())
+        .map(|s| Secret::new(s.as_bytes().to_vec()))
+        .collect();
+    let received_at = now_millis();
+    let verified = match providers::verify(&provider, &secrets, &incoming, received_at / 1000) {
+        Ok(verified) => verified,
+        Err(refusal) => {
+            let body_prefix = req.body[..req.body.len().min(REFUSED_BODY_KEPT)].to_vec();
+            if let Err(err) = events::record_refused(
+                &state.db,
+                source.id,
+                refusal.to_string(),
+                req.remote_addr,
+                headers_json(&req.headers),
+                body_prefix,
+                received_at,
+            )
+            .await
+            {
+                tracing::warn!(error = %err, "could not record a refused request");
+            }
+            return Answer::Refused(refusal);
+        }
+    };
+
+    let reply = providers::post_verify_reply(&provider, &incoming, &verified);
+    let stored = events::insert(
+        &state.db,
+        NewEvent {
+            source_id: source.id,
+            received_at,
+            method: req.method.to_string(),
+            headers: headers_json(&req.headers),
+            body: req.body.to_vec(),
+            content_type: header_text(&req.headers, "content-type"),
+            remote_addr: req.remote_addr,
+            event_type: verified.event_type().map(str::to_owned),
+            delivery_id: verified.delivery_id().map(str::to_owned),
+            verification: "verified".to_owned(),
+        },
+    )
+    .await;
+    match stored {
+        Ok(Stored::New(event_id)) => Answer::Stored {
+            event_id,
+            duplicate: false,
+            reply,
+        },
+        Ok(Stored::Duplicate(event_id)) => Answer::Stored {
+            event_id,
+            duplicate: true,
+            reply,
+        },
+        Err(err) => failed("storing an event", err),
+    }
+}
+
+fn failed(what: &str, err: impl std::fmt::Display) -> Answer {
+    tracing::error!(error = %err, "{what} failed");
+    Answer::Failed
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// Headers as a JSON array of `[name, value]` pairs, in the order received.
+pub fn headers_json(headers: &HeaderMap) -> String {
+    let pairs: Vec<(&str, String)> = headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned())
+}

@@ -1,0 +1,162 @@
+//! Creating sources: validate what a person or script asked for, then generate what they left
+//! out (the id, and a secret when none was given).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use rand::{Rng, RngCore};
+use serde_json::{Map, Value};
+
+use super::providers::Provider;
+use crate::storage::Db;
+use crate::storage::sources::{self, NewSource, Source};
+
+const MAX_NAME_CHARS: usize = 100;
+const MAX_SECRET_BYTES: usize = 512;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// A value the caller can fix; `field` names it.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> SourceError {
+    SourceError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+pub struct SourceRequest {
+    pub name: String,
+    pub provider: String,
+    pub secret: Option<String>,
+    /// The provider's settings, such as Pusher's `key` or a generic scheme.
+    pub settings: Map<String, Value>,
+}
+
+/// The provider a request describes, with its settings checked.
+pub fn provider_from(name: &str, settings: &Map<String, Value>) -> Result<Provider, SourceError> {
+    if !Provider::NAMES.contains(&name) {
+        return Err(invalid(
+            "provider",
+            format!(
+                "unknown provider `{name}`; one of {}",
+                Provider::NAMES.join(", ")
+            ),
+        ));
+    }
+    let mut tagged = settings.clone();
+    tagged.insert("provider".into(), Value::String(name.to_owned()));
+    serde_json::from_value(Value::Object(tagged))
+        .map_err(|e| invalid("settings", format!("{name} settings: {e}")))
+}
+
+pub async fn create(db: &Db, req: SourceRequest) -> Result<Source, SourceError> {
+    let name = req.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(invalid(
+            "name",
+            "give the source a name of 1 to 100 characters",
+        ));
+    }
+    let provider = provider_from(&req.provider, &req.settings)?;
+    let secret = match req.secret.map(|s| s.trim().to_owned()) {
+        Some(secret) if secret.is_empty() => {
+            return Err(invalid(
+                "secret",
+                "must not be blank; leave it out to have one generated",
+            ));
+        }
+        Some(secret) if secret.len() > MAX_SECRET_BYTES => {
+            return Err(invalid("secret", "at most 512 bytes"));
+        }
+        Some(secret) => secret,
+        None => generate_secret(&provider),
+    };
+    let settings =
+        serde_json::to_string(&provider).map_err(|e| invalid("settings", e.to_string()))?;
+    Ok(sources::create(
+        db,
+        NewSource {
+            id: generate_id(),
+            name,
+            provider: provider.name().to_owned(),
+            settings,
+            secret,
+        },
+    )
+    .await?)
+}
+
+/// `src_` and 20 random letters and digits: unguessable, and safe in a URL path.
+fn generate_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    let tail: String = (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    format!("src_{tail}")
+}
+
+/// Standard Webhooks secrets are `whsec_` + base64 of random bytes; every other scheme takes
+/// any string, so 32 random bytes in hex.
+fn generate_secret(provider: &Provider) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    match provider {
+        Provider::StandardWebhooks => format!("whsec_{}", STANDARD.encode(bytes)),
+        _ => hex::encode(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_settings_are_checked() {
+        let none = Map::new();
+        assert_eq!(provider_from("github", &none).unwrap(), Provider::GitHub);
+        assert!(matches!(
+            provider_from("gitlab", &none),
+            Err(SourceError::Invalid {
+                field: "provider",
+                ..
+            })
+        ));
+        assert!(matches!(
+            provider_from("pusher", &none),
+            Err(SourceError::Invalid {
+                field: "settings",
+                ..
+            })
+        ));
+        let mut key = Map::new();
+        key.insert("key".into(), Value::String("app-key".into()));
+        assert_eq!(
+            provider_from("pusher", &key).unwrap(),
+            Provider::Pusher {
+                key: "app-key".into()
+            }
+        );
+    }
+
+    #[test]
+    fn generated_ids_and_secrets_fit_their_use() {
+        let id = generate_id();
+        assert!(id.starts_with("src_") && id.len() == 24);
+        assert_ne!(id, generate_id());
+        let secret = generate_secret(&Provider::StandardWebhooks);
+        let key = STANDARD
+            .decode(secret.strip_prefix("whsec_").unwrap())
+            .unwrap();
+        assert_eq!(key.len(), 32);
+        assert_eq!(generate_secret(&Provider::GitHub).len(), 64);
+    }
+}

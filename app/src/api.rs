@@ -4,11 +4,14 @@
 
 use leptos::prelude::*;
 
-use crate::dto::{ApiKeyDto, NewApiKeyDto, OverviewDto, UserDto};
+use crate::dto::{
+    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, NewApiKeyDto, OverviewDto,
+    SourceDetailDto, SourceDto, UserDto,
+};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::{
-    backend::{backend, require_admin, require_user},
+    backend::{backend, request_host, require_admin, require_user},
     session::AuthSession,
 };
 
@@ -38,11 +41,16 @@ pub async fn log_in(
     Ok(())
 }
 
-/// Only same-site paths are followed after login, never another origin.
+/// Only same-site paths are followed after login, never another origin. Browsers drop tabs and
+/// newlines from URLs (`/\t/evil` becomes `//evil`), so only visible ASCII is accepted.
 #[cfg(feature = "ssr")]
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
             path.to_owned()
         }
         _ => "/".to_owned(),
@@ -136,4 +144,48 @@ pub async fn create_api_key(name: String) -> Result<NewApiKeyDto, AppError> {
 pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
     let (backend, _, _) = require_user().await?;
     backend.revoke_api_key(id).await
+}
+
+#[server]
+pub async fn list_sources() -> Result<Vec<SourceDto>, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.list_sources(request_host().await).await
+}
+
+#[server]
+pub async fn create_source(
+    name: String,
+    provider: String,
+    secret: Option<String>,
+    pusher_key: Option<String>,
+) -> Result<SourceDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    let blank_is_none = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    backend
+        .create_source(
+            request_host().await,
+            name,
+            provider,
+            blank_is_none(secret),
+            blank_is_none(pusher_key),
+        )
+        .await
+}
+
+#[server]
+pub async fn source_detail(id: String) -> Result<SourceDetailDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.source_detail(request_host().await, id).await
+}
+
+#[server]
+pub async fn list_events(query: EventQuery) -> Result<EventPageDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.list_events(query).await
+}
+
+#[server]
+pub async fn event_detail(id: i64) -> Result<EventDetailDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.event_detail(id).await
 }

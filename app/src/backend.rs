@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use leptos::prelude::use_context;
 
-use crate::dto::{ApiKeyDto, NewApiKeyDto, OverviewDto, UserDto};
+use crate::dto::{
+    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, NewApiKeyDto, OverviewDto,
+    SourceDetailDto, SourceDto, UserDto,
+};
 use crate::error::AppError;
 use crate::session::AuthSession;
 
@@ -40,6 +43,23 @@ pub trait Backend: Send + Sync + 'static {
     async fn create_api_key(&self, name: String) -> Result<NewApiKeyDto, AppError>;
     async fn revoke_api_key(&self, id: i64) -> Result<(), AppError>;
     async fn overview(&self) -> Result<OverviewDto, AppError>;
+    /// `host` is the Host the page was requested on, for endpoint URLs when no public URL is set.
+    async fn list_sources(&self, host: Option<String>) -> Result<Vec<SourceDto>, AppError>;
+    async fn create_source(
+        &self,
+        host: Option<String>,
+        name: String,
+        provider: String,
+        secret: Option<String>,
+        pusher_key: Option<String>,
+    ) -> Result<SourceDto, AppError>;
+    async fn source_detail(
+        &self,
+        host: Option<String>,
+        id: String,
+    ) -> Result<SourceDetailDto, AppError>;
+    async fn list_events(&self, query: EventQuery) -> Result<EventPageDto, AppError>;
+    async fn event_detail(&self, id: i64) -> Result<EventDetailDto, AppError>;
 }
 
 #[derive(Clone)]
@@ -61,6 +81,17 @@ pub async fn require_user() -> Result<(Arc<dyn Backend>, AuthSession, UserDto), 
         .await?
         .ok_or(AppError::Unauthorized)?;
     Ok((backend, session, user))
+}
+
+/// The Host header of the current request, for building endpoint URLs.
+pub async fn request_host() -> Option<String> {
+    leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .ok()?
+        .get(axum::http::header::HOST)?
+        .to_str()
+        .ok()
+        .map(str::to_owned)
 }
 
 pub async fn require_admin() -> Result<(Arc<dyn Backend>, UserDto), AppError> {

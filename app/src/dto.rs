@@ -47,3 +47,76 @@ pub struct OverviewDto {
     pub database_path: String,
     pub database_bytes: u64,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceDto {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub enabled: bool,
+    /// The endpoint URL to paste into the provider's settings.
+    pub url: String,
+    pub created_at: i64,
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceDetailDto {
+    pub source: SourceDto,
+    /// Shown only when the person asks for it.
+    pub secret: String,
+    pub refused: Vec<RefusedDto>,
+}
+
+impl std::fmt::Debug for SourceDetailDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceDetailDto")
+            .field("source", &self.source)
+            .field("secret", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedDto {
+    pub received_at: i64,
+    pub reason: String,
+    pub remote_addr: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSummaryDto {
+    pub id: i64,
+    pub source_id: String,
+    pub source_name: String,
+    pub received_at: i64,
+    pub event_type: Option<String>,
+    pub delivery_id: Option<String>,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventPageDto {
+    pub events: Vec<EventSummaryDto>,
+    /// Pass as `before` for the next (older) page.
+    pub next_before: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDetailDto {
+    pub summary: EventSummaryDto,
+    pub method: String,
+    pub remote_addr: Option<String>,
+    pub content_type: Option<String>,
+    pub verification: String,
+    pub headers: Vec<(String, String)>,
+    /// The body as text, pretty-printed when it is JSON; `None` when it is not UTF-8.
+    pub body_text: Option<String>,
+}
+
+/// Filters for the events page, as they travel in its query string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventQuery {
+    pub source: Option<String>,
+    pub event_type: Option<String>,
+    pub before: Option<i64>,
+}

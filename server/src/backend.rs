@@ -5,15 +5,26 @@
 use std::time::Instant;
 
 use app::backend::Backend;
-use app::dto::{ApiKeyDto, NewApiKeyDto, OverviewDto, UserDto};
+use app::dto::{
+    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, EventSummaryDto, NewApiKeyDto,
+    OverviewDto, RefusedDto, SourceDetailDto, SourceDto, UserDto,
+};
 use app::error::AppError;
 
 use crate::AppState;
 use crate::auth::{self, ApiToken};
+use crate::receiving::sources::{self as receiving, SourceError, SourceRequest, endpoint_url};
 use crate::storage::{
     api_keys::{self, ApiKey},
+    events::{self, Event, EventFilter},
+    sources::{self, Source},
     users::{self, CreateUserError, User},
 };
+
+/// Events per page in the dashboard.
+const EVENTS_PAGE: u64 = 50;
+/// Refused requests shown on a source's page.
+const REFUSED_SHOWN: usize = 20;
 
 pub struct HubBackend(pub AppState);
 
@@ -42,18 +53,48 @@ fn key_dto(key: ApiKey) -> ApiKeyDto {
     }
 }
 
+fn event_summary(event: &Event, source_name: String) -> EventSummaryDto {
+    EventSummaryDto {
+        id: event.id,
+        source_id: event.source_id.clone(),
+        source_name,
+        received_at: event.received_at,
+        event_type: event.event_type.clone(),
+        delivery_id: event.delivery_id.clone(),
+        size: event.body.len() as u64,
+    }
+}
+
+/// A body for people to read: pretty-printed when it is JSON, as sent when it is other text.
+fn readable_body(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    Some(
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|json| serde_json::to_string_pretty(&json).ok())
+            .unwrap_or_else(|| text.to_owned()),
+    )
+}
+
+fn login_refused() -> AppError {
+    AppError::Forbidden("That username and password do not match.".into())
+}
+
 fn check_new_account(username: &str, password: &str) -> Result<(), AppError> {
     auth::check_username(username).map_err(|m| AppError::invalid("username", m))?;
     auth::check_password(password).map_err(|m| AppError::invalid("password", m))
 }
 
 impl HubBackend {
-    fn refuse_login(&self, keys: &[String], username: &str) -> Result<UserDto, AppError> {
-        self.0.throttle.record_failure(keys, Instant::now());
-        tracing::info!(user = %username, "failed login");
-        Err(AppError::Forbidden(
-            "That username and password do not match.".into(),
-        ))
+    fn source_dto(&self, host: Option<&str>, source: Source) -> SourceDto {
+        SourceDto {
+            url: endpoint_url(self.0.config.public_url.as_deref(), host, &source.id),
+            id: source.id,
+            name: source.name,
+            provider: source.provider,
+            enabled: source.enabled,
+            created_at: source.created_at,
+        }
     }
 
     async fn create_user(
@@ -99,11 +140,17 @@ impl Backend for HubBackend {
         client: Option<String>,
     ) -> Result<UserDto, AppError> {
         let username = username.trim().to_owned();
+        if auth::check_username(&username).is_err() {
+            // No such user can exist: the same work and answer as a wrong password, no throttle
+            // entry for a name of any length.
+            auth::verify_password(password, None).await;
+            return Err(login_refused());
+        }
         let mut keys = vec![format!("user:{username}")];
         keys.extend(client.map(|c| format!("client:{c}")));
         let throttle = &self.0.throttle;
         throttle
-            .check(&keys, Instant::now())
+            .begin_attempt(&keys, Instant::now())
             .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
 
         let user = users::find_by_username(&self.0.db, &username)
@@ -118,7 +165,10 @@ impl Backend for HubBackend {
                 tracing::info!(user = %user.username, "login");
                 Ok(user_dto(user))
             }
-            _ => self.refuse_login(&keys, &username),
+            _ => {
+                tracing::info!(user = %username, "failed login");
+                Err(login_refused())
+            }
         }
     }
 
@@ -224,6 +274,128 @@ impl Backend for HubBackend {
             active_api_keys: api_keys::count_active(db).await.map_err(internal)?,
             database_path: db.path().display().to_string(),
             database_bytes: db.size_bytes(),
+        })
+    }
+
+    async fn list_sources(&self, host: Option<String>) -> Result<Vec<SourceDto>, AppError> {
+        Ok(sources::list(&self.0.db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|s| self.source_dto(host.as_deref(), s))
+            .collect())
+    }
+
+    async fn create_source(
+        &self,
+        host: Option<String>,
+        name: String,
+        provider: String,
+        secret: Option<String>,
+        pusher_key: Option<String>,
+    ) -> Result<SourceDto, AppError> {
+        let mut settings = serde_json::Map::new();
+        if let Some(key) = pusher_key {
+            settings.insert("key".into(), serde_json::Value::String(key));
+        }
+        let request = SourceRequest {
+            name,
+            provider,
+            secret,
+            settings,
+        };
+        match receiving::create(&self.0.db, request).await {
+            Ok(source) => {
+                tracing::info!(source = %source.id, provider = %source.provider, "source created");
+                Ok(self.source_dto(host.as_deref(), source))
+            }
+            Err(SourceError::Invalid { field, message }) => {
+                let field = if field == "settings" {
+                    "pusher_key"
+                } else {
+                    field
+                };
+                Err(AppError::invalid(field, message))
+            }
+            Err(SourceError::Db(err)) => Err(internal(err)),
+        }
+    }
+
+    async fn source_detail(
+        &self,
+        host: Option<String>,
+        id: String,
+    ) -> Result<SourceDetailDto, AppError> {
+        let db = &self.0.db;
+        let source = sources::find(db, &id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| AppError::NotFound("There is no such source.".into()))?;
+        let refused = events::list_refused(db, &id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .take(REFUSED_SHOWN)
+            .map(|r| RefusedDto {
+                received_at: r.received_at,
+                reason: r.reason,
+                remote_addr: r.remote_addr,
+            })
+            .collect();
+        Ok(SourceDetailDto {
+            secret: source.secret.clone(),
+            source: self.source_dto(host.as_deref(), source),
+            refused,
+        })
+    }
+
+    async fn list_events(&self, query: EventQuery) -> Result<EventPageDto, AppError> {
+        let db = &self.0.db;
+        let names: std::collections::HashMap<String, String> = sources::list(db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let filter = EventFilter {
+            source_id: query.source.filter(|s| !s.is_empty()),
+            event_type: query.event_type.filter(|s| !s.is_empty()),
+            before: query.before,
+            limit: EVENTS_PAGE,
+        };
+        let page = events::list(db, filter).await.map_err(internal)?;
+        let next_before = (page.len() as u64 == EVENTS_PAGE)
+            .then(|| page.last().map(|e| e.id))
+            .flatten();
+        let events = page
+            .iter()
+            .map(|e| event_summary(e, names.get(&e.source_id).cloned().unwrap_or_default()))
+            .collect();
+        Ok(EventPageDto {
+            events,
+            next_before,
+        })
+    }
+
+    async fn event_detail(&self, id: i64) -> Result<EventDetailDto, AppError> {
+        let db = &self.0.db;
+        let event = events::find(db, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| AppError::NotFound("There is no such event.".into()))?;
+        let source_name = sources::find(db, &event.source_id)
+            .await
+            .map_err(internal)?
+            .map(|s| s.name)
+            .unwrap_or_default();
+        Ok(EventDetailDto {
+            summary: event_summary(&event, source_name),
+            method: event.method.clone(),
+            remote_addr: event.remote_addr.clone(),
+            content_type: event.content_type.clone(),
+            verification: event.verification.clone(),
+            headers: serde_json::from_str(&event.headers).unwrap_or_default(),
+            body_text: readable_body(&event.body),
         })
     }
 }

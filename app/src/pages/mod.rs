@@ -2,8 +2,10 @@
 
 mod account;
 mod components;
+mod events;
 mod overview;
 mod settings;
+mod sources;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -49,6 +51,10 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/setup") view=account::SetupPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=overview::OverviewPage/>
+                    <Route path=path!("events") view=events::EventsPage/>
+                    <Route path=path!("events/:id") view=events::EventPage/>
+                    <Route path=path!("sources") view=sources::SourcesPage/>
+                    <Route path=path!("sources/:id") view=sources::SourcePage/>
                     <Route path=path!("settings") view=settings::SettingsPage/>
                 </ParentRoute>
             </Routes>
@@ -70,6 +76,8 @@ fn Layout() -> impl IntoView {
                 </a>
                 <ul class="nav">
                     <li><A href="/" exact=true>"Overview"</A></li>
+                    <li><A href="/events">"Events"</A></li>
+                    <li><A href="/sources">"Sources"</A></li>
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>
                 <div class="sidebar-foot">

@@ -3,22 +3,35 @@
 use std::sync::OnceLock;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use tokio::sync::Semaphore;
+
+/// Hashes computed at once. Each takes about 19 MiB and a core for tens of milliseconds, so a
+/// burst of logins queues here instead of exhausting memory.
+static HASHING: Semaphore = Semaphore::const_new(4);
+
+async fn on_hashing_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let _permit = HASHING.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
 
 /// Hashes `password` with argon2id and a fresh salt (PHC string).
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
+    on_hashing_thread(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|hash| hash.to_string())
             .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
     })
-    .await?
+    .await
+    .ok_or_else(|| anyhow::anyhow!("the hashing thread failed"))?
 }
 
 /// Checks `password` against `hash`. Without a hash (unknown user) the same work is done
 /// against a dummy hash, so timing does not tell whether a user exists.
 pub async fn verify_password(password: String, hash: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
+    on_hashing_thread(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());
         let matches = Argon2::default()

@@ -1,6 +1,8 @@
 //! Login throttling: after `max_failures` failed logins for one user name or one client, further
 //! tries are refused for a lockout that doubles with each further failure, up to `max_lockout`.
-//! A success clears the counts. Kept in memory: it is a rate limit, not data.
+//! Each attempt is counted as it starts, under one lock with the check, so parallel attempts
+//! cannot all slip past; a success clears the counts, and counts idle for `max_lockout` lapse.
+//! Kept in memory: it is a rate limit, not data.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -26,9 +28,10 @@ impl ThrottlePolicy {
     }
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 struct Entry {
     failures: u32,
+    last_attempt: Instant,
     locked_until: Option<Instant>,
 }
 
@@ -48,34 +51,37 @@ impl LoginThrottle {
         }
     }
 
-    /// `Err(seconds)` while any of `keys` is locked out.
-    pub fn check(&self, keys: &[String], now: Instant) -> Result<(), u64> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+    /// Starts a login attempt: `Err(seconds)` while any of `keys` is locked out, otherwise the
+    /// attempt is counted as a failure until [`record_success`](Self::record_success) says not.
+    pub fn begin_attempt(&self, keys: &[String], now: Instant) -> Result<(), u64> {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let idle = self.policy.max_lockout;
         let wait = keys
             .iter()
             .filter_map(|k| entries.get(k)?.locked_until)
             .filter(|until| *until > now)
             .map(|until| until - now)
             .max();
-        match wait {
-            Some(wait) => Err(wait.as_secs_f64().ceil() as u64),
-            None => Ok(()),
+        if let Some(wait) = wait {
+            return Err(wait.as_secs_f64().ceil() as u64);
         }
-    }
-
-    pub fn record_failure(&self, keys: &[String], now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= SWEEP_AT {
-            let policy = self.policy;
-            entries.retain(|_, e| {
-                e.locked_until.is_some_and(|u| u > now) || e.failures >= policy.max_failures
-            });
+            entries.retain(|_, e| now.saturating_duration_since(e.last_attempt) < idle);
         }
         for key in keys {
-            let entry = entries.entry(key.clone()).or_default();
+            let entry = entries.entry(key.clone()).or_insert(Entry {
+                failures: 0,
+                last_attempt: now,
+                locked_until: None,
+            });
+            if now.saturating_duration_since(entry.last_attempt) >= idle {
+                entry.failures = 0;
+            }
             entry.failures = entry.failures.saturating_add(1);
+            entry.last_attempt = now;
             entry.locked_until = self.policy.lockout(entry.failures).map(|d| now + d);
         }
+        Ok(())
     }
 
     pub fn record_success(&self, keys: &[String]) {
@@ -110,18 +116,28 @@ mod tests {
         let throttle = LoginThrottle::new(POLICY);
         let keys = vec!["user:alice".to_owned()];
         let start = Instant::now();
-        for _ in 0..2 {
-            throttle.record_failure(&keys, start);
+        for _ in 0..3 {
+            assert_eq!(throttle.begin_attempt(&keys, start), Ok(()));
         }
-        assert_eq!(throttle.check(&keys, start), Ok(()));
-        throttle.record_failure(&keys, start);
-        assert_eq!(throttle.check(&keys, start), Err(30));
-        assert_eq!(
-            throttle.check(&keys, start + Duration::from_secs(31)),
-            Ok(())
-        );
+        assert_eq!(throttle.begin_attempt(&keys, start), Err(30));
+        let later = start + Duration::from_secs(31);
+        assert_eq!(throttle.begin_attempt(&keys, later), Ok(()));
         throttle.record_success(&keys);
-        throttle.record_failure(&keys, start);
-        assert_eq!(throttle.check(&keys, start), Ok(()));
+        assert_eq!(throttle.begin_attempt(&keys, later), Ok(()));
+        assert_eq!(throttle.begin_attempt(&keys, later), Ok(()));
+    }
+
+    #[test]
+    fn failures_lapse_after_a_quiet_spell() {
+        let throttle = LoginThrottle::new(POLICY);
+        let keys = vec!["client:10.0.0.1".to_owned()];
+        let start = Instant::now();
+        throttle.begin_attempt(&keys, start).unwrap();
+        throttle.begin_attempt(&keys, start).unwrap();
+        let quiet = start + POLICY.max_lockout;
+        for _ in 0..3 {
+            assert_eq!(throttle.begin_attempt(&keys, quiet), Ok(()));
+        }
+        assert!(throttle.begin_attempt(&keys, quiet).is_err());
     }
 }

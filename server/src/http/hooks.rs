@@ -14,6 +14,7 @@ use super::api::ApiError;
 use crate::AppState;
 use crate::receiving::ingest::{self, Answer};
 use crate::receiving::providers::Handshake;
+use crate::receiving::sources::endpoint_url;
 
 pub async fn receive(
     State(state): State<AppState>,
@@ -24,7 +25,11 @@ pub async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let callback_url = endpoint_url(&state, &headers, &source_id);
+    let callback_url = endpoint_url(
+        state.config.public_url.as_deref(),
+        request_host(&headers),
+        &source_id,
+    );
     let request = ingest::Request {
         source_id,
         method,
@@ -73,20 +78,9 @@ pub async fn receive(
     }
 }
 
-/// The URL a provider is given for a source: under `public_url` when configured, otherwise
-/// under the host this request was sent to.
-pub fn endpoint_url(state: &AppState, headers: &HeaderMap, source_id: &str) -> String {
-    let base = match &state.config.public_url {
-        Some(url) => url.clone(),
-        None => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("127.0.0.1");
-            format!("http://{host}")
-        }
-    };
-    format!("{base}/hooks/{source_id}")
+/// The Host header a request was sent to.
+pub fn request_host(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::HOST).and_then(|h| h.to_str().ok())
 }
 
 fn handshake_response(handshake: Handshake) -> Response {

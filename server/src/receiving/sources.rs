@@ -94,6 +94,15 @@ pub async fn create(db: &Db, req: SourceRequest) -> Result<Source, SourceError> 
     .await?)
 }
 
+/// The URL a provider is given for a source: under the configured public URL, otherwise under
+/// the host the asking request was sent to.
+pub fn endpoint_url(public_url: Option<&str>, host: Option<&str>, source_id: &str) -> String {
+    match public_url {
+        Some(base) => format!("{base}/hooks/{source_id}"),
+        None => format!("http://{}/hooks/{source_id}", host.unwrap_or("127.0.0.1")),
+    }
+}
+
 /// `src_` and 20 random letters and digits: unguessable, and safe in a URL path.
 fn generate_id() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";

@@ -3,6 +3,9 @@
 //! single transaction (group commit). Each job runs in its own savepoint, so one failing job
 //! does not undo the others, and its caller hears back only after the commit.
 
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
@@ -88,8 +91,25 @@ async fn run(conn: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
             }
         };
         let mut completions = Vec::with_capacity(batch.len());
+        let mut panicked = false;
         for job in batch.drain(..) {
-            completions.push(job(&txn).await);
+            match AssertUnwindSafe(job(&txn)).catch_unwind().await {
+                Ok(complete) => completions.push(complete),
+                Err(_) => {
+                    panicked = true;
+                    break;
+                }
+            }
+        }
+        if panicked {
+            // A bug, not bad input: undo the whole batch, tell every caller, keep writing.
+            tracing::error!("a write job panicked; its batch was rolled back");
+            batch.clear();
+            drop(txn);
+            for complete in completions {
+                complete(Err("the write was rolled back".into()));
+            }
+            continue;
         }
         let outcome = txn.commit().await.map_err(|err| {
             tracing::error!(error = %err, "group commit failed");
@@ -157,5 +177,31 @@ mod tests {
         }
         assert_eq!(failed, 20);
         assert_eq!(count(&db).await, 180);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_its_caller_and_the_writer_keeps_going() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("w.db")).await.unwrap();
+        let panicked = db
+            .writer()
+            .write(
+                |_txn| -> futures::future::BoxFuture<'_, Result<(), DbErr>> {
+                    Box::pin(async move { panic!("a bug in a write job") })
+                },
+            )
+            .await;
+        assert!(panicked.is_err());
+        db.writer()
+            .write(|txn| {
+                Box::pin(async move {
+                    txn.execute_unprepared(&insert("after".into()))
+                        .await
+                        .map(|_| ())
+                })
+            })
+            .await
+            .unwrap();
+        assert_eq!(count(&db).await, 1);
     }
 }

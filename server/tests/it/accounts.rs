@@ -222,6 +222,8 @@ async fn login_never_redirects_off_site() {
         "https://evil.example/",
         "//evil.example/",
         "/\\evil.example",
+        "/\t/evil.example",
+        "/\n",
     ] {
         let response = app
             .submit_form::<LogIn>(

@@ -89,6 +89,26 @@ async fn api_errors_have_one_json_shape() {
             StatusCode::NOT_FOUND,
             "not_found",
         ),
+        (
+            app.client()
+                .get(app.url("/api/v1/events/abc"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            app.client()
+                .delete(app.url("/api/v1/whoami"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
     ];
     for (response, status, code) in cases {
         assert_eq!(response.status(), status);

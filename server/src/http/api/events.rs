@@ -57,8 +57,9 @@ pub async fn list(
 pub async fn get(
     _: Authenticated,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id.map_err(|_| ApiError::bad_request("an event id is a whole number"))?;
     let event = events::find(&state.db, id)
         .await
         .map_err(ApiError::internal)?

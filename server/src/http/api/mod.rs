@@ -24,6 +24,13 @@ pub fn router() -> Router<AppState> {
         .route("/events", get(events::list))
         .route("/events/{id}", get(events::get))
         .fallback(|| async { ApiError::not_found("no such API route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
 }
 
 /// An error as the REST API reports it.

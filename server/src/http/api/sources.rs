@@ -8,8 +8,8 @@ use serde_json::{Map, Value, json};
 
 use super::{ApiError, ApiJson, Authenticated, rfc3339};
 use crate::AppState;
-use crate::http::hooks::endpoint_url;
-use crate::receiving::sources::{self as domain, SourceError, SourceRequest};
+use crate::http::hooks::request_host;
+use crate::receiving::sources::{self as domain, SourceError, SourceRequest, endpoint_url};
 use crate::storage::sources::{self, Source};
 
 #[derive(Deserialize)]
@@ -88,7 +88,7 @@ fn source_json(state: &AppState, headers: &HeaderMap, source: &Source) -> Value 
         "provider": source.provider,
         "settings": settings,
         "enabled": source.enabled,
-        "url": endpoint_url(state, headers, &source.id),
+        "url": endpoint_url(state.config.public_url.as_deref(), request_host(headers), &source.id),
         "created_at": rfc3339(source.created_at),
         "updated_at": rfc3339(source.updated_at),
     })

@@ -1,0 +1,181 @@
+//! The events browser: everything the sources received, newest first, with filters, and a page
+//! per event with its headers and body. Bodies come from outside: they are only ever rendered
+//! as text, never as HTML.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::components::{ErrorPanel, format_bytes, format_time};
+use crate::api::{event_detail, list_events, list_sources};
+use crate::dto::EventQuery;
+
+#[component]
+pub fn EventsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filters = move || {
+        let q = query.read();
+        EventQuery {
+            source: q.get("source").filter(|s| !s.is_empty()),
+            event_type: q.get("event_type").filter(|s| !s.is_empty()),
+            before: q.get("before").and_then(|b| b.parse().ok()),
+        }
+    };
+    let events = Resource::new(filters, list_events);
+    let sources = Resource::new(|| (), |_| list_sources());
+
+    // Once hydrated, the first page refreshes itself so new events appear without a reload.
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || {
+                if filters().before.is_none() {
+                    events.refetch();
+                }
+            },
+            std::time::Duration::from_secs(5),
+        )
+        .ok();
+        on_cleanup(move || {
+            if let Some(handle) = handle {
+                handle.clear();
+            }
+        });
+    }
+
+    view! {
+        <Title text="Events"/>
+        <header class="page-head">
+            <h1>"Events"</h1>
+            <p class="muted">"Every verified request the sources received, stored exactly as it came."</p>
+        </header>
+        <section class="panel">
+            <Form method="GET" action="" attr:class="inline-form filters">
+                <div class="field">
+                    <label for="source">"Source"</label>
+                    <select id="source" name="source">
+                        <option value="">"All sources"</option>
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let chosen = filters().source.unwrap_or_default();
+                                sources.await.unwrap_or_default().into_iter().map(|s| {
+                                    let selected = s.id == chosen;
+                                    view! { <option value=s.id selected=selected>{s.name}</option> }
+                                }).collect_view()
+                            })}
+                        </Suspense>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="event_type">"Event type"</label>
+                    <input id="event_type" name="event_type" placeholder="push" value=move || filters().event_type.unwrap_or_default()/>
+                </div>
+                <button type="submit" class="button">"Filter"</button>
+            </Form>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match events.await {
+                        Ok(page) if page.events.is_empty() => view! {
+                            <p class="empty">"No events match. Point a provider at a source's URL and they will appear here."</p>
+                        }.into_any(),
+                        Ok(page) => {
+                            let next = page.next_before.map(|before| {
+                                let f = filters();
+                                let mut href = format!("/events?before={before}");
+                                if let Some(s) = f.source { href.push_str(&format!("&source={s}")); }
+                                if let Some(t) = f.event_type { href.push_str(&format!("&event_type={t}")); }
+                                href
+                            });
+                            view! {
+                                <table class="table events">
+                                    <thead><tr><th>"Received"</th><th>"Source"</th><th>"Event type"</th><th>"Delivery id"</th><th>"Size"</th></tr></thead>
+                                    <tbody>
+                                        {page.events.into_iter().map(|e| view! {
+                                            <tr>
+                                                <td><a href=format!("/events/{}", e.id)>{format_time(e.received_at)}</a></td>
+                                                <td>{e.source_name}</td>
+                                                <td><code>{e.event_type.unwrap_or_else(|| "—".into())}</code></td>
+                                                <td class="mono-cell">{e.delivery_id.unwrap_or_default()}</td>
+                                                <td>{format_bytes(e.size)}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                {next.map(|href| view! { <p class="pager"><a class="button small" href=href>"Older events →"</a></p> })}
+                            }.into_any()
+                        }
+                        Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn EventPage() -> impl IntoView {
+    let params = use_params_map();
+    let detail = Resource::new(
+        move || {
+            params
+                .read()
+                .get("id")
+                .and_then(|id| id.parse::<i64>().ok())
+                .unwrap_or(0)
+        },
+        event_detail,
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => {
+                        let e = d.summary;
+                        let title = e.event_type.clone().unwrap_or_else(|| format!("Event {}", e.id));
+                        view! {
+                            <Title text=title.clone()/>
+                            <header class="page-head">
+                                <p class="crumbs"><a href="/events">"Events"</a>" / "</p>
+                                <h1>{title}</h1>
+                                <p class="muted">
+                                    "From "<a href=format!("/sources/{}", e.source_id)>{e.source_name}</a>
+                                    " · "{format_time(e.received_at)}" · "{d.verification}
+                                </p>
+                            </header>
+                            <section class="panel">
+                                <dl class="facts">
+                                    <dt>"Delivery id"</dt><dd class="mono-cell">{e.delivery_id.unwrap_or_else(|| "—".into())}</dd>
+                                    <dt>"Request"</dt><dd>{d.method}" · "{d.content_type.unwrap_or_else(|| "no content type".into())}" · "{format_bytes(e.size)}</dd>
+                                    <dt>"From address"</dt><dd>{d.remote_addr.unwrap_or_else(|| "—".into())}</dd>
+                                </dl>
+                            </section>
+                            <section class="panel">
+                                <details open>
+                                    <summary><h2 class="inline">"Body"</h2></summary>
+                                    {match d.body_text {
+                                        Some(text) => view! { <pre class="body">{text}</pre> }.into_any(),
+                                        None => view! { <p class="empty">"The body is binary; it is stored exactly as received."</p> }.into_any(),
+                                    }}
+                                </details>
+                            </section>
+                            <section class="panel">
+                                <details>
+                                    <summary><h2 class="inline">"Headers ("{d.headers.len()}")"</h2></summary>
+                                    <table class="table headers">
+                                        <tbody>
+                                            {d.headers.into_iter().map(|(name, value)| view! {
+                                                <tr><th scope="row">{name}</th><td class="mono-cell">{value}</td></tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </details>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { test, expect, type Page } from '@playwright/test';
 
 // One hub, one admin: the tests run in order against the server .ci/test started.
@@ -72,6 +73,49 @@ test.describe.serial('the dashboard', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await expect(page.getByRole('alert')).toHaveText('That username and password do not match.');
     await shot(page, 'login-error');
+  });
+
+  test('a source made in the form receives a signed delivery that opens, escaped', async ({ page }) => {
+    await logIn(page);
+    await waitForHydration(page);
+    await nav(page, 'Sources').click();
+    await page.getByLabel('Name').fill('GitHub — my-org');
+    await page.getByLabel('Provider').selectOption('github');
+    await page.getByLabel('Secret', { exact: true }).fill('It\'s a Secret to Everybody');
+    await page.getByRole('button', { name: 'Add source' }).click();
+    const url = await page.getByLabel('New endpoint URL').inputValue();
+    expect(url).toMatch(/\/hooks\/src_[a-z0-9]{20}$/);
+
+    const body = JSON.stringify({ ref: 'refs/heads/main', note: '<script>window.__xss = 1</script>' });
+    const signature = 'sha256=' + createHmac('sha256', "It's a Secret to Everybody").update(body).digest('hex');
+    const delivered = await page.request.post(url, {
+      data: body,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-delivery': 'e2e-1',
+        'x-hub-signature-256': signature,
+      },
+    });
+    expect(delivered.status()).toBe(200);
+    const refused = await page.request.post(url, { data: body, headers: { 'x-hub-signature-256': 'sha256=00' } });
+    expect(refused.status()).toBe(401);
+
+    await nav(page, 'Events').click();
+    await page.getByLabel('Event type').fill('push');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect(page).toHaveURL(/event_type=push/);
+    await shot(page, 'events');
+    await page.getByRole('row', { name: /GitHub — my-org/ }).getByRole('link').click();
+    await expect(page.getByRole('heading', { name: 'push' })).toBeVisible();
+    await expect(page.locator('pre.body')).toContainText('<script>window.__xss = 1</script>');
+    expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+    await shot(page, 'event');
+
+    await page.getByRole('link', { name: 'GitHub — my-org' }).click();
+    await expect(page.getByRole('cell', { name: 'malformed header x-hub-signature-256' }).or(page.getByRole('cell', { name: 'signature does not match' }))).toBeVisible();
+    await page.getByText('Show secret').click();
+    await shot(page, 'source');
   });
 
   test('unknown pages show the 404 page', async ({ page }) => {

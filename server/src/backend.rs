@@ -250,10 +250,15 @@ impl Backend for HubBackend {
                 "Give the key a name of 1 to 100 characters.",
             ));
         }
-        let (key, token) = create_api_key(&self.0.db, name).await.map_err(internal)?;
+        // The token exists only here: stored as a hash, shown this once.
+        let token = ApiToken::generate();
+        let key = api_keys::create(&self.0.db, name, token.prefix.clone(), token.hash.clone())
+            .await
+            .map_err(internal)?;
+        tracing::info!(api_key = %key.name, prefix = %key.prefix, "API key created");
         Ok(NewApiKeyDto {
             key: key_dto(key),
-            token,
+            token: token.token,
         })
     }
 
@@ -398,15 +403,4 @@ impl Backend for HubBackend {
             body_text: readable_body(&event.body),
         })
     }
-}
-
-/// Makes and stores a new key; returns it with its token, the only time the token exists.
-pub async fn create_api_key(
-    db: &crate::storage::Db,
-    name: String,
-) -> Result<(ApiKey, String), sea_orm::DbErr> {
-    let token = ApiToken::generate();
-    let key = api_keys::create(db, name, token.prefix.clone(), token.hash.clone()).await?;
-    tracing::info!(api_key = %key.name, prefix = %key.prefix, "API key created");
-    Ok((key, token.token))
 }

@@ -3,7 +3,7 @@
 
 use app::backend::Backend;
 
-use crate::backend::{HubBackend, create_api_key};
+use crate::backend::HubBackend;
 use crate::storage::{Db, users};
 use crate::{AppState, Config};
 
@@ -35,11 +35,9 @@ pub async fn create_user(
 /// Creates an API key and returns its token, the only time it is shown.
 pub async fn create_key(config: Config, name: String) -> anyhow::Result<String> {
     let state = open(config).await?;
-    let name = name.trim().to_owned();
-    anyhow::ensure!(
-        !name.is_empty() && name.chars().count() <= 100,
-        "give the key a name of 1 to 100 characters"
-    );
-    let (_, token) = create_api_key(&state.db, name).await?;
-    Ok(token)
+    let created = HubBackend(state)
+        .create_api_key(name)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(created.token)
 }

@@ -78,6 +78,17 @@ pub fn CopyButton(text: String) -> impl IntoView {
     }
 }
 
+/// A value to copy into another system (a new key, an endpoint URL), read-only, with a button.
+#[component]
+pub fn CopyableValue(value: String, label: &'static str) -> impl IntoView {
+    view! {
+        <div class="secret-row">
+            <input class="secret" readonly value=value.clone() aria-label=label/>
+            <CopyButton text=value/>
+        </div>
+    }
+}
+
 /// A UTC time for tables: `2026-11-23 14:05 UTC`.
 pub fn format_time(millis: i64) -> String {
     chrono::DateTime::from_timestamp_millis(millis)

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::components::{CopyButton, ErrorPanel, Field, FormError, action_error, format_time};
+use super::components::{CopyableValue, ErrorPanel, Field, FormError, action_error, format_time};
 use crate::api::{
     AddUser, ChangePassword, CreateApiKey, RemoveUser, RevokeApiKey, current_user, list_api_keys,
     list_users,
@@ -145,10 +145,7 @@ fn ApiKeysSection() -> impl IntoView {
             {move || created().map(|new_key| view! {
                 <div class="secret-reveal" role="status">
                     <p><strong>"Copy the key “"{new_key.key.name.clone()}"” now."</strong>" It is stored hashed and will not be shown again."</p>
-                    <div class="secret-row">
-                        <input class="secret" readonly value=new_key.token.clone() aria-label="New API key"/>
-                        <CopyButton text=new_key.token/>
-                    </div>
+                    <CopyableValue value=new_key.token label="New API key"/>
                 </div>
             })}
             <ActionForm action=create attr:class="inline-form">

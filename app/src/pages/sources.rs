@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::components::{CopyButton, ErrorPanel, Field, FormError, action_error, format_time};
+use super::components::{
+    CopyButton, CopyableValue, ErrorPanel, Field, FormError, action_error, format_time,
+};
 use crate::api::{CreateSource, list_sources, source_detail};
 
 /// The providers a form offers: value and label.
@@ -76,10 +78,7 @@ pub fn SourcesPage() -> impl IntoView {
             {move || created().map(|s| view! {
                 <div class="secret-reveal" role="status">
                     <p><strong>"“"{s.name.clone()}"” is ready."</strong>" Give the provider this URL, then "<a href=format!("/sources/{}", s.id)>"open the source"</a>" for its secret."</p>
-                    <div class="secret-row">
-                        <input class="secret" readonly value=s.url.clone() aria-label="New endpoint URL"/>
-                        <CopyButton text=s.url/>
-                    </div>
+                    <CopyableValue value=s.url label="New endpoint URL"/>
                 </div>
             })}
             <ActionForm action=create attr:class="stack form-narrow">

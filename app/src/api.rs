@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 
 use crate::dto::{
-    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, NewApiKeyDto, OverviewDto,
-    SourceDetailDto, SourceDto, UserDto,
+    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, HandlerDto, NewApiKeyDto, NewHandlerDto,
+    OverviewDto, SourceDetailDto, SourceDto, UserDto,
 };
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
@@ -160,14 +160,13 @@ pub async fn create_source(
     pusher_key: Option<String>,
 ) -> Result<SourceDto, AppError> {
     let (backend, _, _) = require_user().await?;
-    let blank_is_none = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
     backend
         .create_source(
             request_host().await,
             name,
             provider,
-            blank_is_none(secret),
-            blank_is_none(pusher_key),
+            given(secret),
+            given(pusher_key),
         )
         .await
 }
@@ -176,6 +175,69 @@ pub async fn create_source(
 pub async fn source_detail(id: String) -> Result<SourceDetailDto, AppError> {
     let (backend, _, _) = require_user().await?;
     backend.source_detail(request_host().await, id).await
+}
+
+/// Blank form fields mean "not given".
+#[cfg(feature = "ssr")]
+fn given(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+#[server]
+pub async fn update_source(
+    id: String,
+    name: String,
+    pusher_key: Option<String>,
+    callback_url: Option<String>,
+) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend
+        .update_source(id, name, given(pusher_key), given(callback_url))
+        .await
+}
+
+#[server]
+pub async fn set_source_enabled(id: String, enabled: bool) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.set_source_enabled(id, enabled).await
+}
+
+#[server]
+pub async fn rotate_source_secret(id: String, secret: Option<String>) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.rotate_source_secret(id, given(secret)).await
+}
+
+#[server]
+pub async fn drop_previous_secret(id: String) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.drop_previous_secret(id).await
+}
+
+#[server]
+pub async fn delete_source(id: String) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.delete_source(id).await?;
+    leptos_axum::redirect("/sources");
+    Ok(())
+}
+
+#[server]
+pub async fn list_handlers(source_id: Option<String>) -> Result<Vec<HandlerDto>, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.list_handlers(given(source_id)).await
+}
+
+#[server]
+pub async fn add_handler(handler: NewHandlerDto) -> Result<HandlerDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.add_handler(handler).await
+}
+
+#[server]
+pub async fn remove_handler(source_id: Option<String>, id: String) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.remove_handler(given(source_id), id).await
 }
 
 #[server]

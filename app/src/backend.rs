@@ -6,8 +6,8 @@ use std::sync::Arc;
 use leptos::prelude::use_context;
 
 use crate::dto::{
-    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, NewApiKeyDto, OverviewDto,
-    SourceDetailDto, SourceDto, UserDto,
+    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, HandlerDto, NewApiKeyDto, NewHandlerDto,
+    OverviewDto, SourceDetailDto, SourceDto, UserDto,
 };
 use crate::error::AppError;
 use crate::session::AuthSession;
@@ -58,6 +58,27 @@ pub trait Backend: Send + Sync + 'static {
         host: Option<String>,
         id: String,
     ) -> Result<SourceDetailDto, AppError>;
+    /// Renames a source and changes its provider settings (Pusher's key, Trello's callback URL).
+    async fn update_source(
+        &self,
+        id: String,
+        name: String,
+        pusher_key: Option<String>,
+        callback_url: Option<String>,
+    ) -> Result<(), AppError>;
+    async fn set_source_enabled(&self, id: String, enabled: bool) -> Result<(), AppError>;
+    /// The new secret is generated when `secret` is `None`; the old one stays accepted.
+    async fn rotate_source_secret(
+        &self,
+        id: String,
+        secret: Option<String>,
+    ) -> Result<(), AppError>;
+    async fn drop_previous_secret(&self, id: String) -> Result<(), AppError>;
+    async fn delete_source(&self, id: String) -> Result<(), AppError>;
+    /// A source's own handlers, or the global ones for `None`.
+    async fn list_handlers(&self, source_id: Option<String>) -> Result<Vec<HandlerDto>, AppError>;
+    async fn add_handler(&self, new: NewHandlerDto) -> Result<HandlerDto, AppError>;
+    async fn remove_handler(&self, source_id: Option<String>, id: String) -> Result<(), AppError>;
     async fn list_events(&self, query: EventQuery) -> Result<EventPageDto, AppError>;
     async fn event_detail(&self, id: i64) -> Result<EventDetailDto, AppError>;
 }

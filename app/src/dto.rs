@@ -64,6 +64,13 @@ pub struct SourceDetailDto {
     pub source: SourceDto,
     /// Shown only when the person asks for it.
     pub secret: String,
+    /// True while a rotation is under way: the previous secret is still accepted.
+    pub has_previous_secret: bool,
+    /// Pusher's app key, for a Pusher source.
+    pub pusher_key: Option<String>,
+    /// The callback URL Trello signs, when set by hand.
+    pub callback_url: Option<String>,
+    pub handlers: Vec<HandlerDto>,
     pub refused: Vec<RefusedDto>,
 }
 
@@ -92,6 +99,7 @@ pub struct EventSummaryDto {
     pub event_type: Option<String>,
     pub delivery_id: Option<String>,
     pub size: u64,
+    pub handling: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +119,48 @@ pub struct EventDetailDto {
     pub headers: Vec<(String, String)>,
     /// The body as text, pretty-printed when it is JSON; `None` when it is not UTF-8.
     pub body_text: Option<String>,
+    pub runs: Vec<HandlerRunDto>,
+}
+
+/// One handler's run on an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerRunDto {
+    pub handler_id: String,
+    pub kind: String,
+    /// `pending`, `ok` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub outcome: Option<String>,
+    /// When it ended, or when it is tried next while pending.
+    pub at: i64,
+}
+
+/// A handler as the dashboard shows and configures it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerDto {
+    pub id: String,
+    /// `None` for a global handler.
+    pub source_id: Option<String>,
+    pub position: i32,
+    pub kind: String,
+    pub event_types: Vec<String>,
+    /// A one-line description of its settings.
+    pub summary: String,
+}
+
+/// The settings of a new handler as the form sends them; which apply depends on `kind`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewHandlerDto {
+    /// Empty for a global handler.
+    pub source_id: String,
+    pub kind: String,
+    pub position: String,
+    /// Comma-separated event-type patterns; empty for every event.
+    pub event_types: String,
+    pub status: String,
+    pub content_type: String,
+    pub body: String,
+    pub url: String,
 }
 
 /// Filters for the events page, as they travel in its query string.
@@ -118,5 +168,34 @@ pub struct EventDetailDto {
 pub struct EventQuery {
     pub source: Option<String>,
     pub event_type: Option<String>,
+    /// What the handlers made of it: `none`, `pending`, `ok` or `failed`.
+    pub handling: Option<String>,
+    /// Received at or after (UTC, `2026-11-23T17:30`).
+    pub from: Option<String>,
+    /// Received before.
+    pub to: Option<String>,
+    /// Words to find in bodies.
+    pub q: Option<String>,
     pub before: Option<i64>,
+}
+
+impl EventQuery {
+    /// The filters as a query string for a link to the page that starts `before` this id.
+    pub fn href_before(&self, before: i64) -> String {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("source", &self.source),
+            ("event_type", &self.event_type),
+            ("handling", &self.handling),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("q", &self.q),
+        ] {
+            if let Some(value) = value {
+                query.append_pair(name, value);
+            }
+        }
+        query.append_pair("before", &before.to_string());
+        format!("/events?{}", query.finish())
+    }
 }

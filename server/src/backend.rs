@@ -6,17 +6,24 @@ use std::time::Instant;
 
 use app::backend::Backend;
 use app::dto::{
-    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, EventSummaryDto, NewApiKeyDto,
-    OverviewDto, RefusedDto, SourceDetailDto, SourceDto, UserDto,
+    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, EventSummaryDto, HandlerDto,
+    HandlerRunDto, NewApiKeyDto, NewHandlerDto, OverviewDto, RefusedDto, SourceDetailDto,
+    SourceDto, UserDto,
 };
 use app::error::AppError;
 
 use crate::AppState;
 use crate::auth::{self, ApiToken};
-use crate::receiving::sources::{self as receiving, SourceError, SourceRequest, endpoint_url};
+use crate::receiving::handlers::{HandlerError, HandlerRequest};
+use crate::receiving::history::{self, EventParams};
+use crate::receiving::providers::Provider;
+use crate::receiving::sources::{
+    self as receiving, SourceError, SourceRequest, SourceUpdate, endpoint_url,
+};
 use crate::storage::{
     api_keys::{self, ApiKey},
-    events::{self, Event, EventFilter},
+    events::{self, Event},
+    handlers::{self, HandlerRow},
     sources::{self, Source},
     users::{self, CreateUserError, User},
 };
@@ -62,7 +69,19 @@ fn event_summary(event: &Event, source_name: String) -> EventSummaryDto {
         event_type: event.event_type.clone(),
         delivery_id: event.delivery_id.clone(),
         size: event.body.len() as u64,
+        handling: event.handling.clone(),
     }
+}
+
+fn source_error(err: SourceError) -> AppError {
+    match err {
+        SourceError::Invalid { field, message } => AppError::invalid(field, message),
+        SourceError::Db(err) => internal(err),
+    }
+}
+
+fn no_such_source() -> AppError {
+    AppError::NotFound("There is no such source.".into())
 }
 
 /// A body for people to read: pretty-printed when it is JSON, as sent when it is other text.
@@ -86,6 +105,33 @@ fn check_new_account(username: &str, password: &str) -> Result<(), AppError> {
 }
 
 impl HubBackend {
+    async fn source(&self, id: &str) -> Result<Source, AppError> {
+        sources::find(&self.0.db, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(no_such_source)
+    }
+
+    async fn handler_dtos(&self, source_id: Option<&str>) -> Result<Vec<HandlerDto>, AppError> {
+        Ok(handlers::list(&self.0.db, source_id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|row| self.handler_dto(row))
+            .collect())
+    }
+
+    fn handler_dto(&self, row: HandlerRow) -> HandlerDto {
+        HandlerDto {
+            summary: self.0.handlers.describe(&row),
+            event_types: serde_json::from_str(&row.event_types).unwrap_or_default(),
+            id: row.id,
+            source_id: row.source_id,
+            position: row.position,
+            kind: row.kind,
+        }
+    }
+
     fn source_dto(&self, host: Option<&str>, source: Source) -> SourceDto {
         SourceDto {
             url: endpoint_url(self.0.config.public_url.as_deref(), host, &source.id),
@@ -347,11 +393,164 @@ impl Backend for HubBackend {
                 remote_addr: r.remote_addr,
             })
             .collect();
+        let handlers = self.handler_dtos(Some(&id)).await?;
+        let provider: Option<Provider> = serde_json::from_str(&source.settings).ok();
         Ok(SourceDetailDto {
             secret: source.secret.clone(),
+            has_previous_secret: source.previous_secret.is_some(),
+            pusher_key: match &provider {
+                Some(Provider::Pusher { key }) => Some(key.clone()),
+                _ => None,
+            },
+            callback_url: match provider {
+                Some(Provider::Trello { callback_url }) => callback_url,
+                _ => None,
+            },
             source: self.source_dto(host.as_deref(), source),
+            handlers,
             refused,
         })
+    }
+
+    async fn update_source(
+        &self,
+        id: String,
+        name: String,
+        pusher_key: Option<String>,
+        callback_url: Option<String>,
+    ) -> Result<(), AppError> {
+        let source = self.source(&id).await?;
+        let mut settings = serde_json::Map::new();
+        match source.provider.as_str() {
+            "pusher" => {
+                let key = pusher_key
+                    .ok_or_else(|| AppError::invalid("pusher_key", "Pusher needs its app key."))?;
+                settings.insert("key".into(), key.into());
+            }
+            "trello" => {
+                if let Some(url) = callback_url {
+                    if !url.starts_with("https://") && !url.starts_with("http://") {
+                        return Err(AppError::invalid(
+                            "callback_url",
+                            "The callback URL starts with https:// or http://.",
+                        ));
+                    }
+                    settings.insert("callback_url".into(), url.into());
+                }
+            }
+            _ => {}
+        }
+        let update = SourceUpdate {
+            name: Some(name),
+            settings: matches!(source.provider.as_str(), "pusher" | "trello").then_some(settings),
+            ..Default::default()
+        };
+        receiving::update(&self.0.db, &source, update)
+            .await
+            .map_err(source_error)?;
+        tracing::info!(source = %id, "source updated");
+        Ok(())
+    }
+
+    async fn set_source_enabled(&self, id: String, enabled: bool) -> Result<(), AppError> {
+        let source = self.source(&id).await?;
+        let update = SourceUpdate {
+            enabled: Some(enabled),
+            ..Default::default()
+        };
+        receiving::update(&self.0.db, &source, update)
+            .await
+            .map_err(source_error)?;
+        tracing::info!(source = %id, enabled, "source enabled state changed");
+        Ok(())
+    }
+
+    async fn rotate_source_secret(
+        &self,
+        id: String,
+        secret: Option<String>,
+    ) -> Result<(), AppError> {
+        let source = self.source(&id).await?;
+        receiving::rotate_secret(&self.0.db, &source, secret)
+            .await
+            .map_err(source_error)?;
+        tracing::info!(source = %id, "source secret rotated");
+        Ok(())
+    }
+
+    async fn drop_previous_secret(&self, id: String) -> Result<(), AppError> {
+        sources::drop_previous_secret(&self.0.db, id.clone())
+            .await
+            .map_err(internal)?
+            .ok_or_else(no_such_source)?;
+        tracing::info!(source = %id, "previous source secret removed");
+        Ok(())
+    }
+
+    async fn delete_source(&self, id: String) -> Result<(), AppError> {
+        if !sources::delete(&self.0.db, &id).await.map_err(internal)? {
+            return Err(no_such_source());
+        }
+        self.0.handlers.forget_chains();
+        tracing::info!(source = %id, "source deleted");
+        Ok(())
+    }
+
+    async fn list_handlers(&self, source_id: Option<String>) -> Result<Vec<HandlerDto>, AppError> {
+        self.handler_dtos(source_id.as_deref()).await
+    }
+
+    async fn add_handler(&self, new: NewHandlerDto) -> Result<HandlerDto, AppError> {
+        let config = match new.kind.as_str() {
+            "respond" => {
+                let status: u16 = new.status.trim().parse().map_err(|_| {
+                    AppError::invalid("status", "An HTTP status such as 200 or 410.")
+                })?;
+                let mut config = serde_json::json!({ "status": status, "body": new.body });
+                if !new.content_type.trim().is_empty() {
+                    config["content_type"] = new.content_type.trim().into();
+                }
+                config
+            }
+            _ => serde_json::json!({ "url": new.url.trim() }),
+        };
+        let position = match new.position.trim() {
+            "" => None,
+            text => Some(text.parse().map_err(|_| {
+                AppError::invalid("position", "A whole number; lower numbers run first.")
+            })?),
+        };
+        let request = HandlerRequest {
+            source_id: Some(new.source_id).filter(|s| !s.is_empty()),
+            kind: new.kind,
+            position,
+            event_types: new.event_types.split(',').map(str::to_owned).collect(),
+            config,
+        };
+        match self.0.handlers.add(&self.0.db, request).await {
+            Ok(row) => {
+                tracing::info!(handler = %row.id, kind = %row.kind, "handler added");
+                Ok(self.handler_dto(row))
+            }
+            // The form has a field per setting, named like the setting.
+            Err(HandlerError::Invalid { field, message }) => Err(AppError::invalid(field, message)),
+            Err(HandlerError::UnknownSource) => Err(no_such_source()),
+            Err(HandlerError::Db(err)) => Err(internal(err)),
+        }
+    }
+
+    async fn remove_handler(&self, source_id: Option<String>, id: String) -> Result<(), AppError> {
+        let removed = self
+            .0
+            .handlers
+            .remove(&self.0.db, source_id, id.clone())
+            .await
+            .map_err(internal)?;
+        if !removed {
+            return Err(AppError::NotFound("There is no such handler.".into()));
+        }
+        tracing::info!(handler = %id, "handler removed");
+        Ok(())
     }
 
     async fn list_events(&self, query: EventQuery) -> Result<EventPageDto, AppError> {
@@ -362,12 +561,17 @@ impl Backend for HubBackend {
             .into_iter()
             .map(|s| (s.id, s.name))
             .collect();
-        let filter = EventFilter {
-            source_id: query.source.filter(|s| !s.is_empty()),
-            event_type: query.event_type.filter(|s| !s.is_empty()),
+        let filter = history::filter(EventParams {
+            source: query.source,
+            event_type: query.event_type,
+            handling: query.handling,
+            from: query.from,
+            to: query.to,
+            q: query.q,
             before: query.before,
             limit: EVENTS_PAGE,
-        };
+        })
+        .map_err(|e| AppError::invalid(e.field, e.message))?;
         let page = events::list(db, filter).await.map_err(internal)?;
         let next_before = (page.len() as u64 == EVENTS_PAGE)
             .then(|| page.last().map(|e| e.id))
@@ -401,6 +605,23 @@ impl Backend for HubBackend {
             verification: event.verification.clone(),
             headers: serde_json::from_str(&event.headers).unwrap_or_default(),
             body_text: readable_body(&event.body),
+            runs: handlers::runs_for_event(db, id)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(|run| HandlerRunDto {
+                    at: if run.status == handlers::PENDING {
+                        run.next_at
+                    } else {
+                        run.updated_at
+                    },
+                    handler_id: run.handler_id,
+                    kind: run.handler_kind,
+                    status: run.status,
+                    attempts: run.attempts,
+                    outcome: run.outcome,
+                })
+                .collect(),
         })
     }
 }

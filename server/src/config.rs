@@ -51,6 +51,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "30",
         "first lockout after too many failures; doubles each further failure, up to 15 minutes",
     ),
+    (
+        "handler_retry_secs",
+        "1,10,60,600",
+        "delays in seconds before each retry of a failed handler run; then it is marked failed",
+    ),
     ("log", "info", "log filter, e.g. info or hookhub=debug,info"),
     ("log_format", "plain", "plain or json"),
 ];
@@ -71,6 +76,7 @@ pub struct Config {
     pub session_ttl: Duration,
     pub login_max_failures: u32,
     pub login_lockout: Duration,
+    pub handler_retries: Vec<Duration>,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -208,6 +214,8 @@ impl Config {
                 )
             })?;
         let login_lockout_secs = parse_u64("login_lockout_secs")?;
+        let handler_retries = parse_delays(get("handler_retry_secs").0)
+            .map_err(|message| invalid("handler_retry_secs", message))?;
 
         let log_format = match get("log_format").0 {
             "plain" => LogFormat::Plain,
@@ -229,6 +237,7 @@ impl Config {
             session_ttl: Duration::from_secs(session_hours * 3600),
             login_max_failures,
             login_lockout: Duration::from_secs(login_lockout_secs),
+            handler_retries,
             log: get("log").0.to_owned(),
             log_format,
         })
@@ -241,6 +250,25 @@ impl Config {
             max_lockout: Duration::from_secs(15 * 60),
         }
     }
+}
+
+/// A comma-separated list of delays in seconds, fractions allowed (`0.05` in tests); may be empty.
+fn parse_delays(list: &str) -> Result<Vec<Duration>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<f64>()
+                .ok()
+                .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+                .filter(|d| *d <= Duration::from_secs(7 * 24 * 3600))
+                .ok_or_else(|| {
+                    format!(
+                        "expected seconds between 0 and 604800 separated by commas, got `{part}`"
+                    )
+                })
+        })
+        .collect()
 }
 
 fn known_key(key: &str) -> Option<&'static str> {
@@ -328,6 +356,22 @@ mod tests {
         std::fs::write(&file, "lisen = \"x\"\n").unwrap();
         let err = Config::load(Some(&file), env(&[])).unwrap_err();
         assert!(err.to_string().contains("unknown key `lisen`"), "{err}");
+    }
+
+    #[test]
+    fn retry_delays_are_a_list_of_seconds() {
+        let config = Config::load(None, env(&[("HOOKHUB_HANDLER_RETRY_SECS", "0.5, 2")])).unwrap();
+        assert_eq!(
+            config.handler_retries,
+            [Duration::from_millis(500), Duration::from_secs(2)]
+        );
+        for bad in ["x", "-1", "1,,NaN", "1e12"] {
+            let err = Config::load(None, env(&[("HOOKHUB_HANDLER_RETRY_SECS", bad)])).unwrap_err();
+            assert!(
+                err.to_string().contains("`handler_retry_secs`"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod backend;
 pub mod commands;
 pub mod config;
 pub mod http;
+mod ids;
 pub mod receiving;
 pub mod storage;
 pub mod telemetry;
@@ -19,6 +20,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
+use receiving::handlers::{HandlerKind, HandlerKinds};
+use receiving::worker::HandlerWorker;
 use storage::Db;
 
 /// Everything a request handler may need, cheap to clone.
@@ -30,12 +33,21 @@ pub struct AppState {
     pub started_at: i64,
     /// Set once any user exists; users never drop back to none, so it is never cleared.
     pub set_up: Arc<AtomicBool>,
+    pub handlers: Arc<HandlerKinds>,
+    pub handler_worker: HandlerWorker,
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db) -> Self {
+    pub fn new(config: Config, db: Db, handlers: HandlerKinds) -> Self {
+        let handlers = Arc::new(handlers);
         Self {
             throttle: Arc::new(auth::LoginThrottle::new(config.login_throttle())),
+            handler_worker: HandlerWorker::new(
+                db.clone(),
+                Arc::clone(&handlers),
+                config.handler_retries.clone(),
+            ),
+            handlers,
             config: Arc::new(config),
             db,
             started_at: storage::now_millis(),
@@ -50,14 +62,25 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    run_with(config, HandlerKinds::builtin(), listener, shutdown).await
+}
+
+/// [`run`] with more handler kinds than the built-in ones.
+pub async fn run_with(
+    config: Config,
+    handler_kinds: Vec<Arc<dyn HandlerKind>>,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let db = Db::open(&config.database)
         .await
         .with_context(|| format!("opening the database {}", config.database.display()))?;
-    let state = AppState::new(config, db.clone());
+    let state = AppState::new(config, db.clone(), HandlerKinds::new(handler_kinds));
     tokio::spawn(storage::sessions::delete_expired_periodically(
         db.clone(),
         shutdown.clone(),
     ));
+    tokio::spawn(state.handler_worker.clone().run(shutdown.clone()));
 
     let router = http::router(state)?;
     let addr = listener.local_addr()?;

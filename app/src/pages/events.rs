@@ -16,9 +16,14 @@ pub fn EventsPage() -> impl IntoView {
     let query = use_query_map();
     let filters = move || {
         let q = query.read();
+        let text = |name: &str| q.get(name).filter(|s| !s.trim().is_empty());
         EventQuery {
-            source: q.get("source").filter(|s| !s.is_empty()),
-            event_type: q.get("event_type").filter(|s| !s.is_empty()),
+            source: text("source"),
+            event_type: text("event_type"),
+            handling: text("handling"),
+            from: text("from"),
+            to: text("to"),
+            q: text("q"),
             before: q.get("before").and_then(|b| b.parse().ok()),
         }
     };
@@ -71,6 +76,27 @@ pub fn EventsPage() -> impl IntoView {
                     <label for="event_type">"Event type"</label>
                     <input id="event_type" name="event_type" placeholder="push" value=move || filters().event_type.unwrap_or_default()/>
                 </div>
+                <div class="field">
+                    <label for="handling">"Handlers"</label>
+                    <select id="handling" name="handling">
+                        {HANDLING.iter().map(|(value, label)| {
+                            let selected = move || filters().handling.as_deref().unwrap_or_default() == *value;
+                            view! { <option value=*value selected=selected>{*label}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="from">"From (UTC)"</label>
+                    <input id="from" name="from" type="datetime-local" value=move || filters().from.unwrap_or_default()/>
+                </div>
+                <div class="field">
+                    <label for="to">"Until (UTC)"</label>
+                    <input id="to" name="to" type="datetime-local" value=move || filters().to.unwrap_or_default()/>
+                </div>
+                <div class="field grow">
+                    <label for="q">"Search bodies"</label>
+                    <input id="q" name="q" type="search" placeholder="octocat, cus_42, …" maxlength="200" value=move || filters().q.unwrap_or_default()/>
+                </div>
                 <button type="submit" class="button">"Filter"</button>
             </Form>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -80,16 +106,10 @@ pub fn EventsPage() -> impl IntoView {
                             <p class="empty">"No events match. Point a provider at a source's URL and they will appear here."</p>
                         }.into_any(),
                         Ok(page) => {
-                            let next = page.next_before.map(|before| {
-                                let f = filters();
-                                let mut href = format!("/events?before={before}");
-                                if let Some(s) = f.source { href.push_str(&format!("&source={s}")); }
-                                if let Some(t) = f.event_type { href.push_str(&format!("&event_type={t}")); }
-                                href
-                            });
+                            let next = page.next_before.map(|before| filters().href_before(before));
                             view! {
                                 <table class="table events">
-                                    <thead><tr><th>"Received"</th><th>"Source"</th><th>"Event type"</th><th>"Delivery id"</th><th>"Size"</th></tr></thead>
+                                    <thead><tr><th>"Received"</th><th>"Source"</th><th>"Event type"</th><th>"Delivery id"</th><th>"Size"</th><th>"Handlers"</th></tr></thead>
                                     <tbody>
                                         {page.events.into_iter().map(|e| view! {
                                             <tr>
@@ -98,6 +118,7 @@ pub fn EventsPage() -> impl IntoView {
                                                 <td><code>{e.event_type.unwrap_or_else(|| "—".into())}</code></td>
                                                 <td class="mono-cell">{e.delivery_id.unwrap_or_default()}</td>
                                                 <td>{format_bytes(e.size)}</td>
+                                                <td><HandlingBadge handling=e.handling/></td>
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
@@ -111,6 +132,26 @@ pub fn EventsPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// The handling filter's choices: value and label.
+const HANDLING: &[(&str, &str)] = &[
+    ("", "Any"),
+    ("failed", "Failed"),
+    ("pending", "Pending"),
+    ("ok", "Done"),
+    ("none", "No handlers"),
+];
+
+#[component]
+fn HandlingBadge(handling: String) -> impl IntoView {
+    let (class, label) = match handling.as_str() {
+        "ok" => ("badge ok", "done"),
+        "failed" => ("badge bad", "failed"),
+        "pending" => ("badge warn", "pending"),
+        _ => ("badge muted", "—"),
+    };
+    view! { <span class=class>{label}</span> }
 }
 
 #[component]
@@ -148,7 +189,31 @@ pub fn EventPage() -> impl IntoView {
                                     <dt>"Delivery id"</dt><dd class="mono-cell">{e.delivery_id.unwrap_or_else(|| "—".into())}</dd>
                                     <dt>"Request"</dt><dd>{d.method}" · "{d.content_type.unwrap_or_else(|| "no content type".into())}" · "{format_bytes(e.size)}</dd>
                                     <dt>"From address"</dt><dd>{d.remote_addr.unwrap_or_else(|| "—".into())}</dd>
+                                    <dt>"Raw body"</dt><dd><a href=format!("/events/{}/raw", e.id) download="">"Download the exact bytes"</a></dd>
                                 </dl>
+                            </section>
+                            <section class="panel">
+                                <h2>"Handlers"</h2>
+                                {if d.runs.is_empty() {
+                                    view! { <p class="empty">"No handler ran on this event."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <table class="table runs">
+                                            <thead><tr><th>"Handler"</th><th>"Status"</th><th>"Attempts"</th><th>"Outcome"</th><th>"When"</th></tr></thead>
+                                            <tbody>
+                                                {d.runs.into_iter().map(|run| view! {
+                                                    <tr>
+                                                        <td><code>{run.kind}</code>" "<span class="muted">{run.handler_id}</span></td>
+                                                        <td><HandlingBadge handling=run.status.clone()/></td>
+                                                        <td>{run.attempts}</td>
+                                                        <td>{run.outcome.unwrap_or_else(|| "—".into())}</td>
+                                                        <td>{if run.status == "pending" { "next try " } else { "" }}{format_time(run.at)}</td>
+                                                    </tr>
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    }.into_any()
+                                }}
                             </section>
                             <section class="panel">
                                 <details open>

@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::api::ApiError;
 use crate::AppState;
+use crate::receiving::handlers::Reply;
 use crate::receiving::ingest::{self, Answer};
-use crate::receiving::providers::Handshake;
 use crate::receiving::sources::endpoint_url;
 
 pub async fn receive(
@@ -43,7 +43,7 @@ pub async fn receive(
         Answer::Stored {
             reply: Some(reply), ..
         }
-        | Answer::Handshake(reply) => handshake_response(reply),
+        | Answer::Handshake(reply) => reply_response(reply),
         Answer::Stored {
             event_id,
             duplicate,
@@ -83,17 +83,16 @@ pub fn request_host(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::HOST).and_then(|h| h.to_str().ok())
 }
 
-fn handshake_response(handshake: Handshake) -> Response {
-    let Handshake {
+fn reply_response(reply: Reply) -> Response {
+    let Reply {
         status,
         content_type,
         body,
-    } = handshake;
-    let mut response =
-        (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+    } = reply;
+    let mut response = (status, body).into_response();
     response
         .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        .insert(header::CONTENT_TYPE, content_type);
     // An echoed challenge is attacker-chosen text: never let a browser sniff it into HTML.
     response.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             "/hooks/{source}",
             any(hooks::receive).layer(DefaultBodyLimit::max(state.config.max_body_bytes)),
         )
+        // The page gate below asks for a session, as for every dashboard page.
+        .route("/events/{id}/raw", get(api::events::raw_body))
         .nest("/api/v1", api::router())
         .with_state(state.clone())
         .merge(pages)

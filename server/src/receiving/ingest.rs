@@ -4,6 +4,7 @@
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method};
 
+use super::handlers::{Received, Reply};
 use super::providers::{self, Handshake, Incoming, Provider, Secret, VerifyError};
 use crate::AppState;
 use crate::storage::events::{self, NewEvent, Stored};
@@ -26,13 +27,14 @@ pub struct Request {
 
 #[derive(Debug)]
 pub enum Answer {
-    /// Committed; a provider may expect a particular reply (Slack's challenge).
+    /// Committed; a provider may expect a particular reply (Slack's challenge), or a handler
+    /// may have chosen one.
     Stored {
         event_id: i64,
         duplicate: bool,
-        reply: Option<Handshake>,
+        reply: Option<Reply>,
     },
-    Handshake(Handshake),
+    Handshake(Reply),
     Refused(VerifyError),
     UnknownSource,
     Disabled,
@@ -62,7 +64,7 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
         callback_url: Some(&req.callback_url),
     };
     if let Some(handshake) = providers::handshake(&provider, &incoming) {
-        return Answer::Handshake(handshake);
+        return Answer::Handshake(handshake.into());
     }
     if req.method != Method::POST {
         return Answer::MethodNotAllowed;
@@ -94,7 +96,26 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
         }
     };
 
-    let reply = providers::post_verify_reply(&provider, &incoming, &verified);
+    let decision = state
+        .handlers
+        .decide(
+            &state.db,
+            &Received {
+                source_id: &source.id,
+                event_type: verified.event_type(),
+                headers: &req.headers,
+                body: &req.body,
+            },
+        )
+        .await;
+    let decision = match decision {
+        Ok(decision) => decision,
+        Err(err) => return failed("reading the source's handlers", err),
+    };
+    let reply = providers::post_verify_reply(&provider, &incoming, &verified)
+        .map(Reply::from)
+        .or(decision.answer);
+    let queued = !decision.runs.is_empty();
     let stored = events::insert(
         &state.db,
         NewEvent {
@@ -109,8 +130,12 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
             delivery_id: verified.delivery_id().map(str::to_owned),
             verification: "verified".to_owned(),
         },
+        decision.runs,
     )
     .await;
+    if queued {
+        state.handler_worker.wake();
+    }
     match stored {
         Ok(Stored::New(event_id)) => Answer::Stored {
             event_id,
@@ -123,6 +148,17 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
             reply,
         },
         Err(err) => failed("storing an event", err),
+    }
+}
+
+impl From<Handshake> for Reply {
+    fn from(handshake: Handshake) -> Self {
+        Self {
+            status: axum::http::StatusCode::from_u16(handshake.status)
+                .unwrap_or(axum::http::StatusCode::OK),
+            content_type: axum::http::HeaderValue::from_static(handshake.content_type),
+            body: handshake.body,
+        }
     }
 }
 

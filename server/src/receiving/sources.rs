@@ -1,14 +1,14 @@
-//! Creating sources: validate what a person or script asked for, then generate what they left
-//! out (the id, and a secret when none was given).
+//! Creating and changing sources: validate what a person or script asked for, then generate
+//! what they left out (the id, and a secret when none was given).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use rand::{Rng, RngCore};
+use rand::RngCore;
 use serde_json::{Map, Value};
 
 use super::providers::Provider;
 use crate::storage::Db;
-use crate::storage::sources::{self, NewSource, Source};
+use crate::storage::sources::{self, NewSource, Source, SourceChange};
 
 const MAX_NAME_CHARS: usize = 100;
 const MAX_SECRET_BYTES: usize = 512;
@@ -58,40 +58,90 @@ pub fn provider_from(name: &str, settings: &Map<String, Value>) -> Result<Provid
 }
 
 pub async fn create(db: &Db, req: SourceRequest) -> Result<Source, SourceError> {
-    let name = req.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(invalid(
-            "name",
-            "give the source a name of 1 to 100 characters",
-        ));
-    }
+    let name = checked_name(&req.name)?;
     let provider = provider_from(&req.provider, &req.settings)?;
-    let secret = match req.secret.map(|s| s.trim().to_owned()) {
-        Some(secret) if secret.is_empty() => {
-            return Err(invalid(
-                "secret",
-                "must not be blank; leave it out to have one generated",
-            ));
-        }
-        Some(secret) if secret.len() > MAX_SECRET_BYTES => {
-            return Err(invalid("secret", "at most 512 bytes"));
-        }
-        Some(secret) => secret,
-        None => generate_secret(&provider),
-    };
-    let settings =
-        serde_json::to_string(&provider).map_err(|e| invalid("settings", e.to_string()))?;
+    let secret = checked_secret(req.secret, &provider)?;
     Ok(sources::create(
         db,
         NewSource {
             id: generate_id(),
             name,
             provider: provider.name().to_owned(),
-            settings,
+            settings: settings_json(&provider)?,
             secret,
         },
     )
     .await?)
+}
+
+/// An edit: each field left `None` stays as it is. The provider itself cannot change; its
+/// settings can, and replace the old ones whole.
+#[derive(Debug, Default)]
+pub struct SourceUpdate {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub settings: Option<Map<String, Value>>,
+}
+
+/// Applies an edit; `Ok(None)` when there is no such source.
+pub async fn update(
+    db: &Db,
+    source: &Source,
+    update: SourceUpdate,
+) -> Result<Option<Source>, SourceError> {
+    let name = update.name.as_deref().map(checked_name).transpose()?;
+    let settings = match update.settings {
+        Some(settings) => Some(settings_json(&provider_from(&source.provider, &settings)?)?),
+        None => None,
+    };
+    let change = SourceChange {
+        name,
+        enabled: update.enabled,
+        settings,
+    };
+    Ok(sources::update(db, source.id.clone(), change).await?)
+}
+
+/// Starts a rotation: the new secret (generated when `None`) becomes current, and the current one
+/// stays accepted until [`sources::drop_previous_secret`].
+pub async fn rotate_secret(
+    db: &Db,
+    source: &Source,
+    secret: Option<String>,
+) -> Result<Option<Source>, SourceError> {
+    let provider: Provider = serde_json::from_str(&source.settings)
+        .map_err(|e| invalid("settings", format!("stored settings do not parse: {e}")))?;
+    let secret = checked_secret(secret, &provider)?;
+    Ok(sources::rotate_secret(db, source.id.clone(), secret).await?)
+}
+
+fn checked_name(name: &str) -> Result<String, SourceError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(invalid(
+            "name",
+            "give the source a name of 1 to 100 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn checked_secret(secret: Option<String>, provider: &Provider) -> Result<String, SourceError> {
+    match secret.map(|s| s.trim().to_owned()) {
+        Some(secret) if secret.is_empty() => Err(invalid(
+            "secret",
+            "must not be blank; leave it out to have one generated",
+        )),
+        Some(secret) if secret.len() > MAX_SECRET_BYTES => {
+            Err(invalid("secret", "at most 512 bytes"))
+        }
+        Some(secret) => Ok(secret),
+        None => Ok(generate_secret(provider)),
+    }
+}
+
+fn settings_json(provider: &Provider) -> Result<String, SourceError> {
+    serde_json::to_string(provider).map_err(|e| invalid("settings", e.to_string()))
 }
 
 /// The URL a provider is given for a source: under the configured public URL, otherwise under
@@ -105,12 +155,7 @@ pub fn endpoint_url(public_url: Option<&str>, host: Option<&str>, source_id: &st
 
 /// `src_` and 20 random letters and digits: unguessable, and safe in a URL path.
 fn generate_id() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    let tail: String = (0..20)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect();
-    format!("src_{tail}")
+    crate::ids::random_id("src_", 20)
 }
 
 /// Standard Webhooks secrets are `whsec_` + base64 of random bytes; every other scheme takes

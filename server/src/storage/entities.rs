@@ -118,6 +118,8 @@ pub mod event {
         pub event_type: Option<String>,
         pub delivery_id: Option<String>,
         pub verification: String,
+        /// What its handlers made of it: `none`, `pending`, `ok` or `failed`.
+        pub handling: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -140,6 +142,58 @@ pub mod refused_request {
         pub remote_addr: Option<String>,
         pub headers: String,
         pub body_prefix: Vec<u8>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod handler {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "handlers")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        /// `None` for a global handler.
+        pub source_id: Option<String>,
+        pub position: i32,
+        pub kind: String,
+        /// JSON array of event-type patterns; empty means every event.
+        pub event_types: String,
+        pub config: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod handler_run {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "handler_runs")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub event_id: i64,
+        pub handler_id: String,
+        pub handler_kind: String,
+        pub position: i32,
+        /// `pending`, `ok` or `failed` (given up).
+        pub status: String,
+        pub attempts: i32,
+        pub next_at: i64,
+        /// Set while a worker runs it; a crash leaves it to lapse, so the run happens again.
+        pub leased_until: Option<i64>,
+        pub outcome: Option<String>,
+        pub updated_at: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,12 +1,15 @@
 //! Received events, stored exactly as they came, and the capped log of refused requests.
 
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order};
+
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait,
 };
 
 use super::entities::event::{self, Entity as Events};
 use super::entities::refused_request::{self, Entity as RefusedRequests};
+use super::handlers::{self, PlannedRun};
 use super::{Db, is_unique_violation};
 pub use event::Model as Event;
 pub use refused_request::Model as RefusedRequest;
@@ -35,12 +38,13 @@ pub enum Stored {
     Duplicate(i64),
 }
 
-/// Commits the event (answering only after the commit), or finds the earlier copy of the same
-/// delivery.
-pub async fn insert(db: &Db, new: NewEvent) -> Result<Stored, DbErr> {
+/// Commits the event with its queued handler runs (answering only after the commit), or finds
+/// the earlier copy of the same delivery, whose runs were queued with it.
+pub async fn insert(db: &Db, new: NewEvent, runs: Vec<PlannedRun>) -> Result<Stored, DbErr> {
     db.writer()
         .write(move |txn| {
             Box::pin(async move {
+                let received_at = new.received_at;
                 let source_id = new.source_id.clone();
                 let delivery_id = new.delivery_id.clone();
                 let inserted = event::ActiveModel {
@@ -54,12 +58,16 @@ pub async fn insert(db: &Db, new: NewEvent) -> Result<Stored, DbErr> {
                     event_type: Set(new.event_type),
                     delivery_id: Set(new.delivery_id),
                     verification: Set(new.verification),
+                    handling: Set("none".to_owned()),
                     ..Default::default()
                 }
                 .insert(txn)
                 .await;
                 match inserted {
-                    Ok(event) => Ok(Stored::New(event.id)),
+                    Ok(event) => {
+                        handlers::queue(txn, event.id, runs, received_at).await?;
+                        Ok(Stored::New(event.id))
+                    }
                     Err(err) if is_unique_violation(&err) => {
                         let first = Events::find()
                             .filter(event::Column::SourceId.eq(source_id))
@@ -85,24 +93,77 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<Event>, DbErr> {
 pub struct EventFilter {
     pub source_id: Option<String>,
     pub event_type: Option<String>,
+    /// `none`, `pending`, `ok` or `failed`.
+    pub handling: Option<String>,
+    /// Received at or after, in milliseconds.
+    pub from: Option<i64>,
+    /// Received before, in milliseconds.
+    pub to: Option<i64>,
+    /// Words that must all appear in the body; the last may be the start of a word.
+    pub text: Option<String>,
     pub before: Option<i64>,
     pub limit: u64,
 }
 
 pub async fn list(db: &Db, filter: EventFilter) -> Result<Vec<Event>, DbErr> {
-    let mut query = Events::find()
-        .order_by_desc(event::Column::Id)
-        .limit(filter.limit);
+    let mut query = Events::find().limit(filter.limit);
     if let Some(source_id) = filter.source_id {
         query = query.filter(event::Column::SourceId.eq(source_id));
     }
     if let Some(event_type) = filter.event_type {
         query = query.filter(event::Column::EventType.eq(event_type));
     }
-    if let Some(before) = filter.before {
-        query = query.filter(event::Column::Id.lt(before));
+    if let Some(handling) = filter.handling {
+        query = query.filter(event::Column::Handling.eq(handling));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(event::Column::ReceivedAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(event::Column::ReceivedAt.lt(to));
+    }
+    match filter.text.as_deref().and_then(fts_query) {
+        // The full-text index drives the search, newest first, so a common word stops after
+        // one page instead of collecting every match. It is SQLite's FTS5, as the migration
+        // says; this is the only query that knows.
+        Some(fts) => {
+            let fts_table = Alias::new("events_fts");
+            let rowid = Expr::col((fts_table.clone(), Alias::new("rowid")));
+            let select = QueryTrait::query(&mut query);
+            select
+                .join(
+                    JoinType::InnerJoin,
+                    fts_table,
+                    rowid.clone().equals((Events, event::Column::Id)),
+                )
+                .and_where(Expr::cust_with_values("events_fts MATCH ?", [fts]))
+                .order_by_expr(rowid.clone(), Order::Desc);
+            if let Some(before) = filter.before {
+                select.and_where(rowid.lt(before));
+            }
+        }
+        None => {
+            query = query.order_by_desc(event::Column::Id);
+            if let Some(before) = filter.before {
+                query = query.filter(event::Column::Id.lt(before));
+            }
+        }
     }
     query.all(db.read()).await
+}
+
+/// Turns what a person typed into an FTS5 query that cannot be read as FTS syntax: each word
+/// becomes a quoted phrase (FTS5 splits it into tokens the way it split the bodies), all must
+/// match, and the last may be a prefix. `None` when there is nothing to search for.
+fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+        .collect();
+    if words.is_empty() || !text.chars().any(char::is_alphanumeric) {
+        return None;
+    }
+    Some(format!("{}*", words.join(" ")))
 }
 
 /// Records a refused request and drops the source's oldest beyond the cap, in one write.
@@ -162,6 +223,7 @@ pub async fn list_refused(db: &Db, source_id: &str) -> Result<Vec<RefusedRequest
 mod tests {
     use super::*;
     use crate::storage::sources::{self, NewSource};
+    use sea_orm::ConnectionTrait;
 
     async fn db_with_source() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
@@ -196,25 +258,25 @@ mod tests {
         }
     }
 
+    async fn store(db: &Db, delivery_id: Option<&str>, body: &[u8]) -> Stored {
+        insert(db, event(delivery_id, body), Vec::new())
+            .await
+            .unwrap()
+    }
+
     #[tokio::test]
     async fn a_repeated_delivery_id_is_stored_once() {
         let (_dir, db) = db_with_source().await;
-        let Stored::New(first) = insert(&db, event(Some("d-1"), b"one")).await.unwrap() else {
+        let Stored::New(first) = store(&db, Some("d-1"), b"one").await else {
             panic!("first copy not new");
         };
         assert_eq!(
-            insert(&db, event(Some("d-1"), b"again")).await.unwrap(),
+            store(&db, Some("d-1"), b"again").await,
             Stored::Duplicate(first)
         );
         // Events without a delivery id are never duplicates of each other.
-        assert!(matches!(
-            insert(&db, event(None, b"x")).await.unwrap(),
-            Stored::New(_)
-        ));
-        assert!(matches!(
-            insert(&db, event(None, b"x")).await.unwrap(),
-            Stored::New(_)
-        ));
+        assert!(matches!(store(&db, None, b"x").await, Stored::New(_)));
+        assert!(matches!(store(&db, None, b"x").await, Stored::New(_)));
         assert_eq!(find(&db, first).await.unwrap().unwrap().body, b"one");
         let all = EventFilter {
             source_id: Some("src_test".into()),
@@ -256,5 +318,104 @@ mod tests {
         assert_eq!(kept.len() as u64, REFUSED_KEPT_PER_SOURCE);
         assert_eq!(kept[0].reason, format!("r{}", REFUSED_KEPT_PER_SOURCE + 4));
         assert_eq!(kept.last().unwrap().reason, "r5");
+    }
+
+    async fn search(db: &Db, text: &str, before: Option<i64>) -> Vec<Vec<u8>> {
+        let filter = EventFilter {
+            text: Some(text.into()),
+            before,
+            limit: 10,
+            ..Default::default()
+        };
+        list(db, filter)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.body)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn text_search_finds_words_and_prefixes_newest_first() {
+        let (_dir, db) = db_with_source().await;
+        for body in [
+            r#"{"customer":"cus_42","note":"octocat pushed"}"#,
+            r#"{"customer":"cus_43","note":"Octocat again"}"#,
+            r#"{"customer":"cus_44","note":"someone else"}"#,
+        ] {
+            store(&db, None, body.as_bytes()).await;
+        }
+        store(&db, None, &[0xff, 0xfe, b'o', b'c', b't']).await;
+
+        let found = search(&db, "octocat", None).await;
+        assert_eq!(found.len(), 2);
+        assert!(
+            found[0].starts_with(br#"{"customer":"cus_43""#),
+            "newest first"
+        );
+        assert_eq!(search(&db, "OCTO", None).await.len(), 2, "prefix, any case");
+        assert_eq!(search(&db, "cus_44", None).await.len(), 1);
+        assert_eq!(search(&db, "octocat again", None).await.len(), 1);
+        assert!(search(&db, "nobody", None).await.is_empty());
+
+        let newest = list(
+            &db,
+            EventFilter {
+                text: Some("octocat".into()),
+                limit: 1,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let older = search(&db, "octocat", Some(newest[0].id)).await;
+        assert_eq!(older.len(), 1);
+        assert!(older[0].starts_with(br#"{"customer":"cus_42""#));
+    }
+
+    #[tokio::test]
+    async fn search_syntax_in_the_query_is_taken_literally() {
+        let (_dir, db) = db_with_source().await;
+        store(&db, None, br#"{"a":"x OR y"}"#).await;
+        for text in [
+            r#"""#,
+            "*",
+            "NEAR(a b)",
+            "a OR",
+            r#"x" OR "y"#,
+            "-",
+            "^a",
+            "a:b",
+        ] {
+            // None of these is an FTS5 syntax error; each is words to look for, or nothing.
+            let filter = EventFilter {
+                text: Some(text.into()),
+                limit: 10,
+                ..Default::default()
+            };
+            list(&db, filter).await.unwrap();
+        }
+        assert_eq!(fts_query("  "), None);
+        assert_eq!(fts_query(r#"""#), None);
+        assert_eq!(fts_query(r#"say "hi""#).unwrap(), r#""say" """hi"""*"#);
+    }
+
+    #[tokio::test]
+    async fn deleting_a_source_removes_its_events_from_the_search_index() {
+        let (_dir, db) = db_with_source().await;
+        store(&db, None, b"findable").await;
+        assert_eq!(search(&db, "findable", None).await.len(), 1);
+        sources::delete(&db, "src_test").await.unwrap();
+        assert!(search(&db, "findable", None).await.is_empty());
+        let count: Option<i64> = db
+            .read()
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Sqlite,
+                "SELECT count(*) AS n FROM events_fts",
+            ))
+            .await
+            .unwrap()
+            .and_then(|row| row.try_get("", "n").ok());
+        assert_eq!(count, Some(0));
     }
 }

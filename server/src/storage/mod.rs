@@ -5,6 +5,7 @@
 pub mod api_keys;
 mod entities;
 pub mod events;
+pub mod handlers;
 pub mod sessions;
 pub mod sources;
 pub mod users;

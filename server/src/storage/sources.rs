@@ -48,3 +48,74 @@ pub async fn list(db: &Db) -> Result<Vec<Source>, DbErr> {
         .all(db.read())
         .await
 }
+
+/// What an edit changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SourceChange {
+    pub name: Option<String>,
+    pub enabled: Option<bool>,
+    pub settings: Option<String>,
+}
+
+/// Applies `change`; `None` when there is no such source.
+pub async fn update(db: &Db, id: String, change: SourceChange) -> Result<Option<Source>, DbErr> {
+    modify(db, id, move |active| {
+        if let Some(name) = change.name {
+            active.name = Set(name);
+        }
+        if let Some(enabled) = change.enabled {
+            active.enabled = Set(enabled);
+        }
+        if let Some(settings) = change.settings {
+            active.settings = Set(settings);
+        }
+    })
+    .await
+}
+
+/// Starts a rotation: `secret` becomes current and the current one stays accepted as the previous
+/// one until [`drop_previous_secret`].
+pub async fn rotate_secret(db: &Db, id: String, secret: String) -> Result<Option<Source>, DbErr> {
+    modify(db, id, move |active| {
+        active.previous_secret = Set(Some(active.secret.as_ref().clone()));
+        active.secret = Set(secret);
+    })
+    .await
+}
+
+pub async fn drop_previous_secret(db: &Db, id: String) -> Result<Option<Source>, DbErr> {
+    modify(db, id, |active| active.previous_secret = Set(None)).await
+}
+
+async fn modify(
+    db: &Db,
+    id: String,
+    change: impl FnOnce(&mut source::ActiveModel) + Send + 'static,
+) -> Result<Option<Source>, DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let Some(source) = Sources::find_by_id(id).one(txn).await? else {
+                    return Ok(None);
+                };
+                let mut active: source::ActiveModel = source.into();
+                change(&mut active);
+                active.updated_at = Set(now_millis());
+                active.update(txn).await.map(Some)
+            })
+        })
+        .await
+}
+
+/// Deletes the source with its events, refused requests and handlers. True when it existed.
+pub async fn delete(db: &Db, id: &str) -> Result<bool, DbErr> {
+    let id = id.to_owned();
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let deleted = Sources::delete_by_id(id).exec(txn).await?;
+                Ok(deleted.rows_affected > 0)
+            })
+        })
+        .await
+}

@@ -1,7 +1,7 @@
 //! The REST API's base: API-key authentication and one JSON error shape,
 //! `{"error": {"code": "...", "message": "..."}}`, for every failure under `/api/v1`.
 
-mod events;
+pub(super) mod events;
 mod sources;
 
 use axum::Json;
@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use serde_json::json;
 
 use crate::AppState;
@@ -20,9 +20,20 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/whoami", get(whoami))
         .route("/sources", get(sources::list).post(sources::create))
-        .route("/sources/{id}", get(sources::get))
+        .route(
+            "/sources/{id}",
+            get(sources::get)
+                .patch(sources::patch)
+                .delete(sources::delete),
+        )
+        .route("/sources/{id}/rotate-secret", post(sources::rotate_secret))
+        .route(
+            "/sources/{id}/previous-secret",
+            delete(sources::drop_previous_secret),
+        )
         .route("/events", get(events::list))
         .route("/events/{id}", get(events::get))
+        .route("/events/{id}/body", get(events::body))
         .fallback(|| async { ApiError::not_found("no such API route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -1,4 +1,5 @@
-//! `/api/v1/sources`: create, list and read receiver endpoints.
+//! `/api/v1/sources`: create, list, read, change and delete receiver endpoints, and rotate their
+//! secrets.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -9,7 +10,9 @@ use serde_json::{Map, Value, json};
 use super::{ApiError, ApiJson, Authenticated, rfc3339};
 use crate::AppState;
 use crate::http::hooks::request_host;
-use crate::receiving::sources::{self as domain, SourceError, SourceRequest, endpoint_url};
+use crate::receiving::sources::{
+    self as domain, SourceError, SourceRequest, SourceUpdate, endpoint_url,
+};
 use crate::storage::sources::{self, Source};
 
 #[derive(Deserialize)]
@@ -36,14 +39,7 @@ pub async fn create(
     };
     let source = domain::create(&state.db, request)
         .await
-        .map_err(|err| match err {
-            SourceError::Invalid { field, message } => ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                format!("{field}: {message}"),
-            ),
-            SourceError::Db(err) => ApiError::internal(err),
-        })?;
+        .map_err(source_error)?;
     tracing::info!(source = %source.id, provider = %source.provider, "source created");
     let mut json = source_json(&state, &headers, &source);
     // The one answer that carries the secret: the caller needs it to configure the provider.
@@ -70,11 +66,115 @@ pub async fn get(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let source = sources::find(&state.db, &id)
+    let source = find(&state, &id).await?;
+    Ok(Json(source_json(&state, &headers, &source)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchSource {
+    name: Option<String>,
+    enabled: Option<bool>,
+    /// Replaces the provider's settings whole.
+    settings: Option<Map<String, Value>>,
+}
+
+pub async fn patch(
+    _: Authenticated,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PatchSource>,
+) -> Result<Json<Value>, ApiError> {
+    let source = find(&state, &id).await?;
+    let update = SourceUpdate {
+        name: body.name,
+        enabled: body.enabled,
+        settings: body.settings,
+    };
+    let source = domain::update(&state.db, &source, update)
+        .await
+        .map_err(source_error)?
+        .ok_or_else(no_such_source)?;
+    tracing::info!(source = %source.id, "source updated");
+    Ok(Json(source_json(&state, &headers, &source)))
+}
+
+pub async fn delete(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if !sources::delete(&state.db, &id)
         .await
         .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("no such source"))?;
-    Ok(Json(source_json(&state, &headers, &source)))
+    {
+        return Err(no_such_source());
+    }
+    state.handlers.forget_chains();
+    tracing::info!(source = %id, "source deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// Generated when left out.
+    secret: Option<String>,
+}
+
+/// Starts a rotation: answers the new secret; the old one stays accepted until
+/// `DELETE /sources/{id}/previous-secret`.
+pub async fn rotate_secret(
+    _: Authenticated,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RotateSecret>,
+) -> Result<Json<Value>, ApiError> {
+    let source = find(&state, &id).await?;
+    let source = domain::rotate_secret(&state.db, &source, body.secret)
+        .await
+        .map_err(source_error)?
+        .ok_or_else(no_such_source)?;
+    tracing::info!(source = %source.id, "source secret rotated");
+    let mut json = source_json(&state, &headers, &source);
+    json["secret"] = Value::String(source.secret.clone());
+    Ok(Json(json))
+}
+
+pub async fn drop_previous_secret(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    sources::drop_previous_secret(&state.db, id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(no_such_source)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn find(state: &AppState, id: &str) -> Result<Source, ApiError> {
+    sources::find(&state.db, id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(no_such_source)
+}
+
+fn no_such_source() -> ApiError {
+    ApiError::not_found("no such source")
+}
+
+fn source_error(err: SourceError) -> ApiError {
+    match err {
+        SourceError::Invalid { field, message } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("{field}: {message}"),
+        ),
+        SourceError::Db(err) => ApiError::internal(err),
+    }
 }
 
 fn source_json(state: &AppState, headers: &HeaderMap, source: &Source) -> Value {
@@ -88,6 +188,7 @@ fn source_json(state: &AppState, headers: &HeaderMap, source: &Source) -> Value 
         "provider": source.provider,
         "settings": settings,
         "enabled": source.enabled,
+        "rotating": source.previous_secret.is_some(),
         "url": endpoint_url(state.config.public_url.as_deref(), request_host(headers), &source.id),
         "created_at": rfc3339(source.created_at),
         "updated_at": rfc3339(source.updated_at),

@@ -41,7 +41,7 @@ pub fn handshake(provider: &Provider, req: &Incoming) -> Option<Handshake> {
     let param = match (provider, req.method) {
         (Provider::Dropbox, &Method::GET) => "challenge",
         (Provider::AspNet, &Method::GET) => "echo",
-        (Provider::Trello, &Method::HEAD) => {
+        (Provider::Trello { .. }, &Method::HEAD) => {
             return Some(Handshake {
                 status: 200,
                 content_type: "text/plain; charset=utf-8",
@@ -103,7 +103,10 @@ mod tests {
     #[test]
     fn answers_trellos_head_probe() {
         let req = Req::post("").method(Method::HEAD);
-        assert_eq!(handshake(&Provider::Trello, &req.incoming()), text(""));
+        assert_eq!(
+            handshake(&Provider::Trello { callback_url: None }, &req.incoming()),
+            text("")
+        );
     }
 
     #[test]
@@ -123,7 +126,10 @@ mod tests {
         assert_eq!(handshake(&Provider::Dropbox, &bare_get.incoming()), None);
         assert_eq!(handshake(&Provider::GitHub, &get.incoming()), None);
         assert_eq!(
-            handshake(&Provider::Trello, &Req::post("").incoming()),
+            handshake(
+                &Provider::Trello { callback_url: None },
+                &Req::post("").incoming()
+            ),
             None
         );
     }

@@ -49,8 +49,13 @@ pub enum Provider {
     Shopify,
     #[serde(rename = "dropbox")]
     Dropbox,
+    /// Trello signs the callback URL it was given; `callback_url` overrides the one this hub
+    /// would work out (from `public_url` or the request's Host), for a hub behind a proxy.
     #[serde(rename = "trello")]
-    Trello,
+    Trello {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        callback_url: Option<String>,
+    },
     /// `key` is the Pusher app key; requests naming another app are refused.
     #[serde(rename = "pusher")]
     Pusher { key: String },
@@ -104,7 +109,7 @@ impl Provider {
             "standard-webhooks" => Self::StandardWebhooks,
             "shopify" => Self::Shopify,
             "dropbox" => Self::Dropbox,
-            "trello" => Self::Trello,
+            "trello" => Self::Trello { callback_url: None },
             "zendesk" => Self::Zendesk,
             "bitbucket" => Self::Bitbucket,
             "aspnet" => Self::AspNet,
@@ -123,7 +128,7 @@ impl Provider {
             Self::StandardWebhooks => "standard-webhooks",
             Self::Shopify => "shopify",
             Self::Dropbox => "dropbox",
-            Self::Trello => "trello",
+            Self::Trello { .. } => "trello",
             Self::Pusher { .. } => "pusher",
             Self::Zendesk => "zendesk",
             Self::Bitbucket => "bitbucket",
@@ -243,7 +248,13 @@ pub fn verify(
         Provider::StandardWebhooks => schemes::standard_webhooks(&keys, req, now),
         Provider::Shopify => schemes::shopify(&keys, req),
         Provider::Dropbox => schemes::dropbox(&keys, req),
-        Provider::Trello => schemes::trello(&keys, req),
+        Provider::Trello { callback_url } => {
+            let mut req = *req;
+            if let Some(url) = callback_url {
+                req.callback_url = Some(url);
+            }
+            schemes::trello(&keys, &req)
+        }
         Provider::Pusher { key } => schemes::pusher(key, &keys, req),
         Provider::Zendesk => schemes::zendesk(&keys, req),
         Provider::Bitbucket => schemes::bitbucket(&keys, req),

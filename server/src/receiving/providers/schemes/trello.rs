@@ -47,7 +47,12 @@ mod tests {
     }
 
     fn check(req: &Req, keys: &[&str]) -> Result<Verified, VerifyError> {
-        verify(&Provider::Trello, &secrets(keys), &req.incoming(), NOW)
+        verify(
+            &Provider::Trello { callback_url: None },
+            &secrets(keys),
+            &req.incoming(),
+            NOW,
+        )
     }
 
     fn malformed(reason: &'static str) -> VerifyError {

@@ -1,0 +1,135 @@
+//! What people ask of the received history: the events filters as they arrive from the events
+//! page or the REST API, checked and turned into one storage filter, so both accept the same
+//! values and refuse the same mistakes.
+
+use chrono::{DateTime, NaiveDateTime};
+
+use crate::storage::events::EventFilter;
+
+/// The filters as typed; empty strings mean "not set".
+#[derive(Debug, Default)]
+pub struct EventParams {
+    pub source: Option<String>,
+    pub event_type: Option<String>,
+    pub handling: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub q: Option<String>,
+    pub before: Option<i64>,
+    pub limit: u64,
+}
+
+/// Which filter was wrong and why.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ParamError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+pub const HANDLING: [&str; 4] = ["none", "pending", "ok", "failed"];
+/// Longer searches are refused rather than run.
+const MAX_SEARCH_CHARS: usize = 200;
+
+pub fn filter(params: EventParams) -> Result<EventFilter, ParamError> {
+    let set = |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let handling = set(params.handling);
+    if let Some(handling) = &handling
+        && !HANDLING.contains(&handling.as_str())
+    {
+        return Err(ParamError {
+            field: "handling",
+            message: format!("expected one of {}", HANDLING.join(", ")),
+        });
+    }
+    let instant = |field: &'static str, value: Option<String>| {
+        set(value)
+            .map(|v| parse_instant(&v).map_err(|message| ParamError { field, message }))
+            .transpose()
+    };
+    let from = instant("from", params.from)?;
+    let to = instant("to", params.to)?;
+    let text = set(params.q);
+    if text
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_SEARCH_CHARS)
+    {
+        return Err(ParamError {
+            field: "q",
+            message: format!("search for at most {MAX_SEARCH_CHARS} characters"),
+        });
+    }
+    Ok(EventFilter {
+        source_id: set(params.source),
+        event_type: set(params.event_type),
+        handling,
+        from,
+        to,
+        text,
+        before: params.before,
+        limit: params.limit,
+    })
+}
+
+/// Milliseconds since the epoch from an RFC 3339 time (`2026-11-23T17:30:00Z`) or a
+/// browser's `datetime-local` value (`2026-11-23T17:30`), which is read as UTC like every time
+/// the dashboard shows.
+pub fn parse_instant(value: &str) -> Result<i64, String> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(value) {
+        return Ok(time.timestamp_millis());
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(value, format).ok())
+        .map(|time| time.and_utc().timestamp_millis())
+        .ok_or_else(|| {
+            format!("expected a time such as 2026-11-23T17:30:00Z or 2026-11-23T17:30 (UTC), got `{value}`")
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_either_format() {
+        assert_eq!(parse_instant("1970-01-01T00:00:01Z"), Ok(1000));
+        assert_eq!(parse_instant("1970-01-01T01:00:00+01:00"), Ok(0));
+        assert_eq!(parse_instant("1970-01-01T00:01"), Ok(60_000));
+        assert!(
+            parse_instant("yesterday")
+                .unwrap_err()
+                .contains("yesterday")
+        );
+    }
+
+    #[test]
+    fn empty_values_are_unset_and_bad_ones_name_their_field() {
+        let filter = filter(EventParams {
+            source: Some(" ".into()),
+            q: Some("".into()),
+            limit: 5,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(filter.source_id, None);
+        assert_eq!(filter.text, None);
+        let err = super::filter(EventParams {
+            handling: Some("maybe".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(err.field, "handling");
+        let err = super::filter(EventParams {
+            to: Some("soon".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(err.field, "to");
+        let err = super::filter(EventParams {
+            q: Some("x".repeat(201)),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert_eq!(err.field, "q");
+    }
+}

@@ -1,0 +1,131 @@
+//! Runs queued handler runs from the database: claims due ones with a lease, runs each from the
+//! stored event, and records the outcome. A failed run is tried again on the configured
+//! schedule and marked failed when it is used up; a crash mid-run leaves a lease that the next
+//! start releases, so every queued run happens at least once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::handlers::HandlerKinds;
+use crate::storage::handlers::{self, Finish, HandlerRun};
+use crate::storage::{Db, events, now_millis};
+
+/// Runs in flight at once.
+const CONCURRENCY: usize = 16;
+/// Longer than any handler may take; a lease this old means its worker died.
+const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How often to look for due retries when nothing wakes the worker.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+pub struct HandlerWorker {
+    db: Db,
+    kinds: Arc<HandlerKinds>,
+    /// Delays before the 2nd, 3rd, … attempt; a run fails for good when they are used up.
+    retries: Arc<[Duration]>,
+    wake: Arc<Notify>,
+    slots: Arc<Semaphore>,
+}
+
+impl HandlerWorker {
+    pub fn new(db: Db, kinds: Arc<HandlerKinds>, retries: Vec<Duration>) -> Self {
+        Self {
+            db,
+            kinds,
+            retries: retries.into(),
+            wake: Arc::new(Notify::new()),
+            slots: Arc::new(Semaphore::new(CONCURRENCY)),
+        }
+    }
+
+    /// Tells the worker new runs were queued.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Claims what is due now and runs it to the end; the number of runs it finished.
+    pub async fn run_once(&self) -> usize {
+        let free = self.slots.available_permits();
+        if free == 0 {
+            return 0;
+        }
+        let claimed = match handlers::claim_due(&self.db, now_millis(), free as u64, LEASE_MS).await
+        {
+            Ok(claimed) => claimed,
+            Err(err) => {
+                tracing::error!(error = %err, "claiming handler runs failed");
+                return 0;
+            }
+        };
+        let count = claimed.len();
+        let mut running = tokio::task::JoinSet::new();
+        for run in claimed {
+            let Ok(permit) = Arc::clone(&self.slots).acquire_owned().await else {
+                break;
+            };
+            let worker = self.clone();
+            running.spawn(async move {
+                worker.execute(run).await;
+                drop(permit);
+            });
+        }
+        running.join_all().await;
+        count
+    }
+
+    /// Loops until `shutdown`, after releasing the leases a previous process left behind.
+    pub async fn run(self, shutdown: CancellationToken) {
+        if let Err(err) = handlers::release_leases(&self.db).await {
+            tracing::error!(error = %err, "releasing handler leases failed");
+        }
+        loop {
+            let finished = tokio::select! {
+                finished = self.run_once() => finished,
+                () = shutdown.cancelled() => return,
+            };
+            if finished == 0 {
+                tokio::select! {
+                    () = self.wake.notified() => {}
+                    () = tokio::time::sleep(IDLE_POLL) => {}
+                    () = shutdown.cancelled() => return,
+                }
+            }
+        }
+    }
+
+    async fn execute(&self, run: HandlerRun) {
+        let outcome = self.attempt(&run).await;
+        let now = now_millis();
+        let finish = match outcome {
+            Ok(summary) => Finish::Ok(summary),
+            Err(error) => match self.retries.get(run.attempts.max(1) as usize - 1) {
+                Some(delay) => Finish::RetryAt {
+                    at: now + delay.as_millis() as i64,
+                    error,
+                },
+                None => Finish::Failed(error),
+            },
+        };
+        if let Err(err) = handlers::finish(&self.db, run, finish, now).await {
+            // The lease lapses and the run happens again.
+            tracing::error!(error = %err, "recording a handler run failed");
+        }
+    }
+
+    async fn attempt(&self, run: &HandlerRun) -> Result<String, String> {
+        let event = events::find(&self.db, run.event_id)
+            .await
+            .map_err(|_| "could not read the event".to_owned())?
+            .ok_or("the event no longer exists")?;
+        let handler = self
+            .kinds
+            .handler_for(&self.db, &event.source_id, &run.handler_id)
+            .await
+            .map_err(|_| "could not read the handler".to_owned())?
+            .ok_or("the handler was removed")?;
+        handler.run(&event).await
+    }
+}

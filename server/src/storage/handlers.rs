@@ -1,0 +1,261 @@
+//! Handlers (per source, or global when `source_id` is `None`) and the durable queue of their
+//! runs. A run is queued in the same transaction as its event, claimed with a lease, and
+//! finished with an outcome; a lease left by a crash lapses and the run happens again.
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::Db;
+use super::entities::event::{self, Entity as Events};
+use super::entities::handler::{self, Entity as Handlers};
+use super::entities::handler_run::{self, Entity as HandlerRuns};
+pub use handler::Model as HandlerRow;
+pub use handler_run::Model as HandlerRun;
+
+pub const PENDING: &str = "pending";
+pub const OK: &str = "ok";
+pub const FAILED: &str = "failed";
+
+#[derive(Debug, Clone)]
+pub struct NewHandler {
+    pub id: String,
+    pub source_id: Option<String>,
+    pub position: i32,
+    pub kind: String,
+    pub event_types: Vec<String>,
+    pub config: String,
+}
+
+pub async fn create(db: &Db, new: NewHandler) -> Result<HandlerRow, DbErr> {
+    let event_types = serde_json::to_string(&new.event_types).map_err(json_err)?;
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                handler::ActiveModel {
+                    id: Set(new.id),
+                    source_id: Set(new.source_id),
+                    position: Set(new.position),
+                    kind: Set(new.kind),
+                    event_types: Set(event_types),
+                    config: Set(new.config),
+                    created_at: Set(super::now_millis()),
+                }
+                .insert(txn)
+                .await
+            })
+        })
+        .await
+}
+
+/// Removes a handler; `source_id` scopes it (`None` for a global one). True when one was removed.
+pub async fn delete(db: &Db, source_id: Option<String>, id: String) -> Result<bool, DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let removed = Handlers::delete_many()
+                    .filter(handler::Column::Id.eq(id))
+                    .filter(scope(source_id.as_deref()))
+                    .exec(txn)
+                    .await?;
+                Ok(removed.rows_affected > 0)
+            })
+        })
+        .await
+}
+
+fn scope(source_id: Option<&str>) -> Condition {
+    match source_id {
+        Some(source_id) => Condition::all().add(handler::Column::SourceId.eq(source_id)),
+        None => Condition::all().add(handler::Column::SourceId.is_null()),
+    }
+}
+
+/// A source's own handlers (or the global ones for `None`), in running order.
+pub async fn list(db: &Db, source_id: Option<&str>) -> Result<Vec<HandlerRow>, DbErr> {
+    Handlers::find()
+        .filter(scope(source_id))
+        .order_by_asc(handler::Column::Position)
+        .order_by_asc(handler::Column::CreatedAt)
+        .all(db.read())
+        .await
+}
+
+/// Every handler that runs for `source_id`: its own and the global ones, in running order.
+pub async fn chain(db: &Db, source_id: &str) -> Result<Vec<HandlerRow>, DbErr> {
+    Handlers::find()
+        .filter(
+            Condition::any()
+                .add(handler::Column::SourceId.eq(source_id))
+                .add(handler::Column::SourceId.is_null()),
+        )
+        .order_by_asc(handler::Column::Position)
+        .order_by_asc(handler::Column::CreatedAt)
+        .all(db.read())
+        .await
+}
+
+/// A run to queue with a new event.
+#[derive(Debug, Clone)]
+pub struct PlannedRun {
+    pub handler_id: String,
+    pub handler_kind: String,
+    pub position: i32,
+}
+
+/// Queues `runs` for a just-inserted event, inside the caller's transaction.
+pub(super) async fn queue<C: ConnectionTrait>(
+    txn: &C,
+    event_id: i64,
+    runs: Vec<PlannedRun>,
+    now: i64,
+) -> Result<(), DbErr> {
+    if runs.is_empty() {
+        return Ok(());
+    }
+    HandlerRuns::insert_many(runs.into_iter().map(|run| handler_run::ActiveModel {
+        event_id: Set(event_id),
+        handler_id: Set(run.handler_id),
+        handler_kind: Set(run.handler_kind),
+        position: Set(run.position),
+        status: Set(PENDING.to_owned()),
+        attempts: Set(0),
+        next_at: Set(now),
+        leased_until: Set(None),
+        outcome: Set(None),
+        updated_at: Set(now),
+        ..Default::default()
+    }))
+    .exec(txn)
+    .await?;
+    Events::update_many()
+        .col_expr(event::Column::Handling, Expr::value(PENDING))
+        .filter(event::Column::Id.eq(event_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` due runs for `lease_ms`, oldest first, counting the attempt.
+pub async fn claim_due(
+    db: &Db,
+    now: i64,
+    limit: u64,
+    lease_ms: i64,
+) -> Result<Vec<HandlerRun>, DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let due = HandlerRuns::find()
+                    .filter(handler_run::Column::Status.eq(PENDING))
+                    .filter(handler_run::Column::NextAt.lte(now))
+                    .filter(
+                        Condition::any()
+                            .add(handler_run::Column::LeasedUntil.is_null())
+                            .add(handler_run::Column::LeasedUntil.lt(now)),
+                    )
+                    .order_by_asc(handler_run::Column::NextAt)
+                    .order_by_asc(handler_run::Column::Id)
+                    .limit(limit)
+                    .all(txn)
+                    .await?;
+                let mut claimed = Vec::with_capacity(due.len());
+                for run in due {
+                    let mut active: handler_run::ActiveModel = run.into();
+                    active.leased_until = Set(Some(now + lease_ms));
+                    active.attempts = Set(active.attempts.as_ref() + 1);
+                    claimed.push(active.update(txn).await?);
+                }
+                Ok(claimed)
+            })
+        })
+        .await
+}
+
+/// When the process starts nothing is running: leases left by a crash are released at once.
+pub async fn release_leases(db: &Db) -> Result<u64, DbErr> {
+    db.writer()
+        .write(|txn| {
+            Box::pin(async move {
+                let released = HandlerRuns::update_many()
+                    .col_expr(
+                        handler_run::Column::LeasedUntil,
+                        Expr::value(Option::<i64>::None),
+                    )
+                    .filter(handler_run::Column::Status.eq(PENDING))
+                    .filter(handler_run::Column::LeasedUntil.is_not_null())
+                    .exec(txn)
+                    .await?;
+                Ok(released.rows_affected)
+            })
+        })
+        .await
+}
+
+/// How a claimed run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    Ok(String),
+    RetryAt { at: i64, error: String },
+    Failed(String),
+}
+
+/// Records a run's end and recomputes its event's handling state, in one write.
+pub async fn finish(db: &Db, run: HandlerRun, finish: Finish, now: i64) -> Result<(), DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let event_id = run.event_id;
+                let mut active: handler_run::ActiveModel = run.into();
+                let (status, next_at, outcome) = match finish {
+                    Finish::Ok(outcome) => (OK, now, outcome),
+                    Finish::RetryAt { at, error } => (PENDING, at, error),
+                    Finish::Failed(error) => (FAILED, now, error),
+                };
+                active.status = Set(status.to_owned());
+                active.next_at = Set(next_at);
+                active.leased_until = Set(None);
+                active.outcome = Set(Some(outcome));
+                active.updated_at = Set(now);
+                active.update(txn).await?;
+
+                let statuses: Vec<String> = HandlerRuns::find()
+                    .select_only()
+                    .column(handler_run::Column::Status)
+                    .filter(handler_run::Column::EventId.eq(event_id))
+                    .into_tuple()
+                    .all(txn)
+                    .await?;
+                let handling = if statuses.iter().any(|s| s == FAILED) {
+                    FAILED
+                } else if statuses.iter().all(|s| s == OK) {
+                    OK
+                } else {
+                    PENDING
+                };
+                Events::update_many()
+                    .col_expr(event::Column::Handling, Expr::value(handling))
+                    .filter(event::Column::Id.eq(event_id))
+                    .exec(txn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// An event's runs in the order its handlers ran.
+pub async fn runs_for_event(db: &Db, event_id: i64) -> Result<Vec<HandlerRun>, DbErr> {
+    HandlerRuns::find()
+        .filter(handler_run::Column::EventId.eq(event_id))
+        .order_by_asc(handler_run::Column::Position)
+        .order_by_asc(handler_run::Column::Id)
+        .all(db.read())
+        .await
+}
+
+fn json_err(err: serde_json::Error) -> DbErr {
+    DbErr::Custom(format!("encoding handler settings: {err}"))
+}

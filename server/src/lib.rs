@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod http;
 pub mod receiving;
+pub mod sending;
 pub mod storage;
 pub mod telemetry;
 

@@ -176,10 +176,20 @@ mod tests {
             validate_name("invoice paid"),
             Err(FilterError::InvalidChar(' '))
         );
-        assert_eq!(validate_name("invoice.*"), Err(FilterError::InvalidChar('*')));
-        assert_eq!(validate_name("caf\u{e9}"), Err(FilterError::InvalidChar('\u{e9}')));
+        assert_eq!(
+            validate_name("invoice.*"),
+            Err(FilterError::InvalidChar('*'))
+        );
+        assert_eq!(
+            validate_name("caf\u{e9}"),
+            Err(FilterError::InvalidChar('\u{e9}'))
+        );
         for name in [".paid", "invoice.", "invoice..paid", "."] {
-            assert_eq!(validate_name(name), Err(FilterError::EmptySegment), "{name}");
+            assert_eq!(
+                validate_name(name),
+                Err(FilterError::EmptySegment),
+                "{name}"
+            );
         }
     }
 
@@ -192,7 +202,14 @@ mod tests {
 
     #[test]
     fn refuses_misplaced_wildcards_and_bad_prefixes() {
-        for pattern in ["invoice*", "*.paid", "in*.paid", "**", "invoice.**", "a.*.*"] {
+        for pattern in [
+            "invoice*",
+            "*.paid",
+            "in*.paid",
+            "**",
+            "invoice.**",
+            "a.*.*",
+        ] {
             assert_eq!(
                 validate_pattern(pattern),
                 Err(FilterError::MisplacedWildcard),

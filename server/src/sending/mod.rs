@@ -13,5 +13,6 @@
 //! post, decide.
 
 pub mod filter;
+pub mod outbound;
 pub mod retry;
 pub mod signing;

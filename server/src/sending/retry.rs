@@ -25,10 +25,19 @@ impl Default for RetrySchedule {
         const MIN: u64 = 60;
         const HOUR: u64 = 60 * MIN;
         Self::new(
-            [0, 5, 5 * MIN, 30 * MIN, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR]
-                .into_iter()
-                .map(Duration::from_secs)
-                .collect(),
+            [
+                0,
+                5,
+                5 * MIN,
+                30 * MIN,
+                2 * HOUR,
+                5 * HOUR,
+                10 * HOUR,
+                10 * HOUR,
+            ]
+            .into_iter()
+            .map(Duration::from_secs)
+            .collect(),
         )
     }
 }
@@ -361,7 +370,14 @@ mod tests {
 
     #[test]
     fn unreadable_retry_after_is_ignored() {
-        for value in ["", "soon", "-5", "1.5", "Sun, 99 Nov 1994 08:49:37 GMT", "12 s"] {
+        for value in [
+            "",
+            "soon",
+            "-5",
+            "1.5",
+            "Sun, 99 Nov 1994 08:49:37 GMT",
+            "12 s",
+        ] {
             assert_eq!(parse_retry_after(value, NOW), None, "{value:?}");
         }
     }

@@ -157,12 +157,7 @@ fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
 /// The `webhook-signature` value: one `v1,<base64>` per secret, space-separated, in the order
 /// given. Each signature covers `"{msg_id}.{timestamp_secs}.{body}"`. With no secrets the value
 /// is empty (which no receiver accepts); [`standard_headers`] refuses that case.
-pub fn sign(
-    msg_id: &str,
-    timestamp_secs: i64,
-    body: &[u8],
-    secrets: &[SigningSecret],
-) -> String {
+pub fn sign(msg_id: &str, timestamp_secs: i64, body: &[u8], secrets: &[SigningSecret]) -> String {
     let prefix = format!("{msg_id}.{timestamp_secs}.");
     secrets
         .iter()
@@ -316,7 +311,8 @@ mod tests {
     fn standard_webhooks_crate_accepts_our_headers() {
         let secret = SigningSecret::generate();
         let body = br#"{"type":"invoice.paid","data":{"amount":5}}"#;
-        let headers = standard_headers("msg_1", now_secs(), body, &[secret.clone()]).unwrap();
+        let headers =
+            standard_headers("msg_1", now_secs(), body, std::slice::from_ref(&secret)).unwrap();
 
         let verifier = standardwebhooks::Webhook::new(secret.expose()).unwrap();
         verifier.verify(body, &headers).unwrap();
@@ -329,8 +325,8 @@ mod tests {
         let old = SigningSecret::generate();
         let new = SigningSecret::generate();
         let body = b"{}";
-        let headers = standard_headers("msg_2", now_secs(), body, &[old.clone(), new.clone()])
-            .unwrap();
+        let headers =
+            standard_headers("msg_2", now_secs(), body, &[old.clone(), new.clone()]).unwrap();
 
         for secret in [&old, &new] {
             let verifier = standardwebhooks::Webhook::new(secret.expose()).unwrap();
@@ -474,7 +470,13 @@ mod tests {
     #[test]
     fn our_aspnet_receiver_verifies_what_we_send() {
         let secret = SigningSecret::generate();
-        let body = aspnet_body("msg_7", 1, "order.created", &json!({"Total": 5}), &Map::new());
+        let body = aspnet_body(
+            "msg_7",
+            1,
+            "order.created",
+            &json!({"Total": 5}),
+            &Map::new(),
+        );
         let headers = aspnet_headers(&body, &secret);
         let incoming = Incoming {
             method: &Method::POST,

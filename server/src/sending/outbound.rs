@@ -402,7 +402,11 @@ impl Outbound {
         }
 
         let timeout = self.config.timeout;
-        let deadline = tokio::time::Instant::now() + timeout;
+        let now = tokio::time::Instant::now();
+        // A configured timeout too large to add is as good as none: wait a year at most.
+        let deadline = now
+            .checked_add(timeout)
+            .unwrap_or(now + Duration::from_secs(365 * 24 * 3600));
         let sent = self.client.post(url).headers(headers).body(body).send();
         let mut response = match tokio::time::timeout_at(deadline, sent).await {
             Ok(Ok(response)) => response,

@@ -8,6 +8,7 @@ pub mod config;
 pub mod http;
 mod ids;
 pub mod receiving;
+pub mod sending;
 pub mod storage;
 pub mod telemetry;
 

@@ -4,17 +4,12 @@
 use app::backend::Backend;
 
 use crate::backend::HubBackend;
-use crate::receiving::handlers::HandlerKinds;
 use crate::storage::{Db, users};
 use crate::{AppState, Config};
 
 async fn open(config: Config) -> anyhow::Result<AppState> {
     let db = Db::open(&config.database).await?;
-    Ok(AppState::new(
-        config,
-        db,
-        HandlerKinds::new(HandlerKinds::builtin()),
-    ))
+    AppState::new(config, db, Vec::new())
 }
 
 /// Adds a user; the first user is always an admin.

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::auth::ThrottlePolicy;
+use crate::sending::outbound::{AllowList, OutboundConfig};
 
 /// The file read when no `--config` is given, if it exists.
 pub const DEFAULT_FILE: &str = "hookhub.toml";
@@ -52,6 +53,16 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "first lockout after too many failures; doubles each further failure, up to 15 minutes",
     ),
     (
+        "outbound_allow",
+        "",
+        "comma-separated CIDRs that outgoing webhooks may reach although they are loopback, private or link-local, e.g. 127.0.0.0/8",
+    ),
+    (
+        "outbound_timeout_secs",
+        "15",
+        "how long one outgoing request may take, connecting included",
+    ),
+    (
         "handler_retry_secs",
         "1,10,60,600",
         "delays in seconds before each retry of a failed handler run; then it is marked failed",
@@ -77,6 +88,8 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_lockout: Duration,
     pub handler_retries: Vec<Duration>,
+    pub outbound_allow: AllowList,
+    pub outbound_timeout: Duration,
     pub log: String,
     pub log_format: LogFormat,
 }
@@ -216,6 +229,15 @@ impl Config {
         let login_lockout_secs = parse_u64("login_lockout_secs")?;
         let handler_retries = parse_delays(get("handler_retry_secs").0)
             .map_err(|message| invalid("handler_retry_secs", message))?;
+        let outbound_allow = AllowList::parse(get("outbound_allow").0)
+            .map_err(|e| invalid("outbound_allow", e.to_string()))?;
+        let outbound_timeout_secs = parse_u64("outbound_timeout_secs")?;
+        if !(1..=300).contains(&outbound_timeout_secs) {
+            return Err(invalid(
+                "outbound_timeout_secs",
+                "must be between 1 and 300".into(),
+            ));
+        }
 
         let log_format = match get("log_format").0 {
             "plain" => LogFormat::Plain,
@@ -238,9 +260,20 @@ impl Config {
             login_max_failures,
             login_lockout: Duration::from_secs(login_lockout_secs),
             handler_retries,
+            outbound_allow,
+            outbound_timeout: Duration::from_secs(outbound_timeout_secs),
             log: get("log").0.to_owned(),
             log_format,
         })
+    }
+
+    pub fn outbound(&self) -> OutboundConfig {
+        OutboundConfig {
+            timeout: self.outbound_timeout,
+            connect_timeout: self.outbound_timeout.min(Duration::from_secs(10)),
+            allow: self.outbound_allow.clone(),
+            ..OutboundConfig::default()
+        }
     }
 
     pub fn login_throttle(&self) -> ThrottlePolicy {
@@ -372,6 +405,16 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn outbound_allow_list_is_checked_at_start() {
+        let config =
+            Config::load(None, env(&[("HOOKHUB_OUTBOUND_ALLOW", "127.0.0.0/8, ::1")])).unwrap();
+        assert!(config.outbound_allow.contains("127.0.0.1".parse().unwrap()));
+        let err =
+            Config::load(None, env(&[("HOOKHUB_OUTBOUND_ALLOW", "10.0.0.0/99")])).unwrap_err();
+        assert!(err.to_string().contains("`outbound_allow`"), "{err}");
     }
 
     #[test]

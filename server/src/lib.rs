@@ -17,12 +17,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 use receiving::handlers::{HandlerKind, HandlerKinds};
 use receiving::worker::HandlerWorker;
+use sending::outbound::Outbound;
 use storage::Db;
 
 /// Everything a request handler may need, cheap to clone.
@@ -36,12 +38,18 @@ pub struct AppState {
     pub set_up: Arc<AtomicBool>,
     pub handlers: Arc<HandlerKinds>,
     pub handler_worker: HandlerWorker,
+    pub outbound: Outbound,
 }
 
 impl AppState {
-    pub fn new(config: Config, db: Db, handlers: HandlerKinds) -> Self {
-        let handlers = Arc::new(handlers);
-        Self {
+    /// The built-in handler kinds and `extra` ones.
+    pub fn new(config: Config, db: Db, extra: Vec<Arc<dyn HandlerKind>>) -> anyhow::Result<Self> {
+        let outbound = Outbound::new(config.outbound())?;
+        let mut kinds = HandlerKinds::builtin(outbound.clone());
+        kinds.extend(extra);
+        let handlers = Arc::new(HandlerKinds::new(kinds));
+        Ok(Self {
+            outbound,
             throttle: Arc::new(auth::LoginThrottle::new(config.login_throttle())),
             handler_worker: HandlerWorker::new(
                 db.clone(),
@@ -53,7 +61,7 @@ impl AppState {
             db,
             started_at: storage::now_millis(),
             set_up: Arc::new(AtomicBool::new(false)),
-        }
+        })
     }
 }
 
@@ -63,10 +71,10 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    run_with(config, HandlerKinds::builtin(), listener, shutdown).await
+    run_with(config, Vec::new(), listener, shutdown).await
 }
 
-/// [`run`] with more handler kinds than the built-in ones.
+/// [`run`] with handler kinds of your own besides the built-in ones.
 pub async fn run_with(
     config: Config,
     handler_kinds: Vec<Arc<dyn HandlerKind>>,
@@ -76,7 +84,7 @@ pub async fn run_with(
     let db = Db::open(&config.database)
         .await
         .with_context(|| format!("opening the database {}", config.database.display()))?;
-    let state = AppState::new(config, db.clone(), HandlerKinds::new(handler_kinds));
+    let state = AppState::new(config, db.clone(), handler_kinds)?;
     tokio::spawn(storage::sessions::delete_expired_periodically(
         db.clone(),
         shutdown.clone(),
@@ -86,6 +94,13 @@ pub async fn run_with(
     let router = http::router(state)?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "hookhub is listening");
+    // Pages stream in several writes; without TCP_NODELAY, Nagle's algorithm and delayed ACKs
+    // hold some of them back about 40 ms.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

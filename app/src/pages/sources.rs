@@ -180,6 +180,7 @@ fn HandlerForm(add: ServerAction<AddHandler>, source_id: String) -> impl IntoVie
                 <input type="hidden" name="handler[source_id]" value=source_id/>
                 <Field label="Kind" id="kind" error=error>
                     <select id="kind" name="handler[kind]">
+                        <option value="forward">"forward: relay the event to another URL"</option>
                         <option value="respond">"respond: answer the sender and stop the chain"</option>
                     </select>
                 </Field>
@@ -188,6 +189,9 @@ fn HandlerForm(add: ServerAction<AddHandler>, source_id: String) -> impl IntoVie
                 </Field>
                 <Field label="Event types" id="event_types" hint="Comma-separated, such as push, pull_request or invoice.*. Blank: every event." error=error>
                     <input id="event_types" name="handler[event_types]"/>
+                </Field>
+                <Field label="URL" id="url" hint="For forward: where to POST the exact body and the sender's headers." error=error>
+                    <input id="url" name="handler[url]" type="url" placeholder="https://ci.example.com/hooks"/>
                 </Field>
                 <Field label="Status" id="status" hint="For respond: the HTTP status to answer, such as 200 or 410." error=error>
                     <input id="status" name="handler[status]" inputmode="numeric" value="200"/>
@@ -198,7 +202,6 @@ fn HandlerForm(add: ServerAction<AddHandler>, source_id: String) -> impl IntoVie
                 <Field label="Body" id="body" hint="For respond: the exact body to answer with." error=error>
                     <textarea id="body" name="handler[body]" rows="3"></textarea>
                 </Field>
-                <input type="hidden" name="handler[url]" value=""/>
                 <FormError error/>
                 <div><button type="submit" class="button primary">"Add handler"</button></div>
             </ActionForm>

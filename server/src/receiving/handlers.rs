@@ -9,11 +9,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::sending::outbound::{Outbound, validate_url};
 use crate::storage::Db;
 use crate::storage::events::Event;
 use crate::storage::handlers::{self, HandlerRow, NewHandler, PlannedRun};
@@ -161,8 +162,8 @@ impl HandlerKinds {
     }
 
     /// The kinds every hub has.
-    pub fn builtin() -> Vec<Arc<dyn HandlerKind>> {
-        vec![Arc::new(RespondKind)]
+    pub fn builtin(outbound: Outbound) -> Vec<Arc<dyn HandlerKind>> {
+        vec![Arc::new(RespondKind), Arc::new(ForwardKind(outbound))]
     }
 
     pub fn kind_names(&self) -> Vec<&'static str> {
@@ -432,6 +433,98 @@ impl Handler for Respond {
 
     fn run<'a>(&'a self, _event: &'a Event) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async { Ok("answered the sender".to_owned()) })
+    }
+}
+
+/// `forward`: relays the event to another URL, exactly: the same body bytes and the sender's
+/// headers (so the receiver can check the provider's own signature), plus `x-hookhub-event-id`
+/// and `x-hookhub-source`. Any 2xx is success; anything else is tried again.
+struct ForwardKind(Outbound);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForwardConfig {
+    url: String,
+}
+
+struct Forward {
+    outbound: Outbound,
+    url: String,
+}
+
+/// Headers that describe one hop, not the message: never relayed.
+const HOP_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+    "proxy-connection",
+    "expect",
+];
+
+impl HandlerKind for ForwardKind {
+    fn name(&self) -> &'static str {
+        "forward"
+    }
+
+    fn build(&self, config: &Value) -> Result<Arc<dyn Handler>, SettingError> {
+        let config = ForwardConfig::deserialize(config).map_err(SettingError::unreadable)?;
+        let url =
+            validate_url(config.url.trim()).map_err(|e| SettingError::new("url", e.to_string()))?;
+        Ok(Arc::new(Forward {
+            outbound: self.0.clone(),
+            url: url.to_string(),
+        }))
+    }
+
+    fn describe(&self, config: &Value) -> String {
+        match ForwardConfig::deserialize(config) {
+            Ok(c) => format!("forwards to {}", c.url),
+            Err(_) => "forwards the event".to_owned(),
+        }
+    }
+}
+
+impl Handler for Forward {
+    fn run<'a>(&'a self, event: &'a Event) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let received: Vec<(String, String)> =
+                serde_json::from_str(&event.headers).unwrap_or_default();
+            let mut headers = HeaderMap::new();
+            for (name, value) in received {
+                if HOP_HEADERS.contains(&name.as_str()) {
+                    continue;
+                }
+                if let (Ok(name), Ok(value)) = (
+                    HeaderName::try_from(name.as_str()),
+                    HeaderValue::try_from(value.as_str()),
+                ) {
+                    headers.append(name, value);
+                }
+            }
+            headers.insert("x-hookhub-event-id", HeaderValue::from(event.id));
+            if let Ok(source) = HeaderValue::try_from(event.source_id.as_str()) {
+                headers.insert("x-hookhub-source", source);
+            }
+            let result = self
+                .outbound
+                .post(&self.url, headers, event.body.clone().into())
+                .await;
+            let took = result.duration.as_millis();
+            match (result.status, result.error) {
+                (Some(status), _) if (200..300).contains(&status) => {
+                    Ok(format!("HTTP {status} in {took} ms"))
+                }
+                (Some(status), _) => Err(format!("HTTP {status} in {took} ms")),
+                (None, Some(error)) => Err(error.to_string()),
+                (None, None) => Err("no answer".to_owned()),
+            }
+        })
     }
 }
 

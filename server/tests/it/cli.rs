@@ -7,7 +7,7 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hookhub");
 
-fn hookhub(dir: &tempfile::TempDir) -> Command {
+pub fn hookhub(dir: &tempfile::TempDir) -> Command {
     let mut command = Command::new(BIN);
     command
         .current_dir(dir.path())
@@ -78,15 +78,20 @@ fn create_user_reads_the_password_from_stdin() {
     assert!(text(&output.stderr).contains("at least 10 characters"));
 }
 
-#[test]
-fn create_api_key_prints_a_new_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = hookhub(&dir)
+/// Creates an API key with the command for scripted installs; the key it printed.
+pub fn create_api_key(dir: &tempfile::TempDir) -> String {
+    let output = hookhub(dir)
         .args(["create-api-key", "--name", "deploy"])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
-    let key = text(&output.stdout);
+    text(&output.stdout)
+}
+
+#[test]
+fn create_api_key_prints_a_new_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = create_api_key(&dir);
     assert!(key.starts_with("hh_") && key.len() == 46, "{key}");
 }
 

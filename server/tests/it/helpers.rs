@@ -1,10 +1,12 @@
 //! A real hookhub on a random port with its own database file, and a browser-like client.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use reqwest::header::{ACCEPT, ORIGIN, REFERER};
 use reqwest::{Client, Response, StatusCode, redirect};
 use server::Config;
+use server::receiving::handlers::HandlerKind;
 use server_fn::ServerFn;
 use tempfile::TempDir;
 use tokio::task::JoinHandle;
@@ -16,6 +18,7 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub config: Config,
+    handler_kinds: Vec<Arc<dyn HandlerKind>>,
     _dir: TempDir,
     shutdown: CancellationToken,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
@@ -27,6 +30,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_with_kinds(adjust, Vec::new()).await
+    }
+
+    /// A hub with handler kinds of the test's own besides the built-in ones.
+    pub async fn spawn_with_kinds(
+        adjust: impl FnOnce(&mut Config),
+        handler_kinds: Vec<Arc<dyn HandlerKind>>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::load(None, Vec::new()).expect("default config");
         config.database = dir.path().join("hookhub.db");
@@ -34,6 +45,7 @@ impl TestApp {
         let mut app = Self {
             addr: "127.0.0.1:0".parse().unwrap(),
             config,
+            handler_kinds,
             _dir: dir,
             shutdown: CancellationToken::new(),
             handle: None,
@@ -47,8 +59,9 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind(self.addr).await.unwrap();
         self.addr = listener.local_addr().unwrap();
         self.shutdown = CancellationToken::new();
-        self.handle = Some(tokio::spawn(server::run(
+        self.handle = Some(tokio::spawn(server::run_with(
             self.config.clone(),
+            self.handler_kinds.clone(),
             listener,
             self.shutdown.clone(),
         )));

@@ -4,6 +4,8 @@
 mod accounts;
 mod api;
 mod cli;
+mod crash;
 mod guards;
+mod handlers;
 mod helpers;
 mod receiving;

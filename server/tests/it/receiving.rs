@@ -10,25 +10,29 @@ use sha2::Sha256;
 
 use crate::helpers::TestApp;
 
-struct Hub {
-    app: TestApp,
+/// A hub with an API key, for driving it through the REST API.
+pub struct Hub {
+    pub app: TestApp,
     key: String,
 }
 
 impl Hub {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         Self::start_with(|_| {}).await
     }
 
-    async fn start_with(adjust: impl FnOnce(&mut server::Config)) -> Self {
-        let app = TestApp::spawn_with(adjust).await;
+    pub async fn start_with(adjust: impl FnOnce(&mut server::Config)) -> Self {
+        Self::with_app(TestApp::spawn_with(adjust).await).await
+    }
+
+    pub async fn with_app(app: TestApp) -> Self {
         let key = server::commands::create_key(app.config.clone(), "tests".into())
             .await
             .unwrap();
         Self { app, key }
     }
 
-    async fn api(
+    pub async fn api(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -47,7 +51,7 @@ impl Hub {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn create_source(&self, body: Value) -> Value {
+    pub async fn create_source(&self, body: Value) -> Value {
         let (status, source) = self
             .api(reqwest::Method::POST, "/api/v1/sources", Some(body))
             .await;
@@ -56,7 +60,7 @@ impl Hub {
     }
 }
 
-fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     let mut mac = <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
     for part in parts {
         mac.update(part);
@@ -64,10 +68,10 @@ fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-const PUSH: &[u8] =
+pub const PUSH: &[u8] =
     br#"{"ref":"refs/heads/main","commits":[{"message":"<script>alert(1)</script>"}]}"#;
 
-async fn github_delivery(
+pub async fn github_delivery(
     hub: &Hub,
     url: &str,
     secret: &str,
@@ -333,4 +337,249 @@ async fn the_sources_api_explains_bad_input() {
     assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
     let answer: Value = malformed.json().await.unwrap();
     assert_eq!(answer["error"]["code"], "invalid_request");
+}
+
+async fn delivered_event_id(response: reqwest::Response) -> i64 {
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: Value = response.json().await.unwrap();
+    answer["event_id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn events_are_found_by_body_text_time_and_handling() {
+    let hub = Hub::start().await;
+    let source = hub
+        .create_source(json!({"name": "gh", "provider": "github"}))
+        .await;
+    let (url, secret) = (
+        source["url"].as_str().unwrap(),
+        source["secret"].as_str().unwrap(),
+    );
+    for (i, body) in [
+        r#"{"sender":{"login":"octocat"},"ref":"refs/heads/main"}"#,
+        r#"{"sender":{"login":"hubot"},"customer":"cus_42"}"#,
+        r#"{"sender":{"login":"octocat"},"ref":"refs/heads/dev"}"#,
+    ]
+    .iter()
+    .enumerate()
+    {
+        github_delivery(&hub, url, secret, body.as_bytes(), &format!("s-{i}")).await;
+    }
+    let ids = |answer: &Value| -> Vec<String> {
+        answer["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["delivery_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let (status, found) = hub
+        .api(reqwest::Method::GET, "/api/v1/events?q=octocat", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(ids(&found), ["s-2", "s-0"], "newest first");
+    let (_, found) = hub
+        .api(reqwest::Method::GET, "/api/v1/events?q=cus_42", None)
+        .await;
+    assert_eq!(ids(&found), ["s-1"]);
+    let (_, found) = hub
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/events?q=octocat&limit=1",
+            None,
+        )
+        .await;
+    let cursor = found["next_cursor"].as_i64().unwrap();
+    let (_, older) = hub
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/events?q=octocat&limit=1&cursor={cursor}"),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&older), ["s-0"]);
+
+    let (_, future) = hub
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/events?from=2999-01-01T00:00:00Z",
+            None,
+        )
+        .await;
+    assert!(ids(&future).is_empty());
+    let (_, past) = hub
+        .api(
+            reqwest::Method::GET,
+            "/api/v1/events?from=2000-01-01T00:00",
+            None,
+        )
+        .await;
+    assert_eq!(ids(&past).len(), 3);
+    let (_, unhandled) = hub
+        .api(reqwest::Method::GET, "/api/v1/events?handling=none", None)
+        .await;
+    assert_eq!(ids(&unhandled).len(), 3);
+
+    for (query, needle) in [
+        ("handling=maybe", "handling"),
+        ("from=yesterday", "from"),
+        ("colour=red", "colour"),
+    ] {
+        let (status, answer) = hub
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/v1/events?{query}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert!(answer.to_string().contains(needle), "{query}: {answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_secret_is_accepted_with_the_old_one_until_that_is_dropped() {
+    let hub = Hub::start().await;
+    let source = hub
+        .create_source(json!({"name": "gh", "provider": "github", "secret": "old-secret"}))
+        .await;
+    let id = source["id"].as_str().unwrap();
+    let url = source["url"].as_str().unwrap();
+
+    let (status, rotated) = hub
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/sources/{id}/rotate-secret"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    assert_eq!(rotated["rotating"], true);
+    let new_secret = rotated["secret"].as_str().unwrap();
+    assert_ne!(new_secret, "old-secret");
+
+    let old = github_delivery(&hub, url, "old-secret", PUSH, "r-1").await;
+    assert_eq!(
+        old.status(),
+        StatusCode::OK,
+        "old secret during the overlap"
+    );
+    let new = github_delivery(&hub, url, new_secret, PUSH, "r-2").await;
+    assert_eq!(new.status(), StatusCode::OK, "new secret");
+
+    let (status, _) = hub
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/sources/{id}/previous-secret"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let old = github_delivery(&hub, url, "old-secret", PUSH, "r-3").await;
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    let new = github_delivery(&hub, url, new_secret, PUSH, "r-4").await;
+    assert_eq!(new.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn sources_are_renamed_disabled_and_deleted_with_their_events() {
+    let hub = Hub::start().await;
+    let source = hub
+        .create_source(json!({"name": "gh", "provider": "github"}))
+        .await;
+    let id = source["id"].as_str().unwrap();
+    let (url, secret) = (
+        source["url"].as_str().unwrap(),
+        source["secret"].as_str().unwrap(),
+    );
+    let path = format!("/api/v1/sources/{id}");
+    let event_id = delivered_event_id(github_delivery(&hub, url, secret, PUSH, "m-1").await).await;
+
+    let (status, patched) = hub
+        .api(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"name": "GitHub — renamed", "enabled": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["name"], "GitHub — renamed");
+    assert_eq!(patched["enabled"], false);
+    let refused = github_delivery(&hub, url, secret, PUSH, "m-2").await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    let (status, answer) = hub
+        .api(reqwest::Method::PATCH, &path, Some(json!({"name": " "})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    hub.api(
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({"enabled": true})),
+    )
+    .await;
+    let accepted = github_delivery(&hub, url, secret, PUSH, "m-3").await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+
+    let (status, _) = hub.api(reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = hub.api(reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let gone = github_delivery(&hub, url, secret, PUSH, "m-4").await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    let (status, _) = hub
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/events/{event_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_raw_body_downloads_as_the_exact_bytes() {
+    let hub = Hub::start().await;
+    let source = hub
+        .create_source(json!({"name": "gh", "provider": "github"}))
+        .await;
+    let body = b"<html><script>alert(1)</script>\xff\x00</html>";
+    let event_id = delivered_event_id(
+        github_delivery(
+            &hub,
+            source["url"].as_str().unwrap(),
+            source["secret"].as_str().unwrap(),
+            body,
+            "raw-1",
+        )
+        .await,
+    )
+    .await;
+
+    let api = hub
+        .app
+        .client()
+        .get(hub.app.url(&format!("/api/v1/events/{event_id}/body")))
+        .bearer_auth(&hub.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::OK);
+    assert_eq!(api.headers()["content-type"], "application/octet-stream");
+    assert!(
+        api.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(api.bytes().await.unwrap().as_ref(), body);
+
+    let page = format!("/events/{event_id}/raw");
+    let anonymous = hub.app.get(&hub.app.client(), &page).await;
+    assert!(anonymous.status().is_redirection());
+    let signed_in = hub.app.set_up().await;
+    let download = hub.app.get(&signed_in, &page).await;
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.bytes().await.unwrap().as_ref(), body);
 }

@@ -264,6 +264,7 @@ async fn populate(
                         delivery_id: Some(event.delivery_id),
                         verification: "verified".into(),
                     },
+                    Vec::new(),
                 )
                 .await
                 .with_context(|| format!("inserting event {n}"))?;

@@ -50,10 +50,21 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     .await?;
     let hub = Hub::start(Hub::config(&hub_db)?).await?;
     let ceiling_db = dir.path().join("ceiling.db");
-    let ceiling = ceiling::start(&ceiling_db, SECRET.as_bytes(), args.ceiling_savepoints).await?;
+    let ceiling = ceiling::start(
+        &ceiling_db,
+        SECRET.as_bytes(),
+        ceiling::Extras {
+            savepoints: args.ceiling_savepoints,
+            hub_schema: args.ceiling_hub_schema,
+        },
+    )
+    .await?;
 
     if args.ceiling_savepoints {
         println!("(diagnostic: the ceiling wraps each insert in a savepoint, as the hub does)");
+    }
+    if args.ceiling_hub_schema {
+        println!("(diagnostic: the ceiling keeps the hub's later indexes and full-text index)");
     }
     println!(
         "hookhub-bench ingest: {} connections, {} B signed GitHub push deliveries, \

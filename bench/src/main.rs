@@ -57,6 +57,10 @@ pub struct IngestArgs {
     /// does, to see what that costs.
     #[arg(long)]
     pub ceiling_savepoints: bool,
+    /// Diagnostic: give the ceiling hookhub's later events indexes and its full-text index
+    /// (kept by a trigger), to see what they cost.
+    #[arg(long)]
+    pub ceiling_hub_schema: bool,
     /// Measure only one target (for profiling one server); the ratio needs both.
     #[arg(long, value_enum)]
     pub only: Option<Only>,

@@ -1,0 +1,133 @@
+//! `hookhub-bench`: measurements of a real hookhub started in-process on loopback.
+//!
+//! - `ingest`: signed webhooks over HTTP against the hub and, in the same run, against a bare
+//!   ceiling server (HMAC + one group-commit SQLite writer), so their ratio is measured under the
+//!   same machine noise.
+//! - `browse`: the events page and search with many stored events.
+//!
+//! Figures are printed for people; nothing timed is asserted.
+
+mod browse;
+mod ceiling;
+mod corpus;
+mod hub;
+mod ingest;
+mod load;
+mod stats;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "hookhub-bench",
+    about = "Benchmarks for hookhub (loopback only)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Signed 1 KiB GitHub deliveries: the hub against a bare ceiling server.
+    Ingest(IngestArgs),
+    /// The events page and search with 10k, 100k and 1M stored events.
+    Browse(BrowseArgs),
+}
+
+#[derive(clap::Args)]
+pub struct IngestArgs {
+    /// Concurrent HTTP connections (each sends one request at a time).
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
+    /// Measured seconds per target and round.
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Unmeasured seconds before each measurement.
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Rounds; odd rounds measure the ceiling first, even ones the hub first, so a drift in the
+    /// machine's load touches both alike.
+    #[arg(long, default_value_t = 2)]
+    pub rounds: usize,
+    /// Diagnostic: make the ceiling wrap each insert in its own savepoint, as the hub's writer
+    /// does, to see what that costs.
+    #[arg(long)]
+    pub ceiling_savepoints: bool,
+    /// Diagnostic: give the ceiling hookhub's later events indexes and its full-text index
+    /// (kept by a trigger), to see what they cost.
+    #[arg(long)]
+    pub ceiling_hub_schema: bool,
+    /// Measure only one target (for profiling one server); the ratio needs both.
+    #[arg(long, value_enum)]
+    pub only: Option<Only>,
+    /// Directory for the temporary databases (default: the system temp directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum Only {
+    Hub,
+    Ceiling,
+}
+
+impl IngestArgs {
+    fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.duration)
+    }
+    fn warmup(&self) -> Duration {
+        Duration::from_secs_f64(self.warmup)
+    }
+}
+
+#[derive(clap::Args)]
+pub struct BrowseArgs {
+    /// Stored-event counts to measure at, ascending.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000,1000000")]
+    pub steps: Vec<u64>,
+    /// Stop after the step that reaches this many events.
+    #[arg(long)]
+    pub max: Option<u64>,
+    /// Timed requests per query and step (fewer when `--budget` runs out first).
+    #[arg(long, default_value_t = 100)]
+    pub samples: usize,
+    /// Seconds one query may take in total at one step before sampling stops (at least 5
+    /// samples are always taken).
+    #[arg(long, default_value_t = 20.0)]
+    pub budget: f64,
+    /// Concurrent insert tasks while populating (the writer commits what they queue together).
+    #[arg(long, default_value_t = 256)]
+    pub insert_tasks: usize,
+    /// Directory for the temporary database (default: the system temp directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // The servers run on this runtime; the ingest load generator gets its own thread and
+    // runtime so that its work is not queued behind the servers' tasks.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Ingest(args) => ingest::run(args).await,
+            Command::Browse(args) => browse::run(args).await,
+        }
+    })
+}
+
+/// A temporary directory under `dir` when given, else under the system's.
+pub fn temp_dir(dir: Option<&PathBuf>) -> anyhow::Result<tempfile::TempDir> {
+    let builder = &mut tempfile::Builder::new();
+    builder.prefix("hookhub-bench-");
+    Ok(match dir {
+        Some(dir) => builder.tempdir_in(dir)?,
+        None => builder.tempdir()?,
+    })
+}

@@ -86,7 +86,7 @@ test.describe.serial('the dashboard', () => {
     const url = await page.getByLabel('New endpoint URL').inputValue();
     expect(url).toMatch(/\/hooks\/src_[a-z0-9]{20}$/);
 
-    const body = JSON.stringify({ ref: 'refs/heads/main', note: '<script>window.__xss = 1</script>' });
+    const body = JSON.stringify({ ref: 'refs/heads/main', sender: 'quokkaexpress', note: '<script>window.__xss = 1</script>' });
     const signature = 'sha256=' + createHmac('sha256', "It's a Secret to Everybody").update(body).digest('hex');
     const delivered = await page.request.post(url, {
       data: body,
@@ -101,10 +101,27 @@ test.describe.serial('the dashboard', () => {
     const refused = await page.request.post(url, { data: body, headers: { 'x-hub-signature-256': 'sha256=00' } });
     expect(refused.status()).toBe(401);
 
+    const other = JSON.stringify({ ref: 'refs/heads/dev', sender: 'someone-else' });
+    const otherDelivered = await page.request.post(url, {
+      data: other,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-delivery': 'e2e-2',
+        'x-hub-signature-256': 'sha256=' + createHmac('sha256', "It's a Secret to Everybody").update(other).digest('hex'),
+      },
+    });
+    expect(otherDelivered.status()).toBe(200);
+
     await nav(page, 'Events').click();
     await page.getByLabel('Event type').fill('push');
     await page.getByRole('button', { name: 'Filter' }).click();
     await expect(page).toHaveURL(/event_type=push/);
+    await expect(page.getByRole('row', { name: /GitHub — my-org/ })).toHaveCount(2);
+    await page.getByLabel('Search bodies').fill('quokka');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect(page).toHaveURL(/q=quokka/);
+    await expect(page.getByRole('row', { name: /GitHub — my-org/ })).toHaveCount(1);
     await shot(page, 'events');
     await page.getByRole('row', { name: /GitHub — my-org/ }).getByRole('link').click();
     await expect(page.getByRole('heading', { name: 'push' })).toBeVisible();
@@ -116,6 +133,57 @@ test.describe.serial('the dashboard', () => {
     await expect(page.getByRole('cell', { name: 'malformed header x-hub-signature-256' }).or(page.getByRole('cell', { name: 'signature does not match' }))).toBeVisible();
     await page.getByText('Show secret').click();
     await shot(page, 'source');
+  });
+
+  test('a source answers through a handler, rotates its secret and is deleted', async ({ page }) => {
+    await logIn(page);
+    await waitForHydration(page);
+    await nav(page, 'Sources').click();
+    await page.getByRole('link', { name: 'GitHub — my-org' }).click();
+    const url = await page.locator('code.url').first().innerText();
+
+    const handlers = page.locator('#handlers');
+    await handlers.getByText('Add a handler').click();
+    await handlers.getByLabel('Kind').selectOption('respond');
+    await handlers.getByLabel('Event types').fill('ping');
+    await handlers.getByLabel('Status').fill('hello');
+    await handlers.getByRole('button', { name: 'Add handler' }).click();
+    await expect(handlers.getByText('An HTTP status such as 200 or 410.')).toBeVisible();
+    await handlers.getByLabel('Status').fill('202');
+    await handlers.getByLabel('Body', { exact: true }).fill('{"pong":true}');
+    await handlers.getByRole('button', { name: 'Add handler' }).click();
+    await expect(handlers.getByRole('cell', { name: /answers 202/ })).toBeVisible();
+
+    const sign = (secret: string, text: string) => 'sha256=' + createHmac('sha256', secret).update(text).digest('hex');
+    const ping = '{"zen":"Design for failure."}';
+    const answered = await page.request.post(url, {
+      data: ping,
+      headers: { 'x-github-event': 'ping', 'x-github-delivery': 'e2e-ping', 'x-hub-signature-256': sign("It's a Secret to Everybody", ping) },
+    });
+    expect(answered.status()).toBe(202);
+    expect(await answered.text()).toBe('{"pong":true}');
+
+    const settings = page.locator('#settings');
+    await settings.getByLabel('New secret').fill('the next secret');
+    await settings.getByRole('button', { name: 'Rotate secret' }).click();
+    await expect(page.getByText('The previous secret is still accepted')).toBeVisible();
+    for (const [secret, id] of [["It's a Secret to Everybody", 'e2e-old'], ['the next secret', 'e2e-new']]) {
+      const response = await page.request.post(url, {
+        data: ping,
+        headers: { 'x-github-event': 'push', 'x-github-delivery': id, 'x-hub-signature-256': sign(secret, ping) },
+      });
+      expect(response.status()).toBe(200);
+    }
+    await page.getByRole('button', { name: 'Stop accepting the previous secret' }).click();
+    await expect(page.getByText('The previous secret is still accepted')).toBeHidden();
+    await shot(page, 'source-configured');
+
+    await settings.getByText('Delete this source…').click();
+    await settings.getByRole('button', { name: 'Delete source and its events' }).click();
+    await expect(page).toHaveURL(/\/sources$/);
+    await expect(page.getByRole('link', { name: 'GitHub — my-org' })).toHaveCount(0);
+    const gone = await page.request.post(url, { data: ping, headers: { 'x-github-event': 'push' } });
+    expect(gone.status()).toBe(404);
   });
 
   test('unknown pages show the 404 page', async ({ page }) => {

@@ -277,7 +277,7 @@ pub fn SourcePage() -> impl IntoView {
                                 <p class="muted">{provider_label(&s.provider)}" · added "{format_time(s.created_at)}</p>
                             </header>
                             {(!s.enabled).then_some(view! {
-                                <p class="notice" role="status">"This source is disabled: deliveries are answered 503 and not stored, so providers retry later."</p>
+                                <p class="notice warn" role="status">"This source is disabled: deliveries are answered 503 and not stored, so providers retry later."</p>
                             })}
                             <section class="panel">
                                 <h2>"Connect the provider"</h2>

@@ -5,6 +5,8 @@ const baseURL = process.env.HOOKHUB_URL ?? 'http://127.0.0.1:3000';
 
 export default defineConfig({
   testDir: './tests',
+  // One worker runs the files in alphabetical order: dashboard.spec.ts sets up the admin that
+  // the later files (sending.spec.ts) log in with.
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -1,18 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect } from '@playwright/test';
+import { admin, logIn, nav, shot, waitForHydration } from './helpers';
 
 // One hub, one admin: the tests run in order against the server .ci/test started.
-const admin = { username: 'admin', password: 'correct horse battery' };
-const shots = 'test-results/screenshots';
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
-}
-
-/** Resolves once the wasm has hydrated the page: `hydrate()` marks the body when done. */
-async function waitForHydration(page: Page) {
-  await page.locator('body[data-hydrated]').waitFor({ state: 'attached' });
-}
 
 test.describe.serial('the dashboard', () => {
   test('first visit sets up the admin, with JavaScript', async ({ page }) => {
@@ -226,15 +216,3 @@ test.describe('without JavaScript', () => {
     await expect(page).toHaveURL(/\/login$/);
   });
 });
-
-function nav(page: Page, name: string) {
-  return page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
-}
-
-async function logIn(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('Username').fill(admin.username);
-  await page.getByLabel('Password').fill(admin.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
-}

@@ -2,10 +2,13 @@
 
 mod account;
 mod components;
+mod deliveries;
+mod event_types;
 mod events;
 mod overview;
 mod settings;
 mod sources;
+mod subscriptions;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -55,6 +58,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("events/:id") view=events::EventPage/>
                     <Route path=path!("sources") view=sources::SourcesPage/>
                     <Route path=path!("sources/:id") view=sources::SourcePage/>
+                    <Route path=path!("event-types") view=event_types::EventTypesPage/>
+                    <Route path=path!("subscriptions") view=subscriptions::SubscriptionsPage/>
+                    <Route path=path!("subscriptions/:id") view=subscriptions::SubscriptionPage/>
+                    <Route path=path!("deliveries") view=deliveries::DeliveriesPage/>
+                    <Route path=path!("deliveries/:id") view=deliveries::DeliveryPage/>
                     <Route path=path!("settings") view=settings::SettingsPage/>
                 </ParentRoute>
             </Routes>
@@ -76,8 +84,14 @@ fn Layout() -> impl IntoView {
                 </a>
                 <ul class="nav">
                     <li><A href="/" exact=true>"Overview"</A></li>
-                    <li><A href="/events">"Events"</A></li>
+                    <li class="nav-section" aria-hidden="true">"Receive"</li>
                     <li><A href="/sources">"Sources"</A></li>
+                    <li><A href="/events">"Events"</A></li>
+                    <li class="nav-section" aria-hidden="true">"Send"</li>
+                    <li><A href="/event-types">"Event types"</A></li>
+                    <li><A href="/subscriptions">"Subscriptions"</A></li>
+                    <li><A href="/deliveries">"Deliveries"</A></li>
+                    <li class="nav-gap" aria-hidden="true"></li>
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>
                 <div class="sidebar-foot">

@@ -1,0 +1,157 @@
+//! The outgoing catalog: the event types this hub sends, a form to add one, and a form to
+//! publish a message of a type by hand (handy to try a subscription out).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::components::{ErrorPanel, Field, FormError, action_error, format_time};
+use crate::api::{CreateEventType, PublishMessage, SetEventTypeDeprecated, list_event_types};
+use crate::dto::EventTypeDto;
+use crate::error::AppError;
+
+#[component]
+pub fn EventTypesPage() -> impl IntoView {
+    let create = ServerAction::<CreateEventType>::new();
+    let deprecate = ServerAction::<SetEventTypeDeprecated>::new();
+    let create_error = action_error(create);
+    let deprecate_error = action_error(deprecate);
+    let types = Resource::new(
+        move || (create.version().get(), deprecate.version().get()),
+        |_| list_event_types(),
+    );
+    let created = move || create.value().get().and_then(Result::ok);
+    view! {
+        <Title text="Event types"/>
+        <header class="page-head">
+            <h1>"Event types"</h1>
+            <p class="muted">"The events this hub sends. Subscriptions choose from them by name or by pattern."</p>
+        </header>
+        <section class="panel">
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match types.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty">"No event types yet. Add one below."</p>
+                        }.into_any(),
+                        Ok(list) => view! { <EventTypeTable list deprecate/> }.into_any(),
+                        Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <FormError error=deprecate_error/>
+        </section>
+        <section class="panel" id="add">
+            <h2>"Add an event type"</h2>
+            {move || created().map(|t| view! {
+                <p class="notice" role="status">"“"{t.name}"” is in the catalog."</p>
+            })}
+            <ActionForm action=create attr:class="stack form-narrow">
+                <Field label="Name" id="name" hint="Dotted words, such as invoice.paid." error=create_error>
+                    <input id="name" name="name" placeholder="invoice.paid" required maxlength="100" autocomplete="off"/>
+                </Field>
+                <Field label="Description" id="description" error=create_error>
+                    <input id="description" name="description" placeholder="An invoice was paid in full." maxlength="500"/>
+                </Field>
+                <FormError error=create_error/>
+                <div><button type="submit" class="button primary">"Add event type"</button></div>
+            </ActionForm>
+        </section>
+        <PublishForm types/>
+    }
+}
+
+#[component]
+fn EventTypeTable(
+    list: Vec<EventTypeDto>,
+    deprecate: ServerAction<SetEventTypeDeprecated>,
+) -> impl IntoView {
+    view! {
+        <table class="table event-types">
+            <thead><tr><th>"Name"</th><th>"Description"</th><th>"Status"</th><th>"Added"</th><th></th></tr></thead>
+            <tbody>
+                {list.into_iter().map(|t| {
+                    let (badge, button) = if t.deprecated {
+                        (view! { <span class="badge warn">"deprecated"</span> }.into_any(), "Undeprecate")
+                    } else {
+                        (view! { <span class="badge ok">"current"</span> }.into_any(), "Deprecate")
+                    };
+                    view! {
+                        <tr class:deprecated=t.deprecated>
+                            <td><code>{t.name.clone()}</code></td>
+                            <td>{t.description}</td>
+                            <td>{badge}</td>
+                            <td>{format_time(t.created_at)}</td>
+                            <td class="actions">
+                                <ActionForm action=deprecate>
+                                    <input type="hidden" name="name" value=t.name/>
+                                    <input type="hidden" name="deprecated" value=(!t.deprecated).to_string()/>
+                                    <button type="submit" class="button small ghost">{button}</button>
+                                </ActionForm>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// Publishes a message of a catalog type to every subscription that wants it.
+#[component]
+fn PublishForm(types: Resource<Result<Vec<EventTypeDto>, AppError>>) -> impl IntoView {
+    let publish = ServerAction::<PublishMessage>::new();
+    let error = action_error(publish);
+    // The action forgets its input once it resolves; the link to the deliveries needs the type.
+    let published_type = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(input) = publish.input().get() {
+            published_type.set(input.event_type);
+        }
+    });
+    let published = move || publish.value().get().and_then(Result::ok);
+    view! {
+        <section class="panel" id="publish">
+            <h2>"Publish a message"</h2>
+            <p class="muted">"Sends the payload to every active subscription whose event types match, signed for each."</p>
+            {move || published().map(|message_id| {
+                let href = format!(
+                    "/deliveries?{}",
+                    form_urlencoded::Serializer::new(String::new())
+                        .append_pair("event_type", &published_type.get())
+                        .finish()
+                );
+                view! {
+                    <div class="secret-reveal" role="status">
+                        <p><strong>"Published "<code class="message-id">{message_id}</code>"."</strong></p>
+                        <p><a href=href>"See its deliveries →"</a></p>
+                    </div>
+                }
+            })}
+            <ActionForm action=publish attr:class="stack form-wide">
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let list = types.await.unwrap_or_default();
+                        if list.is_empty() {
+                            return view! { <p class="empty">"Add an event type first."</p> }.into_any();
+                        }
+                        view! {
+                            <Field label="Event type" id="event_type" error=error>
+                                <select id="event_type" name="event_type">
+                                    {list.into_iter().map(|t| {
+                                        let label = if t.deprecated { format!("{} (deprecated)", t.name) } else { t.name.clone() };
+                                        view! { <option value=t.name>{label}</option> }
+                                    }).collect_view()}
+                                </select>
+                            </Field>
+                        }.into_any()
+                    })}
+                </Suspense>
+                <Field label="Payload (JSON)" id="payload" error=error>
+                    <textarea id="payload" name="payload" rows="8" required spellcheck="false" placeholder="{\"id\": \"in_123\", \"amount\": 4200}"></textarea>
+                </Field>
+                <FormError error/>
+                <div><button type="submit" class="button primary">"Publish"</button></div>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,402 @@
+//! Subscriptions: the URLs this hub sends events to. A list with a form to add one, and a page
+//! per subscription with its signing secret, its delivery counts (kept moving while redeliveries
+//! run), a test button, redelivery of failures, its settings and deletion.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::components::{CopyButton, ErrorPanel, Field, FormError, action_error, format_time};
+use super::deliveries::DeliveryTable;
+use crate::api::{
+    CreateSubscription, DeleteSubscription, RedeliverFailed, ReenableAndRedeliver,
+    RotateSubscriptionSecret, SendTestEvent, SetSubscriptionState, UpdateSubscription,
+    list_subscriptions, subscription_detail,
+};
+use crate::dto::{DeliveryCountsDto, SubscriptionDto};
+use crate::error::AppError;
+
+/// The ways a delivery can be framed and signed: value and label.
+const MODES: &[(&str, &str)] = &[
+    ("standard", "Standard Webhooks"),
+    ("aspnet", "ASP.NET WebHooks"),
+];
+
+fn mode_label(value: &str) -> String {
+    MODES
+        .iter()
+        .find(|(v, _)| *v == value)
+        .map(|(_, label)| (*label).to_owned())
+        .unwrap_or_else(|| value.to_owned())
+}
+
+#[component]
+fn StateBadge(state: String) -> impl IntoView {
+    let class = match state.as_str() {
+        "active" => "badge ok",
+        "paused" => "badge warn",
+        "disabled" => "badge bad",
+        _ => "badge muted",
+    };
+    view! { <span class=class>{state}</span> }
+}
+
+/// `Name: value` lines, as the form takes them.
+fn pair_lines(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[component]
+pub fn SubscriptionsPage() -> impl IntoView {
+    let create = ServerAction::<CreateSubscription>::new();
+    let error = action_error(create);
+    let subscriptions = Resource::new(move || create.version().get(), |_| list_subscriptions());
+    let created = move || create.value().get().and_then(Result::ok);
+    view! {
+        <Title text="Subscriptions"/>
+        <header class="page-head">
+            <h1>"Subscriptions"</h1>
+            <p class="muted">"Each subscription is a URL that receives the event types it asks for, signed with its own secret."</p>
+        </header>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match subscriptions.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <section class="panel"><p class="empty">"No subscriptions yet. Add one below."</p></section>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <section class="panel">
+                            <table class="table subscriptions">
+                                <thead><tr><th>"URL"</th><th>"Event types"</th><th>"State"</th><th>"Description"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|s| view! {
+                                        <tr>
+                                            <td><a class="url" href=format!("/subscriptions/{}", s.id)>{s.url}</a></td>
+                                            <td><EventTypeList patterns=s.event_types/></td>
+                                            <td><StateBadge state=s.state/></td>
+                                            <td>{s.description}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                    Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <section class="panel" id="add">
+            <h2>"Add a subscription"</h2>
+            {move || created().map(|s| view! {
+                <div class="secret-reveal" role="status">
+                    <p><strong>{s.url.clone()}" is subscribed."</strong>" "<a href=format!("/subscriptions/{}", s.id)>"Open the subscription"</a>" for its signing secret."</p>
+                </div>
+            })}
+            <ActionForm action=create attr:class="stack form-wide">
+                <SubscriptionFields error/>
+                <FormError error/>
+                <div><button type="submit" class="button primary">"Add subscription"</button></div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn EventTypeList(patterns: Vec<String>) -> impl IntoView {
+    view! {
+        <span class="type-list">
+            {patterns.into_iter().map(|p| view! { <code>{p}</code> }).collect_view()}
+        </span>
+    }
+}
+
+/// The fields of the create and edit forms (`form[…]`, for [`crate::dto::SubscriptionFormDto`]),
+/// filled from `initial` when editing.
+#[component]
+fn SubscriptionFields(
+    error: Signal<Option<AppError>>,
+    #[prop(optional)] initial: Option<SubscriptionDto>,
+) -> impl IntoView {
+    let editing = initial.is_some();
+    let (url, description, event_types, headers, properties, mode) = match initial {
+        Some(s) => (
+            s.url,
+            s.description,
+            s.event_types.join("\n"),
+            pair_lines(&s.headers),
+            pair_lines(&s.properties),
+            s.mode,
+        ),
+        None => Default::default(),
+    };
+    view! {
+        <Field label="URL" id="url" hint="Where to POST each event." error>
+            <input id="url" name="form[url]" type="url" required placeholder="https://api.example.com/webhooks" value=url/>
+        </Field>
+        <Field label="Description" id="description" error>
+            <input id="description" name="form[description]" maxlength="500" placeholder="Billing service" value=description/>
+        </Field>
+        <Field label="Event types" id="event_types" hint="One name or pattern per line: * for all, invoice.* for a prefix." error>
+            <textarea id="event_types" name="form[event_types]" rows="3" required spellcheck="false" placeholder="invoice.*">{event_types}</textarea>
+        </Field>
+        <Field label="Extra headers" id="headers" hint="Sent with every delivery, one Name: value per line." error>
+            <textarea id="headers" name="form[headers]" rows="2" spellcheck="false" placeholder="X-Tenant: acme">{headers}</textarea>
+        </Field>
+        <Field label="Properties" id="properties" hint="Name: value per line; ASP.NET WebHooks sends them in the body." error>
+            <textarea id="properties" name="form[properties]" rows="2" spellcheck="false">{properties}</textarea>
+        </Field>
+        <Field label="Mode" id="mode" error>
+            <select id="mode" name="form[mode]">
+                {MODES.iter().map(|(value, label)| {
+                    let selected = mode == *value;
+                    view! { <option value=*value selected=selected>{*label}</option> }
+                }).collect_view()}
+            </select>
+        </Field>
+        <label class="checkbox">
+            <input type="checkbox" name="form[verify_echo]" value="on"/>
+            <span>{if editing { "Verify the URL with an echo request before saving" } else { "Verify with an echo request first" }}</span>
+        </label>
+    }
+}
+
+#[component]
+pub fn SubscriptionPage() -> impl IntoView {
+    let params = use_params_map();
+    let update = ServerAction::<UpdateSubscription>::new();
+    let set_state = ServerAction::<SetSubscriptionState>::new();
+    let rotate = ServerAction::<RotateSubscriptionSecret>::new();
+    let send_test = ServerAction::<SendTestEvent>::new();
+    let redeliver_failed = ServerAction::<RedeliverFailed>::new();
+    let reenable = ServerAction::<ReenableAndRedeliver>::new();
+    let delete = ServerAction::<DeleteSubscription>::new();
+    let id = move || params.read().get("id").unwrap_or_default();
+
+    // The settings part reloads after a change; the deliveries part also follows the worker.
+    let detail = Resource::new(
+        move || {
+            (
+                id(),
+                update.version().get(),
+                set_state.version().get(),
+                rotate.version().get(),
+                reenable.version().get(),
+            )
+        },
+        |(id, ..)| subscription_detail(id),
+    );
+    let live = Resource::new(
+        move || {
+            (
+                id(),
+                set_state.version().get(),
+                send_test.version().get(),
+                redeliver_failed.version().get(),
+                reenable.version().get(),
+            )
+        },
+        |(id, ..)| subscription_detail(id),
+    );
+
+    // Once hydrated, the counts and recent deliveries refresh every 2 s so redeliveries show
+    // their progress without a reload.
+    #[cfg(feature = "hydrate")]
+    {
+        let handle =
+            set_interval_with_handle(move || live.refetch(), std::time::Duration::from_secs(2))
+                .ok();
+        on_cleanup(move || {
+            if let Some(handle) = handle {
+                handle.clear();
+            }
+        });
+    }
+
+    let update_error = action_error(update);
+    let state_error = action_error(set_state);
+    let rotate_error = action_error(rotate);
+    let test_error = action_error(send_test);
+    let redeliver_error = action_error(redeliver_failed);
+    let reenable_error = action_error(reenable);
+    let delete_error = action_error(delete);
+    let test_delivery = move || send_test.value().get().and_then(Result::ok);
+    let redelivered = move || redeliver_failed.value().get().and_then(Result::ok);
+    let reenabled = move || reenable.value().get().and_then(Result::ok);
+
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let d = match detail.await {
+                    Ok(d) => d,
+                    Err(err) => return view! { <ErrorPanel error=err/> }.into_any(),
+                };
+                let s = d.subscription;
+                // Each form's children are their own closure and need their own copy.
+                let [id_reenable, id_state, id_rotate, id_test, id_redeliver, id_update, id_delete] =
+                    std::array::from_fn(|_| s.id.clone());
+                let (next_state, state_button) = match s.state.as_str() {
+                    "active" => ("paused", "Pause"),
+                    "disabled" => ("active", "Enable without redelivering"),
+                    _ => ("active", "Resume"),
+                };
+                let disabled = (s.state == "disabled").then(|| {
+                    let reason = s.disabled_reason.clone().unwrap_or_else(|| "No reason was recorded.".to_owned());
+                    let since = s.disabled_at.map(format_time);
+                    view! {
+                        <div class="callout warn" role="status">
+                            <h2>"This subscription is disabled"</h2>
+                            <p>{reason}</p>
+                            {since.map(|t| view! { <p class="muted">"Disabled at "{t}". Nothing is sent to it until it is enabled again."</p> })}
+                            <ActionForm action=reenable>
+                                <input type="hidden" name="id" value=id_reenable/>
+                                <button type="submit" class="button primary">"Re-enable and redeliver since it was disabled"</button>
+                            </ActionForm>
+                            <FormError error=reenable_error/>
+                        </div>
+                    }
+                });
+                let previous = d.previous_secret_until.map(|until| view! {
+                    <p class="rotation">"The previous secret also signs every delivery until "{format_time(until)}", so the subscriber can switch over without failures."</p>
+                });
+                // A sensible start for "redeliver since": when it was disabled, else when it was made.
+                let since_default = chrono::DateTime::from_timestamp_millis(s.disabled_at.unwrap_or(s.created_at))
+                    .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+                    .unwrap_or_default();
+                let all_deliveries = format!("/deliveries?subscription={}", s.id);
+                view! {
+                    <Title text=s.url.clone()/>
+                    <header class="page-head">
+                        <p class="crumbs"><a href="/subscriptions">"Subscriptions"</a>" / "</p>
+                        <h1 class="url-title">{s.url.clone()}" "<StateBadge state=s.state.clone()/></h1>
+                        <p class="muted">
+                            {if s.description.is_empty() { String::new() } else { format!("{} · ", s.description) }}
+                            {mode_label(&s.mode)}" · added "{format_time(s.created_at)}
+                        </p>
+                    </header>
+                    {disabled}
+                    {move || reenabled().map(|count| view! {
+                        <p class="notice" role="status">"Enabled again; "{count}" deliveries queued."</p>
+                    })}
+                    <section class="panel">
+                        <h2>"Signing"</h2>
+                        <dl class="facts">
+                            <dt>"Secret"</dt>
+                            <dd>
+                                <details class="reveal">
+                                    <summary>"Show secret"</summary>
+                                    <div class="copy-line"><code class="secret-text">{d.secret.clone()}</code><CopyButton text=d.secret/></div>
+                                </details>
+                                {previous}
+                            </dd>
+                            <dt>"Event types"</dt>
+                            <dd><EventTypeList patterns=s.event_types.clone()/></dd>
+                            <dt>"Extra headers"</dt>
+                            <dd>{if s.headers.is_empty() { "None".to_owned() } else { s.headers.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>().join(", ") }}</dd>
+                        </dl>
+                        <div class="toolbar">
+                            <ActionForm action=set_state>
+                                <input type="hidden" name="id" value=id_state/>
+                                <input type="hidden" name="state" value=next_state/>
+                                <button type="submit" class="button">{state_button}</button>
+                            </ActionForm>
+                            <ActionForm action=rotate>
+                                <input type="hidden" name="id" value=id_rotate/>
+                                <button type="submit" class="button">"Rotate secret"</button>
+                            </ActionForm>
+                            <ActionForm action=send_test>
+                                <input type="hidden" name="id" value=id_test/>
+                                <button type="submit" class="button primary">"Send test event"</button>
+                            </ActionForm>
+                        </div>
+                        <FormError error=state_error/>
+                        <FormError error=rotate_error/>
+                        <FormError error=test_error/>
+                        {move || test_delivery().map(|delivery| view! {
+                            <p class="notice" role="status">"Test event queued as "<a href=format!("/deliveries/{delivery}")>"delivery "{delivery}</a>"."</p>
+                        })}
+                    </section>
+                    <section class="panel" id="deliveries">
+                        <h2>"Deliveries"</h2>
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                match live.await {
+                                    Ok(d) => view! {
+                                        <Counts counts=d.counts/>
+                                        {if d.recent.is_empty() {
+                                            view! { <p class="empty">"Nothing sent yet."</p> }.into_any()
+                                        } else {
+                                            view! { <DeliveryTable deliveries=d.recent with_subscription=false/> }.into_any()
+                                        }}
+                                    }.into_any(),
+                                    Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
+                                }
+                            })}
+                        </Transition>
+                        <p class="pager"><a href=all_deliveries>"All deliveries of this subscription →"</a></p>
+                        <h3>"Redeliver everything that failed since"</h3>
+                        <ActionForm action=redeliver_failed attr:class="inline-form">
+                            <input type="hidden" name="id" value=id_redeliver/>
+                            <div class="field">
+                                <label for="since">"Since (UTC)"</label>
+                                <input id="since" name="since" type="datetime-local" required value=since_default/>
+                            </div>
+                            <button type="submit" class="button">"Redeliver failures"</button>
+                        </ActionForm>
+                        <FormError error=redeliver_error/>
+                        {move || redelivered().map(|count| view! {
+                            <p class="notice" role="status">
+                                {match count { 0 => "Nothing failed since then.".to_owned(), 1 => "1 delivery queued; the counts above follow it.".to_owned(), n => format!("{n} deliveries queued; the counts above follow them.") }}
+                            </p>
+                        })}
+                    </section>
+                    <section class="panel" id="settings">
+                        <h2>"Settings"</h2>
+                        <ActionForm action=update attr:class="stack form-wide">
+                            <input type="hidden" name="id" value=id_update/>
+                            <SubscriptionFields error=update_error initial=s/>
+                            <FormError error=update_error/>
+                            <Show when=move || matches!(update.value().get(), Some(Ok(())))>
+                                <p class="notice" role="status">"Saved."</p>
+                            </Show>
+                            <div><button type="submit" class="button primary">"Save"</button></div>
+                        </ActionForm>
+                        <h3>"Delete"</h3>
+                        <details class="danger">
+                            <summary>"Delete this subscription…"</summary>
+                            <p>"Nothing more is sent to it, and its delivery history is deleted. This cannot be undone."</p>
+                            <ActionForm action=delete>
+                                <input type="hidden" name="id" value=id_delete/>
+                                <button type="submit" class="button danger">"Delete subscription"</button>
+                            </ActionForm>
+                            <FormError error=delete_error/>
+                        </details>
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Counts(counts: DeliveryCountsDto) -> impl IntoView {
+    view! {
+        <div class="stats counts">
+            <div class="stat">
+                <span class="stat-label">"Pending"</span>
+                <span class="stat-value">{counts.pending}</span>
+            </div>
+            <div class="stat ok">
+                <span class="stat-label">"Succeeded"</span>
+                <span class="stat-value">{counts.succeeded}</span>
+            </div>
+            <div class="stat bad">
+                <span class="stat-label">"Failed"</span>
+                <span class="stat-value">{counts.failed}</span>
+            </div>
+        </div>
+    }
+}

@@ -5,8 +5,10 @@
 use leptos::prelude::*;
 
 use crate::dto::{
-    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, HandlerDto, NewApiKeyDto, NewHandlerDto,
-    OverviewDto, SourceDetailDto, SourceDto, UserDto,
+    ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
+    EventQuery, EventTypeDto, HandlerDto, NewApiKeyDto, NewHandlerDto, OverviewDto,
+    SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
+    UserDto,
 };
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
@@ -250,4 +252,111 @@ pub async fn list_events(query: EventQuery) -> Result<EventPageDto, AppError> {
 pub async fn event_detail(id: i64) -> Result<EventDetailDto, AppError> {
     let (backend, _, _) = require_user().await?;
     backend.event_detail(id).await
+}
+
+#[server]
+pub async fn list_event_types() -> Result<Vec<EventTypeDto>, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.list_event_types().await
+}
+
+#[server]
+pub async fn create_event_type(
+    name: String,
+    description: String,
+) -> Result<EventTypeDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.create_event_type(name, description).await
+}
+
+#[server]
+pub async fn set_event_type_deprecated(name: String, deprecated: bool) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.set_event_type_deprecated(name, deprecated).await
+}
+
+#[server]
+pub async fn publish_message(event_type: String, payload: String) -> Result<String, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.publish(event_type, payload).await
+}
+
+#[server]
+pub async fn list_subscriptions() -> Result<Vec<SubscriptionDto>, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.list_subscriptions().await
+}
+
+#[server]
+pub async fn create_subscription(form: SubscriptionFormDto) -> Result<SubscriptionDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.create_subscription(form).await
+}
+
+#[server]
+pub async fn update_subscription(id: String, form: SubscriptionFormDto) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.update_subscription(id, form).await
+}
+
+#[server]
+pub async fn subscription_detail(id: String) -> Result<SubscriptionDetailDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.subscription_detail(id).await
+}
+
+#[server]
+pub async fn set_subscription_state(id: String, state: String) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.set_subscription_state(id, state).await
+}
+
+#[server]
+pub async fn delete_subscription(id: String) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.delete_subscription(id).await?;
+    leptos_axum::redirect("/subscriptions");
+    Ok(())
+}
+
+#[server]
+pub async fn rotate_subscription_secret(id: String) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.rotate_subscription_secret(id).await
+}
+
+#[server]
+pub async fn send_test_event(id: String) -> Result<i64, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.send_test_event(id).await
+}
+
+#[server]
+pub async fn redeliver_failed(id: String, since: String) -> Result<u64, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.redeliver_failed(id, since).await
+}
+
+#[server]
+pub async fn reenable_and_redeliver(id: String) -> Result<u64, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.reenable_and_redeliver(id).await
+}
+
+#[server]
+pub async fn list_deliveries(query: DeliveryQuery) -> Result<DeliveryPageDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.list_deliveries(query).await
+}
+
+#[server]
+pub async fn delivery_detail(id: i64) -> Result<DeliveryDetailDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.delivery_detail(id).await
+}
+
+#[server]
+pub async fn redeliver(id: i64) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.redeliver(id).await
 }

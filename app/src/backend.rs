@@ -6,8 +6,10 @@ use std::sync::Arc;
 use leptos::prelude::use_context;
 
 use crate::dto::{
-    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, HandlerDto, NewApiKeyDto, NewHandlerDto,
-    OverviewDto, SourceDetailDto, SourceDto, UserDto,
+    ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
+    EventQuery, EventTypeDto, HandlerDto, NewApiKeyDto, NewHandlerDto, OverviewDto,
+    SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
+    UserDto,
 };
 use crate::error::AppError;
 use crate::session::AuthSession;
@@ -81,6 +83,45 @@ pub trait Backend: Send + Sync + 'static {
     async fn remove_handler(&self, source_id: Option<String>, id: String) -> Result<(), AppError>;
     async fn list_events(&self, query: EventQuery) -> Result<EventPageDto, AppError>;
     async fn event_detail(&self, id: i64) -> Result<EventDetailDto, AppError>;
+
+    async fn list_event_types(&self) -> Result<Vec<EventTypeDto>, AppError>;
+    async fn create_event_type(
+        &self,
+        name: String,
+        description: String,
+    ) -> Result<EventTypeDto, AppError>;
+    async fn set_event_type_deprecated(
+        &self,
+        name: String,
+        deprecated: bool,
+    ) -> Result<(), AppError>;
+    /// Publishes a message; answers its id.
+    async fn publish(&self, event_type: String, payload: String) -> Result<String, AppError>;
+    async fn list_subscriptions(&self) -> Result<Vec<SubscriptionDto>, AppError>;
+    async fn create_subscription(
+        &self,
+        form: SubscriptionFormDto,
+    ) -> Result<SubscriptionDto, AppError>;
+    async fn update_subscription(
+        &self,
+        id: String,
+        form: SubscriptionFormDto,
+    ) -> Result<(), AppError>;
+    async fn subscription_detail(&self, id: String) -> Result<SubscriptionDetailDto, AppError>;
+    /// `state`: `active` (resume or re-enable) or `paused`.
+    async fn set_subscription_state(&self, id: String, state: String) -> Result<(), AppError>;
+    async fn delete_subscription(&self, id: String) -> Result<(), AppError>;
+    /// A new secret signs from now on; the old one signs too for the overlap.
+    async fn rotate_subscription_secret(&self, id: String) -> Result<(), AppError>;
+    /// Sends a `hookhub.test` message to this subscription only; answers the delivery id.
+    async fn send_test_event(&self, id: String) -> Result<i64, AppError>;
+    /// Redelivers everything that failed for the subscription since `since`; answers how many.
+    async fn redeliver_failed(&self, id: String, since: String) -> Result<u64, AppError>;
+    /// Re-enables a disabled subscription and redelivers what failed since it was disabled.
+    async fn reenable_and_redeliver(&self, id: String) -> Result<u64, AppError>;
+    async fn list_deliveries(&self, query: DeliveryQuery) -> Result<DeliveryPageDto, AppError>;
+    async fn delivery_detail(&self, id: i64) -> Result<DeliveryDetailDto, AppError>;
+    async fn redeliver(&self, id: i64) -> Result<(), AppError>;
 }
 
 #[derive(Clone)]

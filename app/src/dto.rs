@@ -161,6 +161,9 @@ pub struct NewHandlerDto {
     pub content_type: String,
     pub body: String,
     pub url: String,
+    /// For `publish`: the outgoing event type.
+    #[serde(default)]
+    pub publish_as: String,
 }
 
 /// Filters for the events page, as they travel in its query string.
@@ -198,4 +201,137 @@ impl EventQuery {
         query.append_pair("before", &before.to_string());
         format!("/events?{}", query.finish())
     }
+}
+
+/// An event type in the outgoing catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventTypeDto {
+    pub name: String,
+    pub description: String,
+    pub deprecated: bool,
+    pub created_at: i64,
+}
+
+/// A subscription as lists and pages show it; the secret only on request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionDto {
+    pub id: String,
+    pub url: String,
+    pub description: String,
+    /// Names or patterns (`*`, `invoice.*`).
+    pub event_types: Vec<String>,
+    /// Extra headers sent with every delivery.
+    pub headers: Vec<(String, String)>,
+    /// Extra properties (the ASP.NET mode sends them in its body).
+    pub properties: Vec<(String, String)>,
+    /// `standard` (Standard Webhooks) or `aspnet`.
+    pub mode: String,
+    /// `active`, `paused` or `disabled`.
+    pub state: String,
+    /// Why it was disabled, when it was.
+    pub disabled_reason: Option<String>,
+    pub disabled_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// Deliveries of one subscription by status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryCountsDto {
+    pub pending: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionDetailDto {
+    pub subscription: SubscriptionDto,
+    /// The current signing secret (`whsec_…`), shown on request.
+    pub secret: String,
+    /// While a rotation's overlap lasts, the old secret still signs too, until this time.
+    pub previous_secret_until: Option<i64>,
+    pub counts: DeliveryCountsDto,
+    /// The newest deliveries.
+    pub recent: Vec<DeliverySummaryDto>,
+}
+
+impl std::fmt::Debug for SubscriptionDetailDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriptionDetailDto")
+            .field("subscription", &self.subscription)
+            .field("secret", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new or edited subscription as its form sends it. Lists are one item per line
+/// (`event_types`) or `Name: value` lines (`headers`, `properties`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionFormDto {
+    pub url: String,
+    pub description: String,
+    pub event_types: String,
+    pub headers: String,
+    pub properties: String,
+    /// `standard` or `aspnet`.
+    pub mode: String,
+    /// `on` to check the URL answers `GET ?echo=x` with `x` before saving (ASP.NET style).
+    pub verify_echo: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliverySummaryDto {
+    pub id: i64,
+    pub message_id: String,
+    pub event_type: String,
+    pub subscription_id: String,
+    pub subscription_url: String,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: String,
+    pub attempts: i32,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub next_attempt_at: Option<i64>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryPageDto {
+    pub deliveries: Vec<DeliverySummaryDto>,
+    /// Pass as `before` for the next (older) page.
+    pub next_before: Option<i64>,
+}
+
+/// Filters for the deliveries console, as they travel in its query string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryQuery {
+    pub subscription: Option<String>,
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+    /// Created at or after (UTC, `2026-11-23T17:30`).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub before: Option<i64>,
+}
+
+/// One HTTP try of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptDto {
+    pub number: i32,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    /// Request headers as sent, signatures redacted.
+    pub request_headers: Vec<(String, String)>,
+    pub response_status: Option<i32>,
+    pub response_headers: Vec<(String, String)>,
+    /// The start of the response body, as text.
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryDetailDto {
+    pub summary: DeliverySummaryDto,
+    /// The message's payload, pretty-printed.
+    pub payload: String,
+    pub attempts: Vec<AttemptDto>,
 }

@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_accounts;
 mod m20261123_000002_receiving;
 mod m20261123_000003_handlers_search;
+mod m20261123_000004_sending;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_accounts::Migration),
             Box::new(m20261123_000002_receiving::Migration),
             Box::new(m20261123_000003_handlers_search::Migration),
+            Box::new(m20261123_000004_sending::Migration),
         ]
     }
 }

@@ -6,9 +6,11 @@ use std::time::Instant;
 
 use app::backend::Backend;
 use app::dto::{
-    ApiKeyDto, EventDetailDto, EventPageDto, EventQuery, EventSummaryDto, HandlerDto,
-    HandlerRunDto, NewApiKeyDto, NewHandlerDto, OverviewDto, RefusedDto, SourceDetailDto,
-    SourceDto, UserDto,
+    ApiKeyDto, AttemptDto, DeliveryCountsDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
+    DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventSummaryDto, EventTypeDto,
+    HandlerDto, HandlerRunDto, NewApiKeyDto, NewHandlerDto, OverviewDto, RefusedDto,
+    SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
+    UserDto,
 };
 use app::error::AppError;
 
@@ -20,11 +22,17 @@ use crate::receiving::providers::Provider;
 use crate::receiving::sources::{
     self as receiving, SourceError, SourceRequest, SourceUpdate, endpoint_url,
 };
+use crate::sending::filter;
+use crate::sending::subscriptions::{self as sending, SendingError, SubscriptionInput};
 use crate::storage::{
     api_keys::{self, ApiKey},
+    catalog::{self, EventType},
+    deliveries::{self, Delivery, DeliveryFilter, Published},
     events::{self, Event},
     handlers::{self, HandlerRow},
+    now_millis,
     sources::{self, Source},
+    subscriptions::{self, Subscription},
     users::{self, CreateUserError, User},
 };
 
@@ -512,6 +520,7 @@ impl Backend for HubBackend {
                 }
                 config
             }
+            "publish" => serde_json::json!({ "event_type": new.publish_as.trim() }),
             _ => serde_json::json!({ "url": new.url.trim() }),
         };
         let position = match new.position.trim() {
@@ -624,4 +633,446 @@ impl Backend for HubBackend {
                 .collect(),
         })
     }
+
+    async fn list_event_types(&self) -> Result<Vec<EventTypeDto>, AppError> {
+        Ok(catalog::list(&self.0.db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(event_type_dto)
+            .collect())
+    }
+
+    async fn create_event_type(
+        &self,
+        name: String,
+        description: String,
+    ) -> Result<EventTypeDto, AppError> {
+        let name = name.trim().to_owned();
+        filter::validate_name(&name).map_err(|e| AppError::invalid("name", e.to_string()))?;
+        if description.chars().count() > 500 {
+            return Err(AppError::invalid("description", "At most 500 characters."));
+        }
+        let created = catalog::create(&self.0.db, name, description.trim().to_owned())
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| AppError::invalid("name", "That event type already exists."))?;
+        tracing::info!(event_type = %created.name, "event type created");
+        Ok(event_type_dto(created))
+    }
+
+    async fn set_event_type_deprecated(
+        &self,
+        name: String,
+        deprecated: bool,
+    ) -> Result<(), AppError> {
+        catalog::update(&self.0.db, name, None, Some(deprecated))
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| AppError::NotFound("There is no such event type.".into()))?;
+        Ok(())
+    }
+
+    async fn publish(&self, event_type: String, payload: String) -> Result<String, AppError> {
+        let payload: serde_json::Value = serde_json::from_str(&payload)
+            .map_err(|e| AppError::invalid("payload", format!("Not JSON: {e}.")))?;
+        let published = sending::publish(&self.0.db, &event_type, &payload, None)
+            .await
+            .map_err(sending_error)?;
+        self.0.deliveries.wake();
+        Ok(match published {
+            Published::New { message_id, .. } | Published::Existing { message_id } => message_id,
+        })
+    }
+
+    async fn list_subscriptions(&self) -> Result<Vec<SubscriptionDto>, AppError> {
+        Ok(subscriptions::list(&self.0.db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(subscription_dto)
+            .collect())
+    }
+
+    async fn create_subscription(
+        &self,
+        form: SubscriptionFormDto,
+    ) -> Result<SubscriptionDto, AppError> {
+        let input = subscription_input(form)?;
+        let created = sending::create(&self.0.db, &self.0.outbound, input)
+            .await
+            .map_err(sending_error)?;
+        tracing::info!(subscription = %created.id, "subscription created");
+        Ok(subscription_dto(created))
+    }
+
+    async fn update_subscription(
+        &self,
+        id: String,
+        form: SubscriptionFormDto,
+    ) -> Result<(), AppError> {
+        let input = subscription_input(form)?;
+        sending::update(&self.0.db, &self.0.outbound, &id, input)
+            .await
+            .map_err(sending_error)?;
+        tracing::info!(subscription = %id, "subscription updated");
+        Ok(())
+    }
+
+    async fn subscription_detail(&self, id: String) -> Result<SubscriptionDetailDto, AppError> {
+        let db = &self.0.db;
+        let subscription = subscriptions::find(db, &id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(no_such_subscription)?;
+        let [pending, succeeded, failed] = deliveries::counts(db, &id).await.map_err(internal)?;
+        let recent = deliveries::list(
+            db,
+            DeliveryFilter {
+                subscription_id: Some(id),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(internal)?;
+        let url = subscription.url.clone();
+        Ok(SubscriptionDetailDto {
+            secret: subscription.secret.clone(),
+            previous_secret_until: subscription
+                .previous_secret_until
+                .filter(|until| *until > now_millis()),
+            counts: DeliveryCountsDto {
+                pending,
+                succeeded,
+                failed,
+            },
+            recent: recent
+                .into_iter()
+                .map(|d| delivery_summary(d, url.clone()))
+                .collect(),
+            subscription: subscription_dto(subscription),
+        })
+    }
+
+    async fn set_subscription_state(&self, id: String, state: String) -> Result<(), AppError> {
+        sending::set_state(&self.0.db, &id, &state)
+            .await
+            .map_err(sending_error)?;
+        self.0.deliveries.wake();
+        tracing::info!(subscription = %id, %state, "subscription state changed");
+        Ok(())
+    }
+
+    async fn delete_subscription(&self, id: String) -> Result<(), AppError> {
+        if !subscriptions::delete(&self.0.db, id.clone())
+            .await
+            .map_err(internal)?
+        {
+            return Err(no_such_subscription());
+        }
+        tracing::info!(subscription = %id, "subscription deleted");
+        Ok(())
+    }
+
+    async fn rotate_subscription_secret(&self, id: String) -> Result<(), AppError> {
+        sending::rotate_secret(&self.0.db, &id, None, self.0.config.secret_overlap)
+            .await
+            .map_err(sending_error)?;
+        tracing::info!(subscription = %id, "subscription secret rotated");
+        Ok(())
+    }
+
+    async fn send_test_event(&self, id: String) -> Result<i64, AppError> {
+        let db = &self.0.db;
+        let subscription = subscriptions::find(db, &id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(no_such_subscription)?;
+        let message_id = sending::send_test(db, &subscription)
+            .await
+            .map_err(sending_error)?;
+        self.0.deliveries.wake();
+        deliveries::for_message(db, &message_id)
+            .await
+            .map_err(internal)?
+            .first()
+            .map(|d| d.id)
+            .ok_or(AppError::Internal)
+    }
+
+    async fn redeliver_failed(&self, id: String, since: String) -> Result<u64, AppError> {
+        let since =
+            history::parse_instant(since.trim()).map_err(|e| AppError::invalid("since", e))?;
+        self.requeue_failed(id, since, false).await
+    }
+
+    async fn reenable_and_redeliver(&self, id: String) -> Result<u64, AppError> {
+        let subscription = subscriptions::find(&self.0.db, &id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(no_such_subscription)?;
+        let since = subscription.disabled_at.unwrap_or_else(now_millis);
+        self.requeue_failed(id, since, true).await
+    }
+
+    async fn list_deliveries(&self, query: DeliveryQuery) -> Result<DeliveryPageDto, AppError> {
+        let db = &self.0.db;
+        let urls: std::collections::HashMap<String, String> = subscriptions::list(db)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|s| (s.id, s.url))
+            .collect();
+        let filter = delivery_filter(
+            query.subscription,
+            query.status,
+            query.event_type,
+            query.from,
+            query.to,
+        )?;
+        let page = deliveries::list(
+            db,
+            DeliveryFilter {
+                before: query.before,
+                limit: DELIVERIES_PAGE,
+                ..filter
+            },
+        )
+        .await
+        .map_err(internal)?;
+        let next_before = (page.len() as u64 == DELIVERIES_PAGE)
+            .then(|| page.last().map(|d| d.id))
+            .flatten();
+        Ok(DeliveryPageDto {
+            deliveries: page
+                .into_iter()
+                .map(|d| {
+                    let url = urls.get(&d.subscription_id).cloned().unwrap_or_default();
+                    delivery_summary(d, url)
+                })
+                .collect(),
+            next_before,
+        })
+    }
+
+    async fn delivery_detail(&self, id: i64) -> Result<DeliveryDetailDto, AppError> {
+        let db = &self.0.db;
+        let delivery = deliveries::find(db, id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(no_such_delivery)?;
+        let message = deliveries::find_message(db, &delivery.message_id)
+            .await
+            .map_err(internal)?
+            .ok_or(AppError::Internal)?;
+        let url = subscriptions::find(db, &delivery.subscription_id)
+            .await
+            .map_err(internal)?
+            .map(|s| s.url)
+            .unwrap_or_default();
+        let attempts = deliveries::attempts(db, id).await.map_err(internal)?;
+        Ok(DeliveryDetailDto {
+            summary: delivery_summary(delivery, url),
+            payload: readable_body(message.payload.as_bytes()).unwrap_or(message.payload),
+            attempts: attempts
+                .into_iter()
+                .zip(1..)
+                .map(|(a, number)| AttemptDto {
+                    number,
+                    started_at: a.started_at,
+                    duration_ms: a.duration_ms,
+                    request_headers: serde_json::from_str(&a.request_headers).unwrap_or_default(),
+                    response_status: a.response_status,
+                    response_headers: a
+                        .response_headers
+                        .and_then(|h| serde_json::from_str(&h).ok())
+                        .unwrap_or_default(),
+                    response_body: a
+                        .response_body
+                        .map(|b| String::from_utf8_lossy(&b).into_owned()),
+                    error: a.error,
+                })
+                .collect(),
+        })
+    }
+
+    async fn redeliver(&self, id: i64) -> Result<(), AppError> {
+        if !deliveries::redeliver(&self.0.db, id)
+            .await
+            .map_err(internal)?
+        {
+            return Err(no_such_delivery());
+        }
+        self.0.deliveries.wake();
+        tracing::info!(delivery = id, "redelivery queued");
+        Ok(())
+    }
+}
+
+impl HubBackend {
+    async fn requeue_failed(
+        &self,
+        id: String,
+        since: i64,
+        reactivate: bool,
+    ) -> Result<u64, AppError> {
+        subscriptions::find(&self.0.db, &id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(no_such_subscription)?;
+        let count = deliveries::redeliver_failed(&self.0.db, id.clone(), since, reactivate)
+            .await
+            .map_err(internal)?;
+        self.0.deliveries.wake();
+        tracing::info!(subscription = %id, count, reactivate, "failed deliveries queued again");
+        Ok(count)
+    }
+}
+
+/// Deliveries per page in the dashboard.
+const DELIVERIES_PAGE: u64 = 50;
+
+fn no_such_subscription() -> AppError {
+    AppError::NotFound("There is no such subscription.".into())
+}
+
+fn no_such_delivery() -> AppError {
+    AppError::NotFound("There is no such delivery.".into())
+}
+
+fn sending_error(err: SendingError) -> AppError {
+    match err {
+        SendingError::Invalid { field, message } => AppError::invalid(field, message),
+        SendingError::NotFound(what) => AppError::NotFound(format!("There is no such {what}.")),
+        SendingError::Db(err) => internal(err),
+    }
+}
+
+fn event_type_dto(t: EventType) -> EventTypeDto {
+    EventTypeDto {
+        name: t.name,
+        description: t.description,
+        deprecated: t.deprecated,
+        created_at: t.created_at,
+    }
+}
+
+fn subscription_dto(s: Subscription) -> SubscriptionDto {
+    let pairs = |json: &str| -> Vec<(String, String)> {
+        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| {
+                let v = v
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string());
+                (k, v)
+            })
+            .collect()
+    };
+    SubscriptionDto {
+        event_types: serde_json::from_str(&s.event_types).unwrap_or_default(),
+        headers: pairs(&s.headers),
+        properties: pairs(&s.properties),
+        id: s.id,
+        url: s.url,
+        description: s.description,
+        mode: s.mode,
+        state: s.state,
+        disabled_reason: s.disabled_reason,
+        disabled_at: s.disabled_at,
+        created_at: s.created_at,
+    }
+}
+
+fn delivery_summary(d: Delivery, subscription_url: String) -> DeliverySummaryDto {
+    DeliverySummaryDto {
+        next_attempt_at: (d.status == deliveries::PENDING).then_some(d.next_attempt_at),
+        id: d.id,
+        message_id: d.message_id,
+        event_type: d.event_type,
+        subscription_id: d.subscription_id,
+        subscription_url,
+        status: d.status,
+        attempts: d.attempts,
+        last_status: d.last_status,
+        last_error: d.last_error,
+        created_at: d.created_at,
+    }
+}
+
+/// The form's text fields as a subscription input: event types one per line (or
+/// comma-separated), headers and properties as `Name: value` lines.
+fn subscription_input(form: SubscriptionFormDto) -> Result<SubscriptionInput, AppError> {
+    let lines = |field: &'static str, text: &str| -> Result<Vec<(String, String)>, AppError> {
+        text.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                line.split_once(':')
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .ok_or_else(|| {
+                        AppError::invalid(field, format!("`{line}` is not `Name: value`."))
+                    })
+            })
+            .collect()
+    };
+    Ok(SubscriptionInput {
+        url: form.url,
+        description: form.description,
+        event_types: form
+            .event_types
+            .split(['\n', ','])
+            .map(str::to_owned)
+            .collect(),
+        headers: lines("headers", &form.headers)?,
+        properties: lines("properties", &form.properties)?
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect(),
+        mode: form.mode,
+        secret: None,
+        verify_echo: form.verify_echo.is_some_and(|v| v == "on" || v == "true"),
+    })
+}
+
+/// The deliveries filters shared by the console and the REST API.
+pub(crate) fn delivery_filter(
+    subscription: Option<String>,
+    status: Option<String>,
+    event_type: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<DeliveryFilter, AppError> {
+    let set = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let status = set(status);
+    if let Some(status) = &status
+        && ![
+            deliveries::PENDING,
+            deliveries::SUCCEEDED,
+            deliveries::FAILED,
+        ]
+        .contains(&status.as_str())
+    {
+        return Err(AppError::invalid(
+            "status",
+            "One of pending, succeeded or failed.",
+        ));
+    }
+    let instant = |field: &'static str, v: Option<String>| {
+        set(v)
+            .map(|v| history::parse_instant(&v).map_err(|e| AppError::invalid(field, e)))
+            .transpose()
+    };
+    Ok(DeliveryFilter {
+        subscription_id: set(subscription),
+        status,
+        event_type: set(event_type),
+        from: instant("from", from)?,
+        to: instant("to", to)?,
+        before: None,
+        limit: DELIVERIES_PAGE,
+    })
 }

@@ -63,6 +63,27 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "how long one outgoing request may take, connecting included",
     ),
     (
+        "delivery_retry_secs",
+        "0,5,300,1800,7200,18000,36000,36000",
+        "when each delivery attempt is made, in seconds after the previous one (±20 % jitter); then the delivery is marked failed",
+    ),
+    ("delivery_concurrency", "64", "deliveries in flight at once"),
+    (
+        "subscription_concurrency",
+        "8",
+        "deliveries in flight at once to one subscription, so a slow endpoint cannot starve the others",
+    ),
+    (
+        "disable_after_hours",
+        "120",
+        "a subscription whose every delivery failed for this long is disabled",
+    ),
+    (
+        "secret_overlap_hours",
+        "24",
+        "after a subscription's secret is rotated, the old one also signs for this long",
+    ),
+    (
         "handler_retry_secs",
         "1,10,60,600",
         "delays in seconds before each retry of a failed handler run; then it is marked failed",
@@ -88,6 +109,11 @@ pub struct Config {
     pub login_max_failures: u32,
     pub login_lockout: Duration,
     pub handler_retries: Vec<Duration>,
+    pub delivery_retries: Vec<Duration>,
+    pub delivery_concurrency: usize,
+    pub subscription_concurrency: usize,
+    pub disable_after: Duration,
+    pub secret_overlap: Duration,
     pub outbound_allow: AllowList,
     pub outbound_timeout: Duration,
     pub log: String,
@@ -229,6 +255,39 @@ impl Config {
         let login_lockout_secs = parse_u64("login_lockout_secs")?;
         let handler_retries = parse_delays(get("handler_retry_secs").0)
             .map_err(|message| invalid("handler_retry_secs", message))?;
+        let delivery_retries = parse_delays(get("delivery_retry_secs").0)
+            .ok()
+            .filter(|delays| !delays.is_empty())
+            .ok_or_else(|| {
+                invalid(
+                    "delivery_retry_secs",
+                    "expected at least one delay in seconds, such as 0,5,300".into(),
+                )
+            })?;
+        let count = |key: &'static str| -> Result<usize, ConfigError> {
+            usize::try_from(parse_u64(key)?)
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| invalid(key, "must be between 1 and 10000".into()))
+        };
+        let delivery_concurrency = count("delivery_concurrency")?;
+        let subscription_concurrency = count("subscription_concurrency")?;
+        let hours = |key: &'static str| -> Result<Duration, ConfigError> {
+            let (value, _) = get(key);
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|h| (0.0..=24.0 * 365.0).contains(h))
+                .map(|h| Duration::from_secs_f64(h * 3600.0))
+                .ok_or_else(|| {
+                    invalid(
+                        key,
+                        format!("expected hours between 0 and 8760, got `{value}`"),
+                    )
+                })
+        };
+        let disable_after = hours("disable_after_hours")?;
+        let secret_overlap = hours("secret_overlap_hours")?;
         let outbound_allow = AllowList::parse(get("outbound_allow").0)
             .map_err(|e| invalid("outbound_allow", e.to_string()))?;
         let outbound_timeout_secs = parse_u64("outbound_timeout_secs")?;
@@ -260,6 +319,11 @@ impl Config {
             login_max_failures,
             login_lockout: Duration::from_secs(login_lockout_secs),
             handler_retries,
+            delivery_retries,
+            delivery_concurrency,
+            subscription_concurrency,
+            disable_after,
+            secret_overlap,
             outbound_allow,
             outbound_timeout: Duration::from_secs(outbound_timeout_secs),
             log: get("log").0.to_owned(),

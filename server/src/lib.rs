@@ -25,6 +25,7 @@ pub use config::Config;
 use receiving::handlers::{HandlerKind, HandlerKinds};
 use receiving::worker::HandlerWorker;
 use sending::outbound::Outbound;
+use sending::worker::DeliveryWorker;
 use storage::Db;
 
 /// Everything a request handler may need, cheap to clone.
@@ -39,16 +40,19 @@ pub struct AppState {
     pub handlers: Arc<HandlerKinds>,
     pub handler_worker: HandlerWorker,
     pub outbound: Outbound,
+    pub deliveries: DeliveryWorker,
 }
 
 impl AppState {
     /// The built-in handler kinds and `extra` ones.
     pub fn new(config: Config, db: Db, extra: Vec<Arc<dyn HandlerKind>>) -> anyhow::Result<Self> {
         let outbound = Outbound::new(config.outbound())?;
-        let mut kinds = HandlerKinds::builtin(outbound.clone());
+        let deliveries = DeliveryWorker::new(db.clone(), outbound.clone(), &config);
+        let mut kinds = HandlerKinds::builtin(db.clone(), outbound.clone(), deliveries.clone());
         kinds.extend(extra);
         let handlers = Arc::new(HandlerKinds::new(kinds));
         Ok(Self {
+            deliveries,
             outbound,
             throttle: Arc::new(auth::LoginThrottle::new(config.login_throttle())),
             handler_worker: HandlerWorker::new(
@@ -90,6 +94,7 @@ pub async fn run_with(
         shutdown.clone(),
     ));
     tokio::spawn(state.handler_worker.clone().run(shutdown.clone()));
+    tokio::spawn(state.deliveries.clone().run(shutdown.clone()));
 
     let router = http::router(state)?;
     let addr = listener.local_addr()?;

@@ -182,6 +182,7 @@ fn HandlerForm(add: ServerAction<AddHandler>, source_id: String) -> impl IntoVie
                     <select id="kind" name="handler[kind]">
                         <option value="forward">"forward: relay the event to another URL"</option>
                         <option value="respond">"respond: answer the sender and stop the chain"</option>
+                        <option value="publish">"publish: send it on to subscribers as an event type"</option>
                     </select>
                 </Field>
                 <Field label="Position" id="position" hint="Lower numbers run first. Blank: after the others." error=error>
@@ -192,6 +193,9 @@ fn HandlerForm(add: ServerAction<AddHandler>, source_id: String) -> impl IntoVie
                 </Field>
                 <Field label="URL" id="url" hint="For forward: where to POST the exact body and the sender's headers." error=error>
                     <input id="url" name="handler[url]" type="url" placeholder="https://ci.example.com/hooks"/>
+                </Field>
+                <Field label="Publish as" id="publish_as" hint="For publish: the outgoing event type from the catalog, such as github.push." error=error>
+                    <input id="publish_as" name="handler[publish_as]" placeholder="github.push"/>
                 </Field>
                 <Field label="Status" id="status" hint="For respond: the HTTP status to answer, such as 200 or 410." error=error>
                     <input id="status" name="handler[status]" inputmode="numeric" value="200"/>

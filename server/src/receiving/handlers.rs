@@ -15,7 +15,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::sending::outbound::{Outbound, validate_url};
+use crate::sending::subscriptions::publish;
+use crate::sending::worker::DeliveryWorker;
 use crate::storage::Db;
+use crate::storage::deliveries::Published;
 use crate::storage::events::Event;
 use crate::storage::handlers::{self, HandlerRow, NewHandler, PlannedRun};
 use crate::storage::sources;
@@ -162,8 +165,16 @@ impl HandlerKinds {
     }
 
     /// The kinds every hub has.
-    pub fn builtin(outbound: Outbound) -> Vec<Arc<dyn HandlerKind>> {
-        vec![Arc::new(RespondKind), Arc::new(ForwardKind(outbound))]
+    pub fn builtin(
+        db: Db,
+        outbound: Outbound,
+        deliveries: DeliveryWorker,
+    ) -> Vec<Arc<dyn HandlerKind>> {
+        vec![
+            Arc::new(RespondKind),
+            Arc::new(ForwardKind(outbound)),
+            Arc::new(PublishKind { db, deliveries }),
+        ]
     }
 
     pub fn kind_names(&self) -> Vec<&'static str> {
@@ -524,6 +535,75 @@ impl Handler for Forward {
                 (None, Some(error)) => Err(error.to_string()),
                 (None, None) => Err("no answer".to_owned()),
             }
+        })
+    }
+}
+
+/// `publish`: the hub's routing. Publishes the verified event as an outgoing message of a
+/// catalog type (GitHub `push` → `github.push`): its JSON body becomes the payload (a body that
+/// is not JSON travels as `{"body": text}`), and every matching subscription gets a signed
+/// delivery. Runs again after a crash publish nothing twice: the message's idempotency key is
+/// the event and type.
+struct PublishKind {
+    db: Db,
+    deliveries: DeliveryWorker,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishConfig {
+    event_type: String,
+}
+
+struct Publish {
+    db: Db,
+    deliveries: DeliveryWorker,
+    event_type: String,
+}
+
+impl HandlerKind for PublishKind {
+    fn name(&self) -> &'static str {
+        "publish"
+    }
+
+    fn build(&self, config: &Value) -> Result<Arc<dyn Handler>, SettingError> {
+        let config = PublishConfig::deserialize(config).map_err(SettingError::unreadable)?;
+        let event_type = config.event_type.trim().to_owned();
+        crate::sending::filter::validate_name(&event_type)
+            .map_err(|e| SettingError::new("publish_as", e.to_string()))?;
+        Ok(Arc::new(Publish {
+            db: self.db.clone(),
+            deliveries: self.deliveries.clone(),
+            event_type,
+        }))
+    }
+
+    fn describe(&self, config: &Value) -> String {
+        match PublishConfig::deserialize(config) {
+            Ok(c) => format!("publishes as {}", c.event_type),
+            Err(_) => "publishes the event".to_owned(),
+        }
+    }
+}
+
+impl Handler for Publish {
+    fn run<'a>(&'a self, event: &'a Event) -> BoxFuture<'a, Result<String, String>> {
+        Box::pin(async move {
+            let payload = serde_json::from_slice(&event.body).unwrap_or_else(
+                |_| serde_json::json!({ "body": String::from_utf8_lossy(&event.body) }),
+            );
+            let key = format!("event-{}-{}", event.id, self.event_type);
+            let published = publish(&self.db, &self.event_type, &payload, Some(key))
+                .await
+                .map_err(|e| e.to_string())?;
+            self.deliveries.wake();
+            Ok(match published {
+                Published::New {
+                    message_id,
+                    deliveries,
+                } => format!("published {message_id} to {deliveries} subscriptions"),
+                Published::Existing { message_id } => format!("published {message_id} before"),
+            })
         })
     }
 }

@@ -16,3 +16,5 @@ pub mod filter;
 pub mod outbound;
 pub mod retry;
 pub mod signing;
+pub mod subscriptions;
+pub mod worker;

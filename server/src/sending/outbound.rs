@@ -389,6 +389,47 @@ impl Outbound {
     /// POSTs `body` with `headers` to `url` and reports what happened. Never fails as such:
     /// every problem is described in the [`AttemptResult`].
     pub async fn post(&self, url: &str, headers: HeaderMap, body: Bytes) -> AttemptResult {
+        self.send(reqwest::Method::POST, url, headers, body).await
+    }
+
+    /// A GET, as [`Outbound::post`] (used for echo verification).
+    pub async fn get(&self, url: &str) -> AttemptResult {
+        self.send(reqwest::Method::GET, url, HeaderMap::new(), Bytes::new())
+            .await
+    }
+
+    /// Checks, before anything is stored, that `url` is acceptable and that its host resolves
+    /// only to addresses the guard lets through.
+    pub async fn check_destination(&self, url: &str) -> Result<(), AttemptError> {
+        let url = validate_url(url).map_err(AttemptError::InvalidUrl)?;
+        let addresses: Vec<IpAddr> = match literal_ip(&url) {
+            Some(ip) => vec![ip],
+            None => {
+                let host = url.host_str().unwrap_or_default().to_owned();
+                let port = url.port_or_known_default().unwrap_or(443);
+                tokio::net::lookup_host((host.as_str(), port))
+                    .await
+                    .map_err(|_| AttemptError::Connect(format!("cannot resolve {host}")))?
+                    .map(|addr| addr.ip())
+                    .collect()
+            }
+        };
+        for ip in addresses {
+            if let Some(range) = self.config.allow.refusal(ip) {
+                let host = url.host_str().unwrap_or_default().to_owned();
+                return Err(AttemptError::Blocked { host, range });
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> AttemptResult {
         let started = Instant::now();
         let url = match validate_url(url) {
             Ok(url) => url,
@@ -407,7 +448,12 @@ impl Outbound {
         let deadline = now
             .checked_add(timeout)
             .unwrap_or(now + Duration::from_secs(365 * 24 * 3600));
-        let sent = self.client.post(url).headers(headers).body(body).send();
+        let sent = self
+            .client
+            .request(method, url)
+            .headers(headers)
+            .body(body)
+            .send();
         let mut response = match tokio::time::timeout_at(deadline, sent).await {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => return AttemptResult::failed(classify(&e, timeout), started),

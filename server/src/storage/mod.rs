@@ -3,11 +3,14 @@
 //! Queries live in modules named by aggregate.
 
 pub mod api_keys;
+pub mod catalog;
+pub mod deliveries;
 mod entities;
 pub mod events;
 pub mod handlers;
 pub mod sessions;
 pub mod sources;
+pub mod subscriptions;
 pub mod users;
 mod writer;
 

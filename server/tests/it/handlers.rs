@@ -90,7 +90,11 @@ async fn hub_with(kinds: Vec<Arc<dyn HandlerKind>>, retries: &str) -> Hub {
 }
 
 /// Adds a handler through the dashboard's server function; the answer's status and body.
-async fn add_handler(hub: &Hub, client: &Client, fields: &[(&str, &str)]) -> (StatusCode, Value) {
+pub async fn add_handler(
+    hub: &Hub,
+    client: &Client,
+    fields: &[(&str, &str)],
+) -> (StatusCode, Value) {
     let mut form: Vec<(String, String)> = [
         "source_id",
         "kind",
@@ -100,6 +104,7 @@ async fn add_handler(hub: &Hub, client: &Client, fields: &[(&str, &str)]) -> (St
         "content_type",
         "body",
         "url",
+        "publish_as",
     ]
     .iter()
     .map(|name| (format!("handler[{name}]"), String::new()))

@@ -9,3 +9,4 @@ mod guards;
 mod handlers;
 mod helpers;
 mod receiving;
+mod sending;

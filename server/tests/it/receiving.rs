@@ -32,6 +32,10 @@ impl Hub {
         Self { app, key }
     }
 
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     pub async fn api(
         &self,
         method: reqwest::Method,

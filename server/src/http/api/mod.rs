@@ -2,6 +2,7 @@
 //! `{"error": {"code": "...", "message": "..."}}`, for every failure under `/api/v1`.
 
 pub(super) mod events;
+mod sending;
 mod sources;
 
 use axum::Json;
@@ -9,7 +10,7 @@ use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use serde_json::json;
 
 use crate::AppState;
@@ -34,6 +35,33 @@ pub fn router() -> Router<AppState> {
         .route("/events", get(events::list))
         .route("/events/{id}", get(events::get))
         .route("/events/{id}/body", get(events::body))
+        .route(
+            "/event-types",
+            get(sending::list_event_types).post(sending::create_event_type),
+        )
+        .route("/event-types/{name}", patch(sending::patch_event_type))
+        .route(
+            "/subscriptions",
+            get(sending::list_subscriptions).post(sending::create_subscription),
+        )
+        .route(
+            "/subscriptions/{id}",
+            get(sending::get_subscription)
+                .patch(sending::patch_subscription)
+                .delete(sending::delete_subscription),
+        )
+        .route(
+            "/subscriptions/{id}/rotate-secret",
+            post(sending::rotate_subscription_secret),
+        )
+        .route(
+            "/subscriptions/{id}/redeliver-failed",
+            post(sending::redeliver_failed),
+        )
+        .route("/messages", post(sending::publish))
+        .route("/deliveries", get(sending::list_deliveries))
+        .route("/deliveries/{id}", get(sending::get_delivery))
+        .route("/deliveries/{id}/redeliver", post(sending::redeliver))
         .fallback(|| async { ApiError::not_found("no such API route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -1,0 +1,480 @@
+//! The sending side of the REST API: the event-type catalog, subscriptions, publishing
+//! messages, and the deliveries with their attempts and redelivery.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::{ApiError, ApiJson, Authenticated, rfc3339};
+use crate::AppState;
+use crate::backend::delivery_filter;
+use crate::receiving::history::parse_instant;
+use crate::sending::filter;
+use crate::sending::subscriptions::{self as domain, SendingError, SubscriptionInput};
+use crate::storage::catalog::{self, EventType};
+use crate::storage::deliveries::{self, Delivery, Published};
+use crate::storage::subscriptions::{self, Subscription};
+
+type Answer = Result<Json<Value>, ApiError>;
+type Rejection<T> = Result<T, axum::extract::rejection::QueryRejection>;
+
+fn sending_error(err: SendingError) -> ApiError {
+    match err {
+        SendingError::Invalid { field, message } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!("{field}: {message}"),
+        ),
+        SendingError::NotFound(what) => ApiError::not_found(format!("no such {what}")),
+        SendingError::Db(err) => ApiError::internal(err),
+    }
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+}
+
+// ---- event types ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEventType {
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+pub async fn create_event_type(
+    _: Authenticated,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<NewEventType>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let name = body.name.trim().to_owned();
+    filter::validate_name(&name).map_err(|e| invalid(format!("name: {e}")))?;
+    let created = catalog::create(&state.db, name, body.description)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "that event type already exists",
+            )
+        })?;
+    Ok((StatusCode::CREATED, Json(event_type_json(&created))))
+}
+
+pub async fn list_event_types(_: Authenticated, State(state): State<AppState>) -> Answer {
+    let types = catalog::list(&state.db).await.map_err(ApiError::internal)?;
+    Ok(Json(
+        json!({ "data": types.iter().map(event_type_json).collect::<Vec<_>>() }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchEventType {
+    description: Option<String>,
+    deprecated: Option<bool>,
+}
+
+pub async fn patch_event_type(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<PatchEventType>,
+) -> Answer {
+    let updated = catalog::update(&state.db, name, body.description, body.deprecated)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("no such event type"))?;
+    Ok(Json(event_type_json(&updated)))
+}
+
+fn event_type_json(t: &EventType) -> Value {
+    json!({
+        "name": t.name,
+        "description": t.description,
+        "deprecated": t.deprecated,
+        "created_at": rfc3339(t.created_at),
+    })
+}
+
+// ---- subscriptions ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionBody {
+    url: String,
+    event_types: Vec<String>,
+    secret: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    properties: Map<String, Value>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    mode: String,
+    #[serde(default)]
+    verify_echo: bool,
+}
+
+impl From<SubscriptionBody> for SubscriptionInput {
+    fn from(body: SubscriptionBody) -> Self {
+        Self {
+            url: body.url,
+            description: body.description,
+            event_types: body.event_types,
+            headers: body.headers.into_iter().collect(),
+            properties: body.properties,
+            mode: body.mode,
+            secret: body.secret,
+            verify_echo: body.verify_echo,
+        }
+    }
+}
+
+pub async fn create_subscription(
+    _: Authenticated,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SubscriptionBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let created = domain::create(&state.db, &state.outbound, body.into())
+        .await
+        .map_err(sending_error)?;
+    tracing::info!(subscription = %created.id, "subscription created");
+    let mut json = subscription_json(&created);
+    // The one answer that carries the secret: the subscriber needs it to verify.
+    json["secret"] = Value::String(created.secret.clone());
+    Ok((StatusCode::CREATED, Json(json)))
+}
+
+pub async fn list_subscriptions(_: Authenticated, State(state): State<AppState>) -> Answer {
+    let all = subscriptions::list(&state.db)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(
+        json!({ "data": all.iter().map(subscription_json).collect::<Vec<_>>() }),
+    ))
+}
+
+pub async fn get_subscription(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Answer {
+    Ok(Json(subscription_json(
+        &find_subscription(&state, &id).await?,
+    )))
+}
+
+/// Edits replace the URL, filters, headers, properties, description and mode; a `state` of
+/// `active` or `paused` resumes or pauses.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchSubscription {
+    url: Option<String>,
+    event_types: Option<Vec<String>>,
+    headers: Option<BTreeMap<String, String>>,
+    properties: Option<Map<String, Value>>,
+    description: Option<String>,
+    mode: Option<String>,
+    state: Option<String>,
+}
+
+pub async fn patch_subscription(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PatchSubscription>,
+) -> Answer {
+    let current = find_subscription(&state, &id).await?;
+    let mut updated = current.clone();
+    if body.url.is_some()
+        || body.event_types.is_some()
+        || body.headers.is_some()
+        || body.properties.is_some()
+        || body.description.is_some()
+        || body.mode.is_some()
+    {
+        let input = SubscriptionInput {
+            url: body.url.unwrap_or(current.url.clone()),
+            description: body.description.unwrap_or(current.description.clone()),
+            event_types: body
+                .event_types
+                .unwrap_or_else(|| stored(&current.event_types)),
+            headers: body
+                .headers
+                .unwrap_or_else(|| stored(&current.headers))
+                .into_iter()
+                .collect(),
+            properties: body
+                .properties
+                .unwrap_or_else(|| stored(&current.properties)),
+            mode: body.mode.unwrap_or(current.mode.clone()),
+            secret: None,
+            verify_echo: false,
+        };
+        updated = domain::update(&state.db, &state.outbound, &id, input)
+            .await
+            .map_err(sending_error)?;
+    }
+    if let Some(new_state) = body.state {
+        updated = domain::set_state(&state.db, &id, &new_state)
+            .await
+            .map_err(sending_error)?;
+        state.deliveries.wake();
+    }
+    Ok(Json(subscription_json(&updated)))
+}
+
+pub async fn delete_subscription(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if !subscriptions::delete(&state.db, id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::not_found("no such subscription"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    secret: Option<String>,
+}
+
+/// The new secret signs from now on; the old one too until the overlap ends.
+pub async fn rotate_subscription_secret(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RotateSecret>,
+) -> Answer {
+    let rotated = domain::rotate_secret(&state.db, &id, body.secret, state.config.secret_overlap)
+        .await
+        .map_err(sending_error)?;
+    let mut json = subscription_json(&rotated);
+    json["secret"] = Value::String(rotated.secret.clone());
+    Ok(Json(json))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedeliverFailed {
+    /// RFC 3339; failed deliveries created at or after it are queued again.
+    since: String,
+}
+
+pub async fn redeliver_failed(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RedeliverFailed>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    find_subscription(&state, &id).await?;
+    let since = parse_instant(body.since.trim()).map_err(|e| invalid(format!("since: {e}")))?;
+    let queued = deliveries::redeliver_failed(&state.db, id, since, false)
+        .await
+        .map_err(ApiError::internal)?;
+    state.deliveries.wake();
+    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))))
+}
+
+fn stored<T: serde::de::DeserializeOwned + Default>(json: &str) -> T {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+async fn find_subscription(state: &AppState, id: &str) -> Result<Subscription, ApiError> {
+    subscriptions::find(&state.db, id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("no such subscription"))
+}
+
+fn subscription_json(s: &Subscription) -> Value {
+    let parse = |json: &str| serde_json::from_str::<Value>(json).unwrap_or(Value::Null);
+    json!({
+        "id": s.id,
+        "url": s.url,
+        "description": s.description,
+        "event_types": parse(&s.event_types),
+        "headers": parse(&s.headers),
+        "properties": parse(&s.properties),
+        "mode": s.mode,
+        "state": s.state,
+        "disabled_reason": s.disabled_reason,
+        "disabled_at": s.disabled_at.and_then(rfc3339),
+        "previous_secret_until": s.previous_secret_until.and_then(rfc3339),
+        "created_at": rfc3339(s.created_at),
+        "updated_at": rfc3339(s.updated_at),
+    })
+}
+
+// ---- messages ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    event_type: String,
+    payload: Value,
+}
+
+/// `POST /messages`: answered 202 once the message and its deliveries are committed. The same
+/// `Idempotency-Key` again answers the first message's id and sends nothing more.
+pub async fn publish(
+    _: Authenticated,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<NewMessage>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let key = match headers.get("idempotency-key") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| ApiError::bad_request("Idempotency-Key must be visible ASCII"))?
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let published = domain::publish(&state.db, &body.event_type, &body.payload, key)
+        .await
+        .map_err(sending_error)?;
+    state.deliveries.wake();
+    Ok(match published {
+        Published::New {
+            message_id,
+            deliveries,
+        } => (
+            StatusCode::ACCEPTED,
+            Json(json!({ "id": message_id, "deliveries": deliveries, "duplicate": false })),
+        ),
+        Published::Existing { message_id } => (
+            StatusCode::ACCEPTED,
+            Json(json!({ "id": message_id, "duplicate": true })),
+        ),
+    })
+}
+
+// ---- deliveries ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListDeliveries {
+    subscription: Option<String>,
+    status: Option<String>,
+    event_type: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    cursor: Option<i64>,
+    limit: Option<u64>,
+}
+
+pub async fn list_deliveries(
+    _: Authenticated,
+    State(state): State<AppState>,
+    query: Rejection<Query<ListDeliveries>>,
+) -> Answer {
+    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=250).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 250"));
+    }
+    let filter = delivery_filter(
+        query.subscription,
+        query.status,
+        query.event_type,
+        query.from,
+        query.to,
+    )
+    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let page = deliveries::list(
+        &state.db,
+        deliveries::DeliveryFilter {
+            before: query.cursor,
+            limit,
+            ..filter
+        },
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    let next_cursor = (page.len() as u64 == limit)
+        .then(|| page.last().map(|d| d.id))
+        .flatten();
+    Ok(Json(json!({
+        "data": page.iter().map(delivery_json).collect::<Vec<_>>(),
+        "next_cursor": next_cursor,
+    })))
+}
+
+pub async fn get_delivery(
+    _: Authenticated,
+    State(state): State<AppState>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Answer {
+    let Path(id) = id.map_err(|_| ApiError::bad_request("a delivery id is a whole number"))?;
+    let delivery = deliveries::find(&state.db, id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("no such delivery"))?;
+    let attempts = deliveries::attempts(&state.db, id)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut json = delivery_json(&delivery);
+    json["attempts"] = attempts
+        .iter()
+        .map(|a| {
+            let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
+            json!({
+                "started_at": rfc3339(a.started_at),
+                "duration_ms": a.duration_ms,
+                "request_headers": parse(&a.request_headers),
+                "response_status": a.response_status,
+                "response_headers": a.response_headers.as_deref().map(parse),
+                "response_body": a.response_body.as_deref().map(String::from_utf8_lossy),
+                "error": a.error,
+            })
+        })
+        .collect();
+    Ok(Json(json))
+}
+
+pub async fn redeliver(
+    _: Authenticated,
+    State(state): State<AppState>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Path(id) = id.map_err(|_| ApiError::bad_request("a delivery id is a whole number"))?;
+    if !deliveries::redeliver(&state.db, id)
+        .await
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::not_found("no such delivery"));
+    }
+    state.deliveries.wake();
+    Ok(StatusCode::ACCEPTED)
+}
+
+fn delivery_json(d: &Delivery) -> Value {
+    json!({
+        "id": d.id,
+        "message_id": d.message_id,
+        "subscription_id": d.subscription_id,
+        "event_type": d.event_type,
+        "status": d.status,
+        "attempts": d.attempts,
+        "next_attempt_at": (d.status == deliveries::PENDING).then(|| rfc3339(d.next_attempt_at)),
+        "last_status": d.last_status,
+        "last_error": d.last_error,
+        "created_at": rfc3339(d.created_at),
+    })
+}

@@ -1,0 +1,354 @@
+//! Subscriptions as people and scripts ask for them: checked (URL and its addresses, filters
+//! against the catalog, headers, properties, mode), given a secret, stored; and the catalog and
+//! publishing rules that go with them.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::filter::{self, EventPattern, EventType};
+use super::outbound::{Outbound, validate_url};
+use super::signing::SigningSecret;
+use crate::storage::deliveries::{self, NewMessage, Published, Recipients};
+use crate::storage::subscriptions::{self, ACTIVE, NewSubscription, PAUSED, Subscription};
+use crate::storage::{Db, catalog, now_millis};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendingError {
+    /// A value the caller can fix; `field` names it.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+pub fn invalid(field: &'static str, message: impl Into<String>) -> SendingError {
+    SendingError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+const MAX_DESCRIPTION_CHARS: usize = 500;
+const MAX_HEADERS: usize = 20;
+const MAX_PROPERTIES: usize = 50;
+const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// Headers the hub sets itself, or that describe the connection: a subscription cannot set them.
+const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "content-type",
+    "connection",
+    "transfer-encoding",
+    "te",
+    "upgrade",
+    "user-agent",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "ms-signature",
+];
+
+pub const MODES: [&str; 2] = ["standard", "aspnet"];
+
+/// A subscription as asked for.
+#[derive(Debug, Default)]
+pub struct SubscriptionInput {
+    pub url: String,
+    pub description: String,
+    pub event_types: Vec<String>,
+    pub headers: Vec<(String, String)>,
+    pub properties: Map<String, Value>,
+    pub mode: String,
+    /// Given by the caller, or generated.
+    pub secret: Option<String>,
+    /// Check that `GET url?echo=x` answers `x` before saving.
+    pub verify_echo: bool,
+}
+
+/// The checked, storable form of an input.
+struct Checked {
+    url: String,
+    description: String,
+    event_types: String,
+    headers: String,
+    properties: String,
+    mode: String,
+}
+
+async fn check(
+    db: &Db,
+    outbound: &Outbound,
+    input: &SubscriptionInput,
+) -> Result<Checked, SendingError> {
+    let url = input.url.trim().to_owned();
+    validate_url(&url).map_err(|e| invalid("url", e.to_string()))?;
+    if input.description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(invalid("description", "at most 500 characters"));
+    }
+    let patterns = checked_filters(db, &input.event_types).await?;
+    if input.headers.len() > MAX_HEADERS {
+        return Err(invalid("headers", format!("at most {MAX_HEADERS} headers")));
+    }
+    let mut headers = BTreeMap::new();
+    for (name, value) in &input.headers {
+        let name = name.trim().to_ascii_lowercase();
+        if axum::http::HeaderName::try_from(name.as_str()).is_err()
+            || axum::http::HeaderValue::try_from(value.trim()).is_err()
+        {
+            return Err(invalid(
+                "headers",
+                format!("`{name}: {value}` is not a valid header"),
+            ));
+        }
+        if RESERVED_HEADERS.contains(&name.as_str()) {
+            return Err(invalid(
+                "headers",
+                format!("`{name}` is set by the hub itself"),
+            ));
+        }
+        headers.insert(name, value.trim().to_owned());
+    }
+    if input.properties.len() > MAX_PROPERTIES {
+        return Err(invalid(
+            "properties",
+            format!("at most {MAX_PROPERTIES} properties"),
+        ));
+    }
+    let mode = match input.mode.trim() {
+        "" => "standard".to_owned(),
+        mode if MODES.contains(&mode) => mode.to_owned(),
+        _ => return Err(invalid("mode", "standard or aspnet")),
+    };
+    // Last, as it may wait on DNS: every address the name resolves to must be allowed.
+    outbound
+        .check_destination(&url)
+        .await
+        .map_err(|e| invalid("url", e.to_string()))?;
+    if input.verify_echo {
+        verify_echo(outbound, &url).await?;
+    }
+    Ok(Checked {
+        url,
+        description: input.description.trim().to_owned(),
+        event_types: to_json(&patterns),
+        headers: to_json(&headers),
+        properties: to_json(&input.properties),
+        mode,
+    })
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Each filter must be a valid name or pattern, and select at least one type in the catalog, so
+/// a typo is caught now rather than by a subscriber that never receives anything.
+async fn checked_filters(db: &Db, filters: &[String]) -> Result<Vec<String>, SendingError> {
+    let filters: Vec<String> = filters
+        .iter()
+        .map(|f| f.trim().to_owned())
+        .filter(|f| !f.is_empty())
+        .collect();
+    if filters.is_empty() {
+        return Err(invalid(
+            "event_types",
+            "choose at least one event type, or * for all",
+        ));
+    }
+    let catalog = catalog::list(db).await?;
+    for pattern in &filters {
+        EventPattern::parse(pattern.clone())
+            .map_err(|e| invalid("event_types", format!("`{pattern}`: {e}")))?;
+        if pattern != "*" && !catalog.iter().any(|t| filter::matches(pattern, &t.name)) {
+            return Err(invalid(
+                "event_types",
+                format!("`{pattern}` matches no event type in the catalog; add the type first"),
+            ));
+        }
+    }
+    Ok(filters)
+}
+
+/// ASP.NET WebHooks' check that the receiver is really ours: `GET url?echo=x` answers `x`.
+async fn verify_echo(outbound: &Outbound, url: &str) -> Result<(), SendingError> {
+    let challenge = crate::ids::random_id("", 24);
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let result = outbound
+        .get(&format!("{url}{separator}echo={challenge}"))
+        .await;
+    match (result.status, result.error) {
+        (Some(200..=299), _) if result.body.trim_ascii() == challenge.as_bytes() => Ok(()),
+        (Some(status), _) => Err(invalid(
+            "url",
+            format!(
+                "the echo check failed: GET ?echo= answered HTTP {status} without the challenge"
+            ),
+        )),
+        (None, Some(error)) => Err(invalid("url", format!("the echo check failed: {error}"))),
+        (None, None) => Err(invalid("url", "the echo check got no answer")),
+    }
+}
+
+pub async fn create(
+    db: &Db,
+    outbound: &Outbound,
+    input: SubscriptionInput,
+) -> Result<Subscription, SendingError> {
+    let secret = match &input.secret {
+        Some(secret) => {
+            SigningSecret::parse(secret).map_err(|e| invalid("secret", e.to_string()))?
+        }
+        None => SigningSecret::generate(),
+    };
+    let checked = check(db, outbound, &input).await?;
+    Ok(subscriptions::create(
+        db,
+        NewSubscription {
+            id: crate::ids::random_id("sub_", 20),
+            url: checked.url,
+            description: checked.description,
+            event_types: checked.event_types,
+            secret: secret.expose().to_owned(),
+            headers: checked.headers,
+            properties: checked.properties,
+            mode: checked.mode,
+        },
+    )
+    .await?)
+}
+
+/// Replaces what a form or PATCH edits; the secret and state stay.
+pub async fn update(
+    db: &Db,
+    outbound: &Outbound,
+    id: &str,
+    input: SubscriptionInput,
+) -> Result<Subscription, SendingError> {
+    let checked = check(db, outbound, &input).await?;
+    subscriptions::modify(db, id.to_owned(), move |s| {
+        s.url = sea_orm::Set(checked.url);
+        s.description = sea_orm::Set(checked.description);
+        s.event_types = sea_orm::Set(checked.event_types);
+        s.headers = sea_orm::Set(checked.headers);
+        s.properties = sea_orm::Set(checked.properties);
+        s.mode = sea_orm::Set(checked.mode);
+    })
+    .await?
+    .ok_or(SendingError::NotFound("subscription"))
+}
+
+/// Pauses (`paused`) or resumes / re-enables (`active`) a subscription.
+pub async fn set_state(db: &Db, id: &str, state: &str) -> Result<Subscription, SendingError> {
+    if ![ACTIVE, PAUSED].contains(&state) {
+        return Err(invalid("state", "active or paused"));
+    }
+    let state = state.to_owned();
+    subscriptions::modify(db, id.to_owned(), move |s| {
+        s.state = sea_orm::Set(state);
+        s.disabled_reason = sea_orm::Set(None);
+        s.disabled_at = sea_orm::Set(None);
+        s.failing_since = sea_orm::Set(None);
+    })
+    .await?
+    .ok_or(SendingError::NotFound("subscription"))
+}
+
+/// A new secret signs from now on; the old one signs too until `overlap` has passed, so
+/// receivers can switch without refusing a delivery.
+pub async fn rotate_secret(
+    db: &Db,
+    id: &str,
+    secret: Option<String>,
+    overlap: std::time::Duration,
+) -> Result<Subscription, SendingError> {
+    let secret = match secret {
+        Some(secret) => {
+            SigningSecret::parse(&secret).map_err(|e| invalid("secret", e.to_string()))?
+        }
+        None => SigningSecret::generate(),
+    };
+    let until = now_millis() + overlap.as_millis() as i64;
+    subscriptions::modify(db, id.to_owned(), move |s| {
+        s.previous_secret = sea_orm::Set(Some(s.secret.as_ref().clone()));
+        s.previous_secret_until = sea_orm::Set(Some(until));
+        s.secret = sea_orm::Set(secret.expose().to_owned());
+    })
+    .await?
+    .ok_or(SendingError::NotFound("subscription"))
+}
+
+/// Whether a subscription's stored filters select `event_type`.
+pub fn selects(filters_json: &str, event_type: &str) -> bool {
+    serde_json::from_str::<Vec<String>>(filters_json)
+        .unwrap_or_default()
+        .iter()
+        .any(|pattern| filter::matches(pattern, event_type))
+}
+
+/// Publishes a message of a catalog type to every subscription that selects it: the message
+/// and its deliveries are committed before this returns.
+pub async fn publish(
+    db: &Db,
+    event_type: &str,
+    payload: &Value,
+    idempotency_key: Option<String>,
+) -> Result<Published, SendingError> {
+    let event_type = EventType::parse(event_type.trim().to_owned())
+        .map_err(|e| invalid("event_type", e.to_string()))?;
+    if catalog::find(db, event_type.as_str()).await?.is_none() {
+        return Err(invalid(
+            "event_type",
+            format!("`{event_type}` is not in the catalog; add it first"),
+        ));
+    }
+    let payload = serde_json::to_string(payload).map_err(|e| invalid("payload", e.to_string()))?;
+    if payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(invalid("payload", "at most 256 KiB"));
+    }
+    if idempotency_key
+        .as_ref()
+        .is_some_and(|k| k.is_empty() || k.len() > 200)
+    {
+        return Err(invalid("idempotency_key", "1 to 200 characters"));
+    }
+    Ok(deliveries::publish(
+        db,
+        NewMessage {
+            id: crate::ids::random_id("msg_", 24),
+            event_type: event_type.as_str().to_owned(),
+            payload,
+            idempotency_key,
+        },
+        Recipients::Matching(selects),
+    )
+    .await?)
+}
+
+/// A `hookhub.test` message to one subscription only, whatever its filters and state allow
+/// (a paused or disabled one gets it queued or failed like any other).
+pub async fn send_test(db: &Db, subscription: &Subscription) -> Result<String, SendingError> {
+    let payload = serde_json::json!({
+        "message": "A test event from hookhub.",
+        "subscription": subscription.id,
+    });
+    let published = deliveries::publish(
+        db,
+        NewMessage {
+            id: crate::ids::random_id("msg_", 24),
+            event_type: "hookhub.test".to_owned(),
+            payload: payload.to_string(),
+            idempotency_key: None,
+        },
+        Recipients::Only(subscription.id.clone()),
+    )
+    .await?;
+    match published {
+        Published::New { message_id, .. } | Published::Existing { message_id } => Ok(message_id),
+    }
+}

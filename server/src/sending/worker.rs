@@ -1,0 +1,347 @@
+//! The delivery worker: claims due deliveries from the database with a lease, signs and POSTs
+//! each one, records the attempt and what it means (delivered, retry at, give up, disable the
+//! subscription). In flight at once: at most `delivery_concurrency` in all and
+//! `subscription_concurrency` per subscription, so one slow endpoint cannot starve the others.
+//! A crash leaves leases that the next start releases: every delivery happens at least once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use rand::Rng;
+use serde_json::{Map, Value, json};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::outbound::Outbound;
+use super::retry::{self, Decision, RetrySchedule};
+use super::signing::{self, SigningSecret};
+use crate::Config;
+use crate::storage::deliveries::{self, Delivery, Message, NewAttempt, Outcome};
+use crate::storage::subscriptions::{self, ACTIVE, Subscription};
+use crate::storage::{Db, now_millis};
+
+/// Longer than any attempt may take; a lease this old means its worker died.
+const LEASE_MS: i64 = 5 * 60 * 1000;
+/// How often to look for due retries when nothing wakes the worker.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+/// Claimed per database round trip at most.
+const CLAIM_BATCH: usize = 256;
+
+#[derive(Clone)]
+pub struct DeliveryWorker(Arc<Inner>);
+
+struct Inner {
+    db: Db,
+    outbound: Outbound,
+    schedule: RetrySchedule,
+    disable_after: Duration,
+    per_subscription: usize,
+    slots: Arc<Semaphore>,
+    /// Deliveries in flight per subscription.
+    busy: Mutex<HashMap<String, usize>>,
+    wake: Notify,
+}
+
+impl DeliveryWorker {
+    pub fn new(db: Db, outbound: Outbound, config: &Config) -> Self {
+        Self(Arc::new(Inner {
+            db,
+            outbound,
+            schedule: RetrySchedule::new(config.delivery_retries.clone()),
+            disable_after: config.disable_after,
+            per_subscription: config.subscription_concurrency,
+            slots: Arc::new(Semaphore::new(config.delivery_concurrency)),
+            busy: Mutex::default(),
+            wake: Notify::new(),
+        }))
+    }
+
+    /// Tells the worker new deliveries were queued.
+    pub fn wake(&self) {
+        self.0.wake.notify_one();
+    }
+
+    /// Claims what is due now and delivers it to the end; the number of attempts made.
+    pub async fn run_once(&self) -> usize {
+        let started = self.dispatch().await;
+        let count = started.len();
+        for handle in started {
+            let _ = handle.await;
+        }
+        count
+    }
+
+    /// Delivers until `shutdown`, after releasing the leases a previous process left behind.
+    pub async fn run(self, shutdown: CancellationToken) {
+        if let Err(err) = deliveries::release_leases(&self.0.db).await {
+            tracing::error!(error = %err, "releasing delivery leases failed");
+        }
+        loop {
+            let started = tokio::select! {
+                started = self.dispatch() => started.len(),
+                () = shutdown.cancelled() => return,
+            };
+            if started == 0 {
+                tokio::select! {
+                    () = self.0.wake.notified() => {}
+                    () = tokio::time::sleep(IDLE_POLL) => {}
+                    () = shutdown.cancelled() => return,
+                }
+            }
+        }
+    }
+
+    /// Claims as many due deliveries as there are free slots and starts each.
+    async fn dispatch(&self) -> Vec<JoinHandle<()>> {
+        let inner = &self.0;
+        let free = inner.slots.available_permits().min(CLAIM_BATCH);
+        if free == 0 {
+            return Vec::new();
+        }
+        let saturated: Vec<String> = lock(&inner.busy)
+            .iter()
+            .filter(|(_, n)| **n >= inner.per_subscription)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let claimed =
+            match deliveries::claim_due(&inner.db, now_millis(), free as u64, LEASE_MS, saturated)
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(err) => {
+                    tracing::error!(error = %err, "claiming deliveries failed");
+                    return Vec::new();
+                }
+            };
+        let mut started = Vec::with_capacity(claimed.len());
+        let mut over_limit = Vec::new();
+        for delivery in claimed {
+            let Some(slot) = self.take_slot(&delivery.subscription_id) else {
+                over_limit.push(delivery.id);
+                continue;
+            };
+            let worker = self.clone();
+            started.push(tokio::spawn(async move {
+                worker.deliver(delivery).await;
+                drop(slot);
+                worker.wake();
+            }));
+        }
+        if !over_limit.is_empty()
+            && let Err(err) = deliveries::release(&inner.db, over_limit).await
+        {
+            // Their leases lapse instead.
+            tracing::error!(error = %err, "releasing deliveries over the limit failed");
+        }
+        started
+    }
+
+    /// A global slot and one of the subscription's, or `None` when either is used up.
+    fn take_slot(&self, subscription_id: &str) -> Option<Slot> {
+        let mut busy = lock(&self.0.busy);
+        let count = busy.entry(subscription_id.to_owned()).or_default();
+        if *count >= self.0.per_subscription {
+            return None;
+        }
+        let permit = Arc::clone(&self.0.slots).try_acquire_owned().ok()?;
+        *count += 1;
+        Some(Slot {
+            worker: self.clone(),
+            subscription_id: subscription_id.to_owned(),
+            _permit: permit,
+        })
+    }
+
+    async fn deliver(&self, delivery: Delivery) {
+        let db = &self.0.db;
+        let found = tokio::try_join!(
+            subscriptions::find(db, &delivery.subscription_id),
+            deliveries::find_message(db, &delivery.message_id),
+        );
+        let (subscription, message) = match found {
+            Ok((Some(subscription), Some(message))) => (subscription, message),
+            // Deleted meanwhile: the delivery went with it.
+            Ok(_) => return,
+            Err(err) => {
+                tracing::error!(error = %err, "loading a delivery failed; its lease will lapse");
+                return;
+            }
+        };
+        if subscription.state != ACTIVE {
+            let _ = deliveries::release(db, vec![delivery.id]).await;
+            return;
+        }
+
+        let attempt_number = delivery.attempts as u32 + 1;
+        let started_at = now_millis();
+        let (headers, body) = request(&subscription, &message, attempt_number, started_at);
+        let recorded_headers = redacted(&headers);
+        let result = self.0.outbound.post(&subscription.url, headers, body).await;
+        let now = now_millis();
+        let sample: f64 = rand::rng().random();
+        let outcome = match retry::decide(
+            &self.0.schedule,
+            attempt_number,
+            result.outcome(now),
+            now,
+            sample,
+        ) {
+            Decision::Delivered => Outcome::Succeeded,
+            Decision::RetryAt(at) => Outcome::RetryAt(at),
+            Decision::GiveUp => Outcome::Failed,
+            Decision::Disable { reason } => Outcome::Disable { reason },
+        };
+        let attempt = NewAttempt {
+            started_at,
+            duration_ms: result.duration.as_millis() as i64,
+            request_headers: recorded_headers,
+            response_status: result.status.map(i32::from),
+            response_headers: result.status.map(|_| headers_json(&result.headers)),
+            response_body: result.status.map(|_| result.body),
+            error: result.error.map(|e| e.to_string()),
+        };
+        let disable_before = now - self.0.disable_after.as_millis() as i64;
+        if let Err(err) =
+            deliveries::record_attempt(db, delivery, attempt, outcome, disable_before).await
+        {
+            // The lease lapses and the delivery is attempted again: at least once.
+            tracing::error!(error = %err, "recording an attempt failed");
+        }
+    }
+}
+
+/// A delivery's claim on the worker's capacity, given back when dropped.
+struct Slot {
+    worker: DeliveryWorker,
+    subscription_id: String,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut busy = lock(&self.worker.0.busy);
+        if let Some(count) = busy.get_mut(&self.subscription_id) {
+            *count -= 1;
+            if *count == 0 {
+                busy.remove(&self.subscription_id);
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The signed request for one attempt: a fresh timestamp and signature each time, the same
+/// `webhook-id` (the message id) always.
+fn request(
+    subscription: &Subscription,
+    message: &Message,
+    attempt: u32,
+    now: i64,
+) -> (HeaderMap, Bytes) {
+    let payload: Value = serde_json::from_str(&message.payload).unwrap_or(Value::Null);
+    let mut secrets: Vec<SigningSecret> = SigningSecret::parse(&subscription.secret)
+        .into_iter()
+        .collect();
+    let (mut headers, body) = if subscription.mode == "aspnet" {
+        let properties: Map<String, Value> =
+            serde_json::from_str(&subscription.properties).unwrap_or_default();
+        let body = signing::aspnet_body(
+            &message.id,
+            attempt,
+            &message.event_type,
+            &payload,
+            &properties,
+        );
+        let headers = secrets
+            .first()
+            .map(|secret| signing::aspnet_headers(&body, secret))
+            .unwrap_or_default();
+        (headers, body)
+    } else {
+        if let (Some(previous), Some(until)) = (
+            &subscription.previous_secret,
+            subscription.previous_secret_until,
+        ) && until > now
+        {
+            secrets.extend(SigningSecret::parse(previous));
+        }
+        let body = json!({
+            "type": message.event_type,
+            "timestamp": chrono::DateTime::from_timestamp_millis(message.created_at)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            "data": payload,
+        })
+        .to_string()
+        .into_bytes();
+        let headers =
+            signing::standard_headers(&message.id, now / 1000, &body, &secrets).unwrap_or_default();
+        (headers, body)
+    };
+    let extra: Map<String, Value> = serde_json::from_str(&subscription.headers).unwrap_or_default();
+    for (name, value) in extra {
+        if let (Ok(name), Some(Ok(value))) = (
+            HeaderName::try_from(name.as_str()),
+            value.as_str().map(HeaderValue::try_from),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    (headers, Bytes::from(body))
+}
+
+/// Headers whose values must not be kept in the attempt log.
+fn is_secret_header(name: &str) -> bool {
+    name.ends_with("signature")
+        || ["authorization", "cookie", "token", "secret", "key", "auth"]
+            .iter()
+            .any(|word| name.contains(word))
+}
+
+/// The request headers as JSON pairs for the attempt log, secrets replaced.
+fn redacted(headers: &HeaderMap) -> String {
+    let pairs: Vec<(&str, String)> = headers
+        .iter()
+        .map(|(name, value)| {
+            let shown = if is_secret_header(name.as_str()) {
+                "[redacted]".to_owned()
+            } else {
+                String::from_utf8_lossy(value.as_bytes()).into_owned()
+            };
+            (name.as_str(), shown)
+        })
+        .collect();
+    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn headers_json(headers: &HeaderMap) -> String {
+    crate::receiving::ingest::headers_json(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_and_credentials_are_redacted_in_the_log() {
+        let mut headers = HeaderMap::new();
+        headers.insert("webhook-signature", HeaderValue::from_static("v1,abc"));
+        headers.insert("ms-signature", HeaderValue::from_static("sha256=abc"));
+        headers.insert("authorization", HeaderValue::from_static("Bearer t"));
+        headers.insert("x-api-key", HeaderValue::from_static("k"));
+        headers.insert("webhook-id", HeaderValue::from_static("msg_1"));
+        let logged = redacted(&headers);
+        for secret in ["v1,abc", "sha256=abc", "Bearer t", "\"k\""] {
+            assert!(!logged.contains(secret), "{logged}");
+        }
+        assert!(logged.contains("msg_1"));
+    }
+}

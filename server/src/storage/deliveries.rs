@@ -1,0 +1,502 @@
+//! Messages, their deliveries (the work queue: one row per message and subscription) and the
+//! record of every attempt. A message and all its deliveries are committed in one transaction;
+//! the worker claims due deliveries with a lease, so a crash leaves them to be claimed again.
+
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::entities::attempt::{self, Entity as Attempts};
+use super::entities::delivery::{self, Entity as Deliveries};
+use super::entities::message::{self, Entity as Messages};
+use super::entities::subscription::{self, Entity as Subscriptions};
+use super::subscriptions::{ACTIVE, DISABLED, Subscription};
+use super::{Db, is_unique_violation, now_millis};
+pub use attempt::Model as Attempt;
+pub use delivery::Model as Delivery;
+pub use message::Model as Message;
+
+pub const PENDING: &str = "pending";
+pub const SUCCEEDED: &str = "succeeded";
+pub const FAILED: &str = "failed";
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: String,
+    pub event_type: String,
+    pub payload: String,
+    pub idempotency_key: Option<String>,
+}
+
+/// Who a message goes to.
+pub enum Recipients {
+    /// Every subscription whose filters select the event type (`select(filters, type)`).
+    Matching(fn(&str, &str) -> bool),
+    /// Only this subscription, whatever its filters (a test event).
+    Only(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Published {
+    New {
+        message_id: String,
+        deliveries: u64,
+    },
+    /// The idempotency key was used before: the first message, untouched.
+    Existing {
+        message_id: String,
+    },
+}
+
+/// Commits the message and its deliveries in one transaction. A disabled subscription's
+/// delivery is recorded as failed at once, so "re-enable and redeliver" can pick it up.
+pub async fn publish(db: &Db, new: NewMessage, to: Recipients) -> Result<Published, DbErr> {
+    db.writer()
+        .write(move |txn| Box::pin(async move { publish_in(txn, new, to).await }))
+        .await
+}
+
+/// [`publish`] inside an open transaction, for callers that commit more with it.
+pub(crate) async fn publish_in<C: ConnectionTrait>(
+    txn: &C,
+    new: NewMessage,
+    to: Recipients,
+) -> Result<Published, DbErr> {
+    let now = now_millis();
+    let key = new.idempotency_key.clone();
+    let inserted = message::ActiveModel {
+        id: Set(new.id.clone()),
+        event_type: Set(new.event_type.clone()),
+        payload: Set(new.payload),
+        idempotency_key: Set(new.idempotency_key),
+        created_at: Set(now),
+    }
+    .insert(txn)
+    .await;
+    match inserted {
+        Ok(_) => {}
+        Err(err) if is_unique_violation(&err) && key.is_some() => {
+            let first = Messages::find()
+                .filter(message::Column::IdempotencyKey.eq(key))
+                .one(txn)
+                .await?
+                .ok_or(err)?;
+            return Ok(Published::Existing {
+                message_id: first.id,
+            });
+        }
+        Err(err) => return Err(err),
+    }
+
+    let subscriptions: Vec<Subscription> = match &to {
+        Recipients::Only(id) => Subscriptions::find_by_id(id.clone()).all(txn).await?,
+        Recipients::Matching(_) => Subscriptions::find().all(txn).await?,
+    };
+    let rows: Vec<delivery::ActiveModel> = subscriptions
+        .into_iter()
+        .filter(|s| match &to {
+            Recipients::Only(_) => true,
+            Recipients::Matching(select) => select(&s.event_types, &new.event_type),
+        })
+        .map(|s| {
+            let disabled = s.state == DISABLED;
+            delivery::ActiveModel {
+                message_id: Set(new.id.clone()),
+                subscription_id: Set(s.id),
+                event_type: Set(new.event_type.clone()),
+                status: Set(if disabled { FAILED } else { PENDING }.to_owned()),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                leased_until: Set(None),
+                last_status: Set(None),
+                last_error: Set(disabled.then(|| "the subscription is disabled".to_owned())),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let deliveries = rows.len() as u64;
+    if !rows.is_empty() {
+        Deliveries::insert_many(rows).exec(txn).await?;
+    }
+    Ok(Published::New {
+        message_id: new.id,
+        deliveries,
+    })
+}
+
+pub async fn find_message(db: &Db, id: &str) -> Result<Option<Message>, DbErr> {
+    Messages::find_by_id(id).one(db.read()).await
+}
+
+/// Claims up to `limit` due deliveries of active subscriptions, leaving out `busy` ones
+/// (those at their concurrency limit), oldest due first, for `lease_ms`.
+pub async fn claim_due(
+    db: &Db,
+    now: i64,
+    limit: u64,
+    lease_ms: i64,
+    busy: Vec<String>,
+) -> Result<Vec<Delivery>, DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let active = Query::select()
+                    .column(subscription::Column::Id)
+                    .from(Subscriptions)
+                    .and_where(subscription::Column::State.eq(ACTIVE))
+                    .to_owned();
+                let mut due = Deliveries::find()
+                    .filter(delivery::Column::Status.eq(PENDING))
+                    .filter(delivery::Column::NextAttemptAt.lte(now))
+                    .filter(
+                        Condition::any()
+                            .add(delivery::Column::LeasedUntil.is_null())
+                            .add(delivery::Column::LeasedUntil.lt(now)),
+                    )
+                    .filter(delivery::Column::SubscriptionId.in_subquery(active));
+                if !busy.is_empty() {
+                    due = due.filter(delivery::Column::SubscriptionId.is_not_in(busy));
+                }
+                let due = due
+                    .order_by_asc(delivery::Column::NextAttemptAt)
+                    .order_by_asc(delivery::Column::Id)
+                    .limit(limit)
+                    .all(txn)
+                    .await?;
+                if due.is_empty() {
+                    return Ok(due);
+                }
+                Deliveries::update_many()
+                    .col_expr(delivery::Column::LeasedUntil, Expr::value(now + lease_ms))
+                    .filter(delivery::Column::Id.is_in(due.iter().map(|d| d.id)))
+                    .exec(txn)
+                    .await?;
+                Ok(due)
+            })
+        })
+        .await
+}
+
+/// When the process starts nothing is in flight: leases left by a crash are released at once.
+pub async fn release_leases(db: &Db) -> Result<u64, DbErr> {
+    db.writer()
+        .write(|txn| {
+            Box::pin(async move {
+                let released = Deliveries::update_many()
+                    .col_expr(
+                        delivery::Column::LeasedUntil,
+                        Expr::value(Option::<i64>::None),
+                    )
+                    .filter(delivery::Column::Status.eq(PENDING))
+                    .filter(delivery::Column::LeasedUntil.is_not_null())
+                    .exec(txn)
+                    .await?;
+                Ok(released.rows_affected)
+            })
+        })
+        .await
+}
+
+/// Gives claimed deliveries back without an attempt (over a concurrency limit, or their
+/// subscription was paused meanwhile).
+pub async fn release(db: &Db, ids: Vec<i64>) -> Result<(), DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                Deliveries::update_many()
+                    .col_expr(
+                        delivery::Column::LeasedUntil,
+                        Expr::value(Option::<i64>::None),
+                    )
+                    .filter(delivery::Column::Id.is_in(ids))
+                    .exec(txn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// One attempt as it is recorded.
+#[derive(Debug, Clone)]
+pub struct NewAttempt {
+    pub started_at: i64,
+    pub duration_ms: i64,
+    pub request_headers: String,
+    pub response_status: Option<i32>,
+    pub response_headers: Option<String>,
+    pub response_body: Option<Vec<u8>>,
+    pub error: Option<String>,
+}
+
+/// What an attempt means for its delivery and subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    RetryAt(i64),
+    /// Given up: the schedule is used up.
+    Failed,
+    /// Given up, and the subscription is disabled for `reason` (a `410 Gone`, or failing
+    /// continuously for too long).
+    Disable {
+        reason: String,
+    },
+}
+
+/// Records an attempt and its outcome in one write: the attempt row, the delivery's new state,
+/// and the subscription's failure streak (started on a failure, cleared on a success). A
+/// subscription failing since before `disable_before` is disabled.
+pub async fn record_attempt(
+    db: &Db,
+    delivery: Delivery,
+    attempt: NewAttempt,
+    outcome: Outcome,
+    disable_before: i64,
+) -> Result<(), DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let now = now_millis();
+                let error = attempt
+                    .error
+                    .clone()
+                    .or_else(|| attempt.response_status.map(|s| format!("HTTP {s}")));
+                attempt::ActiveModel {
+                    delivery_id: Set(delivery.id),
+                    started_at: Set(attempt.started_at),
+                    duration_ms: Set(attempt.duration_ms),
+                    request_headers: Set(attempt.request_headers),
+                    response_status: Set(attempt.response_status),
+                    response_headers: Set(attempt.response_headers),
+                    response_body: Set(attempt.response_body),
+                    error: Set(attempt.error),
+                    ..Default::default()
+                }
+                .insert(txn)
+                .await?;
+
+                let subscription_id = delivery.subscription_id.clone();
+                let mut outcome = outcome;
+                if outcome != Outcome::Succeeded {
+                    let sub = Subscriptions::find_by_id(subscription_id.clone())
+                        .one(txn)
+                        .await?;
+                    let failing_since = sub.as_ref().and_then(|s| s.failing_since).unwrap_or(now);
+                    if failing_since < disable_before && !matches!(outcome, Outcome::Disable { .. })
+                    {
+                        outcome = Outcome::Disable {
+                            reason: format!(
+                                "every delivery failed since {}",
+                                chrono::DateTime::from_timestamp_millis(failing_since)
+                                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                                    .unwrap_or_default()
+                            ),
+                        };
+                    }
+                }
+
+                let mut active: delivery::ActiveModel = delivery.into();
+                active.attempts = Set(active.attempts.as_ref() + 1);
+                active.leased_until = Set(None);
+                active.last_status = Set(attempt.response_status);
+                active.updated_at = Set(now);
+                match &outcome {
+                    Outcome::Succeeded => {
+                        active.status = Set(SUCCEEDED.to_owned());
+                        active.last_error = Set(None);
+                    }
+                    Outcome::RetryAt(at) => {
+                        active.status = Set(PENDING.to_owned());
+                        active.next_attempt_at = Set(*at);
+                        active.last_error = Set(error);
+                    }
+                    Outcome::Failed | Outcome::Disable { .. } => {
+                        active.status = Set(FAILED.to_owned());
+                        active.last_error = Set(error);
+                    }
+                }
+                active.update(txn).await?;
+
+                let streak = Subscriptions::update_many()
+                    .filter(subscription::Column::Id.eq(subscription_id));
+                match outcome {
+                    Outcome::Succeeded => {
+                        streak
+                            .col_expr(
+                                subscription::Column::FailingSince,
+                                Expr::value(Option::<i64>::None),
+                            )
+                            .exec(txn)
+                            .await?;
+                    }
+                    Outcome::Disable { reason } => {
+                        streak
+                            .filter(subscription::Column::State.ne(DISABLED))
+                            .col_expr(subscription::Column::State, Expr::value(DISABLED))
+                            .col_expr(subscription::Column::DisabledReason, Expr::value(reason))
+                            .col_expr(subscription::Column::DisabledAt, Expr::value(now))
+                            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+                            .exec(txn)
+                            .await?;
+                    }
+                    Outcome::RetryAt(_) | Outcome::Failed => {
+                        streak
+                            .filter(subscription::Column::FailingSince.is_null())
+                            .col_expr(subscription::Column::FailingSince, Expr::value(now))
+                            .exec(txn)
+                            .await?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await
+}
+
+/// Which deliveries to list: newest first, older than `before` (a delivery id) when paging on.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub subscription_id: Option<String>,
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub before: Option<i64>,
+    pub limit: u64,
+}
+
+pub async fn list(db: &Db, filter: DeliveryFilter) -> Result<Vec<Delivery>, DbErr> {
+    let mut query = Deliveries::find()
+        .order_by_desc(delivery::Column::Id)
+        .limit(filter.limit);
+    if let Some(subscription_id) = filter.subscription_id {
+        query = query.filter(delivery::Column::SubscriptionId.eq(subscription_id));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(delivery::Column::Status.eq(status));
+    }
+    if let Some(event_type) = filter.event_type {
+        query = query.filter(delivery::Column::EventType.eq(event_type));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(delivery::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(delivery::Column::CreatedAt.lt(to));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(delivery::Column::Id.lt(before));
+    }
+    query.all(db.read()).await
+}
+
+pub async fn for_message(db: &Db, message_id: &str) -> Result<Vec<Delivery>, DbErr> {
+    Deliveries::find()
+        .filter(delivery::Column::MessageId.eq(message_id))
+        .all(db.read())
+        .await
+}
+
+pub async fn find(db: &Db, id: i64) -> Result<Option<Delivery>, DbErr> {
+    Deliveries::find_by_id(id).one(db.read()).await
+}
+
+/// A delivery's attempts, oldest first.
+pub async fn attempts(db: &Db, delivery_id: i64) -> Result<Vec<Attempt>, DbErr> {
+    Attempts::find()
+        .filter(attempt::Column::DeliveryId.eq(delivery_id))
+        .order_by_asc(attempt::Column::Id)
+        .all(db.read())
+        .await
+}
+
+/// Queues a delivery again, now, with a fresh retry schedule. False when there is none.
+pub async fn redeliver(db: &Db, id: i64) -> Result<bool, DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let requeued = requeue(Deliveries::update_many())
+                    .filter(delivery::Column::Id.eq(id))
+                    .exec(txn)
+                    .await?;
+                Ok(requeued.rows_affected > 0)
+            })
+        })
+        .await
+}
+
+/// Queues again every delivery of the subscription that failed and was created at or after
+/// `since`, optionally making the subscription active first, in one write. Answers how many.
+pub async fn redeliver_failed(
+    db: &Db,
+    subscription_id: String,
+    since: i64,
+    reactivate: bool,
+) -> Result<u64, DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                if reactivate {
+                    Subscriptions::update_many()
+                        .col_expr(subscription::Column::State, Expr::value(ACTIVE))
+                        .col_expr(
+                            subscription::Column::DisabledReason,
+                            Expr::value(Option::<String>::None),
+                        )
+                        .col_expr(
+                            subscription::Column::FailingSince,
+                            Expr::value(Option::<i64>::None),
+                        )
+                        .col_expr(subscription::Column::UpdatedAt, Expr::value(now_millis()))
+                        .filter(subscription::Column::Id.eq(subscription_id.clone()))
+                        .exec(txn)
+                        .await?;
+                }
+                let requeued = requeue(Deliveries::update_many())
+                    .filter(delivery::Column::SubscriptionId.eq(subscription_id))
+                    .filter(delivery::Column::Status.eq(FAILED))
+                    .filter(delivery::Column::CreatedAt.gte(since))
+                    .exec(txn)
+                    .await?;
+                Ok(requeued.rows_affected)
+            })
+        })
+        .await
+}
+
+fn requeue(update: sea_orm::UpdateMany<Deliveries>) -> sea_orm::UpdateMany<Deliveries> {
+    update
+        .col_expr(delivery::Column::Status, Expr::value(PENDING))
+        .col_expr(delivery::Column::Attempts, Expr::value(0))
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(now_millis()))
+        .col_expr(
+            delivery::Column::LeasedUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now_millis()))
+}
+
+/// How many of a subscription's deliveries are pending, succeeded and failed.
+pub async fn counts(db: &Db, subscription_id: &str) -> Result<[u64; 3], DbErr> {
+    let mut counts = [0; 3];
+    for (slot, status) in counts.iter_mut().zip([PENDING, SUCCEEDED, FAILED]) {
+        *slot = Deliveries::find()
+            .filter(delivery::Column::SubscriptionId.eq(subscription_id))
+            .filter(delivery::Column::Status.eq(status))
+            .count(db.read())
+            .await?;
+    }
+    Ok(counts)
+}
+
+/// Deliveries still to make, across all subscriptions.
+pub async fn pending_count(db: &Db) -> Result<u64, DbErr> {
+    Deliveries::find()
+        .filter(delivery::Column::Status.eq(PENDING))
+        .count(db.read())
+        .await
+}

@@ -1,0 +1,98 @@
+//! Subscriptions: where messages are sent, with their filters, secrets and state.
+
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, QueryOrder};
+
+use super::entities::subscription::{self, Entity as Subscriptions};
+use super::{Db, now_millis};
+pub use subscription::ActiveModel as SubscriptionChange;
+pub use subscription::Model as Subscription;
+
+pub const ACTIVE: &str = "active";
+pub const PAUSED: &str = "paused";
+pub const DISABLED: &str = "disabled";
+
+#[derive(Debug, Clone)]
+pub struct NewSubscription {
+    pub id: String,
+    pub url: String,
+    pub description: String,
+    pub event_types: String,
+    pub secret: String,
+    pub headers: String,
+    pub properties: String,
+    pub mode: String,
+}
+
+pub async fn create(db: &Db, new: NewSubscription) -> Result<Subscription, DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let now = now_millis();
+                subscription::ActiveModel {
+                    id: Set(new.id),
+                    url: Set(new.url),
+                    description: Set(new.description),
+                    event_types: Set(new.event_types),
+                    secret: Set(new.secret),
+                    previous_secret: Set(None),
+                    previous_secret_until: Set(None),
+                    headers: Set(new.headers),
+                    properties: Set(new.properties),
+                    mode: Set(new.mode),
+                    state: Set(ACTIVE.to_owned()),
+                    disabled_reason: Set(None),
+                    disabled_at: Set(None),
+                    failing_since: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                }
+                .insert(txn)
+                .await
+            })
+        })
+        .await
+}
+
+pub async fn find(db: &Db, id: &str) -> Result<Option<Subscription>, DbErr> {
+    Subscriptions::find_by_id(id).one(db.read()).await
+}
+
+pub async fn list(db: &Db) -> Result<Vec<Subscription>, DbErr> {
+    Subscriptions::find()
+        .order_by_asc(subscription::Column::CreatedAt)
+        .all(db.read())
+        .await
+}
+
+/// Applies `change` to the stored subscription in one write; `Ok(None)` when there is none.
+pub async fn modify(
+    db: &Db,
+    id: String,
+    change: impl FnOnce(&mut SubscriptionChange) + Send + 'static,
+) -> Result<Option<Subscription>, DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let Some(found) = Subscriptions::find_by_id(id).one(txn).await? else {
+                    return Ok(None);
+                };
+                let mut active: SubscriptionChange = found.into();
+                change(&mut active);
+                active.updated_at = Set(now_millis());
+                active.update(txn).await.map(Some)
+            })
+        })
+        .await
+}
+
+/// Deletes the subscription with its deliveries and their attempts. True when it existed.
+pub async fn delete(db: &Db, id: String) -> Result<bool, DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let deleted = Subscriptions::delete_by_id(id).exec(txn).await?;
+                Ok(deleted.rows_affected > 0)
+            })
+        })
+        .await
+}

@@ -87,6 +87,7 @@ test.describe.serial('sending', () => {
     await publish.getByLabel('Payload (JSON)').fill('{"invoice": "in_42", "amount": 4200, "note": "<script>window.__xss = 1</script>"}');
     await publish.getByRole('button', { name: 'Publish' }).click();
     await expect(publish.getByRole('status')).toContainText('Published');
+    await shot(page, 'event-types');
     await publish.getByRole('link', { name: 'See its deliveries' }).click();
     await expect(page).toHaveURL(/\/deliveries\?event_type=invoice\.paid$/);
 

@@ -48,6 +48,16 @@ pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
     }
 }
 
+/// Any error of a form that is only a button: it has no field to put a message beside.
+#[component]
+pub fn ButtonError(error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .map(|err| view! { <p class="form-error" role="alert">{err.to_string()}</p> })
+    }
+}
+
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
     view! {

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::components::{ErrorPanel, FormError, action_error, format_time};
+use super::components::{ButtonError, ErrorPanel, action_error, format_time};
 use crate::api::{Redeliver, delivery_detail, list_deliveries, list_subscriptions};
 use crate::dto::{AttemptDto, DeliveryQuery, DeliverySummaryDto};
 
@@ -178,7 +178,7 @@ pub fn DeliveryTable(
                     let next = d.next_attempt_at.map(format_time).unwrap_or_else(|| "—".to_owned());
                     view! {
                         <tr>
-                            <td><a href=format!("/deliveries/{}", d.id)>{format_time(d.created_at)}</a></td>
+                            <td class="when"><a href=format!("/deliveries/{}", d.id)>{format_time(d.created_at)}</a></td>
                             <td><code>{d.event_type}</code></td>
                             {with_subscription.then(|| view! {
                                 <td><a class="url" href=format!("/subscriptions/{}", d.subscription_id)>{d.subscription_url}</a></td>
@@ -186,7 +186,7 @@ pub fn DeliveryTable(
                             <td><DeliveryStatusBadge status=d.status/></td>
                             <td>{d.attempts}</td>
                             <td class="outcome" title=outcome.clone()>{outcome.clone()}</td>
-                            <td>{next}</td>
+                            <td class="when">{next}</td>
                         </tr>
                     }
                 }).collect_view()}
@@ -233,7 +233,12 @@ pub fn DeliveryPage() -> impl IntoView {
         });
     }
 
-    let queued = move || matches!(redeliver.value().get(), Some(Ok(())));
+    // Read when the detail comes back after the action, which is what re-renders this.
+    let queued = move || {
+        redeliver
+            .value()
+            .with_untracked(|v| matches!(v, Some(Ok(()))))
+    };
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -257,15 +262,15 @@ pub fn DeliveryPage() -> impl IntoView {
                                     " · created "{format_time(s.created_at)}
                                 </p>
                             </header>
-                            <FormError error/>
-                            <Show when=queued>
+                            <ButtonError error/>
+                            {(queued() && s.status == "pending").then(|| view! {
                                 <p class="notice" role="status">"Queued again: the next attempt starts shortly."</p>
-                            </Show>
+                            })}
                             <section class="panel">
                                 <dl class="facts">
                                     <dt>"Message id"</dt><dd class="mono-cell">{s.message_id}</dd>
                                     <dt>"Delivery"</dt><dd class="mono-cell">{id}</dd>
-                                    <dt>"Attempts"</dt><dd>{s.attempts}</dd>
+                                    <dt>"Attempts"</dt><dd>{d.attempts.len()}</dd>
                                     <dt>"Last response"</dt><dd>{last_outcome_text(s.last_status, s.last_error)}</dd>
                                     <dt>"Next attempt"</dt><dd>{s.next_attempt_at.map(format_time).unwrap_or_else(|| "—".to_owned())}</dd>
                                 </dl>
@@ -298,6 +303,8 @@ pub fn DeliveryPage() -> impl IntoView {
 /// What the last attempt got: the subscriber's status code, or why there was none.
 fn last_outcome_text(status: Option<i32>, error: Option<String>) -> String {
     match (status, error) {
+        // The worker may describe a bad status as the error itself: say it once.
+        (Some(status), Some(error)) if error.starts_with(&format!("HTTP {status}")) => error,
         (Some(status), Some(error)) => format!("HTTP {status} · {error}"),
         (Some(status), None) => format!("HTTP {status}"),
         (None, Some(error)) => error,

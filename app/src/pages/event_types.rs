@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::components::{ErrorPanel, Field, FormError, action_error, format_time};
+use super::components::{ButtonError, ErrorPanel, Field, FormError, action_error, format_time};
 use crate::api::{CreateEventType, PublishMessage, SetEventTypeDeprecated, list_event_types};
 use crate::dto::EventTypeDto;
 use crate::error::AppError;
@@ -38,7 +38,7 @@ pub fn EventTypesPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <FormError error=deprecate_error/>
+            <ButtonError error=deprecate_error/>
         </section>
         <section class="panel" id="add">
             <h2>"Add an event type"</h2>

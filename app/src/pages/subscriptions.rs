@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::components::{CopyButton, ErrorPanel, Field, FormError, action_error, format_time};
+use super::components::{
+    ButtonError, CopyButton, ErrorPanel, Field, FormError, action_error, format_time,
+};
 use super::deliveries::DeliveryTable;
 use crate::api::{
     CreateSubscription, DeleteSubscription, RedeliverFailed, ReenableAndRedeliver,
@@ -255,7 +257,7 @@ pub fn SubscriptionPage() -> impl IntoView {
                                 <input type="hidden" name="id" value=id_reenable/>
                                 <button type="submit" class="button primary">"Re-enable and redeliver since it was disabled"</button>
                             </ActionForm>
-                            <FormError error=reenable_error/>
+                            <ButtonError error=reenable_error/>
                         </div>
                     }
                 });
@@ -312,9 +314,9 @@ pub fn SubscriptionPage() -> impl IntoView {
                                 <button type="submit" class="button primary">"Send test event"</button>
                             </ActionForm>
                         </div>
-                        <FormError error=state_error/>
-                        <FormError error=rotate_error/>
-                        <FormError error=test_error/>
+                        <ButtonError error=state_error/>
+                        <ButtonError error=rotate_error/>
+                        <ButtonError error=test_error/>
                         {move || test_delivery().map(|delivery| view! {
                             <p class="notice" role="status">"Test event queued as "<a href=format!("/deliveries/{delivery}")>"delivery "{delivery}</a>"."</p>
                         })}
@@ -340,10 +342,9 @@ pub fn SubscriptionPage() -> impl IntoView {
                         <h3>"Redeliver everything that failed since"</h3>
                         <ActionForm action=redeliver_failed attr:class="inline-form">
                             <input type="hidden" name="id" value=id_redeliver/>
-                            <div class="field">
-                                <label for="since">"Since (UTC)"</label>
+                            <Field label="Since (UTC)" id="since" error=redeliver_error>
                                 <input id="since" name="since" type="datetime-local" required value=since_default/>
-                            </div>
+                            </Field>
                             <button type="submit" class="button">"Redeliver failures"</button>
                         </ActionForm>
                         <FormError error=redeliver_error/>
@@ -372,7 +373,7 @@ pub fn SubscriptionPage() -> impl IntoView {
                                 <input type="hidden" name="id" value=id_delete/>
                                 <button type="submit" class="button danger">"Delete subscription"</button>
                             </ActionForm>
-                            <FormError error=delete_error/>
+                            <ButtonError error=delete_error/>
                         </details>
                     </section>
                 }.into_any()

@@ -9,6 +9,7 @@ mod m20261123_000001_accounts;
 mod m20261123_000002_receiving;
 mod m20261123_000003_handlers_search;
 mod m20261123_000004_sending;
+mod m20261123_000005_search_in_background;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_receiving::Migration),
             Box::new(m20261123_000003_handlers_search::Migration),
             Box::new(m20261123_000004_sending::Migration),
+            Box::new(m20261123_000005_search_in_background::Migration),
         ]
     }
 }

@@ -54,8 +54,9 @@ enum HandlerRuns {
 }
 
 /// Full-text search over bodies. SQLite's FTS5 with no stored copy of the text (the events table
-/// has it); triggers keep it in step with every insert and delete, cascades included. A
-/// PostgreSQL backend would use a `tsvector` column instead; only `storage::events` queries it.
+/// has it); triggers keep it in step with every insert and delete, cascades included (inserts
+/// moved to a background indexer in migration 5). A PostgreSQL backend would use a `tsvector`
+/// column instead; only `storage::events` queries it.
 const SQLITE_FTS: &[&str] = &[
     "CREATE VIRTUAL TABLE events_fts USING fts5(body, content='', contentless_delete=1)",
     "CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN \

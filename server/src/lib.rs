@@ -41,6 +41,8 @@ pub struct AppState {
     pub handler_worker: HandlerWorker,
     pub outbound: Outbound,
     pub deliveries: DeliveryWorker,
+    /// Wakes the background indexer that makes new events searchable.
+    pub search_indexer: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
         let handlers = Arc::new(HandlerKinds::new(kinds));
         Ok(Self {
             deliveries,
+            search_indexer: Arc::default(),
             outbound,
             throttle: Arc::new(auth::LoginThrottle::new(config.login_throttle())),
             handler_worker: HandlerWorker::new(
@@ -95,6 +98,11 @@ pub async fn run_with(
     ));
     tokio::spawn(state.handler_worker.clone().run(shutdown.clone()));
     tokio::spawn(state.deliveries.clone().run(shutdown.clone()));
+    tokio::spawn(storage::events::index_continuously(
+        db.clone(),
+        state.search_indexer.clone(),
+        shutdown.clone(),
+    ));
 
     let router = http::router(state)?;
     let addr = listener.local_addr()?;

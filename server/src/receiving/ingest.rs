@@ -136,6 +136,9 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
     if queued {
         state.handler_worker.wake();
     }
+    if matches!(stored, Ok(Stored::New(_))) {
+        state.search_indexer.notify_one();
+    }
     match stored {
         Ok(Stored::New(event_id)) => Answer::Stored {
             event_id,

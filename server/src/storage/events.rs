@@ -7,6 +7,12 @@ use sea_orm::{
     QuerySelect, QueryTrait,
 };
 
+use std::sync::Arc;
+
+use sea_orm::ConnectionTrait;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
 use super::entities::event::{self, Entity as Events};
 use super::entities::refused_request::{self, Entity as RefusedRequests};
 use super::handlers::{self, PlannedRun};
@@ -152,6 +158,73 @@ pub async fn list(db: &Db, filter: EventFilter) -> Result<Vec<Event>, DbErr> {
     query.all(db.read()).await
 }
 
+/// Indexes up to `batch` events not yet in the search index, oldest first, in one write; the
+/// number indexed. Searches see an event once this has run after its insert.
+pub async fn index_for_search(db: &Db, batch: u64) -> Result<u64, DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let backend = txn.get_database_backend();
+                let statement = |sql: &str, values: Vec<sea_orm::Value>| {
+                    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+                };
+                let last: i64 = txn
+                    .query_one_raw(statement(
+                        "SELECT last_event_id FROM search_progress WHERE id = 1",
+                        vec![],
+                    ))
+                    .await?
+                    .map(|row| row.try_get("", "last_event_id"))
+                    .transpose()?
+                    .unwrap_or(0);
+                let newest: Option<i64> = txn
+                    .query_one_raw(statement(
+                        "SELECT max(id) AS newest FROM \
+                           (SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?)",
+                        vec![last.into(), (batch as i64).into()],
+                    ))
+                    .await?
+                    .and_then(|row| row.try_get("", "newest").ok());
+                let Some(newest) = newest else {
+                    return Ok(0);
+                };
+                let indexed = txn
+                    .execute_raw(statement(
+                        "INSERT INTO events_fts(rowid, body) \
+                           SELECT id, CAST(body AS TEXT) FROM events WHERE id > ? AND id <= ?",
+                        vec![last.into(), newest.into()],
+                    ))
+                    .await?
+                    .rows_affected();
+                txn.execute_raw(statement(
+                    "UPDATE search_progress SET last_event_id = ? WHERE id = 1",
+                    vec![newest.into()],
+                ))
+                .await?;
+                Ok(indexed)
+            })
+        })
+        .await
+}
+
+/// Keeps the search index up to date: indexes in batches whenever woken, and at least every
+/// second, until `shutdown`.
+pub async fn index_continuously(db: Db, wake: Arc<Notify>, shutdown: CancellationToken) {
+    const BATCH: u64 = 2000;
+    loop {
+        match index_for_search(&db, BATCH).await {
+            Ok(BATCH) => continue,
+            Ok(_) => {}
+            Err(err) => tracing::error!(error = %err, "indexing bodies for search failed"),
+        }
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
+}
+
 /// Turns what a person typed into an FTS5 query that cannot be read as FTS syntax: each word
 /// becomes a quoted phrase (FTS5 splits it into tokens the way it split the bodies), all must
 /// match, and the last may be a prefix. `None` when there is nothing to search for.
@@ -223,7 +296,6 @@ pub async fn list_refused(db: &Db, source_id: &str) -> Result<Vec<RefusedRequest
 mod tests {
     use super::*;
     use crate::storage::sources::{self, NewSource};
-    use sea_orm::ConnectionTrait;
 
     async fn db_with_source() -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
@@ -321,6 +393,7 @@ mod tests {
     }
 
     async fn search(db: &Db, text: &str, before: Option<i64>) -> Vec<Vec<u8>> {
+        index_for_search(db, 1000).await.unwrap();
         let filter = EventFilter {
             text: Some(text.into()),
             before,
@@ -374,6 +447,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_indexer_takes_each_event_once_in_batches() {
+        let (_dir, db) = db_with_source().await;
+        for i in 0..5 {
+            store(&db, None, format!("word{i} common").as_bytes()).await;
+        }
+        assert!(search(&db, "word4", None).await.len() == 1);
+        for i in 5..8 {
+            store(&db, None, format!("word{i} common").as_bytes()).await;
+        }
+        assert_eq!(index_for_search(&db, 2).await.unwrap(), 2);
+        assert_eq!(index_for_search(&db, 2).await.unwrap(), 1);
+        assert_eq!(index_for_search(&db, 2).await.unwrap(), 0);
+        assert_eq!(search(&db, "common", None).await.len(), 8);
+    }
+
+    #[tokio::test]
     async fn search_syntax_in_the_query_is_taken_literally() {
         let (_dir, db) = db_with_source().await;
         store(&db, None, br#"{"a":"x OR y"}"#).await;
@@ -404,6 +493,7 @@ mod tests {
     async fn deleting_a_source_removes_its_events_from_the_search_index() {
         let (_dir, db) = db_with_source().await;
         store(&db, None, b"findable").await;
+        index_for_search(&db, 10).await.unwrap();
         assert_eq!(search(&db, "findable", None).await.len(), 1);
         sources::delete(&db, "src_test").await.unwrap();
         assert!(search(&db, "findable", None).await.is_empty());

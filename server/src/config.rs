@@ -38,6 +38,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "largest webhook body accepted; larger ones are answered 413",
     ),
     (
+        "header_timeout_secs",
+        "10",
+        "how long a client may take to send a request's headers before the connection is closed",
+    ),
+    (
         "session_hours",
         "168",
         "how long a login lasts without activity",
@@ -105,6 +110,7 @@ pub struct Config {
     pub public_url: Option<String>,
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
+    pub header_timeout: Duration,
     pub session_ttl: Duration,
     pub login_max_failures: u32,
     pub login_lockout: Duration,
@@ -238,6 +244,13 @@ impl Config {
             .ok()
             .filter(|n| *n > 0)
             .ok_or_else(|| invalid("max_body_bytes", "must be at least 1".into()))?;
+        let header_timeout_secs = parse_u64("header_timeout_secs")?;
+        if !(1..=300).contains(&header_timeout_secs) {
+            return Err(invalid(
+                "header_timeout_secs",
+                "must be between 1 and 300".into(),
+            ));
+        }
         let session_hours = parse_u64("session_hours")?;
         if session_hours == 0 {
             return Err(invalid("session_hours", "must be at least 1".into()));
@@ -315,6 +328,7 @@ impl Config {
             public_url,
             secure_cookies,
             max_body_bytes,
+            header_timeout: Duration::from_secs(header_timeout_secs),
             session_ttl: Duration::from_secs(session_hours * 3600),
             login_max_failures,
             login_lockout: Duration::from_secs(login_lockout_secs),

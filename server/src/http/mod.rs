@@ -15,6 +15,7 @@ use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -26,6 +27,8 @@ use app::backend::BackendRef;
 use app::{App, shell};
 
 pub const SESSION_COOKIE: &str = "hookhub_session";
+/// The longest a client may take to send a request body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub fn router(state: AppState) -> anyhow::Result<Router> {
     let conf = leptos::config::get_configuration(None)?;
@@ -75,6 +78,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             guard::refuse_cross_site,
         ))
         .layer(sessions)
+        // A body trickled in slowly is cut off rather than holding its connection for ever.
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(
             // Spans carry the method and path only: query strings may hold secrets.
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -8,5 +8,6 @@ mod crash;
 mod guards;
 mod handlers;
 mod helpers;
+mod hostile;
 mod receiving;
 mod sending;

@@ -10,4 +10,5 @@ mod handlers;
 mod helpers;
 mod hostile;
 mod receiving;
+mod secrets;
 mod sending;

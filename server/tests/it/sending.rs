@@ -32,6 +32,10 @@ pub struct Subscriber {
 
 impl Subscriber {
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    pub async fn start_on(addr: &str) -> Self {
         let mut subscriber = Self::default();
         let state = subscriber.clone();
         let app = axum::Router::new().fallback(
@@ -49,7 +53,7 @@ impl Subscriber {
                 }
             },
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         subscriber.base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
         subscriber
@@ -471,4 +475,60 @@ async fn a_received_github_push_fans_out_to_subscribers() {
         assert_eq!(body["data"], pushed);
         assert!(received[0].path == "/");
     }
+}
+
+#[tokio::test]
+async fn a_subscriber_down_for_a_while_gets_everything_when_it_is_back() {
+    let hub = hub("0,0.4,0.4,0.4,0.4").await;
+    let addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    hub.event_type("stock.changed").await;
+    let subscription = hub
+        .subscribe(&format!("http://{addr}/stock"), &["stock.changed"])
+        .await;
+    let id = subscription["id"].as_str().unwrap();
+    let mut messages = Vec::new();
+    for n in 0..3 {
+        messages.push(hub.publish("stock.changed", json!({"n": n})).await);
+    }
+    // Down: nothing listens yet, so the first attempts fail to connect.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let (_, pending) = hub
+        .api(
+            Method::GET,
+            &format!("/api/v1/deliveries?subscription={id}&status=pending"),
+            None,
+        )
+        .await;
+    assert_eq!(pending["data"].as_array().unwrap().len(), 3, "{pending}");
+    assert!(
+        pending["data"][0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("connect"),
+        "{pending}"
+    );
+
+    let subscriber = Subscriber::start_on(&addr.to_string()).await;
+    let received = subscriber.wait_for(3).await;
+    let mut ids: Vec<String> = received
+        .iter()
+        .map(|r| r.headers["webhook-id"].to_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    messages.sort();
+    assert_eq!(ids, messages);
+    for message in &messages {
+        let delivery = hub.settled_delivery(message).await;
+        assert_eq!(delivery["status"], "succeeded");
+        let attempts = delivery["attempts"].as_array().unwrap();
+        assert!(attempts.len() >= 2, "{delivery}");
+        assert!(attempts[0]["error"].is_string() && attempts[0]["response_status"].is_null());
+    }
+    let (_, subscription) = hub
+        .api(Method::GET, &format!("/api/v1/subscriptions/{id}"), None)
+        .await;
+    assert_eq!(subscription["state"], "active");
 }

@@ -4,6 +4,8 @@
 //!   ceiling server (HMAC + one group-commit SQLite writer), so their ratio is measured under the
 //!   same machine noise.
 //! - `browse`: the events page and search with many stored events.
+//! - `send`: published messages fanned out to local subscribers, without and with bad
+//!   neighbours (one that hangs, one that fails), in the same run.
 //!
 //! Figures are printed for people; nothing timed is asserted.
 
@@ -13,7 +15,10 @@ mod corpus;
 mod hub;
 mod ingest;
 mod load;
+mod process;
+mod send;
 mod stats;
+mod subscribers;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +41,9 @@ enum Command {
     Ingest(IngestArgs),
     /// The events page and search with 10k, 100k and 1M stored events.
     Browse(BrowseArgs),
+    /// Messages published to local subscribers: deliveries/s and publish-to-delivered
+    /// latency, with healthy subscribers only and next to a hanging and a failing one.
+    Send(SendArgs),
 }
 
 #[derive(clap::Args)]
@@ -107,6 +115,46 @@ pub struct BrowseArgs {
     pub dir: Option<PathBuf>,
 }
 
+#[derive(clap::Args)]
+pub struct SendArgs {
+    /// Healthy subscribers, each subscribed to every message.
+    #[arg(long, default_value_t = 10)]
+    pub subscribers: usize,
+    /// Messages published per scenario.
+    #[arg(long, default_value_t = 2000)]
+    pub messages: usize,
+    /// Concurrent publishers (each sends one `POST /api/v1/messages` at a time).
+    #[arg(long, default_value_t = 16)]
+    pub publishers: usize,
+    /// The hub's `outbound_timeout_secs`: how long the hanging subscriber holds each attempt.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout: u64,
+    /// Seconds the whole run may take: scenario A stops at half of it, B at the end, and what
+    /// has not arrived by then is reported missing.
+    #[arg(long, default_value_t = 120.0)]
+    pub time_limit: f64,
+    /// Diagnostic: which bad neighbours scenario B adds (`hang`, `fail`, or both).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "hang,fail")]
+    pub bad: Vec<Bad>,
+    /// Diagnostic: the hub's `delivery_concurrency` instead of its default.
+    #[arg(long)]
+    pub delivery_concurrency: Option<usize>,
+    /// Diagnostic: the hub's `subscription_concurrency` instead of its default.
+    #[arg(long)]
+    pub subscription_concurrency: Option<usize>,
+    /// Directory for the temporary databases (default: the system temp directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum Bad {
+    /// Never answers: each attempt lasts until the hub's outbound timeout.
+    Hang,
+    /// Answers 500 to everything.
+    Fail,
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     // The servers run on this runtime; the ingest load generator gets its own thread and
@@ -118,6 +166,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Ingest(args) => ingest::run(args).await,
             Command::Browse(args) => browse::run(args).await,
+            Command::Send(args) => send::run(args).await,
         }
     })
 }

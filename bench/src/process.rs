@@ -1,0 +1,105 @@
+//! What this process uses, read from `/proc`: its memory, and the CPU time of each of its
+//! threads, so a run can tell which thread was the busy one. The hub runs in-process, so both
+//! include the load generator.
+
+use std::collections::HashMap;
+
+/// Linux reports thread times in clock ticks of `USER_HZ`, which is 100 on every architecture
+/// it exposes to user space.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+pub struct Memory {
+    /// Resident now (`VmRSS`).
+    pub rss: u64,
+    /// The most ever resident (`VmHWM`).
+    pub peak: u64,
+}
+
+pub fn memory() -> Option<Memory> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(key))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(|n| n * 1024)
+    };
+    Some(Memory {
+        rss: kib("VmRSS:")?,
+        peak: kib("VmHWM:")?,
+    })
+}
+
+/// CPU ticks (user + system) of each live thread, by thread id, with its name.
+pub struct ThreadTimes(HashMap<u32, (String, u64)>);
+
+impl ThreadTimes {
+    pub fn now() -> Self {
+        let mut times = HashMap::new();
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return Self(times);
+        };
+        for task in tasks.flatten() {
+            let Some(tid) = task.file_name().to_str().and_then(|s| s.parse().ok()) else {
+                continue;
+            };
+            if let Some(entry) = std::fs::read_to_string(task.path().join("stat"))
+                .ok()
+                .and_then(|stat| parse_stat(&stat))
+            {
+                times.insert(tid, entry);
+            }
+        }
+        Self(times)
+    }
+
+    /// CPU seconds each thread alive now used since `earlier`, busiest first. Threads that
+    /// ended in between are not counted.
+    pub fn since(&self, earlier: &ThreadTimes) -> Vec<(String, f64)> {
+        let mut used: Vec<(String, f64)> = self
+            .0
+            .iter()
+            .map(|(tid, (name, ticks))| {
+                let before = earlier.0.get(tid).map_or(0, |(_, t)| *t);
+                (
+                    name.clone(),
+                    ticks.saturating_sub(before) as f64 / TICKS_PER_SECOND,
+                )
+            })
+            .filter(|(_, seconds)| *seconds > 0.0)
+            .collect();
+        used.sort_by(|a, b| b.1.total_cmp(&a.1));
+        used
+    }
+}
+
+/// The name and utime + stime of `/proc/<pid>/task/<tid>/stat`. The name is in parentheses and
+/// may itself hold spaces or parentheses, so fields are counted from the last `)`.
+fn parse_stat(stat: &str) -> Option<(String, u64)> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let name = stat.get(open + 1..close)?.to_owned();
+    let fields: Vec<&str> = stat.get(close + 1..)?.split_whitespace().collect();
+    // After the name: state is field 3, utime field 14, stime field 15.
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some((name, utime + stime))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_name_and_times_of_a_thread() {
+        let stat = "4242 (sqlx-sqlite-wor) S 1 2 3 0 -1 4194368 100 0 0 0 250 30 0 0 20 0 6 0";
+        assert_eq!(parse_stat(stat), Some(("sqlx-sqlite-wor".into(), 280)));
+        let odd = "7 (a) b (c)) R 1 2 3 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0";
+        assert_eq!(parse_stat(odd), Some(("a) b (c)".into(), 11)));
+        assert!(memory().is_some_and(|m| m.rss > 0 && m.peak >= m.rss));
+    }
+}

@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use rand::Rng;
 use serde_json::{Map, Value, json};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -20,7 +20,7 @@ use super::outbound::Outbound;
 use super::retry::{self, Decision, RetrySchedule};
 use super::signing::{self, SigningSecret};
 use crate::Config;
-use crate::storage::deliveries::{self, Delivery, Message, NewAttempt, Outcome};
+use crate::storage::deliveries::{self, AttemptRecord, Delivery, Message, NewAttempt, Outcome};
 use crate::storage::subscriptions::{self, ACTIVE, Subscription};
 use crate::storage::{Db, now_millis};
 
@@ -38,21 +38,25 @@ struct Inner {
     db: Db,
     outbound: Outbound,
     schedule: RetrySchedule,
-    disable_after: Duration,
     per_subscription: usize,
     slots: Arc<Semaphore>,
     /// Deliveries in flight per subscription.
     busy: Mutex<HashMap<String, usize>>,
     wake: Notify,
+    /// Attempts on their way to the database, written in batches.
+    records: mpsc::Sender<(AttemptRecord, oneshot::Sender<()>)>,
 }
 
 impl DeliveryWorker {
     pub fn new(db: Db, outbound: Outbound, config: &Config) -> Self {
+        let (records, queue) = mpsc::channel(RECORD_BATCH * 4);
+        let disable_after = config.disable_after;
+        tokio::spawn(record_in_batches(db.clone(), queue, disable_after));
         Self(Arc::new(Inner {
+            records,
             db,
             outbound,
             schedule: RetrySchedule::new(config.delivery_retries.clone()),
-            disable_after: config.disable_after,
             per_subscription: config.subscription_concurrency,
             slots: Arc::new(Semaphore::new(config.delivery_concurrency)),
             busy: Mutex::default(),
@@ -117,20 +121,58 @@ impl DeliveryWorker {
                     return Vec::new();
                 }
             };
+        if claimed.is_empty() {
+            return Vec::new();
+        }
+        // What the claimed deliveries need, in two reads rather than two per delivery.
+        let message_ids: Vec<String> = claimed.iter().map(|d| d.message_id.clone()).collect();
+        let loaded = tokio::try_join!(
+            subscriptions::list(&inner.db),
+            deliveries::find_messages(&inner.db, message_ids),
+        );
+        let (subscriptions, messages) = match loaded {
+            Ok(loaded) => loaded,
+            Err(err) => {
+                tracing::error!(error = %err, "loading claimed deliveries failed; their leases will lapse");
+                return Vec::new();
+            }
+        };
+        let subscriptions: HashMap<String, Arc<Subscription>> = subscriptions
+            .into_iter()
+            .map(|s| (s.id.clone(), Arc::new(s)))
+            .collect();
+        let messages: HashMap<String, Arc<Message>> = messages
+            .into_iter()
+            .map(|m| (m.id.clone(), Arc::new(m)))
+            .collect();
+
         let mut started = Vec::with_capacity(claimed.len());
-        let mut over_limit = Vec::new();
+        let mut set_aside = Vec::new();
         for delivery in claimed {
-            let Some(slot) = self.take_slot(&delivery.subscription_id) else {
-                over_limit.push(delivery.id);
+            let (Some(subscription), Some(message)) = (
+                subscriptions.get(&delivery.subscription_id),
+                messages.get(&delivery.message_id),
+            ) else {
+                // Deleted meanwhile: the delivery went with it.
                 continue;
             };
-            let worker = self.clone();
+            if subscription.state != ACTIVE {
+                set_aside.push(delivery.id);
+                continue;
+            }
+            let Some(slot) = self.take_slot(&delivery.subscription_id) else {
+                set_aside.push(delivery.id);
+                continue;
+            };
+            let (worker, subscription, message) =
+                (self.clone(), Arc::clone(subscription), Arc::clone(message));
             started.push(tokio::spawn(async move {
-                worker.deliver(delivery).await;
+                worker.deliver(delivery, &subscription, &message).await;
                 drop(slot);
                 worker.wake();
             }));
         }
+        let over_limit = set_aside;
         if !over_limit.is_empty()
             && let Err(err) = deliveries::release(&inner.db, over_limit).await
         {
@@ -156,29 +198,10 @@ impl DeliveryWorker {
         })
     }
 
-    async fn deliver(&self, delivery: Delivery) {
-        let db = &self.0.db;
-        let found = tokio::try_join!(
-            subscriptions::find(db, &delivery.subscription_id),
-            deliveries::find_message(db, &delivery.message_id),
-        );
-        let (subscription, message) = match found {
-            Ok((Some(subscription), Some(message))) => (subscription, message),
-            // Deleted meanwhile: the delivery went with it.
-            Ok(_) => return,
-            Err(err) => {
-                tracing::error!(error = %err, "loading a delivery failed; its lease will lapse");
-                return;
-            }
-        };
-        if subscription.state != ACTIVE {
-            let _ = deliveries::release(db, vec![delivery.id]).await;
-            return;
-        }
-
+    async fn deliver(&self, delivery: Delivery, subscription: &Subscription, message: &Message) {
         let attempt_number = delivery.attempts as u32 + 1;
         let started_at = now_millis();
-        let (headers, body) = request(&subscription, &message, attempt_number, started_at);
+        let (headers, body) = request(subscription, message, attempt_number, started_at);
         let recorded_headers = redacted(&headers);
         let result = self.0.outbound.post(&subscription.url, headers, body).await;
         let now = now_millis();
@@ -204,12 +227,41 @@ impl DeliveryWorker {
             response_body: result.status.map(|_| result.body),
             error: result.error.map(|e| e.to_string()),
         };
-        let disable_before = now - self.0.disable_after.as_millis() as i64;
-        if let Err(err) =
-            deliveries::record_attempt(db, delivery, attempt, outcome, disable_before).await
-        {
-            // The lease lapses and the delivery is attempted again: at least once.
-            tracing::error!(error = %err, "recording an attempt failed");
+        let record = AttemptRecord {
+            delivery,
+            attempt,
+            outcome,
+        };
+        let (recorded, done) = oneshot::channel();
+        if self.0.records.send((record, recorded)).await.is_ok() {
+            // Done once committed; if that failed, the lease lapses and it is tried again.
+            let _ = done.await;
+        }
+    }
+}
+
+/// Attempts recorded per write at most.
+const RECORD_BATCH: usize = 256;
+
+/// Writes attempts as they come, each write taking everything queued (up to a batch), and
+/// tells each sender once its record is committed.
+async fn record_in_batches(
+    db: Db,
+    mut queue: mpsc::Receiver<(AttemptRecord, oneshot::Sender<()>)>,
+    disable_after: Duration,
+) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while queue.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let (records, waiting): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
+        let disable_before = now_millis() - disable_after.as_millis() as i64;
+        match deliveries::record_attempts(&db, records, disable_before).await {
+            Ok(()) => {
+                for done in waiting {
+                    let _ = done.send(());
+                }
+            }
+            // The leases lapse and those deliveries are attempted again: at least once.
+            Err(err) => tracing::error!(error = %err, "recording attempts failed"),
         }
     }
 }

@@ -247,113 +247,160 @@ pub enum Outcome {
     },
 }
 
-/// Records an attempt and its outcome in one write: the attempt row, the delivery's new state,
-/// and the subscription's failure streak (started on a failure, cleared on a success). A
-/// subscription failing since before `disable_before` is disabled.
-pub async fn record_attempt(
+/// An attempt to record, with what it means for its delivery.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub delivery: Delivery,
+    pub attempt: NewAttempt,
+    pub outcome: Outcome,
+}
+
+/// Records attempts and their outcomes in one write: the attempt rows, each delivery's new
+/// state, and each subscription's failure streak (started on a failure, cleared on a success).
+/// A subscription failing since before `disable_before` is disabled.
+pub async fn record_attempts(
     db: &Db,
-    delivery: Delivery,
-    attempt: NewAttempt,
-    outcome: Outcome,
+    records: Vec<AttemptRecord>,
     disable_before: i64,
 ) -> Result<(), DbErr> {
     db.writer()
         .write(move |txn| {
             Box::pin(async move {
                 let now = now_millis();
-                let error = attempt
-                    .error
-                    .clone()
-                    .or_else(|| attempt.response_status.map(|s| format!("HTTP {s}")));
-                attempt::ActiveModel {
-                    delivery_id: Set(delivery.id),
-                    started_at: Set(attempt.started_at),
-                    duration_ms: Set(attempt.duration_ms),
-                    request_headers: Set(attempt.request_headers),
-                    response_status: Set(attempt.response_status),
-                    response_headers: Set(attempt.response_headers),
-                    response_body: Set(attempt.response_body),
-                    error: Set(attempt.error),
+                Attempts::insert_many(records.iter().map(|r| attempt::ActiveModel {
+                    delivery_id: Set(r.delivery.id),
+                    started_at: Set(r.attempt.started_at),
+                    duration_ms: Set(r.attempt.duration_ms),
+                    request_headers: Set(r.attempt.request_headers.clone()),
+                    response_status: Set(r.attempt.response_status),
+                    response_headers: Set(r.attempt.response_headers.clone()),
+                    response_body: Set(r.attempt.response_body.clone()),
+                    error: Set(r.attempt.error.clone()),
                     ..Default::default()
-                }
-                .insert(txn)
+                }))
+                .exec(txn)
                 .await?;
 
-                let subscription_id = delivery.subscription_id.clone();
-                let mut outcome = outcome;
-                if outcome != Outcome::Succeeded {
-                    let sub = Subscriptions::find_by_id(subscription_id.clone())
-                        .one(txn)
+                // Each subscription's failure streak, read once for the whole batch.
+                let failing: Vec<String> = records
+                    .iter()
+                    .filter(|r| matches!(r.outcome, Outcome::RetryAt(_) | Outcome::Failed))
+                    .map(|r| r.delivery.subscription_id.clone())
+                    .collect();
+                let streaks: std::collections::HashMap<String, Option<i64>> = if failing.is_empty()
+                {
+                    Default::default()
+                } else {
+                    Subscriptions::find()
+                        .filter(subscription::Column::Id.is_in(failing.clone()))
+                        .all(txn)
+                        .await?
+                        .into_iter()
+                        .map(|s| (s.id, s.failing_since))
+                        .collect()
+                };
+
+                let mut succeeded: Vec<String> = Vec::new();
+                let mut disabled: Vec<(String, String)> = Vec::new();
+                for record in records {
+                    let AttemptRecord {
+                        delivery,
+                        attempt,
+                        mut outcome,
+                    } = record;
+                    let subscription_id = delivery.subscription_id.clone();
+                    if matches!(outcome, Outcome::RetryAt(_) | Outcome::Failed) {
+                        let since = streaks
+                            .get(&subscription_id)
+                            .copied()
+                            .flatten()
+                            .unwrap_or(now);
+                        if since < disable_before {
+                            outcome = Outcome::Disable {
+                                reason: format!(
+                                    "Every delivery failed since {}.",
+                                    chrono::DateTime::from_timestamp_millis(since)
+                                        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                                        .unwrap_or_default()
+                                ),
+                            };
+                        }
+                    }
+                    let error = attempt
+                        .error
+                        .or_else(|| attempt.response_status.map(|s| format!("HTTP {s}")));
+                    let mut active: delivery::ActiveModel = delivery.into();
+                    active.attempts = Set(active.attempts.as_ref() + 1);
+                    active.leased_until = Set(None);
+                    active.last_status = Set(attempt.response_status);
+                    active.updated_at = Set(now);
+                    match outcome {
+                        Outcome::Succeeded => {
+                            active.status = Set(SUCCEEDED.to_owned());
+                            active.last_error = Set(None);
+                            succeeded.push(subscription_id);
+                        }
+                        Outcome::RetryAt(at) => {
+                            active.status = Set(PENDING.to_owned());
+                            active.next_attempt_at = Set(at);
+                            active.last_error = Set(error);
+                        }
+                        Outcome::Failed => {
+                            active.status = Set(FAILED.to_owned());
+                            active.last_error = Set(error);
+                        }
+                        Outcome::Disable { reason } => {
+                            active.status = Set(FAILED.to_owned());
+                            active.last_error = Set(error);
+                            disabled.push((subscription_id, reason));
+                        }
+                    }
+                    active.update(txn).await?;
+                }
+
+                for (subscription_id, reason) in disabled {
+                    Subscriptions::update_many()
+                        .filter(subscription::Column::Id.eq(subscription_id))
+                        .filter(subscription::Column::State.ne(DISABLED))
+                        .col_expr(subscription::Column::State, Expr::value(DISABLED))
+                        .col_expr(subscription::Column::DisabledReason, Expr::value(reason))
+                        .col_expr(subscription::Column::DisabledAt, Expr::value(now))
+                        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+                        .exec(txn)
                         .await?;
-                    let failing_since = sub.as_ref().and_then(|s| s.failing_since).unwrap_or(now);
-                    if failing_since < disable_before && !matches!(outcome, Outcome::Disable { .. })
-                    {
-                        outcome = Outcome::Disable {
-                            reason: format!(
-                                "every delivery failed since {}",
-                                chrono::DateTime::from_timestamp_millis(failing_since)
-                                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                                    .unwrap_or_default()
-                            ),
-                        };
-                    }
                 }
-
-                let mut active: delivery::ActiveModel = delivery.into();
-                active.attempts = Set(active.attempts.as_ref() + 1);
-                active.leased_until = Set(None);
-                active.last_status = Set(attempt.response_status);
-                active.updated_at = Set(now);
-                match &outcome {
-                    Outcome::Succeeded => {
-                        active.status = Set(SUCCEEDED.to_owned());
-                        active.last_error = Set(None);
-                    }
-                    Outcome::RetryAt(at) => {
-                        active.status = Set(PENDING.to_owned());
-                        active.next_attempt_at = Set(*at);
-                        active.last_error = Set(error);
-                    }
-                    Outcome::Failed | Outcome::Disable { .. } => {
-                        active.status = Set(FAILED.to_owned());
-                        active.last_error = Set(error);
-                    }
+                // A failure starts a streak where none runs; a success ends one. Only rows that
+                // change are touched.
+                if !failing.is_empty() {
+                    Subscriptions::update_many()
+                        .col_expr(subscription::Column::FailingSince, Expr::value(now))
+                        .filter(subscription::Column::Id.is_in(failing))
+                        .filter(subscription::Column::FailingSince.is_null())
+                        .exec(txn)
+                        .await?;
                 }
-                active.update(txn).await?;
-
-                let streak = Subscriptions::update_many()
-                    .filter(subscription::Column::Id.eq(subscription_id));
-                match outcome {
-                    Outcome::Succeeded => {
-                        streak
-                            .col_expr(
-                                subscription::Column::FailingSince,
-                                Expr::value(Option::<i64>::None),
-                            )
-                            .exec(txn)
-                            .await?;
-                    }
-                    Outcome::Disable { reason } => {
-                        streak
-                            .filter(subscription::Column::State.ne(DISABLED))
-                            .col_expr(subscription::Column::State, Expr::value(DISABLED))
-                            .col_expr(subscription::Column::DisabledReason, Expr::value(reason))
-                            .col_expr(subscription::Column::DisabledAt, Expr::value(now))
-                            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
-                            .exec(txn)
-                            .await?;
-                    }
-                    Outcome::RetryAt(_) | Outcome::Failed => {
-                        streak
-                            .filter(subscription::Column::FailingSince.is_null())
-                            .col_expr(subscription::Column::FailingSince, Expr::value(now))
-                            .exec(txn)
-                            .await?;
-                    }
+                if !succeeded.is_empty() {
+                    Subscriptions::update_many()
+                        .col_expr(
+                            subscription::Column::FailingSince,
+                            Expr::value(Option::<i64>::None),
+                        )
+                        .filter(subscription::Column::Id.is_in(succeeded))
+                        .filter(subscription::Column::FailingSince.is_not_null())
+                        .exec(txn)
+                        .await?;
                 }
                 Ok(())
             })
         })
+        .await
+}
+
+/// The messages with these ids.
+pub async fn find_messages(db: &Db, ids: Vec<String>) -> Result<Vec<Message>, DbErr> {
+    Messages::find()
+        .filter(message::Column::Id.is_in(ids))
+        .all(db.read())
         .await
 }
 

@@ -274,6 +274,8 @@ async fn populate(
     while let Some(done) = set.join_next().await {
         done??;
     }
+    // The hub indexes bodies for search in the background; measure search over all of them.
+    while events::index_for_search(db, 5000).await? > 0 {}
     Ok(())
 }
 

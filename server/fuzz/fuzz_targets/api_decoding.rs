@@ -15,9 +15,7 @@ use http::{HeaderMap, Method};
 use libfuzzer_sys::fuzz_target;
 use server::receiving::history::{EventParams, filter, parse_instant};
 use server::receiving::providers::{Incoming, Provider, Secret, verify};
-use server::sending::filter::{
-    EventPattern, EventType, matches, validate_name, validate_pattern,
-};
+use server::sending::filter::{EventPattern, EventType, matches, validate_name, validate_pattern};
 use server::sending::outbound::{AllowList, blocked_range, validate_url};
 use server::sending::retry::{AttemptOutcome, Decision, RetrySchedule, decide, parse_retry_after};
 use server::sending::signing::{
@@ -111,12 +109,17 @@ fn signing_secret(input: &mut Reader) {
         return;
     };
     // Real message ids are short printable ASCII without surrounding blanks.
-    let sensible_id = !msg_id.is_empty()
-        && msg_id.len() <= 256
-        && msg_id.bytes().all(|b| b.is_ascii_graphic());
+    let sensible_id =
+        !msg_id.is_empty() && msg_id.len() <= 256 && msg_id.bytes().all(|b| b.is_ascii_graphic());
     if sensible_id {
-        let verified = received(&Provider::StandardWebhooks, &secret, &headers, body, timestamp)
-            .expect("what hookhub signs verifies as Standard Webhooks");
+        let verified = received(
+            &Provider::StandardWebhooks,
+            &secret,
+            &headers,
+            body,
+            timestamp,
+        )
+        .expect("what hookhub signs verifies as Standard Webhooks");
         assert_eq!(verified.delivery_id(), Some(msg_id.as_ref()));
     }
 }
@@ -141,7 +144,8 @@ fn received(
 fn allow_list(input: &mut Reader) {
     let list = input.text();
     let v4 = Ipv4Addr::from(input.u32());
-    let v6 = Ipv6Addr::from((u128::from(input.i64() as u64) << 64) | u128::from(input.i64() as u64));
+    let v6 =
+        Ipv6Addr::from((u128::from(input.i64() as u64) << 64) | u128::from(input.i64() as u64));
     let _ = blocked_range(IpAddr::V6(v6));
     // IPv6 forms that embed an IPv4 address are judged by that address.
     assert_eq!(

@@ -60,7 +60,11 @@ fn run(data: &[u8]) {
     std::fs::write(path, &file).expect("writing the config file");
     match Config::load(Some(path), env) {
         Ok(config) => {
-            let _ = (config.outbound(), config.login_throttle(), format!("{config:?}"));
+            let _ = (
+                config.outbound(),
+                config.login_throttle(),
+                format!("{config:?}"),
+            );
         }
         Err(err) => {
             let _ = err.to_string();

@@ -88,7 +88,10 @@ fn run(data: &[u8]) {
     };
 
     if let Some(reply) = handshake(&provider, &req) {
-        assert!(reply.body.len() <= MAX_REPLY_BYTES, "handshake echoed too much");
+        assert!(
+            reply.body.len() <= MAX_REPLY_BYTES,
+            "handshake echoed too much"
+        );
     }
     match verify(&provider, &secrets, &req, now) {
         Ok(verified) => {

@@ -79,8 +79,9 @@ impl<'a> Reader<'a> {
         self.flag().then(|| read(self))
     }
 
-    pub fn rest(self) -> &'a [u8] {
-        self.data
+    /// Everything not read yet; later reads give zeros and empty fields.
+    pub fn rest(&mut self) -> &'a [u8] {
+        std::mem::take(&mut self.data)
     }
 }
 

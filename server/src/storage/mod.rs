@@ -32,6 +32,8 @@ pub struct Db {
     read: DatabaseConnection,
     writer: Writer,
     path: PathBuf,
+    /// Sources as the receive path reads them on every request; see [`sources::find`].
+    sources: sources::Cache,
 }
 
 impl Db {
@@ -68,6 +70,7 @@ impl Db {
             read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
             writer: Writer::start(write),
             path: path.to_path_buf(),
+            sources: sources::Cache::default(),
         })
     }
 

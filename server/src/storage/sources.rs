@@ -3,6 +3,9 @@
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, QueryOrder};
 
 use super::entities::source::{self, Entity as Sources};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
 use super::{Db, now_millis};
 pub use source::Model as Source;
 
@@ -38,8 +41,48 @@ pub async fn create(db: &Db, new: NewSource) -> Result<Source, DbErr> {
         .await
 }
 
+/// Sources by id, kept in memory: every webhook reads its source, and sources change rarely.
+/// Every change below goes through [`forget`], so a read never sees a stale source.
+#[derive(Clone, Default)]
+pub struct Cache(Arc<RwLock<CacheState>>);
+
+#[derive(Default)]
+pub struct CacheState {
+    /// Bumped by every change, so a read that started before a change cannot cache what it
+    /// read.
+    generation: u64,
+    sources: HashMap<String, Source>,
+}
+
+impl Cache {
+    fn lock(&self) -> std::sync::RwLockWriteGuard<'_, CacheState> {
+        self.0.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn forget(db: &Db, id: &str) {
+    let mut cache = db.sources.lock();
+    cache.generation += 1;
+    cache.sources.remove(id);
+}
+
 pub async fn find(db: &Db, id: &str) -> Result<Option<Source>, DbErr> {
-    Sources::find_by_id(id).one(db.read()).await
+    let generation = {
+        let cache = db.sources.0.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(source) = cache.sources.get(id) {
+            return Ok(Some(source.clone()));
+        }
+        cache.generation
+    };
+    let found = Sources::find_by_id(id).one(db.read()).await?;
+    if let Some(source) = &found {
+        let mut cache = db.sources.lock();
+        // Bounded: ids of unknown sources are never cached, and there are few sources.
+        if cache.generation == generation && cache.sources.len() < 10_000 {
+            cache.sources.insert(id.to_owned(), source.clone());
+        }
+    }
+    Ok(found)
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Source>, DbErr> {
@@ -92,7 +135,10 @@ async fn modify(
     id: String,
     change: impl FnOnce(&mut source::ActiveModel) + Send + 'static,
 ) -> Result<Option<Source>, DbErr> {
-    db.writer()
+    let cache = db.clone();
+    let forget_id = id.clone();
+    let changed = db
+        .writer()
         .write(move |txn| {
             Box::pin(async move {
                 let Some(source) = Sources::find_by_id(id).one(txn).await? else {
@@ -104,12 +150,19 @@ async fn modify(
                 active.update(txn).await.map(Some)
             })
         })
-        .await
+        .await;
+    forget(&cache, &forget_id);
+    changed
 }
 
 /// Deletes the source with its events, refused requests and handlers. True when it existed.
 pub async fn delete(db: &Db, id: &str) -> Result<bool, DbErr> {
-    let id = id.to_owned();
+    let deleted = delete_row(db, id.to_owned()).await;
+    forget(db, id);
+    deleted
+}
+
+async fn delete_row(db: &Db, id: String) -> Result<bool, DbErr> {
     db.writer()
         .write(move |txn| {
             Box::pin(async move {

@@ -21,8 +21,8 @@ use crate::hub::Hub;
 use crate::stats::{self, percentile};
 use crate::{BrowseArgs, temp_dir};
 
-const USERNAME: &str = "bench";
-const PASSWORD: &str = "bench password, long enough";
+pub const USERNAME: &str = "bench";
+pub const PASSWORD: &str = "bench password, long enough";
 /// Requests before timing starts at each step (first-touch of pages and caches).
 const WARMUP_REQUESTS: usize = 3;
 const MIN_SAMPLES: usize = 5;
@@ -292,7 +292,7 @@ fn source_for(n: u64) -> usize {
 
 /// Logs in through the dashboard's server function, as a browser does; the client keeps the
 /// session cookie.
-async fn log_in(hub: &Hub) -> anyhow::Result<Client> {
+pub async fn log_in(hub: &Hub) -> anyhow::Result<Client> {
     let client = Client::builder()
         .cookie_store(true)
         .redirect(redirect::Policy::none())

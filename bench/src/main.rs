@@ -6,6 +6,8 @@
 //! - `browse`: the events page and search with many stored events.
 //! - `send`: published messages fanned out to local subscribers, without and with bad
 //!   neighbours (one that hangs, one that fails), in the same run.
+//! - `soak`: ingest, publishing and dashboard browsing at once, at fixed modest rates for a set
+//!   time, to see whether throughput, latency, memory and the database stay steady.
 //!
 //! Figures are printed for people; nothing timed is asserted.
 
@@ -17,6 +19,7 @@ mod ingest;
 mod load;
 mod process;
 mod send;
+mod soak;
 mod stats;
 mod subscribers;
 
@@ -44,6 +47,9 @@ enum Command {
     /// Messages published to local subscribers: deliveries/s and publish-to-delivered
     /// latency, with healthy subscribers only and next to a hanging and a failing one.
     Send(SendArgs),
+    /// Mixed ingest, delivery and dashboard browsing at fixed rates for a set time (default
+    /// 10 minutes): throughput, p99 latencies, memory and database size over time.
+    Soak(SoakArgs),
 }
 
 #[derive(clap::Args)]
@@ -147,6 +153,34 @@ pub struct SendArgs {
     pub dir: Option<PathBuf>,
 }
 
+#[derive(clap::Args)]
+pub struct SoakArgs {
+    /// Seconds of load.
+    #[arg(long, default_value_t = 600.0)]
+    pub duration: f64,
+    /// Seconds between printed rows.
+    #[arg(long, default_value_t = 30.0)]
+    pub interval: f64,
+    /// Signed GitHub deliveries sent to the source per second.
+    #[arg(long, default_value_t = 200.0)]
+    pub ingest_rate: f64,
+    /// Messages published per second (each goes to every subscriber).
+    #[arg(long, default_value_t = 50.0)]
+    pub publish_rate: f64,
+    /// Dashboard pages requested per second, one at a time, by one logged-in person.
+    #[arg(long, default_value_t = 4.0)]
+    pub browse_rate: f64,
+    /// Local subscribers that answer 200 at once, each subscribed to every message.
+    #[arg(long, default_value_t = 5)]
+    pub subscribers: usize,
+    /// Seconds to wait, after the load stops, for pending deliveries to reach the subscribers.
+    #[arg(long, default_value_t = 30.0)]
+    pub drain: f64,
+    /// Directory for the temporary database (default: the system temp directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 pub enum Bad {
     /// Never answers: each attempt lasts until the hub's outbound timeout.
@@ -167,6 +201,7 @@ fn main() -> anyhow::Result<()> {
             Command::Ingest(args) => ingest::run(args).await,
             Command::Browse(args) => browse::run(args).await,
             Command::Send(args) => send::run(args).await,
+            Command::Soak(args) => soak::run(args).await,
         }
     })
 }

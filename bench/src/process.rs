@@ -34,6 +34,14 @@ pub fn memory() -> Option<Memory> {
     })
 }
 
+/// The machine's load averages over 1, 5 and 15 minutes, as `/proc/loadavg` gives them: how
+/// busy the machine was besides this process.
+pub fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
+    (fields.len() == 3).then(|| fields.join(" "))
+}
+
 /// CPU ticks (user + system) of each live thread, by thread id, with its name.
 pub struct ThreadTimes(HashMap<u32, (String, u64)>);
 
@@ -101,5 +109,6 @@ mod tests {
         let odd = "7 (a) b (c)) R 1 2 3 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0";
         assert_eq!(parse_stat(odd), Some(("a) b (c)".into(), 11)));
         assert!(memory().is_some_and(|m| m.rss > 0 && m.peak >= m.rss));
+        assert!(load_average().is_some_and(|l| l.split(' ').count() == 3));
     }
 }

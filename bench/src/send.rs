@@ -25,7 +25,7 @@ use crate::stats::{self, percentile};
 use crate::subscribers::{Record, Subscribers};
 use crate::{Bad, SendArgs, temp_dir};
 
-const EVENT_TYPE: &str = "order.created";
+pub const EVENT_TYPE: &str = "order.created";
 /// The writer rate the issue asks for, healthy subscribers only.
 const TARGET_PER_SECOND: f64 = 5_000.0;
 /// The least share of it healthy subscribers keep next to bad neighbours.
@@ -306,7 +306,7 @@ async fn publish(
 }
 
 /// A small order, about 300 bytes of JSON.
-fn order(n: usize) -> Value {
+pub fn order(n: usize) -> Value {
     json!({
         "id": format!("ord_{n:08}"),
         "customer": { "id": format!("cus_{:06}", n % 9973), "email": format!("buyer{}@example.com", n % 9973) },

@@ -1,0 +1,777 @@
+//! `soak`: mixed load at fixed, modest rates for a set time, to see whether the hub stays
+//! stable rather than how fast it can go. Signed GitHub deliveries to a source, messages
+//! published to local subscribers and a logged-in person browsing the dashboard, all at once
+//! against one hub and one database. Every interval it prints throughput, p99 latencies, the
+//! process's memory and the database's size; at the end, how memory and the database grew.
+//!
+//! The load is open-loop: requests start on a fixed clock whatever the answers do, so a stall
+//! shows as latency and as requests in flight rather than as a quietly lower rate. In-flight
+//! requests of each kind are capped, and a tick that finds the cap reached is counted as shed.
+//! The load and the subscribers run on a runtime and thread of their own and keep only
+//! per-interval state, so the bench's own memory stays flat and RSS growth is the hub's.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::post;
+use reqwest::header::{CONTENT_TYPE, USER_AGENT};
+use reqwest::{Client, RequestBuilder, StatusCode, redirect};
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+use serde_json::{Value, json};
+use server::receiving::sources::{self, SourceRequest};
+use server::storage::{Db, deliveries};
+use tokio::runtime::Handle;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use crate::corpus::{self, COMMON_WORD};
+use crate::hub::Hub;
+use crate::stats::{self, percentile};
+use crate::{SoakArgs, browse, load, process, send, temp_dir};
+
+const SECRET: &str = "bench: It's a Secret to Everybody";
+/// Distinct pre-signed bodies the ingest load cycles through.
+const BODIES: usize = 256;
+/// Requests of one kind in flight at once; a tick that finds this many is shed.
+const MAX_IN_FLIGHT: usize = 500;
+/// Longest one request may take before it counts as failed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// The dashboard pages the browsing person visits, in turn.
+#[derive(Clone, Copy)]
+enum Page {
+    Events,
+    Search,
+    Deliveries,
+    Delivery,
+}
+
+const PAGES: [Page; 4] = [Page::Events, Page::Search, Page::Deliveries, Page::Delivery];
+
+impl Page {
+    fn label(self) -> String {
+        match self {
+            Page::Events => "/events".into(),
+            Page::Search => format!("/events?q={COMMON_WORD}"),
+            Page::Deliveries => "/deliveries".into(),
+            Page::Delivery => "/deliveries/{id}".into(),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Load {
+    Ingest,
+    Publish,
+    Page(usize),
+}
+
+/// What one kind of request did in the current interval.
+#[derive(Default)]
+struct Tally {
+    ok: u64,
+    latencies_us: Vec<u64>,
+    failed: u64,
+    shed: u64,
+    first_failure: Option<String>,
+}
+
+impl Tally {
+    fn record(&mut self, outcome: Result<Duration, String>) {
+        match outcome {
+            Ok(took) => {
+                self.ok += 1;
+                self.latencies_us.push(took.as_micros() as u64);
+            }
+            Err(failure) => {
+                self.failed += 1;
+                self.first_failure.get_or_insert(failure);
+            }
+        }
+    }
+
+    fn p99(&mut self) -> Option<u64> {
+        (!self.latencies_us.is_empty()).then(|| percentile(&mut self.latencies_us, 99.0))
+    }
+
+    fn lost(&self) -> u64 {
+        self.failed + self.shed
+    }
+}
+
+/// The current interval's tallies; the reporter takes it and leaves an empty one.
+#[derive(Default)]
+struct Window {
+    ingest: Tally,
+    publish: Tally,
+    pages: [Tally; PAGES.len()],
+}
+
+impl Window {
+    fn tally(&mut self, load: Load) -> &mut Tally {
+        match load {
+            Load::Ingest => &mut self.ingest,
+            Load::Publish => &mut self.publish,
+            Load::Page(i) => &mut self.pages[i],
+        }
+    }
+}
+
+type Shared = Arc<Mutex<Window>>;
+
+/// Counts over the whole run.
+#[derive(Default)]
+struct Totals {
+    ingest: [u64; 3],
+    publish: [u64; 3],
+    pages: [u64; 3],
+}
+
+impl Totals {
+    fn add(&mut self, window: &Window) {
+        let add = |sum: &mut [u64; 3], t: &Tally| {
+            sum[0] += t.ok;
+            sum[1] += t.failed;
+            sum[2] += t.shed;
+        };
+        add(&mut self.ingest, &window.ingest);
+        add(&mut self.publish, &window.publish);
+        for page in &window.pages {
+            add(&mut self.pages, page);
+        }
+    }
+}
+
+/// One printed interval, kept for the summary.
+struct Row {
+    elapsed: Duration,
+    rss: Option<u64>,
+    ingest_p99: Option<u64>,
+    publish_p99: Option<u64>,
+    page_p99: [Option<u64>; PAGES.len()],
+}
+
+pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
+    ensure!(args.duration >= 1.0, "--duration must be at least 1 s");
+    ensure!(args.interval >= 1.0, "--interval must be at least 1 s");
+    ensure!(
+        args.ingest_rate > 0.0 && args.publish_rate > 0.0 && args.browse_rate > 0.0,
+        "rates must be positive"
+    );
+    ensure!(args.subscribers > 0, "--subscribers must be at least 1");
+    let load_at_start = process::load_average();
+    let outside = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("bench-outside")
+        .enable_all()
+        .build()?;
+
+    let dir = temp_dir(args.dir.as_ref())?;
+    let path = dir.path().join("hub.db");
+    // The bench's own handle on the database: the source is made through it, and the reporter
+    // reads the pending deliveries and the search backlog through its read pool.
+    let db = Db::open(&path).await?;
+    let source = sources::create(
+        &db,
+        SourceRequest {
+            name: "soak".into(),
+            provider: "github".into(),
+            secret: Some(SECRET.into()),
+            settings: Default::default(),
+        },
+    )
+    .await?;
+    let mut config = Hub::config(&path)?;
+    config.outbound_allow = "127.0.0.0/8".parse()?;
+    server::commands::create_user(
+        config.clone(),
+        browse::USERNAME.into(),
+        browse::PASSWORD.into(),
+        true,
+    )
+    .await?;
+    let key = server::commands::create_key(config.clone(), "bench".into()).await?;
+    let hub = Hub::start(config).await?;
+
+    let stop_subscribers = CancellationToken::new();
+    let (subscribers, arrived) = count_arrivals(outside.handle(), stop_subscribers.clone()).await?;
+    let api = Client::builder()
+        .redirect(redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .build()?;
+    let call =
+        |path: &str, body: Value| api.post(hub.url(path)).bearer_auth(&key).json(&body).send();
+    let created = call("/api/v1/event-types", json!({ "name": send::EVENT_TYPE })).await?;
+    ensure!(
+        created.status() == StatusCode::CREATED,
+        "creating the event type answered {}",
+        created.status()
+    );
+    for n in 0..args.subscribers {
+        let url = format!("http://{subscribers}/ok/{n}");
+        let body = json!({ "url": url, "event_types": [send::EVENT_TYPE] });
+        let created = call("/api/v1/subscriptions", body).await?;
+        let status = created.status();
+        ensure!(
+            status == StatusCode::CREATED,
+            "subscribing {url} answered {status}: {}",
+            created.text().await.unwrap_or_default()
+        );
+    }
+    let session = browse::log_in(&hub).await?;
+
+    println!(
+        "hookhub-bench soak: {} s of mixed load against one hub: {}/s signed GitHub push \
+         deliveries ({} B), {}/s messages published to {} subscribers ({}/s deliveries), one \
+         logged-in person browsing {}/s ({}); a row every {} s; database in {}; load average \
+         {}",
+        args.duration,
+        args.ingest_rate,
+        load::BODY_BYTES,
+        args.publish_rate,
+        args.subscribers,
+        args.publish_rate * args.subscribers as f64,
+        args.browse_rate,
+        PAGES.map(Page::label).join(", "),
+        args.interval,
+        dir.path().display(),
+        load_at_start.as_deref().unwrap_or("unknown"),
+    );
+    println!(
+        "RSS is this process's VmRSS: the hub plus the load generator and subscribers, whose own \
+         state does not grow. DB is the SQLite file plus its WAL."
+    );
+    println!();
+    println!(
+        "{:>8} {:>9} {:>10} {:>9} {:>11} {:>11} {:>7} {:>9} {:>10} {:>10} {:>7} {:>9} {:>6}",
+        "elapsed",
+        "ingest/s",
+        "ingest p99",
+        "publish/s",
+        "publish p99",
+        "delivered/s",
+        "pages/s",
+        "page p99",
+        "RSS",
+        "DB",
+        "pending",
+        "unindexed",
+        "failed",
+    );
+
+    let window: Shared = Arc::default();
+    let stop = CancellationToken::new();
+    let db_at_start = db.size_bytes();
+    let rss_at_start = process::memory().map(|m| m.rss);
+    let began = Instant::now();
+    let mut load = Vec::new();
+    {
+        let client = api.clone();
+        let url = hub.url(&format!("/hooks/{}", source.id));
+        let bodies: Arc<[(Bytes, String)]> = (0..BODIES)
+            .map(|i| {
+                let body = corpus::github_push(i as u64, load::BODY_BYTES);
+                let signature = corpus::github_signature(SECRET.as_bytes(), &body);
+                (Bytes::from(body), signature)
+            })
+            .collect();
+        load.push(outside.spawn(at_rate(
+            args.ingest_rate,
+            stop.clone(),
+            window.clone(),
+            Load::Ingest,
+            move |n| {
+                let (body, signature) = bodies[n as usize % bodies.len()].clone();
+                let request = client
+                    .post(&url)
+                    .header(CONTENT_TYPE, "application/json")
+                    .header(USER_AGENT, "GitHub-Hookshot/bench")
+                    .header("x-github-event", "push")
+                    .header("x-github-delivery", format!("soak-{n}"))
+                    .header("x-hub-signature-256", signature)
+                    .body(body);
+                async move { answered(request).await.map(drop) }
+            },
+        )));
+    }
+    {
+        let (client, url, key) = (api.clone(), hub.url("/api/v1/messages"), key.clone());
+        load.push(outside.spawn(at_rate(
+            args.publish_rate,
+            stop.clone(),
+            window.clone(),
+            Load::Publish,
+            move |n| {
+                let body =
+                    json!({ "event_type": send::EVENT_TYPE, "payload": send::order(n as usize) });
+                let request = client.post(&url).bearer_auth(&key).json(&body);
+                async move { answered(request).await.map(drop) }
+            },
+        )));
+    }
+    load.push(outside.spawn(browse_pages(
+        hub.url(""),
+        session,
+        args.browse_rate,
+        stop.clone(),
+        window.clone(),
+    )));
+
+    let interval = Duration::from_secs_f64(args.interval);
+    let duration = Duration::from_secs_f64(args.duration);
+    let mut rows: Vec<Row> = Vec::new();
+    let mut totals = Totals::default();
+    let mut last = began;
+    let mut last_arrived = 0;
+    let mut next = began;
+    while next < began + duration {
+        next = (next + interval).min(began + duration);
+        tokio::time::sleep_until(next.into()).await;
+        let now = Instant::now();
+        let mut taken = std::mem::take(&mut *lock(&window));
+        totals.add(&taken);
+        let seconds = now.duration_since(last).as_secs_f64();
+        last = now;
+        let arrived_now = arrived.load(Ordering::Relaxed);
+        let delivered = arrived_now - last_arrived;
+        last_arrived = arrived_now;
+        let rss = process::memory().map(|m| m.rss);
+        let db_bytes = db.size_bytes();
+        let (pending, unindexed) = backlog(&db).await;
+        let pages_ok: u64 = taken.pages.iter().map(|t| t.ok).sum();
+        let mut page_latencies: Vec<u64> = taken
+            .pages
+            .iter()
+            .flat_map(|t| t.latencies_us.iter().copied())
+            .collect();
+        let lost = taken.ingest.lost()
+            + taken.publish.lost()
+            + taken.pages.iter().map(Tally::lost).sum::<u64>();
+        let row = Row {
+            elapsed: now.duration_since(began),
+            rss,
+            ingest_p99: taken.ingest.p99(),
+            publish_p99: taken.publish.p99(),
+            page_p99: std::array::from_fn(|i| taken.pages[i].p99()),
+        };
+        let optional = |us: Option<u64>| us.map_or("-".into(), stats::micros);
+        println!(
+            "{:>6} s {:>9.1} {:>10} {:>9.1} {:>11} {:>11.1} {:>7.1} {:>9} {:>10} {:>10} {:>7} {:>9} {:>6}",
+            row.elapsed.as_secs_f64().round(),
+            taken.ingest.ok as f64 / seconds,
+            optional(row.ingest_p99),
+            taken.publish.ok as f64 / seconds,
+            optional(row.publish_p99),
+            delivered as f64 / seconds,
+            pages_ok as f64 / seconds,
+            optional((!page_latencies.is_empty()).then(|| percentile(&mut page_latencies, 99.0))),
+            rss.map_or("-".into(), stats::bytes),
+            stats::bytes(db_bytes),
+            pending.map_or("-".into(), stats::count),
+            unindexed.map_or("-".into(), stats::count),
+            lost,
+        );
+        print_failures(&taken);
+        rows.push(row);
+    }
+
+    // Let what is in flight finish, then see whether the hub catches up with the deliveries.
+    stop.cancel();
+    for task in load {
+        tokio::time::timeout(REQUEST_TIMEOUT + Duration::from_secs(5), task)
+            .await
+            .context("the load did not stop")?
+            .context("the load")?;
+    }
+    let taken = std::mem::take(&mut *lock(&window));
+    totals.add(&taken);
+    print_failures(&taken);
+    let stopped = Instant::now();
+    let drain = Duration::from_secs_f64(args.drain);
+    let expected = totals.publish[0] * args.subscribers as u64;
+    let drained = loop {
+        let (pending, _) = backlog(&db).await;
+        if pending == Some(0) && arrived.load(Ordering::Relaxed) >= expected {
+            break Some(stopped.elapsed());
+        }
+        if stopped.elapsed() >= drain {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (pending_at_end, _) = backlog(&db).await;
+    let db_at_end = db.size_bytes();
+    let memory_at_end = process::memory();
+
+    tokio::time::timeout(Duration::from_secs(10), hub.stop())
+        .await
+        .context("the hub did not stop within 10 s")??;
+    stop_subscribers.cancel();
+    outside.shutdown_background();
+
+    summary(Summary {
+        args: &args,
+        rows: &rows,
+        totals: &totals,
+        arrived: arrived.load(Ordering::Relaxed),
+        expected,
+        drained,
+        pending_at_end,
+        db_at_start,
+        db_at_end,
+        rss_at_start,
+        peak: memory_at_end.map(|m| m.peak),
+        load_at_start,
+    });
+    Ok(())
+}
+
+/// Starts `request(n)` `rate` times a second until `stop`, at most [`MAX_IN_FLIGHT`] at once,
+/// and records how each went; then waits for those still in flight.
+async fn at_rate<F, Fut>(
+    rate: f64,
+    stop: CancellationToken,
+    window: Shared,
+    load: Load,
+    mut request: F,
+) where
+    F: FnMut(u64) -> Fut,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    // A late tick is made up for, so the rate holds on average.
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Burst);
+    let slots = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let mut in_flight = JoinSet::new();
+    let mut n = 0;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            _ = ticks.tick() => {}
+        }
+        while in_flight.try_join_next().is_some() {}
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            lock(&window).tally(load).shed += 1;
+            continue;
+        };
+        n += 1;
+        let (answer, window) = (request(n), window.clone());
+        in_flight.spawn(async move {
+            let sent = Instant::now();
+            let outcome = timed(answer).await.map(|()| sent.elapsed());
+            drop(slot);
+            lock(&window).tally(load).record(outcome);
+        });
+    }
+    while in_flight.join_next().await.is_some() {}
+}
+
+/// One person on the dashboard: the pages in turn, one request at a time, `rate` a second (or
+/// slower when pages take longer). The delivery page shows the newest delivery the deliveries
+/// page listed.
+async fn browse_pages(
+    base: String,
+    session: Client,
+    rate: f64,
+    stop: CancellationToken,
+    window: Shared,
+) {
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut delivery: Option<String> = None;
+    for turn in 0.. {
+        tokio::select! {
+            () = stop.cancelled() => break,
+            _ = ticks.tick() => {}
+        }
+        let index = turn % PAGES.len();
+        let path = match PAGES[index] {
+            Page::Delivery => match &delivery {
+                Some(id) => format!("/deliveries/{id}"),
+                None => continue,
+            },
+            page => page.label(),
+        };
+        let sent = Instant::now();
+        let outcome = timed(answered(session.get(format!("{base}{path}")))).await;
+        let took = sent.elapsed();
+        if let (Page::Deliveries, Ok(page)) = (PAGES[index], &outcome) {
+            delivery = newest_delivery(page).or(delivery);
+        }
+        lock(&window)
+            .tally(Load::Page(index))
+            .record(outcome.map(|_| took));
+    }
+}
+
+/// The first delivery a deliveries page links to: the newest.
+fn newest_delivery(page: &[u8]) -> Option<String> {
+    let page = std::str::from_utf8(page).ok()?;
+    let (_, rest) = page.split_once("href=\"/deliveries/")?;
+    let id: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    (!id.is_empty()).then_some(id)
+}
+
+/// The answer's body when it is 2xx, else what went wrong.
+async fn answered(request: RequestBuilder) -> Result<Bytes, String> {
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    if status.is_success() {
+        Ok(body)
+    } else {
+        Err(format!(
+            "answered {status}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        ))
+    }
+}
+
+async fn timed<T>(answer: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    tokio::time::timeout(REQUEST_TIMEOUT, answer)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())))
+}
+
+/// Subscribers that answer 200 at once and only count what arrives, retries included:
+/// recording each arrival, as `send`'s subscribers do, would grow the bench's memory over a
+/// long run and blur the hub's.
+async fn count_arrivals(
+    on: &Handle,
+    stop: CancellationToken,
+) -> anyhow::Result<(SocketAddr, Arc<AtomicU64>)> {
+    let arrived = Arc::new(AtomicU64::new(0));
+    let app = Router::new()
+        .route("/ok/{n}", post(arrival))
+        .with_state(arrived.clone());
+    let addr = on
+        .spawn(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            tokio::spawn(
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .into_future(),
+            );
+            anyhow::Ok(addr)
+        })
+        .await??;
+    Ok((addr, arrived))
+}
+
+async fn arrival(State(arrived): State<Arc<AtomicU64>>, _body: Bytes) -> StatusCode {
+    arrived.fetch_add(1, Ordering::Relaxed);
+    StatusCode::OK
+}
+
+/// Deliveries still pending, and events not yet in the search index (`None` where this build
+/// cannot say).
+async fn backlog(db: &Db) -> (Option<u64>, Option<u64>) {
+    let pending = deliveries::pending_count(db).await.ok();
+    let unindexed = db
+        .read()
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT (SELECT coalesce(max(id), 0) FROM events) \
+               - (SELECT last_event_id FROM search_progress WHERE id = 1) AS unindexed",
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.try_get::<i64>("", "unindexed").ok())
+        .map(|n| n.max(0) as u64);
+    (pending, unindexed)
+}
+
+fn print_failures(window: &Window) {
+    let labels = ["ingest".to_owned(), "publish".to_owned()]
+        .into_iter()
+        .chain(PAGES.map(Page::label));
+    let tallies = [&window.ingest, &window.publish]
+        .into_iter()
+        .chain(&window.pages);
+    for (label, tally) in labels.zip(tallies) {
+        if tally.shed > 0 {
+            println!(
+                "         {label}: {} not sent, {MAX_IN_FLIGHT} already in flight",
+                tally.shed
+            );
+        }
+        if let Some(failure) = &tally.first_failure {
+            println!(
+                "         {label}: {} failed, first: {failure}",
+                tally.failed
+            );
+        }
+    }
+}
+
+struct Summary<'a> {
+    args: &'a SoakArgs,
+    rows: &'a [Row],
+    totals: &'a Totals,
+    arrived: u64,
+    expected: u64,
+    drained: Option<Duration>,
+    pending_at_end: Option<u64>,
+    db_at_start: u64,
+    db_at_end: u64,
+    rss_at_start: Option<u64>,
+    peak: Option<u64>,
+    load_at_start: Option<String>,
+}
+
+fn summary(s: Summary) {
+    let (Some(first), Some(last)) = (s.rows.first(), s.rows.last()) else {
+        return;
+    };
+    let seconds = last.elapsed.as_secs_f64();
+    let optional = |us: Option<u64>| us.map_or("-".into(), stats::micros);
+    let worst = |p99: fn(&Row) -> Option<u64>| optional(s.rows.iter().filter_map(p99).max());
+    println!();
+    println!(
+        "summary over {seconds:.0} s (load average at the start {}, at the end {}):",
+        s.load_at_start.as_deref().unwrap_or("unknown"),
+        process::load_average().as_deref().unwrap_or("unknown"),
+    );
+    let [ok, failed, shed] = s.totals.ingest;
+    println!(
+        "  received   {} events accepted ({:.1}/s of {}/s asked), {failed} failed, {shed} shed; \
+         p99 {} in the first interval, {} in the last, {} at worst",
+        stats::count(ok),
+        ok as f64 / seconds,
+        s.args.ingest_rate,
+        optional(first.ingest_p99),
+        optional(last.ingest_p99),
+        worst(|r| r.ingest_p99),
+    );
+    let [published, failed, shed] = s.totals.publish;
+    println!(
+        "  published  {} messages answered 202 ({:.1}/s of {}/s asked), {failed} failed, {shed} \
+         shed; p99 {} first, {} last, {} at worst",
+        stats::count(published),
+        published as f64 / seconds,
+        s.args.publish_rate,
+        optional(first.publish_p99),
+        optional(last.publish_p99),
+        worst(|r| r.publish_p99),
+    );
+    println!(
+        "  delivered  {} requests arrived at the subscribers for {} (message, subscriber) pairs \
+         ({}); {}",
+        stats::count(s.arrived),
+        stats::count(s.expected),
+        match s.arrived.cmp(&s.expected) {
+            std::cmp::Ordering::Less => format!("{} short", stats::count(s.expected - s.arrived)),
+            std::cmp::Ordering::Equal => "all, once each".into(),
+            std::cmp::Ordering::Greater =>
+                format!("{} more: repeats", stats::count(s.arrived - s.expected)),
+        },
+        match s.drained {
+            Some(took) => format!(
+                "nothing pending {:.1} s after the load stopped",
+                took.as_secs_f64()
+            ),
+            None => format!(
+                "STILL {} PENDING {} s after the load stopped",
+                s.pending_at_end.map_or("?".into(), stats::count),
+                s.args.drain
+            ),
+        },
+    );
+    let [ok, failed, shed] = s.totals.pages;
+    let pages: Vec<String> = PAGES
+        .iter()
+        .enumerate()
+        .map(|(i, page)| {
+            format!(
+                "{} {} → {}",
+                page.label(),
+                optional(first.page_p99[i]),
+                optional(last.page_p99[i])
+            )
+        })
+        .collect();
+    println!(
+        "  pages      {} served, {failed} failed, {shed} shed; p99 first → last interval: {}",
+        stats::count(ok),
+        pages.join(", ")
+    );
+    if let (Some(rss_first), Some(rss_last)) = (first.rss, last.rss) {
+        let growth = rss_last as f64 - rss_first as f64;
+        println!(
+            "  memory     VmRSS {} before the load, {} after the first interval, {} after the \
+             last: {:+.1} MiB ({:+.1} %){}; peak {} (the whole process: hub, load generator, \
+             subscribers)",
+            s.rss_at_start.map_or("-".into(), stats::bytes),
+            stats::bytes(rss_first),
+            stats::bytes(rss_last),
+            growth / MIB,
+            100.0 * growth / rss_first as f64,
+            rss_trend(s.rows).map_or(String::new(), |slope| format!(
+                ", trend after the first interval {slope:+.2} MiB/min"
+            )),
+            s.peak.map_or("-".into(), stats::bytes),
+        );
+    }
+    let events = s.totals.ingest[0];
+    let growth = s.db_at_end.saturating_sub(s.db_at_start);
+    println!(
+        "  database   {} before the load, {} at the end (file + WAL): +{} for {} events and {} \
+         messages, {} per 1 000 events (their messages, deliveries and attempts included)",
+        stats::bytes(s.db_at_start),
+        stats::bytes(s.db_at_end),
+        stats::bytes(growth),
+        stats::count(events),
+        stats::count(published),
+        stats::bytes(growth * 1000 / events.max(1)),
+    );
+}
+
+/// The least-squares slope of RSS over time in MiB a minute, leaving out the first interval
+/// (warm-up: caches, pools and arenas filling); `None` with fewer than three intervals left.
+fn rss_trend(rows: &[Row]) -> Option<f64> {
+    let points: Vec<(f64, f64)> = rows
+        .iter()
+        .skip(1)
+        .filter_map(|r| Some((r.elapsed.as_secs_f64() / 60.0, r.rss? as f64 / MIB)))
+        .collect();
+    if points.len() < 3 {
+        return None;
+    }
+    let n = points.len() as f64;
+    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let covariance: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    let variance: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    (variance > 0.0).then(|| covariance / variance)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_newest_delivery_on_the_deliveries_page() {
+        let page = br#"<td class="when"><a href="/deliveries/4711">now</a></td>
+            <td class="when"><a href="/deliveries/4710">before</a></td>"#;
+        assert_eq!(newest_delivery(page).as_deref(), Some("4711"));
+        assert_eq!(newest_delivery(b"<p>No deliveries yet.</p>"), None);
+    }
+}

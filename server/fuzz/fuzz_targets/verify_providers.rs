@@ -10,6 +10,8 @@
 
 #![no_main]
 
+use std::sync::OnceLock;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
@@ -93,7 +95,11 @@ fn run(data: &[u8]) {
             "handshake echoed too much"
         );
     }
-    match verify(&provider, &secrets, &req, now) {
+    let result = verify(&provider, &secrets, &req, now);
+    if verbose() {
+        eprintln!("{} -> {result:?}", provider.name());
+    }
+    match result {
         Ok(verified) => {
             let _ = (verified.event_type(), verified.delivery_id());
             if let Some(reply) = post_verify_reply(&provider, &req, &verified) {
@@ -105,6 +111,13 @@ fn run(data: &[u8]) {
             let _ = err.to_string();
         }
     }
+}
+
+/// `FUZZ_VERBOSE=1` prints each outcome, to check what seeds reach: run the target binary on a
+/// corpus directory with `-runs=0`.
+fn verbose() -> bool {
+    static VERBOSE: OnceLock<bool> = OnceLock::new();
+    *VERBOSE.get_or_init(|| std::env::var_os("FUZZ_VERBOSE").is_some())
 }
 
 fn provider(index: usize, flags: u8, input: &mut Reader) -> Option<Provider> {

@@ -172,12 +172,11 @@ impl DeliveryWorker {
                 worker.wake();
             }));
         }
-        let over_limit = set_aside;
-        if !over_limit.is_empty()
-            && let Err(err) = deliveries::release(&inner.db, over_limit).await
+        if !set_aside.is_empty()
+            && let Err(err) = deliveries::release(&inner.db, set_aside).await
         {
             // Their leases lapse instead.
-            tracing::error!(error = %err, "releasing deliveries over the limit failed");
+            tracing::error!(error = %err, "giving back deliveries set aside failed");
         }
         started
     }
@@ -185,12 +184,11 @@ impl DeliveryWorker {
     /// A global slot and one of the subscription's, or `None` when either is used up.
     fn take_slot(&self, subscription_id: &str) -> Option<Slot> {
         let mut busy = lock(&self.0.busy);
-        let count = busy.entry(subscription_id.to_owned()).or_default();
-        if *count >= self.0.per_subscription {
+        if busy.get(subscription_id).copied().unwrap_or(0) >= self.0.per_subscription {
             return None;
         }
         let permit = Arc::clone(&self.0.slots).try_acquire_owned().ok()?;
-        *count += 1;
+        *busy.entry(subscription_id.to_owned()).or_default() += 1;
         Some(Slot {
             worker: self.clone(),
             subscription_id: subscription_id.to_owned(),

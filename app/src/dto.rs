@@ -182,27 +182,6 @@ pub struct EventQuery {
     pub before: Option<i64>,
 }
 
-impl EventQuery {
-    /// The filters as a query string for a link to the page that starts `before` this id.
-    pub fn href_before(&self, before: i64) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        for (name, value) in [
-            ("source", &self.source),
-            ("event_type", &self.event_type),
-            ("handling", &self.handling),
-            ("from", &self.from),
-            ("to", &self.to),
-            ("q", &self.q),
-        ] {
-            if let Some(value) = value {
-                query.append_pair(name, value);
-            }
-        }
-        query.append_pair("before", &before.to_string());
-        format!("/events?{}", query.finish())
-    }
-}
-
 /// An event type in the outgoing catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventTypeDto {

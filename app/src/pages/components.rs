@@ -99,6 +99,34 @@ pub fn CopyableValue(value: String, label: &'static str) -> impl IntoView {
     }
 }
 
+/// Runs `tick` every `period` while the page is hydrated and shown, and stops when it is left.
+/// Without JavaScript it never runs: the page is as fresh as its last load.
+pub fn every(period: std::time::Duration, tick: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(tick, period).ok();
+        on_cleanup(move || {
+            if let Some(handle) = handle {
+                handle.clear();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (period, tick);
+}
+
+/// A link to `path` with the `filters` that are set and `before`, for keyset paging.
+pub fn page_link(path: &str, filters: &[(&str, &Option<String>)], before: i64) -> String {
+    let mut pairs = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in filters {
+        if let Some(value) = value {
+            pairs.append_pair(name, value);
+        }
+    }
+    pairs.append_pair("before", &before.to_string());
+    format!("{path}?{}", pairs.finish())
+}
+
 /// A UTC time for tables: `2026-11-23 14:05 UTC`.
 pub fn format_time(millis: i64) -> String {
     chrono::DateTime::from_timestamp_millis(millis)

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::components::{ButtonError, ErrorPanel, action_error, format_time};
+use super::components::{ButtonError, ErrorPanel, action_error, every, format_time, page_link};
 use crate::api::{Redeliver, delivery_detail, list_deliveries, list_subscriptions};
 use crate::dto::{AttemptDto, DeliveryQuery, DeliverySummaryDto};
 
@@ -21,20 +21,14 @@ const STATUSES: &[(&str, &str)] = &[
 
 /// The filters as a link to the page of deliveries older than `before`.
 fn href_before(query: &DeliveryQuery, before: i64) -> String {
-    let mut pairs = form_urlencoded::Serializer::new(String::new());
-    for (name, value) in [
+    let filters = [
         ("subscription", &query.subscription),
         ("status", &query.status),
         ("event_type", &query.event_type),
         ("from", &query.from),
         ("to", &query.to),
-    ] {
-        if let Some(value) = value {
-            pairs.append_pair(name, value);
-        }
-    }
-    pairs.append_pair("before", &before.to_string());
-    format!("/deliveries?{}", pairs.finish())
+    ];
+    page_link("/deliveries", &filters, before)
 }
 
 #[component]
@@ -56,23 +50,11 @@ pub fn DeliveriesPage() -> impl IntoView {
     let subscriptions = Resource::new(|| (), |_| list_subscriptions());
 
     // Once hydrated, the first page refreshes itself so statuses move without a reload.
-    #[cfg(feature = "hydrate")]
-    {
-        let handle = set_interval_with_handle(
-            move || {
-                if filters().before.is_none() {
-                    deliveries.refetch();
-                }
-            },
-            std::time::Duration::from_secs(5),
-        )
-        .ok();
-        on_cleanup(move || {
-            if let Some(handle) = handle {
-                handle.clear();
-            }
-        });
-    }
+    every(std::time::Duration::from_secs(5), move || {
+        if filters().before.is_none() {
+            deliveries.refetch();
+        }
+    });
 
     view! {
         <Title text="Deliveries"/>
@@ -213,25 +195,13 @@ pub fn DeliveryPage() -> impl IntoView {
     );
 
     // While the delivery is still pending, follow it: each attempt appears as it happens.
-    #[cfg(feature = "hydrate")]
-    {
-        let handle = set_interval_with_handle(
-            move || {
-                let pending = detail
-                    .with_untracked(|d| matches!(d, Some(Ok(d)) if d.summary.status == "pending"));
-                if pending {
-                    detail.refetch();
-                }
-            },
-            std::time::Duration::from_secs(2),
-        )
-        .ok();
-        on_cleanup(move || {
-            if let Some(handle) = handle {
-                handle.clear();
-            }
-        });
-    }
+    every(std::time::Duration::from_secs(2), move || {
+        let pending =
+            detail.with_untracked(|d| matches!(d, Some(Ok(d)) if d.summary.status == "pending"));
+        if pending {
+            detail.refetch();
+        }
+    });
 
     // Read when the detail comes back after the action, which is what re-renders this.
     let queued = move || {

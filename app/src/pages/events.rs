@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::components::{ErrorPanel, format_bytes, format_time};
+use super::components::{ErrorPanel, every, format_bytes, format_time, page_link};
 use crate::api::{event_detail, list_events, list_sources};
 use crate::dto::EventQuery;
 
@@ -31,23 +31,11 @@ pub fn EventsPage() -> impl IntoView {
     let sources = Resource::new(|| (), |_| list_sources());
 
     // Once hydrated, the first page refreshes itself so new events appear without a reload.
-    #[cfg(feature = "hydrate")]
-    {
-        let handle = set_interval_with_handle(
-            move || {
-                if filters().before.is_none() {
-                    events.refetch();
-                }
-            },
-            std::time::Duration::from_secs(5),
-        )
-        .ok();
-        on_cleanup(move || {
-            if let Some(handle) = handle {
-                handle.clear();
-            }
-        });
-    }
+    every(std::time::Duration::from_secs(5), move || {
+        if filters().before.is_none() {
+            events.refetch();
+        }
+    });
 
     view! {
         <Title text="Events"/>
@@ -106,7 +94,7 @@ pub fn EventsPage() -> impl IntoView {
                             <p class="empty">"No events match. Point a provider at a source's URL and they will appear here."</p>
                         }.into_any(),
                         Ok(page) => {
-                            let next = page.next_before.map(|before| filters().href_before(before));
+                            let next = page.next_before.map(|before| href_before(&filters(), before));
                             view! {
                                 <table class="table events">
                                     <thead><tr><th>"Received"</th><th>"Source"</th><th>"Event type"</th><th>"Delivery id"</th><th>"Size"</th><th>"Handlers"</th></tr></thead>
@@ -132,6 +120,19 @@ pub fn EventsPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// The filters as a link to the page of events older than `before`.
+fn href_before(query: &EventQuery, before: i64) -> String {
+    let filters = [
+        ("source", &query.source),
+        ("event_type", &query.event_type),
+        ("handling", &query.handling),
+        ("from", &query.from),
+        ("to", &query.to),
+        ("q", &query.q),
+    ];
+    page_link("/events", &filters, before)
 }
 
 /// The handling filter's choices: value and label.

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::components::{
-    ButtonError, CopyButton, ErrorPanel, Field, FormError, action_error, format_time,
+    ButtonError, CopyButton, ErrorPanel, Field, FormError, action_error, every, format_time,
 };
 use super::deliveries::DeliveryTable;
 use crate::api::{
@@ -206,17 +206,7 @@ pub fn SubscriptionPage() -> impl IntoView {
 
     // Once hydrated, the counts and recent deliveries refresh every 2 s so redeliveries show
     // their progress without a reload.
-    #[cfg(feature = "hydrate")]
-    {
-        let handle =
-            set_interval_with_handle(move || live.refetch(), std::time::Duration::from_secs(2))
-                .ok();
-        on_cleanup(move || {
-            if let Some(handle) = handle {
-                handle.clear();
-            }
-        });
-    }
+    every(std::time::Duration::from_secs(2), move || live.refetch());
 
     let update_error = action_error(update);
     let state_error = action_error(set_state);

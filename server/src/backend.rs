@@ -17,7 +17,7 @@ use app::error::AppError;
 use crate::AppState;
 use crate::auth::{self, ApiToken};
 use crate::receiving::handlers::{HandlerError, HandlerRequest};
-use crate::receiving::history::{self, EventParams};
+use crate::receiving::history::{self, DeliveryParams, EventParams};
 use crate::receiving::providers::Provider;
 use crate::receiving::sources::{
     self as receiving, SourceError, SourceRequest, SourceUpdate, endpoint_url,
@@ -824,23 +824,17 @@ impl Backend for HubBackend {
             .into_iter()
             .map(|s| (s.id, s.url))
             .collect();
-        let filter = delivery_filter(
-            query.subscription,
-            query.status,
-            query.event_type,
-            query.from,
-            query.to,
-        )?;
-        let page = deliveries::list(
-            db,
-            DeliveryFilter {
-                before: query.before,
-                limit: DELIVERIES_PAGE,
-                ..filter
-            },
-        )
-        .await
-        .map_err(internal)?;
+        let filter = history::delivery_filter(DeliveryParams {
+            subscription: query.subscription,
+            status: query.status,
+            event_type: query.event_type,
+            from: query.from,
+            to: query.to,
+            before: query.before,
+            limit: DELIVERIES_PAGE,
+        })
+        .map_err(|e| AppError::invalid(e.field, e.message))?;
+        let page = deliveries::list(db, filter).await.map_err(internal)?;
         let next_before = (page.len() as u64 == DELIVERIES_PAGE)
             .then(|| page.last().map(|d| d.id))
             .flatten();
@@ -1035,44 +1029,5 @@ fn subscription_input(form: SubscriptionFormDto) -> Result<SubscriptionInput, Ap
         mode: form.mode,
         secret: None,
         verify_echo: form.verify_echo.is_some_and(|v| v == "on" || v == "true"),
-    })
-}
-
-/// The deliveries filters shared by the console and the REST API.
-pub(crate) fn delivery_filter(
-    subscription: Option<String>,
-    status: Option<String>,
-    event_type: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-) -> Result<DeliveryFilter, AppError> {
-    let set = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let status = set(status);
-    if let Some(status) = &status
-        && ![
-            deliveries::PENDING,
-            deliveries::SUCCEEDED,
-            deliveries::FAILED,
-        ]
-        .contains(&status.as_str())
-    {
-        return Err(AppError::invalid(
-            "status",
-            "One of pending, succeeded or failed.",
-        ));
-    }
-    let instant = |field: &'static str, v: Option<String>| {
-        set(v)
-            .map(|v| history::parse_instant(&v).map_err(|e| AppError::invalid(field, e)))
-            .transpose()
-    };
-    Ok(DeliveryFilter {
-        subscription_id: set(subscription),
-        status,
-        event_type: set(event_type),
-        from: instant("from", from)?,
-        to: instant("to", to)?,
-        before: None,
-        limit: DELIVERIES_PAGE,
     })
 }

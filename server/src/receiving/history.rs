@@ -1,9 +1,10 @@
-//! What people ask of the received history: the events filters as they arrive from the events
-//! page or the REST API, checked and turned into one storage filter, so both accept the same
-//! values and refuse the same mistakes.
+//! What people ask of the history: the events and deliveries filters as they arrive from the
+//! dashboard or the REST API, checked and turned into one storage filter, so both accept the
+//! same values and refuse the same mistakes.
 
 use chrono::{DateTime, NaiveDateTime};
 
+use crate::storage::deliveries::{self, DeliveryFilter};
 use crate::storage::events::EventFilter;
 
 /// The filters as typed; empty strings mean "not set".
@@ -31,21 +32,7 @@ pub const HANDLING: [&str; 4] = ["none", "pending", "ok", "failed"];
 const MAX_SEARCH_CHARS: usize = 200;
 
 pub fn filter(params: EventParams) -> Result<EventFilter, ParamError> {
-    let set = |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let handling = set(params.handling);
-    if let Some(handling) = &handling
-        && !HANDLING.contains(&handling.as_str())
-    {
-        return Err(ParamError {
-            field: "handling",
-            message: format!("expected one of {}", HANDLING.join(", ")),
-        });
-    }
-    let instant = |field: &'static str, value: Option<String>| {
-        set(value)
-            .map(|v| parse_instant(&v).map_err(|message| ParamError { field, message }))
-            .transpose()
-    };
+    let handling = one_of("handling", params.handling, &HANDLING)?;
     let from = instant("from", params.from)?;
     let to = instant("to", params.to)?;
     let text = set(params.q);
@@ -68,6 +55,62 @@ pub fn filter(params: EventParams) -> Result<EventFilter, ParamError> {
         before: params.before,
         limit: params.limit,
     })
+}
+
+/// The deliveries console's and API's filters, checked the same way.
+#[derive(Debug, Default)]
+pub struct DeliveryParams {
+    pub subscription: Option<String>,
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub before: Option<i64>,
+    pub limit: u64,
+}
+
+pub const DELIVERY_STATUSES: [&str; 3] = [
+    deliveries::PENDING,
+    deliveries::SUCCEEDED,
+    deliveries::FAILED,
+];
+
+pub fn delivery_filter(params: DeliveryParams) -> Result<DeliveryFilter, ParamError> {
+    Ok(DeliveryFilter {
+        subscription_id: set(params.subscription),
+        status: one_of("status", params.status, &DELIVERY_STATUSES)?,
+        event_type: set(params.event_type),
+        from: instant("from", params.from)?,
+        to: instant("to", params.to)?,
+        before: params.before,
+        limit: params.limit,
+    })
+}
+
+/// A filter as typed: trimmed, and `None` when blank.
+fn set(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn one_of(
+    field: &'static str,
+    value: Option<String>,
+    allowed: &[&str],
+) -> Result<Option<String>, ParamError> {
+    let value = set(value);
+    match &value {
+        Some(v) if !allowed.contains(&v.as_str()) => Err(ParamError {
+            field,
+            message: format!("expected one of {}", allowed.join(", ")),
+        }),
+        _ => Ok(value),
+    }
+}
+
+fn instant(field: &'static str, value: Option<String>) -> Result<Option<i64>, ParamError> {
+    set(value)
+        .map(|v| parse_instant(&v).map_err(|message| ParamError { field, message }))
+        .transpose()
 }
 
 /// Milliseconds since the epoch from an RFC 3339 time (`2026-11-23T17:30:00Z`) or a

@@ -11,8 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::{ApiError, ApiJson, Authenticated, rfc3339};
 use crate::AppState;
-use crate::backend::delivery_filter;
-use crate::receiving::history::parse_instant;
+use crate::receiving::history::{self, DeliveryParams, parse_instant};
 use crate::sending::filter;
 use crate::sending::subscriptions::{self as domain, SendingError, SubscriptionInput};
 use crate::storage::catalog::{self, EventType};
@@ -389,24 +388,19 @@ pub async fn list_deliveries(
     if !(1..=250).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 250"));
     }
-    let filter = delivery_filter(
-        query.subscription,
-        query.status,
-        query.event_type,
-        query.from,
-        query.to,
-    )
-    .map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let page = deliveries::list(
-        &state.db,
-        deliveries::DeliveryFilter {
-            before: query.cursor,
-            limit,
-            ..filter
-        },
-    )
-    .await
-    .map_err(ApiError::internal)?;
+    let filter = history::delivery_filter(DeliveryParams {
+        subscription: query.subscription,
+        status: query.status,
+        event_type: query.event_type,
+        from: query.from,
+        to: query.to,
+        before: query.cursor,
+        limit,
+    })
+    .map_err(|e| ApiError::bad_request(format!("{}: {}", e.field, e.message)))?;
+    let page = deliveries::list(&state.db, filter)
+        .await
+        .map_err(ApiError::internal)?;
     let next_cursor = (page.len() as u64 == limit)
         .then(|| page.last().map(|d| d.id))
         .flatten();

@@ -1,10 +1,12 @@
-//! What protects the dashboard: login required everywhere, cross-site posts refused, errors
-//! that do not leak.
+//! What protects the dashboard and the API: a session for every page and server function, a
+//! valid key for every API route, cross-site posts refused, errors that do not leak. The walks
+//! find the pages, server functions and API routes themselves, so new ones are covered.
 
-use app::api::{LogOut, public_paths};
-use reqwest::StatusCode;
+use app::api::{RevokeApiKey, public_paths};
+use reqwest::{Method, StatusCode};
 
 use crate::helpers::{TestApp, app_error, assert_page, location};
+use crate::receiving::Hub;
 
 #[tokio::test]
 async fn every_server_function_refuses_a_request_without_a_session() {
@@ -37,20 +39,42 @@ async fn every_server_function_refuses_a_request_without_a_session() {
     }
 }
 
+/// Every page the dashboard routes, with `1` for each path parameter.
+fn dashboard_pages() -> Vec<String> {
+    let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|route| with_ones(route.path()))
+        .collect();
+    assert!(pages.len() >= 10, "only {} pages: {pages:?}", pages.len());
+    pages
+}
+
+/// A route's path with `1` for each `{parameter}`.
+fn with_ones(path: &str) -> String {
+    path.split('/')
+        .map(|part| if part.starts_with('{') { "1" } else { part })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 #[tokio::test]
-async fn protected_pages_redirect_to_login() {
+async fn every_page_redirects_to_login_without_a_session() {
     let app = TestApp::spawn().await;
     app.set_up().await;
     let anonymous = app.client();
-    for (path, next) in [
-        ("/", "/"),
-        ("/settings", "/settings"),
-        ("/settings?tab=x", "/settings%3Ftab%3Dx"),
-        ("/no-such-page", "/no-such-page"),
-    ] {
-        let response = app.get(&anonymous, path).await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
-        assert_eq!(location(&response), format!("/login?next={next}"), "{path}");
+    let mut pages = dashboard_pages();
+    pages.extend(["/events/1/raw", "/settings?tab=x", "/no-such-page"].map(String::from));
+    for path in pages {
+        let response = app.get(&anonymous, &path).await;
+        match path.as_str() {
+            "/login" => assert_eq!(response.status(), StatusCode::OK),
+            "/setup" => assert_eq!(location(&response), "/login"),
+            _ => {
+                assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+                let next = path.replace('?', "%3F").replace('=', "%3D");
+                assert_eq!(location(&response), format!("/login?next={next}"));
+            }
+        }
     }
     assert_page(
         app.get(&anonymous, "/login").await,
@@ -60,30 +84,103 @@ async fn protected_pages_redirect_to_login() {
     .await;
 }
 
+/// Every route of the REST API as (method, path), read from the code that builds the router,
+/// so that a new route is walked without being listed here.
+fn api_routes() -> Vec<(Method, String)> {
+    let source = include_str!("../../src/http/api/mod.rs");
+    let router = &source[source.find("Router::new()").unwrap()..source.find(".fallback(").unwrap()];
+    let mut routes = Vec::new();
+    for route in router.split(".route(").skip(1) {
+        let mut parts = route.split('"');
+        let path = with_ones(parts.nth(1).unwrap());
+        let handlers = parts.next().unwrap();
+        for (name, method) in [
+            ("get(", Method::GET),
+            ("post(", Method::POST),
+            ("patch(", Method::PATCH),
+            ("put(", Method::PUT),
+            ("delete(", Method::DELETE),
+        ] {
+            let routed = handlers.match_indices(name).any(|(at, _)| {
+                at == 0 || !matches!(handlers.as_bytes()[at - 1], b'_' | b':' | b'a'..=b'z')
+            });
+            if routed {
+                routes.push((method, format!("/api/v1{path}")));
+            }
+        }
+    }
+    assert!(
+        routes.len() >= 20,
+        "only {} API routes: {routes:?}",
+        routes.len()
+    );
+    routes
+}
+
 #[tokio::test]
-async fn cross_site_posts_are_refused() {
+async fn every_api_route_refuses_a_request_without_a_valid_key() {
+    let hub = Hub::start().await;
+    let app = &hub.app;
+    // A dashboard session is no API credential.
+    let signed_in = app.set_up().await;
+    let revoked = hub.key().to_owned();
+    let (status, _) = hub.api(Method::GET, "/api/v1/whoami", None).await;
+    assert_eq!(status, StatusCode::OK, "the key works before it is revoked");
+    let response = app.call::<RevokeApiKey>(&signed_in, &[("id", "1")]).await;
+    assert!(response.status().is_success());
+
+    let routes = api_routes();
+    for (method, path) in &routes {
+        for authorization in [
+            None,
+            Some("Bearer not-a-key".to_owned()),
+            Some(format!("Bearer {revoked}")),
+            Some(revoked.clone()),
+        ] {
+            let mut request = signed_in
+                .request(method.clone(), app.url(path))
+                .header("origin", app.url(""))
+                .json(&serde_json::json!({}));
+            if let Some(authorization) = &authorization {
+                request = request.header("authorization", authorization);
+            }
+            let response = request.send().await.unwrap();
+            let what = format!("{method} {path} with {authorization:?}");
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{what}");
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "unauthorized", "{what}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_server_function_refuses_a_cross_site_call() {
     let app = TestApp::spawn().await;
     let client = app.set_up().await;
 
-    let evil = app
-        .call_from::<LogOut>(&client, &[], "https://evil.example")
-        .await;
-    assert_eq!(evil.status(), StatusCode::FORBIDDEN);
-    assert!(
-        evil.text()
+    for (path, _) in server_fn::axum::server_fn_paths() {
+        let evil = client
+            .post(app.url(path))
+            .header("origin", "https://evil.example")
+            .form(&[("id", "1"), ("name", "x")])
+            .send()
             .await
-            .unwrap()
-            .contains("Cross-site request refused")
-    );
-
-    let no_origin = client
-        .post(app.url(<LogOut as server_fn::ServerFn>::PATH))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(no_origin.status(), StatusCode::FORBIDDEN);
-
-    // The session is untouched.
+            .unwrap();
+        assert_eq!(evil.status(), StatusCode::FORBIDDEN, "{path}");
+        let text = evil.text().await.unwrap();
+        assert!(
+            text.contains("Cross-site request refused"),
+            "{path}: {text}"
+        );
+        let no_origin = client
+            .post(app.url(path))
+            .form(&[("id", "1"), ("name", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(no_origin.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    // The session is untouched: logging out was refused too.
     assert_page(app.get(&client, "/").await, StatusCode::OK, "Overview").await;
 }
 

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, assert_page};
 use crate::receiving::Hub;
 
 /// One request the subscriber received.
@@ -20,6 +20,8 @@ pub struct Received {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub at: Instant,
+    /// What the subscriber answered.
+    pub status: u16,
 }
 
 /// A subscriber that records every request and answers with the queued statuses, then 200.
@@ -42,13 +44,14 @@ impl Subscriber {
             move |uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
                 let state = state.clone();
                 async move {
+                    let status = state.answers.lock().unwrap().pop_front().unwrap_or(200);
                     state.received.lock().unwrap().push(Received {
                         path: uri.path().to_owned(),
                         headers,
                         body,
                         at: Instant::now(),
+                        status,
                     });
-                    let status = state.answers.lock().unwrap().pop_front().unwrap_or(200);
                     AxumStatus::from_u16(status).unwrap()
                 }
             },
@@ -520,12 +523,38 @@ async fn a_subscriber_down_for_a_while_gets_everything_when_it_is_back() {
     ids.sort();
     messages.sort();
     assert_eq!(ids, messages);
+    let dashboard = hub.app.set_up().await;
     for message in &messages {
         let delivery = hub.settled_delivery(message).await;
         assert_eq!(delivery["status"], "succeeded");
         let attempts = delivery["attempts"].as_array().unwrap();
         assert!(attempts.len() >= 2, "{delivery}");
         assert!(attempts[0]["error"].is_string() && attempts[0]["response_status"].is_null());
+        // On the schedule: no retry came before its wait (less the 20% jitter) was over.
+        let started: Vec<_> = attempts
+            .iter()
+            .map(|a| chrono::DateTime::parse_from_rfc3339(a["started_at"].as_str().unwrap()))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (n, pair) in started.windows(2).enumerate() {
+            let waited = (pair[1] - pair[0]).num_milliseconds();
+            let scheduled = [0, 400, 400, 400, 400][n];
+            assert!(
+                waited >= scheduled * 8 / 10,
+                "attempt {}: {waited} ms",
+                n + 2
+            );
+        }
+        // The dashboard shows the failures, then the recovery.
+        let page = hub
+            .app
+            .get(&dashboard, &format!("/deliveries/{}", delivery["id"]))
+            .await;
+        let html = assert_page(page, StatusCode::OK, "succeeded").await;
+        let failed = html.matches(r#"<li class="attempt">"#).count();
+        let ok = html.matches(r#"<li class="attempt ok">"#).count();
+        assert_eq!((failed + 1, ok), (attempts.len(), 1), "{html}");
+        assert!(html.contains("connect"), "{html}");
     }
     let (_, subscription) = hub
         .api(Method::GET, &format!("/api/v1/subscriptions/{id}"), None)

@@ -242,8 +242,9 @@ pub async fn remove_handler(source_id: Option<String>, id: String) -> Result<(),
     backend.remove_handler(given(source_id), id).await
 }
 
+// Unfiltered, a query has no fields to send: `default` lets it arrive empty.
 #[server]
-pub async fn list_events(query: EventQuery) -> Result<EventPageDto, AppError> {
+pub async fn list_events(#[server(default)] query: EventQuery) -> Result<EventPageDto, AppError> {
     let (backend, _, _) = require_user().await?;
     backend.list_events(query).await
 }
@@ -343,8 +344,11 @@ pub async fn reenable_and_redeliver(id: String) -> Result<u64, AppError> {
     backend.reenable_and_redeliver(id).await
 }
 
+// Unfiltered, a query has no fields to send: `default` lets it arrive empty.
 #[server]
-pub async fn list_deliveries(query: DeliveryQuery) -> Result<DeliveryPageDto, AppError> {
+pub async fn list_deliveries(
+    #[server(default)] query: DeliveryQuery,
+) -> Result<DeliveryPageDto, AppError> {
     let (backend, _, _) = require_user().await?;
     backend.list_deliveries(query).await
 }

@@ -2,7 +2,7 @@
 //! valid key for every API route, cross-site posts refused, errors that do not leak. The walks
 //! find the pages, server functions and API routes themselves, so new ones are covered.
 
-use app::api::{RevokeApiKey, public_paths};
+use app::api::{ListDeliveries, ListEvents, RevokeApiKey, public_paths};
 use reqwest::{Method, StatusCode};
 
 use crate::helpers::{TestApp, app_error, assert_page, location};
@@ -202,6 +202,22 @@ async fn healthz_checks_the_database() {
     let response = app.get(&app.client(), "/healthz").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.text().await.unwrap(), r#"{"status":"ok"}"#);
+}
+
+#[tokio::test]
+async fn lists_answer_a_call_without_filters() {
+    // As the hydrated app calls them on a page opened without a query string.
+    let app = TestApp::spawn().await;
+    let client = app.set_up().await;
+    let events = app.call::<ListEvents>(&client, &[]).await;
+    assert_eq!(
+        events.status(),
+        StatusCode::OK,
+        "{}",
+        events.text().await.unwrap()
+    );
+    let deliveries = app.call::<ListDeliveries>(&client, &[]).await;
+    assert_eq!(deliveries.status(), StatusCode::OK);
 }
 
 #[tokio::test]

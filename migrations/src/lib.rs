@@ -10,6 +10,7 @@ mod m20261123_000002_receiving;
 mod m20261123_000003_handlers_search;
 mod m20261123_000004_sending;
 mod m20261123_000005_search_in_background;
+mod m20261123_000006_retention;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_handlers_search::Migration),
             Box::new(m20261123_000004_sending::Migration),
             Box::new(m20261123_000005_search_in_background::Migration),
+            Box::new(m20261123_000006_retention::Migration),
         ]
     }
 }

@@ -93,6 +93,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "1,10,60,600",
         "delays in seconds before each retry of a failed handler run; then it is marked failed",
     ),
+    (
+        "retention_days",
+        "30",
+        "received events and sent messages older than this are deleted, with their attempts; 0 keeps everything",
+    ),
     ("log", "info", "log filter, e.g. info or hookhub=debug,info"),
     ("log_format", "plain", "plain or json"),
 ];
@@ -118,6 +123,8 @@ pub struct Config {
     pub delivery_retries: Vec<Duration>,
     pub delivery_concurrency: usize,
     pub subscription_concurrency: usize,
+    /// How long events and messages are kept; `None` keeps them for ever.
+    pub retention: Option<Duration>,
     pub disable_after: Duration,
     pub secret_overlap: Duration,
     pub outbound_allow: AllowList,
@@ -299,6 +306,15 @@ impl Config {
                     )
                 })
         };
+        let retention_days = parse_u64("retention_days")?;
+        if retention_days > 36_500 {
+            return Err(invalid(
+                "retention_days",
+                "must be between 0 (keep everything) and 36500".into(),
+            ));
+        }
+        let retention =
+            (retention_days > 0).then(|| Duration::from_secs(retention_days * 24 * 3600));
         let disable_after = hours("disable_after_hours")?;
         let secret_overlap = hours("secret_overlap_hours")?;
         let outbound_allow = AllowList::parse(get("outbound_allow").0)
@@ -336,6 +352,7 @@ impl Config {
             delivery_retries,
             delivery_concurrency,
             subscription_concurrency,
+            retention,
             disable_after,
             secret_overlap,
             outbound_allow,
@@ -482,6 +499,18 @@ mod tests {
                 err.to_string().contains("`handler_retry_secs`"),
                 "{bad}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn retention_is_in_days_and_zero_keeps_everything() {
+        let default = Config::load(None, env(&[])).unwrap();
+        assert_eq!(default.retention, Some(Duration::from_secs(30 * 24 * 3600)));
+        let keep = Config::load(None, env(&[("HOOKHUB_RETENTION_DAYS", "0")])).unwrap();
+        assert_eq!(keep.retention, None);
+        for bad in ["-1", "1.5", "36501"] {
+            let err = Config::load(None, env(&[("HOOKHUB_RETENTION_DAYS", bad)])).unwrap_err();
+            assert!(err.to_string().contains("`retention_days`"), "{bad}: {err}");
         }
     }
 

@@ -103,6 +103,13 @@ pub async fn run_with(
         db.clone(),
         shutdown.clone(),
     ));
+    if let Some(keep) = state.config.retention {
+        tokio::spawn(storage::retention::prune_periodically(
+            db.clone(),
+            keep,
+            shutdown.clone(),
+        ));
+    }
     tokio::spawn(state.handler_worker.clone().run(shutdown.clone()));
     tokio::spawn(state.deliveries.clone().run(shutdown.clone()));
     tokio::spawn(storage::events::index_continuously(

@@ -8,6 +8,7 @@ pub mod deliveries;
 mod entities;
 pub mod events;
 pub mod handlers;
+pub mod retention;
 pub mod sessions;
 pub mod sources;
 pub mod subscriptions;

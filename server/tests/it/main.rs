@@ -10,5 +10,6 @@ mod handlers;
 mod helpers;
 mod hostile;
 mod receiving;
+mod retention;
 mod secrets;
 mod sending;

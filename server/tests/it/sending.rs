@@ -82,7 +82,7 @@ impl Subscriber {
     }
 }
 
-async fn hub(retries: &str) -> Hub {
+pub async fn hub(retries: &str) -> Hub {
     let retries = retries.to_owned();
     Hub::with_app(
         TestApp::spawn_with(move |config| {

@@ -4,7 +4,10 @@
 //! provider and REST endpoints must come from this hub's own origin, as its `Origin` (or, when
 //! absent, `Referer`) header says. Browsers always send them on such requests and a cross-site
 //! page cannot forge them, so this stops cross-site form posts without per-form tokens; the
-//! SameSite=Lax session cookie is a second line.
+//! SameSite=Lax session cookie is a second line. First-run setup, which needs no session, is
+//! also refused unless the `Host` is an IP address, `localhost` or the public URL's host: a
+//! DNS-rebinding page (its own name pointed at this machine) would otherwise pass as same-origin
+//! and could create the admin before the owner does.
 //!
 //! `require_login`: every page and server function needs a signed-in session, except the login
 //! and first-run setup pages and the two server functions behind them.
@@ -47,7 +50,18 @@ pub async fn refuse_cross_site(
     if safe || is_machine_path(req.uri().path()) {
         return next.run(req).await;
     }
-    match same_origin(req.headers(), state.config.public_url.as_deref()) {
+    let public_url = state.config.public_url.as_deref();
+    let checked = same_origin(req.headers(), public_url).and_then(|()| {
+        let setup = <app::api::SetUp as server_fn::ServerFn>::PATH;
+        if req.uri().path() == setup && !names_this_machine(req.headers(), public_url) {
+            return Err(
+                "first-run setup is accepted only at an IP address, localhost or \
+                 the host of public_url",
+            );
+        }
+        Ok(())
+    });
+    match checked {
         Ok(()) => next.run(req).await,
         Err(reason) => {
             tracing::warn!(path = %req.uri().path(), reason, "cross-site request refused");
@@ -82,6 +96,28 @@ fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> Result<(), &'st
     } else {
         Err("Origin is another site")
     }
+}
+
+/// Whether the request's `Host` is one a DNS-rebinding page cannot claim: an IP address,
+/// `localhost`, or the host of the configured public URL.
+fn names_this_machine(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+    let Some(host) = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.parse::<axum::http::uri::Authority>().ok())
+    else {
+        return false;
+    };
+    let host = host.host();
+    let public_host = public_url
+        .and_then(|u| u.parse::<Uri>().ok())
+        .and_then(|u| u.host().map(str::to_owned));
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .is_ok()
+        || host.eq_ignore_ascii_case("localhost")
+        || public_host.is_some_and(|p| p.eq_ignore_ascii_case(host))
 }
 
 pub async fn require_login(
@@ -199,6 +235,30 @@ mod tests {
         assert!(same_origin(&headers(&[(header::HOST, "h:1")]), None).is_err());
         let null = headers(&[(header::HOST, "h:1"), (header::ORIGIN, "null")]);
         assert!(same_origin(&null, None).is_err());
+    }
+
+    #[test]
+    fn only_addresses_localhost_and_the_public_host_name_this_machine() {
+        let host = |h: &str| headers(&[(header::HOST, h)]);
+        for ok in [
+            "127.0.0.1:3000",
+            "[::1]:3000",
+            "10.1.2.3",
+            "localhost:3000",
+            "LOCALHOST",
+        ] {
+            assert!(names_this_machine(&host(ok), None), "{ok}");
+        }
+        for rebound in [
+            "evil.example:3000",
+            "hooks.example.com",
+            "localhost.evil.example",
+        ] {
+            assert!(!names_this_machine(&host(rebound), None), "{rebound}");
+        }
+        let public = Some("https://hooks.example.com");
+        assert!(names_this_machine(&host("hooks.example.com"), public));
+        assert!(!names_this_machine(&HeaderMap::new(), public));
     }
 
     #[test]

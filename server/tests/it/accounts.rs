@@ -51,6 +51,33 @@ async fn setup_creates_the_admin_once_and_signs_in() {
 }
 
 #[tokio::test]
+async fn setup_through_a_rebound_host_name_is_refused() {
+    // A DNS-rebinding page: its own name now points at this machine, so its Origin and the
+    // Host it sends agree, as for a same-origin request.
+    let app = TestApp::spawn().await;
+    let port = app.addr.port();
+    let rebound = app
+        .client()
+        .post(app.url(<SetUp as server_fn::ServerFn>::PATH))
+        .header("host", format!("attacker.example:{port}"))
+        .header("origin", format!("http://attacker.example:{port}"))
+        .form(&[
+            ("username", "mallory"),
+            ("password", PASSWORD),
+            ("confirm", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN);
+    assert!(rebound.text().await.unwrap().contains("first-run setup"));
+    // No admin was made: setup is still open to the owner.
+    let owner = app.client();
+    assert_eq!(location(&app.get(&owner, "/").await), "/setup");
+    app.set_up().await;
+}
+
+#[tokio::test]
 async fn setup_validates_fields() {
     let app = TestApp::spawn().await;
     let client = app.client();

@@ -38,7 +38,7 @@ pub async fn log_in(
         .ok()
         .map(|ConnectInfo(addr)| addr.ip().to_string());
     let user = backend.authenticate(username, password, client).await?;
-    AuthSession::extract().await?.log_in(user.id).await?;
+    AuthSession::extract().await?.log_in(&user).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
@@ -65,7 +65,7 @@ pub async fn set_up(username: String, password: String, confirm: String) -> Resu
         return Err(AppError::invalid("confirm", "The passwords do not match."));
     }
     let user = backend()?.set_up_admin(username, password).await?;
-    AuthSession::extract().await?.log_in(user.id).await?;
+    AuthSession::extract().await?.log_in(&user).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -96,14 +96,15 @@ pub async fn change_password(
     new: String,
     confirm: String,
 ) -> Result<(), AppError> {
-    let (backend, _, user) = require_user().await?;
+    let (backend, session, user) = require_user().await?;
     if new != confirm {
         return Err(AppError::invalid(
             "confirm",
             "The new passwords do not match.",
         ));
     }
-    backend.change_password(user.id, current, new).await
+    let user = backend.change_password(user.id, current, new).await?;
+    session.renew(&user).await
 }
 
 #[server]

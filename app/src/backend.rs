@@ -32,7 +32,7 @@ pub trait Backend: Send + Sync + 'static {
         user_id: i64,
         current: String,
         new: String,
-    ) -> Result<(), AppError>;
+    ) -> Result<UserDto, AppError>;
     async fn list_users(&self) -> Result<Vec<UserDto>, AppError>;
     async fn add_user(
         &self,
@@ -142,6 +142,9 @@ pub async fn require_user() -> Result<(Arc<dyn Backend>, AuthSession, UserDto), 
         .find_user(user_id)
         .await?
         .ok_or(AppError::Unauthorized)?;
+    if !session.is_current_for(&user).await? {
+        return Err(AppError::Unauthorized);
+    }
     Ok((backend, session, user))
 }
 

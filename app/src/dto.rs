@@ -9,6 +9,10 @@ pub struct UserDto {
     pub is_admin: bool,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
+    /// Changes whenever the password does. A session keeps the one it signed in with, so a
+    /// new password ends every other session. Never sent to the browser.
+    #[serde(skip)]
+    pub session_stamp: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -48,12 +48,13 @@ fn internal(err: impl std::fmt::Display) -> AppError {
     AppError::Internal
 }
 
-fn user_dto(user: User) -> UserDto {
+pub(crate) fn user_dto(user: User) -> UserDto {
     UserDto {
         id: user.id,
         username: user.username,
         is_admin: user.is_admin,
         created_at: user.created_at,
+        session_stamp: auth::session_stamp(&user.password_hash),
     }
 }
 
@@ -238,7 +239,7 @@ impl Backend for HubBackend {
         user_id: i64,
         current: String,
         new: String,
-    ) -> Result<(), AppError> {
+    ) -> Result<UserDto, AppError> {
         let user = users::find(&self.0.db, user_id)
             .await
             .map_err(internal)?
@@ -251,11 +252,14 @@ impl Backend for HubBackend {
         }
         auth::check_password(&new).map_err(|m| AppError::invalid("new", m))?;
         let hash = auth::hash_password(new).await.map_err(internal)?;
-        users::set_password_hash(&self.0.db, user_id, hash)
+        users::set_password_hash(&self.0.db, user_id, hash.clone())
             .await
             .map_err(internal)?;
-        tracing::info!(user = %user.username, "password changed");
-        Ok(())
+        tracing::info!(user = %user.username, "password changed; other sessions ended");
+        Ok(user_dto(User {
+            password_hash: hash,
+            ..user
+        }))
     }
 
     async fn list_users(&self) -> Result<Vec<UserDto>, AppError> {

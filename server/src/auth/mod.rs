@@ -6,7 +6,7 @@ mod password;
 mod throttle;
 
 pub use api_keys::{ApiToken, hash_token};
-pub use password::{hash_password, verify_password};
+pub use password::{hash_password, session_stamp, verify_password};
 pub use throttle::{LoginThrottle, ThrottlePolicy};
 
 pub const MIN_PASSWORD_CHARS: usize = 10;

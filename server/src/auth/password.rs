@@ -28,6 +28,13 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
     .ok_or_else(|| anyhow::anyhow!("the hashing thread failed"))?
 }
 
+/// A short digest of a password hash, kept in the sessions signed in with it: a new password
+/// (a new hash, with a new salt) ends them.
+pub fn session_stamp(password_hash: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(password_hash.as_bytes())[..12])
+}
+
 /// Checks `password` against `hash`. Without a hash (unknown user) the same work is done
 /// against a dummy hash, so timing does not tell whether a user exists.
 pub async fn verify_password(password: String, hash: Option<String>) -> bool {

@@ -137,12 +137,7 @@ pub async fn require_login(
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     };
-    let signed_in = AuthSession(session)
-        .user_id()
-        .await
-        .ok()
-        .flatten()
-        .is_some();
+    let signed_in = is_signed_in(&state, AuthSession(session)).await;
     match path {
         "/setup" if needs_setup => next.run(req).await,
         "/setup" => Redirect::to("/login").into_response(),
@@ -159,6 +154,25 @@ pub async fn require_login(
                 .unwrap_or("/");
             let target = format!("/login?next={}", encode_query_value(next_path));
             Redirect::to(&target).into_response()
+        }
+    }
+}
+
+/// Whether the session is signed in as a user who still exists and whose password has not
+/// changed since (a new password ends the user's other sessions).
+async fn is_signed_in(state: &AppState, session: AuthSession) -> bool {
+    let Ok(Some(id)) = session.user_id().await else {
+        return false;
+    };
+    match users::find(&state.db, id).await {
+        Ok(Some(user)) => session
+            .is_current_for(&crate::backend::user_dto(user))
+            .await
+            .unwrap_or(false),
+        Ok(None) => false,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot look up the session's user");
+            false
         }
     }
 }

@@ -285,6 +285,7 @@ async fn admin_manages_users_and_members_cannot() {
     );
 
     let (bob, _) = app.log_in("bob", PASSWORD).await;
+    let (bob_elsewhere, _) = app.log_in("bob", PASSWORD).await;
     let refused = app
         .call::<AddUser>(&bob, &[("username", "eve"), ("password", PASSWORD)])
         .await;
@@ -304,13 +305,21 @@ async fn admin_manages_users_and_members_cannot() {
     assert!(changed.status().is_success());
     let (_, old) = app.log_in("bob", PASSWORD).await;
     assert!(matches!(app_error(old).await, AppError::Forbidden(_)));
+    // His other session ends with the old password; the one he changed it in goes on.
+    let ended = app.call::<CurrentUser>(&bob_elsewhere, &[]).await;
+    assert_eq!(app_error(ended).await, AppError::Unauthorized);
+    let page = app.get(&bob_elsewhere, "/settings").await;
+    assert_eq!(location(&page), "/login?next=/settings");
+    assert_page(app.get(&bob, "/settings").await, StatusCode::OK, "bob").await;
 
-    // Removing Bob ends his session at once.
+    // Removing Bob ends his session at once, for pages and server functions alike.
     let id = bob_id.to_string();
     let removed = app.call::<RemoveUser>(&admin, &[("id", &id)]).await;
     assert!(removed.status().is_success());
     let gone = app.call::<CurrentUser>(&bob, &[]).await;
     assert_eq!(app_error(gone).await, AppError::Unauthorized);
+    let page = app.get(&bob, "/").await;
+    assert_eq!(location(&page), "/login?next=/");
 }
 
 #[tokio::test]

@@ -100,8 +100,8 @@ async fn what_is_older_than_the_retention_age_is_deleted_and_the_rest_kept() {
         get(format!("/api/v1/events/{}", events[1])).await.0,
         StatusCode::OK
     );
-    assert!(search(&hub, "ancient").await.is_empty());
-    assert_eq!(search(&hub, "recent").await, [events[1]]);
+    assert!(search(hub, "ancient").await.is_empty());
+    assert_eq!(search(hub, "recent").await, [events[1]]);
     let (status, _) = get(format!("/api/v1/deliveries/{delivered_delivery}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (_, deliveries) = get("/api/v1/deliveries".into()).await;

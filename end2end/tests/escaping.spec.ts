@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { test, expect, type Page } from '@playwright/test';
-import { logIn, nav, shot, waitForHydration } from './helpers';
+import { logIn, nav, publishMessage, shot, waitForHydration } from './helpers';
 
 // Markup from outside (a provider's headers) and from users (names, descriptions, extra
 // headers) is shown as text on every page that shows it: rendered on the server and again in
@@ -89,12 +89,7 @@ test.describe.serial('escaping', () => {
     await page.getByRole('row', { name: /127\.0\.0\.1:9/ }).getByRole('link').first().click();
     await expectInertBothWays(page, [subscriptionDescription]);
 
-    await nav(page, 'Event types').click();
-    const publish = page.locator('#publish');
-    await publish.getByLabel('Event type').selectOption('escape.test');
-    await publish.getByLabel('Payload (JSON)').fill('{"n": 1}');
-    await publish.getByRole('button', { name: 'Publish' }).click();
-    await expect(publish.getByRole('status')).toContainText('Published');
+    const publish = await publishMessage(page, 'escape.test', '{"n": 1}');
     await publish.getByRole('link', { name: 'See its deliveries' }).click();
     const row = page.getByRole('row', { name: /escape\.test/ });
     await expect(async () => {

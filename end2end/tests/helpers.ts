@@ -24,3 +24,14 @@ export async function logIn(page: Page) {
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
 }
+
+/** Publishes a message from the Event types page's form; returns the form. */
+export async function publishMessage(page: Page, eventType: string, payload: string) {
+  await nav(page, 'Event types').click();
+  const publish = page.locator('#publish');
+  await publish.getByLabel('Event type').selectOption(eventType);
+  await publish.getByLabel('Payload (JSON)').fill(payload);
+  await publish.getByRole('button', { name: 'Publish' }).click();
+  await expect(publish.getByRole('status')).toContainText('Published');
+  return publish;
+}

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, expect, type Page } from '@playwright/test';
-import { logIn, nav, shot, waitForHydration } from './helpers';
+import { logIn, nav, publishMessage, shot, waitForHydration } from './helpers';
 
 // The sending side end to end: a catalog entry, a subscription and a message made in the
 // dashboard's forms, delivered to a receiver in this process that fails until told otherwise.
@@ -81,12 +81,11 @@ test.describe.serial('sending', () => {
     await logIn(page);
     await waitForHydration(page);
 
-    await nav(page, 'Event types').click();
-    const publish = page.locator('#publish');
-    await publish.getByLabel('Event type').selectOption('invoice.paid');
-    await publish.getByLabel('Payload (JSON)').fill('{"invoice": "in_42", "amount": 4200, "note": "<script>window.__xss = 1</script>"}');
-    await publish.getByRole('button', { name: 'Publish' }).click();
-    await expect(publish.getByRole('status')).toContainText('Published');
+    const publish = await publishMessage(
+      page,
+      'invoice.paid',
+      '{"invoice": "in_42", "amount": 4200, "note": "<script>window.__xss = 1</script>"}',
+    );
     await shot(page, 'event-types');
     await publish.getByRole('link', { name: 'See its deliveries' }).click();
     await expect(page).toHaveURL(/\/deliveries\?event_type=invoice\.paid$/);

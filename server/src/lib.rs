@@ -1,12 +1,6 @@
 //! hookhub's server: configuration, startup, storage, accounts, the plain HTTP surface and the
 //! implementation of the dashboard's [`app::backend::Backend`] port.
 
-/// glibc's allocator gives threads their own arenas and fragments under hookhub's mix of them
-/// (runtime workers, a thread per SQLite connection): an hour's soak saw RSS creep up by
-/// 0.56 MiB a minute. mimalloc returns freed memory; see the README's Reliability section.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 pub mod auth;
 mod backend;
 pub mod commands;

@@ -5,7 +5,7 @@ mod api;
 mod guard;
 pub(crate) mod hooks;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -30,10 +30,20 @@ pub const SESSION_COOKIE: &str = "hookhub_session";
 /// The longest a client may take to send a request body.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// The dashboard's routes, worked out once per process.
+///
+/// leptos walks the app to list them and, while it does, stops every resource in the process
+/// from loading (a global flag). A page rendering meanwhile, in another hub in the same process,
+/// would wait for ever; so the walk happens once, before the first hub serves.
+pub fn dashboard_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> anyhow::Result<Router> {
     let conf = leptos::config::get_configuration(None)?;
     let options = conf.leptos_options;
-    let routes = generate_route_list(App);
+    let routes = dashboard_routes();
     let backend = BackendRef(Arc::new(HubBackend(state.clone())));
 
     let sessions = SessionManagerLayer::new(SessionDbStore::new(state.db.clone()))

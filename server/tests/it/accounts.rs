@@ -334,3 +334,33 @@ async fn create_user_command_works_beside_a_running_server() {
     let (_, response) = app.log_in("carol", PASSWORD).await;
     assert!(response.status().is_success(), "{}", response.status());
 }
+
+/// Listing the dashboard's routes again, as every hub started in this process does, must not
+/// stall a page being rendered meanwhile: leptos holds every resource in the process while it
+/// walks an app for its routes, so a hub starting beside another used to leave about one first
+/// page in fifty waiting for ever.
+#[tokio::test]
+async fn pages_render_while_routes_are_listed_again() {
+    let app = TestApp::spawn().await;
+    let client = app.set_up().await;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lister = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                assert!(!server::http::dashboard_routes().is_empty());
+            }
+        }
+    });
+    for _ in 0..50 {
+        let page =
+            async { assert_page(app.get(&client, "/").await, StatusCode::OK, "Overview").await };
+        let rendered = tokio::time::timeout(std::time::Duration::from_secs(10), page).await;
+        if rendered.is_err() {
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            panic!("the overview page did not finish within 10 s");
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    lister.join().unwrap();
+}

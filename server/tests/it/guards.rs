@@ -41,7 +41,7 @@ async fn every_server_function_refuses_a_request_without_a_session() {
 
 /// Every page the dashboard routes, with `1` for each path parameter.
 fn dashboard_pages() -> Vec<String> {
-    let pages: Vec<String> = leptos_axum::generate_route_list(app::App)
+    let pages: Vec<String> = server::http::dashboard_routes()
         .iter()
         .map(|route| with_ones(route.path()))
         .collect();

@@ -99,8 +99,10 @@ impl TestApp {
     }
 
     /// A client that keeps cookies and does not follow redirects, as a test wants to see them.
+    /// A request that hangs fails its test within a minute instead of stalling the suite.
     pub fn client(&self) -> Client {
         Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
             .cookie_store(true)
             .redirect(redirect::Policy::none())
             .build()

@@ -7,12 +7,20 @@ use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{
+    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
+    TransactionTrait,
+};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most jobs committed together; bounds the latency a long batch adds.
 const MAX_BATCH: usize = 512;
 const QUEUE: usize = 4096;
+const IMMEDIATE: TransactionOptions = TransactionOptions {
+    isolation_level: None,
+    access_mode: None,
+    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+};
 
 /// Called with the outcome of the batch's commit.
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
@@ -81,7 +89,10 @@ where
 async fn run(conn: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let txn = match conn.begin().await {
+        // IMMEDIATE takes the write lock up front, where the busy timeout applies. A deferred
+        // transaction that reads first fails at once if another process (the CLI, a second
+        // opener of the file) wrote in between, since its snapshot can no longer be upgraded.
+        let txn = match conn.begin_with_options(IMMEDIATE).await {
             Ok(txn) => txn,
             Err(err) => {
                 tracing::error!(error = %err, "cannot begin a write transaction");

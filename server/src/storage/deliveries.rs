@@ -2,7 +2,7 @@
 //! record of every attempt. A message and all its deliveries are committed in one transaction;
 //! the worker claims due deliveries with a lease, so a crash leaves them to be claimed again.
 
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -12,6 +12,7 @@ use super::entities::attempt::{self, Entity as Attempts};
 use super::entities::delivery::{self, Entity as Deliveries};
 use super::entities::message::{self, Entity as Messages};
 use super::entities::subscription::{self, Entity as Subscriptions};
+use super::shapes::{insert_all, one_of};
 use super::subscriptions::{ACTIVE, DISABLED, Subscription};
 use super::{Db, is_unique_violation, now_millis};
 pub use attempt::Model as Attempt;
@@ -119,9 +120,7 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
         })
         .collect();
     let deliveries = rows.len() as u64;
-    if !rows.is_empty() {
-        Deliveries::insert_many(rows).exec(txn).await?;
-    }
+    insert_all(txn, rows).await?;
     Ok(Published::New {
         message_id: new.id,
         deliveries,
@@ -159,7 +158,7 @@ pub async fn claim_due(
                     )
                     .filter(delivery::Column::SubscriptionId.in_subquery(active));
                 if !busy.is_empty() {
-                    due = due.filter(delivery::Column::SubscriptionId.is_not_in(busy));
+                    due = due.filter(one_of(delivery::Column::SubscriptionId, busy).not());
                 }
                 let due = due
                     .order_by_asc(delivery::Column::NextAttemptAt)
@@ -172,7 +171,7 @@ pub async fn claim_due(
                 }
                 Deliveries::update_many()
                     .col_expr(delivery::Column::LeasedUntil, Expr::value(now + lease_ms))
-                    .filter(delivery::Column::Id.is_in(due.iter().map(|d| d.id)))
+                    .filter(one_of(delivery::Column::Id, due.iter().map(|d| d.id)))
                     .exec(txn)
                     .await?;
                 Ok(due)
@@ -212,7 +211,7 @@ pub async fn release(db: &Db, ids: Vec<i64>) -> Result<(), DbErr> {
                         delivery::Column::LeasedUntil,
                         Expr::value(Option::<i64>::None),
                     )
-                    .filter(delivery::Column::Id.is_in(ids))
+                    .filter(one_of(delivery::Column::Id, ids))
                     .exec(txn)
                     .await?;
                 Ok(())
@@ -267,7 +266,7 @@ pub async fn record_attempts(
         .write(move |txn| {
             Box::pin(async move {
                 let now = now_millis();
-                Attempts::insert_many(records.iter().map(|r| attempt::ActiveModel {
+                let attempts = records.iter().map(|r| attempt::ActiveModel {
                     delivery_id: Set(r.delivery.id),
                     started_at: Set(r.attempt.started_at),
                     duration_ms: Set(r.attempt.duration_ms),
@@ -277,9 +276,8 @@ pub async fn record_attempts(
                     response_body: Set(r.attempt.response_body.clone()),
                     error: Set(r.attempt.error.clone()),
                     ..Default::default()
-                }))
-                .exec(txn)
-                .await?;
+                });
+                insert_all(txn, attempts.collect()).await?;
 
                 // Each subscription's failure streak, read once for the whole batch.
                 let failing: Vec<String> = records
@@ -292,7 +290,7 @@ pub async fn record_attempts(
                     Default::default()
                 } else {
                     Subscriptions::find()
-                        .filter(subscription::Column::Id.is_in(failing.clone()))
+                        .filter(one_of(subscription::Column::Id, failing.clone()))
                         .all(txn)
                         .await?
                         .into_iter()
@@ -374,7 +372,7 @@ pub async fn record_attempts(
                 if !failing.is_empty() {
                     Subscriptions::update_many()
                         .col_expr(subscription::Column::FailingSince, Expr::value(now))
-                        .filter(subscription::Column::Id.is_in(failing))
+                        .filter(one_of(subscription::Column::Id, failing))
                         .filter(subscription::Column::FailingSince.is_null())
                         .exec(txn)
                         .await?;
@@ -385,7 +383,7 @@ pub async fn record_attempts(
                             subscription::Column::FailingSince,
                             Expr::value(Option::<i64>::None),
                         )
-                        .filter(subscription::Column::Id.is_in(succeeded))
+                        .filter(one_of(subscription::Column::Id, succeeded))
                         .filter(subscription::Column::FailingSince.is_not_null())
                         .exec(txn)
                         .await?;
@@ -399,7 +397,7 @@ pub async fn record_attempts(
 /// The messages with these ids.
 pub async fn find_messages(db: &Db, ids: Vec<String>) -> Result<Vec<Message>, DbErr> {
     Messages::find()
-        .filter(message::Column::Id.is_in(ids))
+        .filter(one_of(message::Column::Id, ids))
         .all(db.read())
         .await
 }

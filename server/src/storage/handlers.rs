@@ -12,6 +12,7 @@ use super::Db;
 use super::entities::event::{self, Entity as Events};
 use super::entities::handler::{self, Entity as Handlers};
 use super::entities::handler_run::{self, Entity as HandlerRuns};
+use super::shapes::insert_all;
 pub use handler::Model as HandlerRow;
 pub use handler_run::Model as HandlerRun;
 
@@ -115,7 +116,7 @@ pub(super) async fn queue<C: ConnectionTrait>(
     if runs.is_empty() {
         return Ok(());
     }
-    HandlerRuns::insert_many(runs.into_iter().map(|run| handler_run::ActiveModel {
+    let runs = runs.into_iter().map(|run| handler_run::ActiveModel {
         event_id: Set(event_id),
         handler_id: Set(run.handler_id),
         handler_kind: Set(run.handler_kind),
@@ -127,9 +128,8 @@ pub(super) async fn queue<C: ConnectionTrait>(
         outcome: Set(None),
         updated_at: Set(now),
         ..Default::default()
-    }))
-    .exec(txn)
-    .await?;
+    });
+    insert_all(txn, runs.collect()).await?;
     Events::update_many()
         .col_expr(event::Column::Handling, Expr::value(PENDING))
         .filter(event::Column::Id.eq(event_id))

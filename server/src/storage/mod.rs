@@ -10,6 +10,7 @@ pub mod events;
 pub mod handlers;
 pub mod retention;
 pub mod sessions;
+mod shapes;
 pub mod sources;
 pub mod subscriptions;
 pub mod users;

@@ -3,8 +3,8 @@
 //! sqlx prepares each distinct SQL text once per connection and keeps up to 100 of them. An
 //! IN-list or a multi-row insert has a text of its own for every length, so batches of varying
 //! size fill those caches with large statements (a 200-row insert is about 180 KiB of compiled
-//! program), and the process's memory crept up in long soaks as bigger ones replaced smaller.
-//! With these helpers a query has one text, and an insert at most seven.
+//! program), memory that grows with the variety of batch sizes a long run sees. With these
+//! helpers a query has one text, and an insert at most seven.
 
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait};
@@ -56,7 +56,7 @@ fn runs<T>(rows: Vec<T>) -> Vec<Vec<T>> {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, Set};
+    use sea_orm::{EntityTrait, PaginatorTrait, QueryFilter, QueryTrait, Set};
 
     use super::*;
     use crate::storage::Db;
@@ -129,17 +129,7 @@ mod tests {
             .await
             .unwrap();
         assert!(none.is_empty());
-        let count = db
-            .read()
-            .query_one_raw(sea_orm::Statement::from_string(
-                sea_orm::DatabaseBackend::Sqlite,
-                "SELECT COUNT(*) AS n FROM users",
-            ))
-            .await
-            .unwrap()
-            .unwrap()
-            .try_get::<i64>("", "n")
-            .unwrap();
+        let count = Users::find().count(db.read()).await.unwrap();
         assert_eq!(count, 100);
     }
 }

@@ -28,6 +28,10 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+/// The allocator the `hookhub` binary uses, so the hub measured here allocates as it ships.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(
     name = "hookhub-bench",

@@ -13,6 +13,9 @@ pub struct Memory {
     pub rss: u64,
     /// The most ever resident (`VmHWM`).
     pub peak: u64,
+    /// Bytes allocated and not yet freed, Rust's and SQLite's, as jemalloc counts them: the
+    /// memory the program holds, without the allocator's spare pages, the binary or the stacks.
+    pub heap: Option<u64>,
 }
 
 pub fn memory() -> Option<Memory> {
@@ -31,7 +34,15 @@ pub fn memory() -> Option<Memory> {
     Some(Memory {
         rss: kib("VmRSS:")?,
         peak: kib("VmHWM:")?,
+        heap: heap(),
     })
+}
+
+fn heap() -> Option<u64> {
+    // jemalloc's statistics are a snapshot taken when the epoch advances.
+    tikv_jemalloc_ctl::epoch::advance().ok()?;
+    let bytes = tikv_jemalloc_ctl::stats::allocated::read().ok()?;
+    u64::try_from(bytes).ok()
 }
 
 /// The machine's load averages over 1, 5 and 15 minutes, as `/proc/loadavg` gives them: how
@@ -108,7 +119,12 @@ mod tests {
         assert_eq!(parse_stat(stat), Some(("sqlx-sqlite-wor".into(), 280)));
         let odd = "7 (a) b (c)) R 1 2 3 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0";
         assert_eq!(parse_stat(odd), Some(("a) b (c)".into(), 11)));
-        assert!(memory().is_some_and(|m| m.rss > 0 && m.peak >= m.rss));
+        let memory = memory().expect("/proc/self/status is readable");
+        assert!(memory.rss > 0 && memory.peak >= memory.rss);
+        assert!(
+            memory.heap.is_some_and(|bytes| bytes > 0),
+            "jemalloc counts the heap"
+        );
         assert!(load_average().is_some_and(|l| l.split(' ').count() == 3));
     }
 }

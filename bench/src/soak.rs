@@ -156,6 +156,7 @@ impl Totals {
 struct Row {
     elapsed: Duration,
     rss: Option<u64>,
+    heap: Option<u64>,
     ingest_p99: Option<u64>,
     publish_p99: Option<u64>,
     page_p99: [Option<u64>; PAGES.len()],
@@ -249,11 +250,12 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     );
     println!(
         "RSS is this process's VmRSS: the hub plus the load generator and subscribers, whose own \
-         state does not grow. DB is the SQLite file plus its WAL."
+         state does not grow. Heap is what of it the program holds allocated (jemalloc's count, \
+         SQLite's included). DB is the SQLite file plus its WAL."
     );
     println!();
     println!(
-        "{:>8} {:>9} {:>10} {:>9} {:>11} {:>11} {:>7} {:>9} {:>10} {:>10} {:>7} {:>9} {:>6}",
+        "{:>8} {:>9} {:>10} {:>9} {:>11} {:>11} {:>7} {:>9} {:>10} {:>10} {:>10} {:>7} {:>9} {:>6}",
         "elapsed",
         "ingest/s",
         "ingest p99",
@@ -263,6 +265,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         "pages/s",
         "page p99",
         "RSS",
+        "heap",
         "DB",
         "pending",
         "unindexed",
@@ -345,7 +348,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         let arrived_now = arrived.load(Ordering::Relaxed);
         let delivered = arrived_now - last_arrived;
         last_arrived = arrived_now;
-        let rss = process::memory().map(|m| m.rss);
+        let memory = process::memory();
         let db_bytes = db.size_bytes();
         let (pending, unindexed) = backlog(&db).await;
         let pages_ok: u64 = taken.pages.iter().map(|t| t.ok).sum();
@@ -359,14 +362,15 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
             + taken.pages.iter().map(Tally::lost).sum::<u64>();
         let row = Row {
             elapsed: now.duration_since(began),
-            rss,
+            rss: memory.as_ref().map(|m| m.rss),
+            heap: memory.and_then(|m| m.heap),
             ingest_p99: taken.ingest.p99(),
             publish_p99: taken.publish.p99(),
             page_p99: std::array::from_fn(|i| taken.pages[i].p99()),
         };
         let optional = |us: Option<u64>| us.map_or("-".into(), stats::micros);
         println!(
-            "{:>6} s {:>9.1} {:>10} {:>9.1} {:>11} {:>11.1} {:>7.1} {:>9} {:>10} {:>10} {:>7} {:>9} {:>6}",
+            "{:>6} s {:>9.1} {:>10} {:>9.1} {:>11} {:>11.1} {:>7.1} {:>9} {:>10} {:>10} {:>10} {:>7} {:>9} {:>6}",
             row.elapsed.as_secs_f64().round(),
             taken.ingest.ok as f64 / seconds,
             optional(row.ingest_p99),
@@ -375,7 +379,8 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
             delivered as f64 / seconds,
             pages_ok as f64 / seconds,
             optional((!page_latencies.is_empty()).then(|| percentile(&mut page_latencies, 99.0))),
-            rss.map_or("-".into(), stats::bytes),
+            row.rss.map_or("-".into(), stats::bytes),
+            row.heap.map_or("-".into(), stats::bytes),
             stats::bytes(db_bytes),
             pending.map_or("-".into(), stats::count),
             unindexed.map_or("-".into(), stats::count),
@@ -718,10 +723,16 @@ fn summary(s: Summary) {
             stats::bytes(rss_last),
             growth / MIB,
             100.0 * growth / rss_first as f64,
-            rss_trend(s.rows).map_or(String::new(), |slope| format!(
-                ", trend after the first interval {slope:+.2} MiB/min"
-            )),
+            trends(s.rows, |r| r.rss),
             s.peak.map_or("-".into(), stats::bytes),
+        );
+    }
+    if let (Some(heap_first), Some(heap_last)) = (first.heap, last.heap) {
+        println!(
+            "             heap {} after the first interval, {} after the last{}",
+            stats::bytes(heap_first),
+            stats::bytes(heap_last),
+            trends(s.rows, |r| r.heap),
         );
     }
     let events = s.totals.ingest[0];
@@ -738,13 +749,28 @@ fn summary(s: Summary) {
     );
 }
 
-/// The least-squares slope of RSS over time in MiB a minute, leaving out the first interval
-/// (warm-up: caches, pools and arenas filling); `None` with fewer than three intervals left.
-fn rss_trend(rows: &[Row]) -> Option<f64> {
+/// How `bytes` moved, in MiB a minute: after the first interval (warm-up: caches, pools and
+/// arenas filling), and over the second half of the run, where flat memory shows as a slope
+/// near zero.
+fn trends(rows: &[Row], bytes: fn(&Row) -> Option<u64>) -> String {
+    let after_warm_up = trend(rows.get(1..).unwrap_or_default(), bytes);
+    let second_half = trend(&rows[rows.len() / 2..], bytes);
+    match (after_warm_up, second_half) {
+        (Some(all), Some(half)) => format!(
+            ", trend after the first interval {all:+.2} MiB/min, over the second half \
+             {half:+.2} MiB/min"
+        ),
+        (Some(all), None) => format!(", trend after the first interval {all:+.2} MiB/min"),
+        _ => String::new(),
+    }
+}
+
+/// The least-squares slope of `bytes` over time in MiB a minute; `None` with fewer than three
+/// rows.
+fn trend(rows: &[Row], bytes: fn(&Row) -> Option<u64>) -> Option<f64> {
     let points: Vec<(f64, f64)> = rows
         .iter()
-        .skip(1)
-        .filter_map(|r| Some((r.elapsed.as_secs_f64() / 60.0, r.rss? as f64 / MIB)))
+        .filter_map(|r| Some((r.elapsed.as_secs_f64() / 60.0, bytes(r)? as f64 / MIB)))
         .collect();
     if points.len() < 3 {
         return None;
@@ -773,5 +799,31 @@ mod tests {
             <td class="when"><a href="/deliveries/4710">before</a></td>"#;
         assert_eq!(newest_delivery(page).as_deref(), Some("4711"));
         assert_eq!(newest_delivery(b"<p>No deliveries yet.</p>"), None);
+    }
+
+    #[test]
+    fn memory_trends_leave_out_the_warm_up_and_see_a_late_plateau() {
+        // A minute a row: 40 MiB then +10 MiB warming up, +1 MiB a minute to minute 5, flat
+        // from there.
+        let mib = [40.0, 50.0, 51.0, 52.0, 53.0, 54.0, 54.0, 54.0, 54.0, 54.0];
+        let rows: Vec<Row> = mib
+            .iter()
+            .enumerate()
+            .map(|(minute, mib)| Row {
+                elapsed: Duration::from_secs(60 * (minute as u64 + 1)),
+                rss: Some((mib * MIB) as u64),
+                heap: None,
+                ingest_p99: None,
+                publish_p99: None,
+                page_p99: [None; PAGES.len()],
+            })
+            .collect();
+        let slope = trend(&rows[1..6], |r| r.rss).unwrap();
+        assert!((slope - 1.0).abs() < 1e-9, "{slope}");
+        assert_eq!(
+            trends(&rows, |r| r.rss),
+            ", trend after the first interval +0.50 MiB/min, over the second half +0.00 MiB/min"
+        );
+        assert_eq!(trends(&rows, |r| r.heap), "");
     }
 }

@@ -10,10 +10,10 @@ use server::{Config, commands, telemetry};
 use tokio_util::sync::CancellationToken;
 
 /// jemalloc, for SQLite's C allocations as well as Rust's. Under glibc's allocator an hour of
-/// mixed load grew RSS about 0.6 MiB a minute while the heap the program holds stayed flat:
-/// freed memory kept in the per-thread arenas of SQLite's connection threads. jemalloc, with
-/// a background thread returning pages unused for a second (`.cargo/config.toml`), grew a
-/// third as fast (README, "Reliability").
+/// mixed load grew RSS about 0.6 MiB a minute, in the per-thread arenas of SQLite's connection
+/// threads. Under jemalloc the same load's heap (its count of what is allocated) stays level,
+/// so that was freed memory kept, not a leak. With a background thread returning pages unused
+/// for a second (`.cargo/config.toml`), RSS grew a third as fast (README, "Reliability").
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

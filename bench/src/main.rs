@@ -29,6 +29,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 
 /// The allocator the `hookhub` binary uses, so the hub measured here allocates as it ships.
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

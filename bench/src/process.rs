@@ -38,11 +38,18 @@ pub fn memory() -> Option<Memory> {
     })
 }
 
+#[cfg(not(target_env = "msvc"))]
 fn heap() -> Option<u64> {
     // jemalloc's statistics are a snapshot taken when the epoch advances.
     tikv_jemalloc_ctl::epoch::advance().ok()?;
     let bytes = tikv_jemalloc_ctl::stats::allocated::read().ok()?;
     u64::try_from(bytes).ok()
+}
+
+/// The bench runs on the system allocator where jemalloc does not build, which has no count.
+#[cfg(target_env = "msvc")]
+fn heap() -> Option<u64> {
+    None
 }
 
 /// The machine's load averages over 1, 5 and 15 minutes, as `/proc/loadavg` gives them: how

@@ -11,6 +11,7 @@ mod m20261123_000003_handlers_search;
 mod m20261123_000004_sending;
 mod m20261123_000005_search_in_background;
 mod m20261123_000006_retention;
+mod m20261124_000007_search_words;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_sending::Migration),
             Box::new(m20261123_000005_search_in_background::Migration),
             Box::new(m20261123_000006_retention::Migration),
+            Box::new(m20261124_000007_search_words::Migration),
         ]
     }
 }

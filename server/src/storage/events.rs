@@ -7,6 +7,7 @@ use sea_orm::{
     QuerySelect, QueryTrait,
 };
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use sea_orm::ConnectionTrait;
@@ -128,7 +129,17 @@ pub async fn list(db: &Db, filter: EventFilter) -> Result<Vec<Event>, DbErr> {
     if let Some(to) = filter.to {
         query = query.filter(event::Column::ReceivedAt.lt(to));
     }
-    match filter.text.as_deref().and_then(fts_query) {
+    let fts = match filter.text.as_deref().and_then(Search::parse) {
+        Some(search) => {
+            let completions = match search.prefix() {
+                Some(prefix) => completions(db, &prefix).await?,
+                None => None,
+            };
+            Some(search.query(completions.as_deref()))
+        }
+        None => None,
+    };
+    match fts {
         // The full-text index drives the search, newest first, so a common word stops after
         // one page instead of collecting every match. It is SQLite's FTS5, as the migration
         // says; this is the only query that knows.
@@ -225,18 +236,110 @@ pub async fn index_continuously(db: Db, wake: Arc<Notify>, shutdown: Cancellatio
     }
 }
 
-/// Turns what a person typed into an FTS5 query that cannot be read as FTS syntax: each word
-/// becomes a quoted phrase (FTS5 splits it into tokens the way it split the bodies), all must
-/// match, and the last may be a prefix. `None` when there is nothing to search for.
-fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<String> = text
-        .split_whitespace()
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect();
-    if words.is_empty() || !text.chars().any(char::is_alphanumeric) {
-        return None;
+/// Words looked up to finish the last word of a search: a prefix that finishes as more of them
+/// is left to FTS5.
+const COMPLETIONS: usize = 16;
+
+/// What a person typed, as an FTS5 query that cannot be read as FTS syntax: each word becomes
+/// a quoted phrase (FTS5 splits it into tokens the way it split the bodies), all must match,
+/// and the last may be the start of a word.
+struct Search<'a> {
+    words: Vec<&'a str>,
+    last: &'a str,
+}
+
+impl<'a> Search<'a> {
+    /// `None` when there is nothing to search for.
+    fn parse(text: &'a str) -> Option<Self> {
+        let mut words: Vec<&str> = text.split_whitespace().collect();
+        let last = words.pop()?;
+        text.chars()
+            .any(char::is_alphanumeric)
+            .then_some(Self { words, last })
     }
-    Some(format!("{}*", words.join(" ")))
+
+    /// Where the last word's last token is, when FTS5's tokenizer keeps it as typed but for
+    /// case: ASCII letters and digits, with no other letter joined to either end. Other tokens
+    /// (accents, other scripts) are left to FTS5's own prefix search.
+    fn last_token(&self) -> Option<Range<usize>> {
+        let word = self.last;
+        let end = word.rfind(|c: char| c.is_ascii_alphanumeric())? + 1;
+        if !word[end..].is_ascii() {
+            return None;
+        }
+        let start = match word[..end]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !c.is_ascii_alphanumeric())
+        {
+            None => 0,
+            Some((i, c)) if c.is_ascii() => i + 1,
+            Some(_) => return None,
+        };
+        Some(start..end)
+    }
+
+    /// The start of a word to look up completions for, as the index spells it.
+    fn prefix(&self) -> Option<String> {
+        self.last_token()
+            .map(|token| self.last[token].to_ascii_lowercase())
+    }
+
+    /// The query: the last word as a prefix or, given the words [`Self::prefix`] finishes as,
+    /// as any one of them. Spelled out, FTS5 reads the newest matches first and stops after a
+    /// page; as a prefix it gathers every match first.
+    fn query(&self, completions: Option<&[String]>) -> String {
+        let last = match (completions, self.last_token()) {
+            (Some(words), Some(token)) => {
+                let (before, after) = (&self.last[..token.start], &self.last[token.end..]);
+                let any: Vec<String> = words
+                    .iter()
+                    .map(|word| phrase(&format!("{before}{word}{after}")))
+                    .collect();
+                format!("({})", any.join(" OR "))
+            }
+            _ => format!("{}*", phrase(self.last)),
+        };
+        let mut query: Vec<String> = self.words.iter().map(|word| phrase(word)).collect();
+        query.push(last);
+        query.join(" AND ")
+    }
+}
+
+fn phrase(word: &str) -> String {
+    format!("\"{}\"", word.replace('"', "\"\""))
+}
+
+/// The indexed words that start with `prefix`, in order, when there are 1 to [`COMPLETIONS`]
+/// of them. One look-up each, from just past the word before: asking for them all at once
+/// would read every occurrence of each.
+async fn completions(db: &Db, prefix: &str) -> Result<Option<Vec<String>>, DbErr> {
+    let Some(last) = prefix.bytes().last() else {
+        return Ok(None);
+    };
+    // The prefix is ASCII letters and digits, so the first string past every word it starts is
+    // the prefix with its last character moved on by one; and U+0001, a separator to FTS5,
+    // sorts before every character a word can hold, so `word` + U+0001 is just past `word`.
+    let past = format!("{}{}", &prefix[..prefix.len() - 1], char::from(last + 1));
+    let mut found: Vec<String> = Vec::new();
+    let mut from = prefix.to_owned();
+    while found.len() <= COMPLETIONS {
+        let row = db
+            .read()
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                db.read().get_database_backend(),
+                "SELECT term FROM events_fts_words WHERE term >= ? AND term < ? LIMIT 1",
+                [from.into(), past.clone().into()],
+            ))
+            .await?;
+        let word: Option<String> = row.map(|row| row.try_get("", "term")).transpose()?;
+        let Some(word) = word else {
+            break;
+        };
+        from = format!("{word}\u{1}");
+        found.push(word);
+    }
+    Ok((1..=COMPLETIONS).contains(&found.len()).then_some(found))
 }
 
 /// Records a refused request and drops the source's oldest beyond the cap, in one write.
@@ -447,6 +550,61 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_last_word_finishes_as_any_indexed_word() {
+        let (_dir, db) = db_with_source().await;
+        for i in 0..20 {
+            store(&db, None, format!("{{\"tag\":\"word{i:02}\"}}").as_bytes()).await;
+        }
+        store(&db, None, "crème brûlée for cus_42 and cus_43".as_bytes()).await;
+
+        assert_eq!(
+            search(&db, "word0", None).await.len(),
+            10,
+            "ten words, spelled out"
+        );
+        assert_eq!(
+            completions(&db, "word0").await.unwrap().map(|w| w.len()),
+            Some(10)
+        );
+        let many = EventFilter {
+            text: Some("WORD".into()),
+            limit: 50,
+            ..Default::default()
+        };
+        assert_eq!(completions(&db, "word").await.unwrap(), None, "too many");
+        assert_eq!(list(&db, many).await.unwrap().len(), 20, "left to FTS5");
+        assert_eq!(completions(&db, "nothing").await.unwrap(), None);
+        assert!(search(&db, "nothing", None).await.is_empty());
+
+        assert_eq!(
+            search(&db, "cus_4", None).await.len(),
+            1,
+            "after punctuation"
+        );
+        assert_eq!(search(&db, "tag\":\"word1", None).await.len(), 10);
+        assert_eq!(
+            search(&db, "crè", None).await.len(),
+            1,
+            "accents: FTS5's prefix"
+        );
+        assert_eq!(search(&db, "brulee", None).await.len(), 1, "accents folded");
+    }
+
+    #[test]
+    fn only_plain_ascii_word_ends_are_spelled_out() {
+        let prefix = |text| Search::parse(text).and_then(|search| search.prefix());
+        assert_eq!(prefix("push Octo").as_deref(), Some("octo"));
+        assert_eq!(prefix("cus_4").as_deref(), Some("4"));
+        assert_eq!(prefix(r#""octo","#).as_deref(), Some("octo"));
+        assert_eq!(prefix("crè"), None);
+        assert_eq!(prefix("éa"), None);
+        assert_eq!(prefix("aé"), None);
+        assert_eq!(prefix("a-é"), None);
+        assert_eq!(prefix("é-a").as_deref(), Some("a"));
+        assert_eq!(prefix("--"), None);
+    }
+
+    #[tokio::test]
     async fn the_indexer_takes_each_event_once_in_batches() {
         let (_dir, db) = db_with_source().await;
         for i in 0..5 {
@@ -484,9 +642,20 @@ mod tests {
             };
             list(&db, filter).await.unwrap();
         }
-        assert_eq!(fts_query("  "), None);
-        assert_eq!(fts_query(r#"""#), None);
-        assert_eq!(fts_query(r#"say "hi""#).unwrap(), r#""say" """hi"""*"#);
+        let query = |text, completions: Option<&[String]>| {
+            Search::parse(text).map(|search| search.query(completions))
+        };
+        assert_eq!(query("  ", None), None);
+        assert_eq!(query(r#"""#, None), None);
+        assert_eq!(
+            query(r#"say "hi""#, None).unwrap(),
+            r#""say" AND """hi"""*"#
+        );
+        let finished = ["hi".to_owned(), "hint".to_owned()];
+        assert_eq!(
+            query(r#"say "hi""#, Some(&finished)).unwrap(),
+            r#""say" AND ("""hi""" OR """hint""")"#
+        );
     }
 
     #[tokio::test]

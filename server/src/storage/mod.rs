@@ -63,8 +63,14 @@ impl Db {
         let write = SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool);
         Migrator::up(&write, None).await?;
 
+        // Read connections are kept for good, like the writer: each holds SQLite's page cache
+        // (2 MiB, SQLite's default) and a thread, which replacing it would throw away and
+        // build again.
         let read_pool = SqlitePoolOptions::new()
             .max_connections(READ_CONNECTIONS)
+            .min_connections(READ_CONNECTIONS)
+            .idle_timeout(None)
+            .max_lifetime(None)
             .connect_with(options.read_only(true))
             .await
             .map_err(sqlx_err)?;

@@ -311,8 +311,8 @@ fn phrase(word: &str) -> String {
 }
 
 /// The indexed words that start with `prefix`, in order, when there are 1 to [`COMPLETIONS`]
-/// of them. One look-up each, from just past the word before: asking for them all at once
-/// would read every occurrence of each.
+/// of them. Each is one seek from just past the one before, all in one statement: asking for
+/// them all at once would read every occurrence of each.
 async fn completions(db: &Db, prefix: &str) -> Result<Option<Vec<String>>, DbErr> {
     let Some(last) = prefix.bytes().last() else {
         return Ok(None);
@@ -321,24 +321,25 @@ async fn completions(db: &Db, prefix: &str) -> Result<Option<Vec<String>>, DbErr
     // the prefix with its last character moved on by one; and U+0001, a separator to FTS5,
     // sorts before every character a word can hold, so `word` + U+0001 is just past `word`.
     let past = format!("{}{}", &prefix[..prefix.len() - 1], char::from(last + 1));
-    let mut found: Vec<String> = Vec::new();
-    let mut from = prefix.to_owned();
-    while found.len() <= COMPLETIONS {
-        let row = db
-            .read()
-            .query_one_raw(sea_orm::Statement::from_sql_and_values(
-                db.read().get_database_backend(),
-                "SELECT term FROM events_fts_words WHERE term >= ? AND term < ? LIMIT 1",
-                [from.into(), past.clone().into()],
-            ))
-            .await?;
-        let word: Option<String> = row.map(|row| row.try_get("", "term")).transpose()?;
-        let Some(word) = word else {
-            break;
-        };
-        from = format!("{word}\u{1}");
-        found.push(word);
-    }
+    let rows = db
+        .read()
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            db.read().get_database_backend(),
+            "WITH RECURSIVE found(term, n) AS ( \
+               SELECT (SELECT term FROM events_fts_words \
+                        WHERE term >= ?1 AND term < ?2 LIMIT 1), 1 \
+               UNION ALL \
+               SELECT (SELECT term FROM events_fts_words \
+                        WHERE term >= found.term || char(1) AND term < ?2 LIMIT 1), n + 1 \
+                 FROM found WHERE found.term IS NOT NULL AND n <= ?3) \
+             SELECT term FROM found WHERE term IS NOT NULL",
+            [prefix.into(), past.into(), (COMPLETIONS as i64).into()],
+        ))
+        .await?;
+    let found = rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "term"))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok((1..=COMPLETIONS).contains(&found.len()).then_some(found))
 }
 

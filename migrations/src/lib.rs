@@ -15,6 +15,19 @@ mod m20261124_000007_search_words;
 
 pub struct Migrator;
 
+/// Runs `statements` in order where the search index lives, SQLite's FTS5; other backends
+/// have no search index and skip them.
+async fn on_sqlite(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    if manager.get_database_backend() != sea_orm_migration::sea_orm::DatabaseBackend::Sqlite {
+        return Ok(());
+    }
+    let db = manager.get_connection();
+    for sql in statements {
+        db.execute_unprepared(sql).await?;
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {

@@ -10,34 +10,28 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != sea_orm_migration::sea_orm::DatabaseBackend::Sqlite {
-            return Ok(());
-        }
-        let db = manager.get_connection();
-        for sql in [
-            "DROP TRIGGER events_fts_insert",
-            "CREATE TABLE search_progress (id INTEGER PRIMARY KEY CHECK (id = 1), \
-               last_event_id BIGINT NOT NULL)",
-            "INSERT INTO search_progress (id, last_event_id) \
-               SELECT 1, coalesce(max(id), 0) FROM events",
-        ] {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        crate::on_sqlite(
+            manager,
+            &[
+                "DROP TRIGGER events_fts_insert",
+                "CREATE TABLE search_progress (id INTEGER PRIMARY KEY CHECK (id = 1), \
+                   last_event_id BIGINT NOT NULL)",
+                "INSERT INTO search_progress (id, last_event_id) \
+                   SELECT 1, coalesce(max(id), 0) FROM events",
+            ],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != sea_orm_migration::sea_orm::DatabaseBackend::Sqlite {
-            return Ok(());
-        }
-        let db = manager.get_connection();
-        for sql in [
-            "DROP TABLE search_progress",
-            "CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN \
-               INSERT INTO events_fts(rowid, body) VALUES (new.id, CAST(new.body AS TEXT)); END",
-        ] {
-            db.execute_unprepared(sql).await?;
-        }
-        Ok(())
+        crate::on_sqlite(
+            manager,
+            &[
+                "DROP TABLE search_progress",
+                "CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN \
+                   INSERT INTO events_fts(rowid, body) VALUES (new.id, CAST(new.body AS TEXT)); END",
+            ],
+        )
+        .await
     }
 }

@@ -11,26 +11,14 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != sea_orm_migration::sea_orm::DatabaseBackend::Sqlite {
-            return Ok(());
-        }
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "CREATE VIRTUAL TABLE events_fts_words USING fts5vocab(events_fts, 'instance')",
-            )
-            .await
-            .map(|_| ())
+        crate::on_sqlite(
+            manager,
+            &["CREATE VIRTUAL TABLE events_fts_words USING fts5vocab(events_fts, 'instance')"],
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() != sea_orm_migration::sea_orm::DatabaseBackend::Sqlite {
-            return Ok(());
-        }
-        manager
-            .get_connection()
-            .execute_unprepared("DROP TABLE events_fts_words")
-            .await
-            .map(|_| ())
+        crate::on_sqlite(manager, &["DROP TABLE events_fts_words"]).await
     }
 }

@@ -314,7 +314,7 @@ fn phrase(word: &str) -> String {
 /// of them. Each is one seek from just past the one before, all in one statement: asking for
 /// them all at once would read every occurrence of each.
 async fn completions(db: &Db, prefix: &str) -> Result<Option<Vec<String>>, DbErr> {
-    let Some(last) = prefix.bytes().last() else {
+    let Some(last) = prefix.bytes().last().filter(|_| prefix.is_ascii()) else {
         return Ok(None);
     };
     // The prefix is ASCII letters and digits, so the first string past every word it starts is
@@ -575,6 +575,8 @@ mod tests {
         assert_eq!(completions(&db, "word").await.unwrap(), None, "too many");
         assert_eq!(list(&db, many).await.unwrap().len(), 20, "left to FTS5");
         assert_eq!(completions(&db, "nothing").await.unwrap(), None);
+        assert_eq!(completions(&db, "").await.unwrap(), None);
+        assert_eq!(completions(&db, "wordé").await.unwrap(), None);
         assert!(search(&db, "nothing", None).await.is_empty());
 
         assert_eq!(

@@ -56,13 +56,15 @@ enum HandlerRuns {
 /// Full-text search over bodies. SQLite's FTS5 with no stored copy of the text (the events table
 /// has it); triggers keep it in step with every insert and delete, cascades included (inserts
 /// moved to a background indexer in migration 5). A PostgreSQL backend would use a `tsvector`
-/// column instead; only `storage::events` queries it.
+/// column instead; only `storage::events` queries it. The last statement indexes the events
+/// already stored.
 const SQLITE_FTS: &[&str] = &[
     "CREATE VIRTUAL TABLE events_fts USING fts5(body, content='', contentless_delete=1)",
     "CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN \
        INSERT INTO events_fts(rowid, body) VALUES (new.id, CAST(new.body AS TEXT)); END",
     "CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN \
        DELETE FROM events_fts WHERE rowid = old.id; END",
+    "INSERT INTO events_fts(rowid, body) SELECT id, CAST(body AS TEXT) FROM events",
 ];
 
 #[async_trait::async_trait]
@@ -154,30 +156,19 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
-        if manager.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
-            let db = manager.get_connection();
-            for sql in SQLITE_FTS {
-                db.execute_unprepared(sql).await?;
-            }
-            db.execute_unprepared(
-                "INSERT INTO events_fts(rowid, body) SELECT id, CAST(body AS TEXT) FROM events",
-            )
-            .await?;
-        }
-        Ok(())
+        crate::on_sqlite(manager, SQLITE_FTS).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        if manager.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
-            let db = manager.get_connection();
-            for sql in [
+        crate::on_sqlite(
+            manager,
+            &[
                 "DROP TRIGGER events_fts_delete",
                 "DROP TRIGGER events_fts_insert",
                 "DROP TABLE events_fts",
-            ] {
-                db.execute_unprepared(sql).await?;
-            }
-        }
+            ],
+        )
+        .await?;
         for table in [HandlerRuns::Table.into_iden(), Handlers::Table.into_iden()] {
             manager
                 .drop_table(Table::drop().table(table).to_owned())

@@ -1,19 +1,30 @@
-//! A real hookhub, started in-process with `server::run` on a random loopback port, as the
-//! integration tests start it.
+//! A real hookhub on a random loopback port: started in-process with `server::run`, as the
+//! integration tests start it, or as a built `hookhub` binary in a child process, so that what
+//! the process uses is the hub's alone.
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::process::Stdio;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use server::Config;
+use tokio::process::Child;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub struct Hub {
     pub addr: SocketAddr,
-    shutdown: CancellationToken,
-    handle: JoinHandle<anyhow::Result<()>>,
+    running: Running,
+}
+
+enum Running {
+    InProcess {
+        shutdown: CancellationToken,
+        handle: JoinHandle<anyhow::Result<()>>,
+    },
+    /// The id is kept from the start: `Child::id` forgets it once the child is reaped.
+    Child { child: Child, pid: u32 },
 }
 
 impl Hub {
@@ -29,25 +40,79 @@ impl Hub {
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
         let handle = tokio::spawn(server::run(config, listener, shutdown.clone()));
-        let hub = Self {
-            addr,
-            shutdown,
-            handle,
-        };
-        hub.wait_until_healthy().await?;
-        Ok(hub)
+        let running = Running::InProcess { shutdown, handle };
+        Self { addr, running }.healthy().await
     }
 
-    async fn wait_until_healthy(&self) -> anyhow::Result<()> {
+    /// Runs `binary`, a built `hookhub`, on `database` with documented defaults and `settings`
+    /// (`HOOKHUB_*` variables), as `start` runs the in-process hub: neither this process's
+    /// `HOOKHUB_*` variables nor a `hookhub.toml` in its directory apply. Its logs go to `log`.
+    pub async fn spawn(
+        binary: &Path,
+        database: &Path,
+        settings: &[(&str, &str)],
+        log: &Path,
+    ) -> anyhow::Result<Self> {
+        // A port the system has just handed out and taken back is free in practice.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let log =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        // A path with a directory in it is the bench's, not the hub's working directory's; a
+        // bare name is looked up in PATH.
+        let program = if binary.components().count() > 1 {
+            std::path::absolute(binary)?
+        } else {
+            binary.to_path_buf()
+        };
+        let mut command = tokio::process::Command::new(program);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("HOOKHUB_") {
+                command.env_remove(key);
+            }
+        }
+        let child = command
+            .arg("serve")
+            .current_dir(database.parent().context("the database has no directory")?)
+            .env("HOOKHUB_DATABASE", database)
+            .env("HOOKHUB_LISTEN", addr.to_string())
+            .envs(settings.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let pid = child.id().context("hookhub exited at once")?;
+        Self {
+            addr,
+            running: Running::Child { child, pid },
+        }
+        .healthy()
+        .await
+    }
+
+    /// The hub's process id when it runs in a process of its own.
+    pub fn pid(&self) -> Option<u32> {
+        match &self.running {
+            Running::InProcess { .. } => None,
+            Running::Child { pid, .. } => Some(*pid),
+        }
+    }
+
+    async fn healthy(mut self) -> anyhow::Result<Self> {
         let client = reqwest::Client::new();
         for _ in 0..400 {
-            if self.handle.is_finished() {
+            let stopped = match &mut self.running {
+                Running::InProcess { handle, .. } => handle.is_finished(),
+                Running::Child { child, .. } => child.try_wait()?.is_some(),
+            };
+            if stopped {
                 bail!("hookhub stopped while starting");
             }
             if let Ok(response) = client.get(self.url("/healthz")).send().await
                 && response.status().is_success()
             {
-                return Ok(());
+                return Ok(self);
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
@@ -60,7 +125,24 @@ impl Hub {
 
     /// Stops gracefully: in-flight requests finish first.
     pub async fn stop(self) -> anyhow::Result<()> {
-        self.shutdown.cancel();
-        self.handle.await.context("the hub task")?
+        match self.running {
+            Running::InProcess { shutdown, handle } => {
+                shutdown.cancel();
+                handle.await.context("the hub task")?
+            }
+            Running::Child { mut child, pid } => {
+                if let Some(status) = child.try_wait()? {
+                    bail!("hookhub exited during the run with {status}");
+                }
+                let signalled = tokio::process::Command::new("kill")
+                    .args(["-TERM", &pid.to_string()])
+                    .status()
+                    .await?;
+                ensure!(signalled.success(), "kill -TERM {pid} failed: {signalled}");
+                let status = child.wait().await?;
+                ensure!(status.success(), "hookhub exited with {status}");
+                Ok(())
+            }
+        }
     }
 }

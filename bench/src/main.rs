@@ -23,10 +23,13 @@ mod soak;
 mod stats;
 mod subscribers;
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use tokio::runtime::Handle;
 
 /// The allocator the `hookhub` binary uses, so the hub measured here allocates as it ships.
 #[cfg(not(target_env = "msvc"))]
@@ -184,6 +187,10 @@ pub struct SoakArgs {
     /// Directory for the temporary database (default: the system temp directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Run the hub as this built `hookhub` binary, in a process of its own, so the memory
+    /// figures are the hub's alone (default: in this process).
+    #[arg(long)]
+    pub hub_binary: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
@@ -211,12 +218,33 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
-/// A temporary directory under `dir` when given, else under the system's.
+/// Runs `work` with a second runtime, on one thread of its own, for a load generator and
+/// subscribers, so that their work is not queued behind the hub's. The runtime is shut down
+/// however `work` ends: dropped inside another runtime, it would wait for its tasks, which
+/// tokio does not allow there.
+pub async fn outside<T, F>(work: impl FnOnce(Handle) -> F) -> anyhow::Result<T>
+where
+    F: Future<Output = anyhow::Result<T>>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("bench-outside")
+        .enable_all()
+        .build()?;
+    let result = work(runtime.handle().clone()).await;
+    runtime.shutdown_background();
+    result
+}
+
+/// A temporary directory under `dir` when given, made if need be, else under the system's.
 pub fn temp_dir(dir: Option<&PathBuf>) -> anyhow::Result<tempfile::TempDir> {
     let builder = &mut tempfile::Builder::new();
     builder.prefix("hookhub-bench-");
     Ok(match dir {
-        Some(dir) => builder.tempdir_in(dir)?,
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            builder.tempdir_in(dir)?
+        }
         None => builder.tempdir()?,
     })
 }

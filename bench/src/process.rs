@@ -1,6 +1,6 @@
-//! What this process uses, read from `/proc`: its memory, and the CPU time of each of its
-//! threads, so a run can tell which thread was the busy one. The hub runs in-process, so both
-//! include the load generator.
+//! What a process uses, read from `/proc`: its memory, and the CPU time of each of this
+//! process's threads, so a run can tell which thread was the busy one. A hub run in-process
+//! shares both with the load generator.
 
 use std::collections::HashMap;
 
@@ -15,11 +15,17 @@ pub struct Memory {
     pub peak: u64,
     /// Bytes allocated and not yet freed, Rust's and SQLite's, as jemalloc counts them: the
     /// memory the program holds, without the allocator's spare pages, the binary or the stacks.
+    /// Only this process's own can be read.
     pub heap: Option<u64>,
 }
 
-pub fn memory() -> Option<Memory> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+/// The memory of process `pid`, or of this one.
+pub fn memory(pid: Option<u32>) -> Option<Memory> {
+    let status = match pid {
+        Some(pid) => std::fs::read_to_string(format!("/proc/{pid}/status")),
+        None => std::fs::read_to_string("/proc/self/status"),
+    }
+    .ok()?;
     let kib = |key: &str| {
         status
             .lines()
@@ -34,7 +40,7 @@ pub fn memory() -> Option<Memory> {
     Some(Memory {
         rss: kib("VmRSS:")?,
         peak: kib("VmHWM:")?,
-        heap: heap(),
+        heap: if pid.is_none() { heap() } else { None },
     })
 }
 
@@ -126,12 +132,15 @@ mod tests {
         assert_eq!(parse_stat(stat), Some(("sqlx-sqlite-wor".into(), 280)));
         let odd = "7 (a) b (c)) R 1 2 3 0 -1 0 0 0 0 0 5 6 0 0 20 0 1 0";
         assert_eq!(parse_stat(odd), Some(("a) b (c)".into(), 11)));
-        let memory = memory().expect("/proc/self/status is readable");
-        assert!(memory.rss > 0 && memory.peak >= memory.rss);
+        let own = memory(None).expect("/proc/self/status is readable");
+        assert!(own.rss > 0 && own.peak >= own.rss);
         assert!(
-            memory.heap.is_some_and(|bytes| bytes > 0),
+            own.heap.is_some_and(|bytes| bytes > 0),
             "jemalloc counts the heap"
         );
+        let by_id = memory(Some(std::process::id())).expect("/proc/<pid>/status is readable");
+        assert!(by_id.rss > 0 && by_id.heap.is_none());
+        assert!(memory(Some(u32::MAX)).is_none(), "no such process");
         assert!(load_average().is_some_and(|l| l.split(' ').count() == 3));
     }
 }

@@ -67,11 +67,6 @@ pub async fn run(args: SendArgs) -> anyhow::Result<()> {
     ensure!(args.time_limit >= 2.0, "--time-limit must be at least 2 s");
     let started = Instant::now();
     let limit = Duration::from_secs_f64(args.time_limit);
-    let outside = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("bench-outside")
-        .enable_all()
-        .build()?;
 
     let defaults = Hub::config(std::path::Path::new("unused.db"))?;
     println!(
@@ -90,16 +85,20 @@ pub async fn run(args: SendArgs) -> anyhow::Result<()> {
         args.time_limit,
     );
 
-    let mut runs = Vec::new();
-    for (neighbours, deadline) in [
-        (Neighbours::None, started + limit / 2),
-        (Neighbours::Bad, started + limit),
-    ] {
-        let run = scenario(&args, neighbours, outside.handle(), deadline).await?;
-        report(&args, &run);
-        runs.push(run);
-    }
-    outside.shutdown_background();
+    let args = &args;
+    let runs = crate::outside(|outside| async move {
+        let mut runs = Vec::new();
+        for (neighbours, deadline) in [
+            (Neighbours::None, started + limit / 2),
+            (Neighbours::Bad, started + limit),
+        ] {
+            let run = scenario(args, neighbours, &outside, deadline).await?;
+            report(args, &run);
+            runs.push(run);
+        }
+        Ok(runs)
+    })
+    .await?;
 
     let a = rates(&runs[0]);
     let b = rates(&runs[1]);
@@ -129,7 +128,7 @@ pub async fn run(args: SendArgs) -> anyhow::Result<()> {
             "NOT MET"
         }
     );
-    if let Some(memory) = process::memory() {
+    if let Some(memory) = process::memory(None) {
         println!(
             "memory at the end: VmRSS {}, peak {} (the whole bench process: both hubs' \
              leftovers, the publishers and the subscribers)",
@@ -200,7 +199,7 @@ async fn scenario(
     let timed_out = !subscribers.wait_for(expected, deadline).await;
     let ended = Instant::now();
     let cpu = ThreadTimes::now().since(&cpu_before);
-    let memory = process::memory();
+    let memory = process::memory(None);
 
     // In-flight attempts to the hanging subscriber are let go by its end, not awaited.
     tokio::time::timeout(Duration::from_secs(10), hub.stop())

@@ -46,6 +46,8 @@ const MAX_IN_FLIGHT: usize = 500;
 /// Longest one request may take before it counts as failed.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const MIB: f64 = 1024.0 * 1024.0;
+/// The subscribers' addresses, which the hub's outbound guard must let through.
+const LOOPBACK: &str = "127.0.0.0/8";
 
 /// The dashboard pages the browsing person visits, in turn.
 #[derive(Clone, Copy)]
@@ -170,13 +172,11 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         "rates must be positive"
     );
     ensure!(args.subscribers > 0, "--subscribers must be at least 1");
-    let load_at_start = process::load_average();
-    let outside = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("bench-outside")
-        .enable_all()
-        .build()?;
+    crate::outside(|outside| soak(args, outside)).await
+}
 
+async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
+    let load_at_start = process::load_average();
     let dir = temp_dir(args.dir.as_ref())?;
     let path = dir.path().join("hub.db");
     // The bench's own handle on the database: the source is made through it, and the reporter
@@ -193,7 +193,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     )
     .await?;
     let mut config = Hub::config(&path)?;
-    config.outbound_allow = "127.0.0.0/8".parse()?;
+    config.outbound_allow = LOOPBACK.parse()?;
     server::commands::create_user(
         config.clone(),
         browse::USERNAME.into(),
@@ -202,10 +202,16 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     )
     .await?;
     let key = server::commands::create_key(config.clone(), "bench".into()).await?;
-    let hub = Hub::start(config).await?;
+    let hub = match &args.hub_binary {
+        Some(binary) => {
+            let settings = [("HOOKHUB_OUTBOUND_ALLOW", LOOPBACK)];
+            Hub::spawn(binary, &path, &settings, &dir.path().join("hub.log")).await?
+        }
+        None => Hub::start(config).await?,
+    };
 
     let stop_subscribers = CancellationToken::new();
-    let (subscribers, arrived) = count_arrivals(outside.handle(), stop_subscribers.clone()).await?;
+    let (subscribers, arrived) = count_arrivals(&outside, stop_subscribers.clone()).await?;
     let api = Client::builder()
         .redirect(redirect::Policy::none())
         .timeout(REQUEST_TIMEOUT)
@@ -248,11 +254,16 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         dir.path().display(),
         load_at_start.as_deref().unwrap_or("unknown"),
     );
-    println!(
-        "RSS is this process's VmRSS: the hub plus the load generator and subscribers, whose own \
-         state does not grow. Heap is what of it the program holds allocated (jemalloc's count, \
-         SQLite's included). DB is the SQLite file plus its WAL."
-    );
+    match hub.pid() {
+        Some(pid) => println!(
+            "RSS is the VmRSS of the hub alone, process {pid}. DB is the SQLite file plus its WAL."
+        ),
+        None => println!(
+            "RSS is this process's VmRSS: the hub plus the load generator and subscribers, whose \
+             own state does not grow. Heap is what of it the program holds allocated (jemalloc's \
+             count, SQLite's included). DB is the SQLite file plus its WAL."
+        ),
+    }
     println!();
     println!(
         "{:>8} {:>9} {:>10} {:>9} {:>11} {:>11} {:>7} {:>9} {:>10} {:>10} {:>10} {:>7} {:>9} {:>6}",
@@ -275,7 +286,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     let window: Shared = Arc::default();
     let stop = CancellationToken::new();
     let db_at_start = db.size_bytes();
-    let rss_at_start = process::memory().map(|m| m.rss);
+    let rss_at_start = process::memory(hub.pid()).map(|m| m.rss);
     let began = Instant::now();
     let mut load = Vec::new();
     {
@@ -348,7 +359,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         let arrived_now = arrived.load(Ordering::Relaxed);
         let delivered = arrived_now - last_arrived;
         last_arrived = arrived_now;
-        let memory = process::memory();
+        let memory = process::memory(hub.pid());
         let db_bytes = db.size_bytes();
         let (pending, unindexed) = backlog(&db).await;
         let pages_ok: u64 = taken.pages.iter().map(|t| t.ok).sum();
@@ -416,13 +427,17 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
     };
     let (pending_at_end, _) = backlog(&db).await;
     let db_at_end = db.size_bytes();
-    let memory_at_end = process::memory();
+    let memory_at_end = process::memory(hub.pid());
+    let measured = if hub.pid().is_some() {
+        "the hub's process alone"
+    } else {
+        "the whole process: hub, load generator, subscribers"
+    };
 
     tokio::time::timeout(Duration::from_secs(10), hub.stop())
         .await
         .context("the hub did not stop within 10 s")??;
     stop_subscribers.cancel();
-    outside.shutdown_background();
 
     summary(Summary {
         args: &args,
@@ -436,6 +451,7 @@ pub async fn run(args: SoakArgs) -> anyhow::Result<()> {
         db_at_end,
         rss_at_start,
         peak: memory_at_end.map(|m| m.peak),
+        measured,
         load_at_start,
     });
     Ok(())
@@ -633,6 +649,8 @@ struct Summary<'a> {
     db_at_end: u64,
     rss_at_start: Option<u64>,
     peak: Option<u64>,
+    /// Whose memory `rss_at_start`, `peak` and the rows' figures are.
+    measured: &'a str,
     load_at_start: Option<String>,
 }
 
@@ -716,8 +734,7 @@ fn summary(s: Summary) {
         let growth = rss_last as f64 - rss_first as f64;
         println!(
             "  memory     VmRSS {} before the load, {} after the first interval, {} after the \
-             last: {:+.1} MiB ({:+.1} %){}; peak {} (the whole process: hub, load generator, \
-             subscribers)",
+             last: {:+.1} MiB ({:+.1} %){}; peak {} ({})",
             s.rss_at_start.map_or("-".into(), stats::bytes),
             stats::bytes(rss_first),
             stats::bytes(rss_last),
@@ -725,6 +742,7 @@ fn summary(s: Summary) {
             100.0 * growth / rss_first as f64,
             trends(s.rows, |r| r.rss),
             s.peak.map_or("-".into(), stats::bytes),
+            s.measured,
         );
     }
     if let (Some(heap_first), Some(heap_last)) = (first.heap, last.heap) {

@@ -49,6 +49,24 @@ const MIB: f64 = 1024.0 * 1024.0;
 /// The subscribers' addresses, which the hub's outbound guard must let through.
 const LOOPBACK: &str = "127.0.0.0/8";
 
+/// The columns of the rows printed every interval, with their widths.
+const COLUMNS: [(&str, usize); 14] = [
+    ("elapsed", 8),
+    ("ingest/s", 9),
+    ("ingest p99", 10),
+    ("publish/s", 9),
+    ("publish p99", 11),
+    ("delivered/s", 11),
+    ("pages/s", 7),
+    ("page p99", 9),
+    ("RSS", 10),
+    ("heap", 10),
+    ("DB", 10),
+    ("pending", 7),
+    ("unindexed", 9),
+    ("failed", 6),
+];
+
 /// The dashboard pages the browsing person visits, in turn.
 #[derive(Clone, Copy)]
 enum Page {
@@ -265,23 +283,7 @@ async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
         ),
     }
     println!();
-    println!(
-        "{:>8} {:>9} {:>10} {:>9} {:>11} {:>11} {:>7} {:>9} {:>10} {:>10} {:>10} {:>7} {:>9} {:>6}",
-        "elapsed",
-        "ingest/s",
-        "ingest p99",
-        "publish/s",
-        "publish p99",
-        "delivered/s",
-        "pages/s",
-        "page p99",
-        "RSS",
-        "heap",
-        "DB",
-        "pending",
-        "unindexed",
-        "failed",
-    );
+    print_row(COLUMNS.map(|(heading, _)| heading.to_owned()));
 
     let window: Shared = Arc::default();
     let stop = CancellationToken::new();
@@ -380,23 +382,22 @@ async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
             page_p99: std::array::from_fn(|i| taken.pages[i].p99()),
         };
         let optional = |us: Option<u64>| us.map_or("-".into(), stats::micros);
-        println!(
-            "{:>6} s {:>9.1} {:>10} {:>9.1} {:>11} {:>11.1} {:>7.1} {:>9} {:>10} {:>10} {:>10} {:>7} {:>9} {:>6}",
-            row.elapsed.as_secs_f64().round(),
-            taken.ingest.ok as f64 / seconds,
+        print_row([
+            format!("{} s", row.elapsed.as_secs_f64().round()),
+            format!("{:.1}", taken.ingest.ok as f64 / seconds),
             optional(row.ingest_p99),
-            taken.publish.ok as f64 / seconds,
+            format!("{:.1}", taken.publish.ok as f64 / seconds),
             optional(row.publish_p99),
-            delivered as f64 / seconds,
-            pages_ok as f64 / seconds,
+            format!("{:.1}", delivered as f64 / seconds),
+            format!("{:.1}", pages_ok as f64 / seconds),
             optional((!page_latencies.is_empty()).then(|| percentile(&mut page_latencies, 99.0))),
             row.rss.map_or("-".into(), stats::bytes),
             row.heap.map_or("-".into(), stats::bytes),
             stats::bytes(db_bytes),
             pending.map_or("-".into(), stats::count),
             unindexed.map_or("-".into(), stats::count),
-            lost,
-        );
+            lost.to_string(),
+        ]);
         print_failures(&taken);
         rows.push(row);
     }
@@ -612,6 +613,16 @@ async fn backlog(db: &Db) -> (Option<u64>, Option<u64>) {
         .and_then(|row| row.try_get::<i64>("", "unindexed").ok())
         .map(|n| n.max(0) as u64);
     (pending, unindexed)
+}
+
+/// One row of the table: each cell right-aligned in its column, one space between.
+fn print_row(cells: [String; COLUMNS.len()]) {
+    let aligned: Vec<String> = cells
+        .iter()
+        .zip(COLUMNS)
+        .map(|(cell, (_, width))| format!("{cell:>width$}"))
+        .collect();
+    println!("{}", aligned.join(" "));
 }
 
 fn print_failures(window: &Window) {

@@ -146,3 +146,38 @@ impl Hub {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process;
+
+    #[tokio::test]
+    async fn runs_a_built_hookhub_in_a_process_of_its_own() {
+        // The test command builds it beside this test (the server's integration tests run it).
+        let exe = std::env::current_exe().unwrap();
+        let binary = exe.parent().and_then(Path::parent).unwrap().join("hookhub");
+        assert!(
+            binary.exists(),
+            "{} is missing: cargo build -p server",
+            binary.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let (database, log) = (dir.path().join("hub.db"), dir.path().join("hub.log"));
+
+        let hub = Hub::spawn(&binary, &database, &[], &log).await.unwrap();
+        let pid = hub.pid().expect("a process of its own");
+        assert_ne!(pid, std::process::id());
+        let memory = process::memory(Some(pid)).expect("its memory is readable");
+        assert!(memory.rss > 0 && memory.heap.is_none());
+        let health = reqwest::get(hub.url("/healthz")).await.unwrap();
+        assert!(health.status().is_success());
+        hub.stop().await.expect("it stops on SIGTERM and exits 0");
+        assert!(process::memory(Some(pid)).is_none(), "it has exited");
+        assert!(database.exists());
+
+        let exits = Hub::spawn(Path::new("false"), &database, &[], &log).await;
+        let error = exits.err().expect("a hub that exits at once").to_string();
+        assert!(error.contains("stopped while starting"), "{error}");
+    }
+}

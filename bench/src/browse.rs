@@ -290,12 +290,18 @@ fn source_for(n: u64) -> usize {
     0
 }
 
+/// How long the benches' clients keep an unused connection: under the hub's default
+/// `header_timeout_secs` (10 s), after which the hub closes it. A request sent on it as it
+/// closes would fail, as it would for any client that keeps connections longer.
+pub const IDLE: Duration = Duration::from_secs(5);
+
 /// Logs in through the dashboard's server function, as a browser does; the client keeps the
 /// session cookie.
 pub async fn log_in(hub: &Hub) -> anyhow::Result<Client> {
     let client = Client::builder()
         .cookie_store(true)
         .redirect(redirect::Policy::none())
+        .pool_idle_timeout(IDLE)
         .build()?;
     let response = client
         .post(hub.url(app::api::LogIn::PATH))

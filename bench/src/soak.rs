@@ -233,6 +233,7 @@ async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
     let api = Client::builder()
         .redirect(redirect::Policy::none())
         .timeout(REQUEST_TIMEOUT)
+        .pool_idle_timeout(browse::IDLE)
         .build()?;
     let call =
         |path: &str, body: Value| api.post(hub.url(path)).bearer_auth(&key).json(&body).send();
@@ -546,9 +547,9 @@ fn newest_delivery(page: &[u8]) -> Option<String> {
 
 /// The answer's body when it is 2xx, else what went wrong.
 async fn answered(request: RequestBuilder) -> Result<Bytes, String> {
-    let response = request.send().await.map_err(|e| e.to_string())?;
+    let response = request.send().await.map_err(with_causes)?;
     let status = response.status();
-    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    let body = response.bytes().await.map_err(with_causes)?;
     if status.is_success() {
         Ok(body)
     } else {
@@ -557,6 +558,19 @@ async fn answered(request: RequestBuilder) -> Result<Bytes, String> {
             String::from_utf8_lossy(&body[..body.len().min(200)])
         ))
     }
+}
+
+/// reqwest's message with the causes it leaves out ("error sending request for url (…)" says
+/// nothing of why).
+fn with_causes(error: reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }
 
 async fn timed<T>(answer: impl Future<Output = Result<T, String>>) -> Result<T, String> {

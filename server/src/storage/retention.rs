@@ -16,9 +16,11 @@ const BATCH: i64 = 1000;
 /// How often old rows are looked for.
 const EVERY: Duration = Duration::from_secs(3600);
 
-/// Oldest first, so the scan stops as soon as it reaches rows to keep.
+/// Oldest first, found through the index on `received_at`. Ordered by `id` instead, SQLite
+/// read the whole table in id order to skip a sort: at 750,000 events, 5 s on the one writer
+/// every hour when nothing was old, and every write waited.
 const OLD_EVENTS: &str = "DELETE FROM events WHERE id IN (SELECT id FROM events \
-     WHERE received_at < ? AND handling <> 'pending' ORDER BY id LIMIT ?)";
+     WHERE received_at < ? AND handling <> 'pending' ORDER BY received_at, id LIMIT ?)";
 const OLD_MESSAGES: &str = "DELETE FROM messages WHERE id IN (SELECT m.id FROM messages m \
      WHERE m.created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d \
        WHERE d.message_id = m.id AND d.status = 'pending') \
@@ -76,6 +78,41 @@ pub async fn prune_periodically(db: Db, keep: Duration, shutdown: CancellationTo
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(EVERY) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn finding_what_is_old_reads_an_index_not_a_whole_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("r.db")).await.unwrap();
+        for sql in [OLD_EVENTS, OLD_MESSAGES] {
+            let backend = db.read().get_database_backend();
+            let plan = Statement::from_sql_and_values(
+                backend,
+                format!("EXPLAIN QUERY PLAN {sql}"),
+                [0i64.into(), BATCH.into()],
+            );
+            let steps: Vec<String> = db
+                .read()
+                .query_all_raw(plan)
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.try_get("", "detail").unwrap())
+                .collect();
+            assert!(
+                steps.iter().any(|step| step.contains("USING INDEX idx_")),
+                "{sql}: {steps:?}"
+            );
+            assert!(
+                !steps.iter().any(|step| step.starts_with("SCAN")),
+                "{sql}: {steps:?}"
+            );
         }
     }
 }

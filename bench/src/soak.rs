@@ -351,9 +351,19 @@ async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
     let mut last = began;
     let mut last_arrived = 0;
     let mut next = began;
-    while next < began + duration {
+    // Ctrl-C or SIGTERM ends the run early, with its summary and the hub stopped.
+    let asked_to_stop = server::stop_signal();
+    tokio::pin!(asked_to_stop);
+    let mut stopping = false;
+    while next < began + duration && !stopping {
         next = (next + interval).min(began + duration);
-        tokio::time::sleep_until(next.into()).await;
+        tokio::select! {
+            () = tokio::time::sleep_until(next.into()) => {}
+            () = &mut asked_to_stop => {
+                println!("asked to stop: ending the run early");
+                stopping = true;
+            }
+        }
         let now = Instant::now();
         let mut taken = std::mem::take(&mut *lock(&window));
         totals.add(&taken);

@@ -79,6 +79,26 @@ impl AppState {
     }
 }
 
+/// Resolves when the process is asked to stop: Ctrl-C, or SIGTERM on Unix.
+pub async fn stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
 /// Runs hookhub on `listener` until `shutdown` is cancelled, then drains in-flight requests.
 pub async fn run(
     config: Config,

@@ -33,7 +33,7 @@ use crate::storage::{
     now_millis,
     sources::{self, Source},
     subscriptions::{self, Subscription},
-    users::{self, CreateUserError, User},
+    users::{self, CreateUserError, Removal, User},
 };
 
 /// Events per page in the dashboard.
@@ -284,11 +284,17 @@ impl Backend for HubBackend {
         if acting_user_id == id {
             return Err(AppError::Forbidden("You cannot remove yourself.".into()));
         }
-        if !users::delete(&self.0.db, id).await.map_err(internal)? {
-            return Err(AppError::NotFound("There is no such user.".into()));
+        match users::delete(&self.0.db, acting_user_id, id)
+            .await
+            .map_err(internal)?
+        {
+            Removal::Removed => {
+                tracing::info!(user_id = id, "user removed");
+                Ok(())
+            }
+            Removal::NoSuchUser => Err(AppError::NotFound("There is no such user.".into())),
+            Removal::NotAnAdmin => Err(AppError::Forbidden("Only an admin can do this.".into())),
         }
-        tracing::info!(user_id = id, "user removed");
-        Ok(())
     }
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyDto>, AppError> {

@@ -90,16 +90,57 @@ pub async fn set_password_hash(db: &Db, id: i64, hash: String) -> Result<(), sea
         .await
 }
 
-/// Deletes a user; false when there was none.
-pub async fn delete(db: &Db, id: i64) -> Result<bool, sea_orm::DbErr> {
+/// What became of a removal.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removal {
+    Removed,
+    NoSuchUser,
+    /// The acting user is no longer an admin (another admin removed them meanwhile).
+    NotAnAdmin,
+}
+
+/// Deletes user `id` on behalf of `acting_id`, checked inside the same write so that two admins
+/// removing each other at once cannot both succeed and leave no admin.
+pub async fn delete(db: &Db, acting_id: i64, id: i64) -> Result<Removal, sea_orm::DbErr> {
     db.writer()
         .write(move |txn| {
             Box::pin(async move {
-                Users::delete_by_id(id)
-                    .exec(txn)
-                    .await
-                    .map(|r| r.rows_affected > 0)
+                let acting = Users::find_by_id(acting_id).one(txn).await?;
+                if !acting.is_some_and(|user| user.is_admin) {
+                    return Ok(Removal::NotAnAdmin);
+                }
+                let deleted = Users::delete_by_id(id).exec(txn).await?;
+                Ok(if deleted.rows_affected > 0 {
+                    Removal::Removed
+                } else {
+                    Removal::NoSuchUser
+                })
             })
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_admin_removed_meanwhile_cannot_remove_the_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("u.db")).await.unwrap();
+        let add = |name: &str| create(&db, name.into(), "x".into(), true, false);
+        let (ann, bob) = (add("ann").await.unwrap(), add("bob").await.unwrap());
+
+        // Both passed their checks as admins; Ann's removal lands first.
+        assert_eq!(delete(&db, ann.id, bob.id).await.unwrap(), Removal::Removed);
+        assert_eq!(
+            delete(&db, bob.id, ann.id).await.unwrap(),
+            Removal::NotAnAdmin
+        );
+        assert_eq!(list(&db).await.unwrap(), vec![ann.clone()]);
+        assert_eq!(
+            delete(&db, ann.id, bob.id).await.unwrap(),
+            Removal::NoSuchUser
+        );
+    }
 }

@@ -327,6 +327,45 @@ async fn admin_manages_users_and_members_cannot() {
 }
 
 #[tokio::test]
+async fn two_admins_removing_each_other_at_once_leave_one() {
+    let app = TestApp::spawn().await;
+    let admin = app.set_up().await;
+    let add = |name| {
+        let form = [
+            ("username", name),
+            ("password", PASSWORD),
+            ("is_admin", "on"),
+        ];
+        let admin = &admin;
+        let app = &app;
+        async move {
+            let added = app.call::<AddUser>(admin, &form).await;
+            let body = added.text().await.unwrap();
+            let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].to_string();
+            (app.log_in(name, PASSWORD).await.0, id)
+        }
+    };
+    for round in 0..5 {
+        let (ann, ann_id) = add("ann").await;
+        let (bob, bob_id) = add("bob").await;
+        let (remove_bob, remove_ann) = ([("id", bob_id.as_str())], [("id", ann_id.as_str())]);
+        let (by_ann, by_bob) = tokio::join!(
+            app.call::<RemoveUser>(&ann, &remove_bob),
+            app.call::<RemoveUser>(&bob, &remove_ann),
+        );
+        let succeeded = [by_ann, by_bob]
+            .into_iter()
+            .filter(|response| response.status().is_success())
+            .count();
+        assert_eq!(succeeded, 1, "round {round}");
+        // Clear the survivor for the next round.
+        for id in [&ann_id, &bob_id] {
+            app.call::<RemoveUser>(&admin, &[("id", id)]).await;
+        }
+    }
+}
+
+#[tokio::test]
 async fn create_user_command_works_beside_a_running_server() {
     let app = TestApp::spawn().await;
     app.set_up().await;

@@ -8,7 +8,7 @@
 #   FUZZ_SANITIZER=address server/fuzz/run.sh 60 # with AddressSanitizer (slower builds and runs)
 set -euo pipefail
 seconds=${1:-20}
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" # where rust-toolchain.toml picks the pinned nightly
 unset RUSTFLAGS # cargo-fuzz sets its own
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -22,13 +22,13 @@ flags=(-O --debug-assertions --codegen-units 16 --sanitizer "$sanitizer")
 
 # Fuzz the dependency versions hookhub ships: start from the main workspace's lockfile.
 cp ../../Cargo.lock Cargo.lock
-cargo +nightly fuzz build "${flags[@]}"
+cargo fuzz build "${flags[@]}"
 
 failed=()
-for target in $(cargo +nightly fuzz list); do
+for target in $(cargo fuzz list); do
   printf '\n==> fuzzing %s for %s s\n' "$target" "$seconds"
   mkdir -p "corpus/$target"
-  if ! cargo +nightly fuzz run "${flags[@]}" "$target" "corpus/$target" -- \
+  if ! cargo fuzz run "${flags[@]}" "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1; then
     failed+=("$target")
   fi

@@ -11,6 +11,10 @@ const TICKS_PER_SECOND: f64 = 100.0;
 pub struct Memory {
     /// Resident now (`VmRSS`).
     pub rss: u64,
+    /// What of `rss` is the process's own (`RssAnon`): heap, stacks and the allocator's spare
+    /// pages. The rest is files mapped from disk, mostly the binary's code as more of it runs;
+    /// the kernel can drop those pages and read them again.
+    pub anon: u64,
     /// The most ever resident (`VmHWM`).
     pub peak: u64,
     /// Bytes allocated and not yet freed, Rust's and SQLite's, as jemalloc counts them: the
@@ -39,6 +43,7 @@ pub fn memory(pid: Option<u32>) -> Option<Memory> {
     };
     Some(Memory {
         rss: kib("VmRSS:")?,
+        anon: kib("RssAnon:")?,
         peak: kib("VmHWM:")?,
         heap: if pid.is_none() { heap() } else { None },
     })
@@ -134,6 +139,7 @@ mod tests {
         assert_eq!(parse_stat(odd), Some(("a) b (c)".into(), 11)));
         let own = memory(None).expect("/proc/self/status is readable");
         assert!(own.rss > 0 && own.peak >= own.rss);
+        assert!(own.anon > 0 && own.anon < own.rss);
         assert!(
             own.heap.is_some_and(|bytes| bytes > 0),
             "jemalloc counts the heap"

@@ -50,7 +50,7 @@ const MIB: f64 = 1024.0 * 1024.0;
 const LOOPBACK: &str = "127.0.0.0/8";
 
 /// The columns of the rows printed every interval, with their widths.
-const COLUMNS: [(&str, usize); 14] = [
+const COLUMNS: [(&str, usize); 15] = [
     ("elapsed", 8),
     ("ingest/s", 9),
     ("ingest p99", 10),
@@ -60,6 +60,7 @@ const COLUMNS: [(&str, usize); 14] = [
     ("pages/s", 7),
     ("page p99", 9),
     ("RSS", 10),
+    ("anon", 10),
     ("heap", 10),
     ("DB", 10),
     ("pending", 7),
@@ -172,10 +173,14 @@ impl Totals {
     }
 }
 
+/// One of a row's figures: a memory size in bytes or a p99 in microseconds.
+type Figure = fn(&Row) -> Option<u64>;
+
 /// One printed interval, kept for the summary.
 struct Row {
     elapsed: Duration,
     rss: Option<u64>,
+    anon: Option<u64>,
     heap: Option<u64>,
     ingest_p99: Option<u64>,
     publish_p99: Option<u64>,
@@ -274,15 +279,17 @@ async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
         load_at_start.as_deref().unwrap_or("unknown"),
     );
     match hub.pid() {
-        Some(pid) => println!(
-            "RSS is the VmRSS of the hub alone, process {pid}. DB is the SQLite file plus its WAL."
-        ),
+        Some(pid) => println!("RSS is the VmRSS of the hub alone, process {pid}."),
         None => println!(
             "RSS is this process's VmRSS: the hub plus the load generator and subscribers, whose \
-             own state does not grow. Heap is what of it the program holds allocated (jemalloc's \
-             count, SQLite's included). DB is the SQLite file plus its WAL."
+             own state does not grow. Heap is what the program holds allocated (jemalloc's \
+             count, SQLite's included)."
         ),
     }
+    println!(
+        "Anon is the part of RSS that is the process's own memory (RssAnon); the rest is the \
+         binary's code and other files mapped from disk. DB is the SQLite file plus its WAL."
+    );
     println!();
     print_row(COLUMNS.map(|(heading, _)| heading.to_owned()));
 
@@ -387,6 +394,7 @@ async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
         let row = Row {
             elapsed: now.duration_since(began),
             rss: memory.as_ref().map(|m| m.rss),
+            anon: memory.as_ref().map(|m| m.anon),
             heap: memory.and_then(|m| m.heap),
             ingest_p99: taken.ingest.p99(),
             publish_p99: taken.publish.p99(),
@@ -403,6 +411,7 @@ async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
             format!("{:.1}", pages_ok as f64 / seconds),
             optional((!page_latencies.is_empty()).then(|| percentile(&mut page_latencies, 99.0))),
             row.rss.map_or("-".into(), stats::bytes),
+            row.anon.map_or("-".into(), stats::bytes),
             row.heap.map_or("-".into(), stats::bytes),
             stats::bytes(db_bytes),
             pending.map_or("-".into(), stats::count),
@@ -695,7 +704,7 @@ fn summary(s: Summary) {
     };
     let seconds = last.elapsed.as_secs_f64();
     let optional = |us: Option<u64>| us.map_or("-".into(), stats::micros);
-    let worst = |p99: fn(&Row) -> Option<u64>| optional(s.rows.iter().filter_map(p99).max());
+    let worst = |p99: Figure| optional(s.rows.iter().filter_map(p99).max());
     println!();
     println!(
         "summary over {seconds:.0} s (load average at the start {}, at the end {}):",
@@ -780,13 +789,16 @@ fn summary(s: Summary) {
             s.measured,
         );
     }
-    if let (Some(heap_first), Some(heap_last)) = (first.heap, last.heap) {
-        println!(
-            "             heap {} after the first interval, {} after the last{}",
-            stats::bytes(heap_first),
-            stats::bytes(heap_last),
-            trends(s.rows, |r| r.heap),
-        );
+    let parts: [(&str, Figure); 2] = [("anon", |r| r.anon), ("heap", |r| r.heap)];
+    for (label, bytes) in parts {
+        if let (Some(at_first), Some(at_last)) = (bytes(first), bytes(last)) {
+            println!(
+                "{label:>17} {} after the first interval, {} after the last{}",
+                stats::bytes(at_first),
+                stats::bytes(at_last),
+                trends(s.rows, bytes),
+            );
+        }
     }
     let events = s.totals.ingest[0];
     let growth = s.db_at_end.saturating_sub(s.db_at_start);
@@ -805,7 +817,7 @@ fn summary(s: Summary) {
 /// How `bytes` moved, in MiB a minute: after the first interval (warm-up: caches, pools and
 /// arenas filling), and over the second half of the run, where flat memory shows as a slope
 /// near zero.
-fn trends(rows: &[Row], bytes: fn(&Row) -> Option<u64>) -> String {
+fn trends(rows: &[Row], bytes: Figure) -> String {
     let after_warm_up = trend(rows.get(1..).unwrap_or_default(), bytes);
     let second_half = trend(&rows[rows.len() / 2..], bytes);
     match (after_warm_up, second_half) {
@@ -820,7 +832,7 @@ fn trends(rows: &[Row], bytes: fn(&Row) -> Option<u64>) -> String {
 
 /// The least-squares slope of `bytes` over time in MiB a minute; `None` with fewer than three
 /// rows.
-fn trend(rows: &[Row], bytes: fn(&Row) -> Option<u64>) -> Option<f64> {
+fn trend(rows: &[Row], bytes: Figure) -> Option<f64> {
     let points: Vec<(f64, f64)> = rows
         .iter()
         .filter_map(|r| Some((r.elapsed.as_secs_f64() / 60.0, bytes(r)? as f64 / MIB)))
@@ -865,6 +877,7 @@ mod tests {
             .map(|(minute, mib)| Row {
                 elapsed: Duration::from_secs(60 * (minute as u64 + 1)),
                 rss: Some((mib * MIB) as u64),
+                anon: None,
                 heap: None,
                 ingest_p99: None,
                 publish_p99: None,

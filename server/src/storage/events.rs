@@ -402,8 +402,7 @@ mod tests {
     use crate::storage::sources::{self, NewSource};
 
     async fn db_with_source() -> (tempfile::TempDir, Db) {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("e.db")).await.unwrap();
+        let (dir, db) = Db::open_temp().await;
         sources::create(
             &db,
             NewSource {

@@ -39,6 +39,15 @@ pub struct Db {
 }
 
 impl Db {
+    /// A fresh database in a temporary directory, for unit tests; it lasts as long as the
+    /// directory handed back with it.
+    #[cfg(test)]
+    pub async fn open_temp() -> (tempfile::TempDir, Self) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Self::open(&dir.path().join("test.db")).await.unwrap();
+        (dir, db)
+    }
+
     /// Opens (creating if needed) the database file, applies migrations and starts the writer.
     pub async fn open(path: &Path) -> Result<Self, DbErr> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

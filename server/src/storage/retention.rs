@@ -88,8 +88,7 @@ mod tests {
 
     #[tokio::test]
     async fn finding_what_is_old_reads_an_index_not_a_whole_table() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("r.db")).await.unwrap();
+        let (_dir, db) = Db::open_temp().await;
         for sql in [OLD_EVENTS, OLD_MESSAGES] {
             let backend = db.read().get_database_backend();
             let plan = Statement::from_sql_and_values(

@@ -96,8 +96,7 @@ mod tests {
 
     #[tokio::test]
     async fn one_of_and_insert_all_find_and_write_exactly_the_rows_given() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("s.db")).await.unwrap();
+        let (_dir, db) = Db::open_temp().await;
         let rows = (0..100)
             .map(|i| user::ActiveModel {
                 username: Set(format!("u{i}")),

@@ -126,8 +126,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_admin_removed_meanwhile_cannot_remove_the_other() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("u.db")).await.unwrap();
+        let (_dir, db) = Db::open_temp().await;
         let add = |name: &str| create(&db, name.into(), "x".into(), true, false);
         let (ann, bob) = (add("ann").await.unwrap(), add("bob").await.unwrap());
 

@@ -159,8 +159,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_writes_commit_and_a_failing_one_undoes_only_itself() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("w.db")).await.unwrap();
+        let (_dir, db) = Db::open_temp().await;
 
         let mut tasks = Vec::new();
         for i in 0..200 {
@@ -192,8 +191,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_fails_its_caller_and_the_writer_keeps_going() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("w.db")).await.unwrap();
+        let (_dir, db) = Db::open_temp().await;
         let panicked = db
             .writer()
             .write(

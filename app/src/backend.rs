@@ -162,7 +162,7 @@ pub async fn request_host() -> Option<String> {
 pub async fn require_admin() -> Result<(Arc<dyn Backend>, UserDto), AppError> {
     let (backend, _, user) = require_user().await?;
     if !user.is_admin {
-        return Err(AppError::Forbidden("Only an admin can do this.".into()));
+        return Err(AppError::admin_only());
     }
     Ok((backend, user))
 }

@@ -34,6 +34,11 @@ impl AppError {
         }
     }
 
+    /// The refusal of something only an admin may do.
+    pub fn admin_only() -> Self {
+        Self::Forbidden("Only an admin can do this.".into())
+    }
+
     /// The message for `field`, when this error is about that form field.
     pub fn for_field(&self, field: &str) -> Option<&str> {
         match self {

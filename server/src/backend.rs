@@ -293,7 +293,7 @@ impl Backend for HubBackend {
                 Ok(())
             }
             Removal::NoSuchUser => Err(AppError::NotFound("There is no such user.".into())),
-            Removal::NotAnAdmin => Err(AppError::Forbidden("Only an admin can do this.".into())),
+            Removal::NotAnAdmin => Err(AppError::admin_only()),
         }
     }
 

@@ -48,7 +48,9 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let hub = Hub::start(Hub::config(&hub_db)?).await?;
+    let mut config = Hub::config(&hub_db)?;
+    config.durability = args.durability.into();
+    let hub = Hub::start(config).await?;
     let ceiling_db = dir.path().join("ceiling.db");
     let ceiling = ceiling::start(
         &ceiling_db,
@@ -68,12 +70,15 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     }
     println!(
         "hookhub-bench ingest: {} connections, {} B signed GitHub push deliveries, \
-         {} s warm-up + {} s measured per target and round, {} round(s), databases in {}",
+         {} s warm-up + {} s measured per target and round, {} round(s), hub durability {}, \
+         databases in {}",
         args.connections,
         load::BODY_BYTES,
         args.warmup,
         args.duration,
         args.rounds,
+        clap::ValueEnum::to_possible_value(&args.durability)
+            .map_or_else(String::new, |v| v.get_name().to_owned()),
         dir.path().display()
     );
     let mut results = [

@@ -86,9 +86,27 @@ pub struct IngestArgs {
     /// Measure only one target (for profiling one server); the ratio needs both.
     #[arg(long, value_enum)]
     pub only: Option<Only>,
+    /// The hub's `durability` setting (the ceiling always commits as `normal` does).
+    #[arg(long, value_enum, default_value_t = Durability::Normal)]
+    pub durability: Durability,
     /// Directory for the temporary databases (default: the system temp directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum Durability {
+    Normal,
+    Full,
+}
+
+impl From<Durability> for server::storage::Durability {
+    fn from(durability: Durability) -> Self {
+        match durability {
+            Durability::Normal => Self::Normal,
+            Durability::Full => Self::Full,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]

@@ -12,6 +12,7 @@ mod m20261123_000004_sending;
 mod m20261123_000005_search_in_background;
 mod m20261123_000006_retention;
 mod m20261124_000007_search_words;
+mod m20261202_000008_write_probe;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_search_in_background::Migration),
             Box::new(m20261123_000006_retention::Migration),
             Box::new(m20261124_000007_search_words::Migration),
+            Box::new(m20261202_000008_write_probe::Migration),
         ]
     }
 }

@@ -8,7 +8,7 @@ use crate::storage::{Db, users};
 use crate::{AppState, Config};
 
 async fn open(config: Config) -> anyhow::Result<AppState> {
-    let db = Db::open(&config.database).await?;
+    let db = Db::open_with(&config.database, config.durability).await?;
     AppState::new(config, db, Vec::new())
 }
 

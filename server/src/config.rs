@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::auth::ThrottlePolicy;
 use crate::sending::outbound::{AllowList, OutboundConfig};
+use crate::storage::Durability;
 
 /// The file read when no `--config` is given, if it exists.
 pub const DEFAULT_FILE: &str = "hookhub.toml";
@@ -21,6 +22,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "database",
         "./data/hookhub.db",
         "SQLite file; its directory is created",
+    ),
+    (
+        "durability",
+        "normal",
+        "normal: an acknowledged webhook survives the process being killed; full: it survives a power loss too (an fsync per commit)",
     ),
     (
         "public_url",
@@ -112,6 +118,7 @@ pub enum LogFormat {
 pub struct Config {
     pub listen: SocketAddr,
     pub database: PathBuf,
+    pub durability: Durability,
     pub public_url: Option<String>,
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
@@ -218,6 +225,17 @@ impl Config {
         if database.is_empty() {
             return Err(invalid("database", "must not be empty".into()));
         }
+
+        let durability = match get("durability").0 {
+            "normal" => Durability::Normal,
+            "full" => Durability::Full,
+            other => {
+                return Err(invalid(
+                    "durability",
+                    format!("expected normal or full, got `{other}`"),
+                ));
+            }
+        };
 
         let (public_url, _) = get("public_url");
         let public_url = match public_url.trim_end_matches('/') {
@@ -341,6 +359,7 @@ impl Config {
         Ok(Self {
             listen,
             database: PathBuf::from(database),
+            durability,
             public_url,
             secure_cookies,
             max_body_bytes,

@@ -115,10 +115,14 @@ pub async fn run_with(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let db = Db::open(&config.database)
+    let db = Db::open_with(&config.database, config.durability)
         .await
         .with_context(|| format!("opening the database {}", config.database.display()))?;
     let state = AppState::new(config, db.clone(), handler_kinds)?;
+    tokio::spawn({
+        let db = db.clone();
+        async move { db.check_integrity().await }
+    });
     tokio::spawn(storage::sessions::delete_expired_periodically(
         db.clone(),
         shutdown.clone(),

@@ -74,6 +74,7 @@ pub async fn receive(
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             response
         }
+        Answer::Unavailable => ApiError::unavailable().into_response(),
         Answer::Failed => ApiError::internal("the receive flow failed").into_response(),
     }
 }

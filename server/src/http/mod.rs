@@ -7,14 +7,16 @@ pub(crate) mod hooks;
 
 use std::sync::{Arc, OnceLock};
 
+use axum::Json;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use serde_json::json;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -22,6 +24,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::AppState;
 use crate::backend::HubBackend;
+use crate::storage::Integrity;
 use crate::storage::sessions::SessionDbStore;
 use app::backend::BackendRef;
 use app::{App, shell};
@@ -98,18 +101,41 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         ))
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.db.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({"status": "ok"})),
-        ),
-        Err(err) => {
-            tracing::error!(error = %err, "health check failed");
-            (
+/// 200 while the hub can take webhooks: the database answers and writes commit. 503 (with
+/// `Retry-After`) while writes fail, so a load balancer or monitor sees a full or failing disk.
+/// It says nothing more about the cause: it answers without a session; the log has the details.
+async fn healthz(State(state): State<AppState>) -> Response {
+    let ping = state.db.ping().await;
+    let integrity = match state.db.integrity() {
+        Integrity::Checking => "checking",
+        Integrity::Ok => "ok",
+        Integrity::Failed(_) => "failed",
+    };
+    match (ping, state.db.write_failure()) {
+        (Ok(()), None) => Json(json!({
+            "status": if integrity == "failed" { "degraded" } else { "ok" },
+            "integrity": integrity,
+        }))
+        .into_response(),
+        (ping, failure) => {
+            if let Err(err) = ping {
+                tracing::error!(error = %err, "health check failed");
+            }
+            let since = failure.and_then(|f| api::rfc3339(f.since));
+            let mut response = (
                 StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(serde_json::json!({"status": "unavailable", "reason": "database"})),
+                Json(json!({
+                    "status": "unavailable",
+                    "reason": "database",
+                    "writes_failing_since": since,
+                    "integrity": integrity,
+                })),
             )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            response
         }
     }
 }

@@ -8,7 +8,8 @@ use super::handlers::{Received, Reply};
 use super::providers::{self, Handshake, Incoming, Provider, Secret, VerifyError};
 use crate::AppState;
 use crate::storage::events::{self, NewEvent, Stored};
-use crate::storage::{now_millis, sources};
+use crate::storage::{is_storage_failure, now_millis, sources};
+use sea_orm::DbErr;
 
 /// The part of a refused request's body kept for diagnosis.
 const REFUSED_BODY_KEPT: usize = 4096;
@@ -39,6 +40,9 @@ pub enum Answer {
     UnknownSource,
     Disabled,
     MethodNotAllowed,
+    /// The database cannot take writes now (disk full, I/O error): nothing was stored, and the
+    /// provider is asked to try again later. Logged here.
+    Unavailable,
     /// Our fault (a database failure, a source whose settings do not parse); logged here.
     Failed,
 }
@@ -47,7 +51,7 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
     let source = match sources::find(&state.db, &req.source_id).await {
         Ok(Some(source)) => source,
         Ok(None) => return Answer::UnknownSource,
-        Err(err) => return failed("finding the source", err),
+        Err(err) => return failed_db("finding the source", err),
     };
     if !source.enabled {
         return Answer::Disabled;
@@ -150,7 +154,7 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
             duplicate: true,
             reply,
         },
-        Err(err) => failed("storing an event", err),
+        Err(err) => failed_db("storing an event", err),
     }
 }
 
@@ -163,6 +167,14 @@ impl From<Handshake> for Reply {
             body: handshake.body,
         }
     }
+}
+
+fn failed_db(what: &str, err: DbErr) -> Answer {
+    if is_storage_failure(&err) {
+        tracing::error!(error = %err, "{what} failed: the database cannot take writes");
+        return Answer::Unavailable;
+    }
+    failed(what, err)
 }
 
 fn failed(what: &str, err: impl std::fmt::Display) -> Answer {

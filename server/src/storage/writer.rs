@@ -2,14 +2,24 @@
 //! fighting for its lock, one task owns the write connection and commits everything queued in a
 //! single transaction (group commit). Each job runs in its own savepoint, so one failing job
 //! does not undo the others, and its caller hears back only after the commit.
+//!
+//! A caller is told its write succeeded only when the transaction that holds it committed. When
+//! the disk fills or fails, a `COMMIT` (or a savepoint's release or rollback) can fail and leave
+//! the connection inside a transaction that the driver no longer tracks; every later "commit"
+//! on it would then only release a savepoint of a transaction that never ends. So after any such
+//! failure the writer closes its connection and opens a fresh one for the next batch, and
+//! [`Health`] says writes are failing until a batch commits a change again.
 
 use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, SqliteTransactionMode,
+    SqlxSqliteConnector, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -24,18 +34,147 @@ const IMMEDIATE: TransactionOptions = TransactionOptions {
 
 /// Called with the outcome of the batch's commit.
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Completion> + Send>;
+type Job = Box<dyn for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Ran> + Send>;
+
+/// What one job did inside the batch's transaction.
+struct Ran {
+    complete: Completion,
+    step: Step,
+    /// Whether this job's success shows the storage takes writes (a ping's does not).
+    proves: bool,
+}
+
+enum Step {
+    /// The job's changes are in the transaction.
+    Done,
+    /// The job failed and its savepoint took its changes back; `storage` says whether the
+    /// failure was the disk's (full, I/O error, corrupt, read-only) rather than the job's.
+    Failed { storage: Option<String> },
+    /// A savepoint could not be released or rolled back: the transaction can no longer be
+    /// trusted, so the whole batch is rolled back and the connection replaced.
+    Broken(String),
+}
+
+/// Whether writes are committing, as the writer last found. `/healthz` and the receive and
+/// publish endpoints read it to answer 503 while the disk is full or failing.
+#[derive(Debug, Default)]
+pub struct Health {
+    failure: Mutex<Option<Failure>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// When writes started failing, in Unix milliseconds.
+    pub since: i64,
+    pub reason: String,
+}
+
+impl Health {
+    /// `None` while writes commit.
+    pub fn failure(&self) -> Option<Failure> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn fail(&self, reason: String) {
+        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        match failure.as_mut() {
+            Some(failure) => failure.reason = reason,
+            None => {
+                tracing::error!(%reason, "writes are failing; receiving and publishing answer 503 until they commit again");
+                *failure = Some(Failure {
+                    since: super::now_millis(),
+                    reason,
+                });
+            }
+        }
+    }
+
+    fn recover(&self) {
+        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(previous) = failure.take() {
+            tracing::warn!(
+                failing_since = previous.since,
+                "writes commit again; the database has recovered"
+            );
+        }
+    }
+}
+
+/// How the writer (re)opens its connection, and how it tells that its file is still the one at
+/// the configured path.
+pub(super) struct Connector {
+    pub options: SqliteConnectOptions,
+    pub path: PathBuf,
+    /// The identity of the file opened at start; `None` where the platform gives none.
+    pub file: Option<FileId>,
+}
+
+/// A file's device and inode: the same path naming another inode means the database file was
+/// deleted or replaced while the hub had it open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FileId(u64, u64);
+
+impl FileId {
+    pub fn of(path: &Path) -> Option<Self> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(path).ok().map(|m| Self(m.dev(), m.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = path;
+            None
+        }
+    }
+}
+
+impl Connector {
+    async fn connect(&self) -> Result<DatabaseConnection, DbErr> {
+        // Never create the file here: a missing file is a fault to report, not a fresh start.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(self.options.clone().create_if_missing(false))
+            .await
+            .map_err(super::sqlx_err)?;
+        Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+    }
+
+    /// An error when the configured path no longer names the file the writer has open, so that
+    /// nothing is acknowledged into a file that is gone.
+    fn check_file(&self) -> Result<(), String> {
+        match self.file {
+            Some(opened) if FileId::of(&self.path) != Some(opened) => Err(format!(
+                "the database file {} was deleted or replaced while hookhub had it open; restart hookhub",
+                self.path.display()
+            )),
+            _ => Ok(()),
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    health: Arc<Health>,
 }
 
 impl Writer {
-    pub fn start(conn: DatabaseConnection) -> Self {
+    pub(super) fn start(conn: DatabaseConnection, connector: Connector) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(conn, rx));
-        Self { jobs }
+        let health = Arc::new(Health::default());
+        tokio::spawn(run(conn, connector, Arc::clone(&health), rx));
+        Self { jobs, health }
+    }
+
+    pub fn health(&self) -> &Health {
+        &self.health
     }
 
     /// Runs `f` in the next group transaction and answers once that transaction is committed.
@@ -46,89 +185,240 @@ impl Writer {
             + Send
             + 'static,
     {
+        self.submit(f, true).await
+    }
+
+    /// Answers once the writer has run an empty job: it is alive and not stuck. Says nothing
+    /// about the disk, so it never clears a failure.
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.submit(|_| Box::pin(async { Ok(()) }), false).await
+    }
+
+    async fn submit<T, F>(&self, f: F, proves: bool) -> Result<T, DbErr>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>
+            + Send
+            + 'static,
+    {
         let (done, answer) = oneshot::channel();
         let job: Job = Box::new(move |txn| {
             Box::pin(async move {
-                let result = in_savepoint(txn, f).await;
-                Box::new(move |commit: Result<(), String>| {
+                let (result, step) = in_savepoint(txn, f).await;
+                let complete = Box::new(move |commit: Result<(), String>| {
                     let outcome = match commit {
                         Ok(()) => result,
-                        Err(message) => Err(DbErr::Custom(message)),
+                        Err(message) => Err(unavailable(message)),
                     };
                     let _ = done.send(outcome);
-                }) as Completion
+                }) as Completion;
+                Ran {
+                    complete,
+                    step,
+                    proves,
+                }
             })
         });
         self.jobs
             .send(job)
             .await
-            .map_err(|_| DbErr::Custom("the database writer has stopped".into()))?;
+            .map_err(|_| unavailable("the database writer has stopped".into()))?;
         answer
             .await
-            .map_err(|_| DbErr::Custom("the database writer dropped the write".into()))?
+            .map_err(|_| unavailable("the database writer dropped the write".into()))?
     }
 }
 
-async fn in_savepoint<T, F>(txn: &DatabaseTransaction, f: F) -> Result<T, DbErr>
+/// The error a caller gets when its write was not committed for a reason of the storage's.
+fn unavailable(message: String) -> DbErr {
+    DbErr::Conn(RuntimeErr::Internal(message))
+}
+
+/// True when `err` means the storage could not take a write (disk full, I/O error, corrupt or
+/// read-only file, or the writer gone), as opposed to a write that was refused on its merits.
+pub fn is_storage_failure(err: &DbErr) -> bool {
+    storage_failure(err).is_some()
+}
+
+fn storage_failure(err: &DbErr) -> Option<String> {
+    match err {
+        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Some(err.to_string()),
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            let code: i32 = e.as_database_error()?.code()?.parse().ok()?;
+            // SQLite's primary result codes: the low byte of the extended one.
+            const READONLY: i32 = 8;
+            const IOERR: i32 = 10;
+            const CORRUPT: i32 = 11;
+            const FULL: i32 = 13;
+            const CANTOPEN: i32 = 14;
+            const NOTADB: i32 = 26;
+            matches!(
+                code & 0xff,
+                READONLY | IOERR | CORRUPT | FULL | CANTOPEN | NOTADB
+            )
+            .then(|| err.to_string())
+        }
+        _ => None,
+    }
+}
+
+async fn in_savepoint<T, F>(txn: &DatabaseTransaction, f: F) -> (Result<T, DbErr>, Step)
 where
     F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>,
 {
-    let savepoint = txn.begin().await?;
-    match f(&savepoint).await {
-        Ok(value) => {
-            savepoint.commit().await?;
-            Ok(value)
-        }
+    let savepoint = match txn.begin().await {
+        Ok(savepoint) => savepoint,
         Err(err) => {
-            let _ = savepoint.rollback().await;
-            Err(err)
+            let step = Step::Broken(format!("could not open a savepoint: {err}"));
+            return (Err(err), step);
+        }
+    };
+    match f(&savepoint).await {
+        Ok(value) => match savepoint.commit().await {
+            Ok(()) => (Ok(value), Step::Done),
+            Err(err) => {
+                let step = Step::Broken(format!("could not release a savepoint: {err}"));
+                (Err(err), step)
+            }
+        },
+        Err(err) => {
+            let step = match savepoint.rollback().await {
+                Ok(()) => Step::Failed {
+                    storage: storage_failure(&err),
+                },
+                // SQLite ends the whole transaction on some errors (a full disk among them),
+                // taking the savepoint with it.
+                Err(rollback) => Step::Broken(format!(
+                    "{err}, and its savepoint could not be rolled back: {rollback}"
+                )),
+            };
+            (Err(err), step)
         }
     }
 }
 
-async fn run(conn: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
+async fn run(
+    conn: DatabaseConnection,
+    connector: Connector,
+    health: Arc<Health>,
+    mut rx: mpsc::Receiver<Job>,
+) {
+    let mut conn = Some(conn);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        // IMMEDIATE takes the write lock up front, where the busy timeout applies. A deferred
-        // transaction that reads first fails at once if another process (the CLI, a second
-        // opener of the file) wrote in between, since its snapshot can no longer be upgraded.
-        let txn = match conn.begin_with_options(IMMEDIATE).await {
-            Ok(txn) => txn,
-            Err(err) => {
-                tracing::error!(error = %err, "cannot begin a write transaction");
-                // Dropping the jobs tells each caller its write did not happen.
-                batch.clear();
-                continue;
-            }
+        let current = match conn.take() {
+            Some(current) => current,
+            None => match connector.connect().await {
+                Ok(fresh) => {
+                    tracing::info!("the writer opened a fresh database connection");
+                    fresh
+                }
+                Err(err) => {
+                    health.fail(format!("cannot open the database: {err}"));
+                    // Dropping the jobs tells each caller its write did not happen.
+                    batch.clear();
+                    continue;
+                }
+            },
         };
-        let mut completions = Vec::with_capacity(batch.len());
-        let mut panicked = false;
-        for job in batch.drain(..) {
-            match AssertUnwindSafe(job(&txn)).catch_unwind().await {
-                Ok(complete) => completions.push(complete),
-                Err(_) => {
-                    panicked = true;
-                    break;
+        match commit_batch(&current, &connector, &mut batch).await {
+            Batch::Committed { changed: true } => health.recover(),
+            Batch::Committed { changed: false } => {}
+            Batch::Failed(reason) => health.fail(reason),
+        }
+        if health.failure().is_some() {
+            // The connection may be stuck inside a transaction it does not know about (a failed
+            // COMMIT leaves it so): only a fresh one is known to be back in autocommit.
+            current.close().await.ok();
+        } else {
+            conn = Some(current);
+        }
+    }
+}
+
+enum Batch {
+    /// `changed` is false when every job failed on its merits, so nothing proved the disk good.
+    Committed { changed: bool },
+    /// Nothing in the batch was committed.
+    Failed(String),
+}
+
+/// Runs `batch` in one transaction, answers every caller, and says how the storage fared.
+async fn commit_batch(
+    conn: &DatabaseConnection,
+    connector: &Connector,
+    batch: &mut Vec<Job>,
+) -> Batch {
+    // IMMEDIATE takes the write lock up front, where the busy timeout applies. A deferred
+    // transaction that reads first fails at once if another process (the CLI, a second
+    // opener of the file) wrote in between, since its snapshot can no longer be upgraded.
+    let txn = match conn.begin_with_options(IMMEDIATE).await {
+        Ok(txn) => txn,
+        Err(err) => {
+            batch.clear();
+            return Batch::Failed(format!("cannot begin a write transaction: {err}"));
+        }
+    };
+    let mut completions = Vec::with_capacity(batch.len());
+    let mut changed = false;
+    let mut storage = None;
+    let mut broken = None;
+    for job in batch.drain(..) {
+        match AssertUnwindSafe(job(&txn)).catch_unwind().await {
+            Ok(Ran {
+                complete,
+                step,
+                proves,
+            }) => {
+                completions.push(complete);
+                match step {
+                    Step::Done => changed |= proves,
+                    Step::Failed { storage: None } => {}
+                    Step::Failed {
+                        storage: Some(reason),
+                    } => storage = Some(reason),
+                    Step::Broken(reason) => {
+                        broken = Some(reason);
+                        break;
+                    }
                 }
             }
+            Err(_) => {
+                // A bug, not bad input: undo the whole batch, tell every caller, keep writing.
+                tracing::error!("a write job panicked; its batch was rolled back");
+                broken = Some("a write job panicked".into());
+                break;
+            }
         }
-        if panicked {
-            // A bug, not bad input: undo the whole batch, tell every caller, keep writing.
-            tracing::error!("a write job panicked; its batch was rolled back");
+    }
+    let outcome = match broken {
+        Some(reason) => {
             batch.clear();
             drop(txn);
-            for complete in completions {
-                complete(Err("the write was rolled back".into()));
+            Err(reason)
+        }
+        None => match connector.check_file() {
+            Err(reason) => {
+                drop(txn);
+                Err(reason)
             }
-            continue;
-        }
-        let outcome = txn.commit().await.map_err(|err| {
-            tracing::error!(error = %err, "group commit failed");
-            format!("commit failed: {err}")
-        });
-        for complete in completions {
-            complete(outcome.clone());
-        }
+            Ok(()) => txn
+                .commit()
+                .await
+                .map_err(|err| format!("group commit failed: {err}")),
+        },
+    };
+    for complete in completions {
+        complete(outcome.clone());
+    }
+    match outcome {
+        // Logged once, when writes start failing (`Health::fail`): a full disk must not also
+        // fill the log.
+        Err(reason) => Batch::Failed(reason),
+        Ok(()) => match storage {
+            Some(reason) => Batch::Failed(reason),
+            None => Batch::Committed { changed },
+        },
     }
 }
 
@@ -136,6 +426,7 @@ async fn run(conn: DatabaseConnection, mut rx: mpsc::Receiver<Job>) {
 mod tests {
     use sea_orm::{ConnectionTrait, DbErr};
 
+    use super::is_storage_failure;
     use crate::storage::Db;
 
     async fn count(db: &Db) -> i64 {
@@ -155,6 +446,14 @@ mod tests {
         format!(
             "INSERT INTO users (username, password_hash, is_admin, created_at) VALUES ('{name}', 'x', false, 0)"
         )
+    }
+
+    async fn write_sql(db: &Db, sql: String) -> Result<(), DbErr> {
+        db.writer()
+            .write(move |txn| {
+                Box::pin(async move { txn.execute_unprepared(&sql).await.map(|_| ()) })
+            })
+            .await
     }
 
     #[tokio::test]
@@ -187,6 +486,7 @@ mod tests {
         }
         assert_eq!(failed, 20);
         assert_eq!(count(&db).await, 180);
+        assert_eq!(db.writer().health().failure(), None);
     }
 
     #[tokio::test]
@@ -201,16 +501,79 @@ mod tests {
             )
             .await;
         assert!(panicked.is_err());
-        db.writer()
-            .write(|txn| {
-                Box::pin(async move {
-                    txn.execute_unprepared(&insert("after".into()))
-                        .await
-                        .map(|_| ())
-                })
-            })
+        write_sql(&db, insert("after".into())).await.unwrap();
+        assert_eq!(count(&db).await, 1);
+    }
+
+    /// A full database: the writer reports the failure, commits nothing it acknowledged, and
+    /// writes again by itself once there is room.
+    #[tokio::test]
+    async fn a_full_database_fails_writes_and_recovers_when_room_returns() {
+        let (_dir, db) = Db::open_temp().await;
+        // The limit is the connection's own: set it on the writer's connection.
+        let pages: i64 = {
+            let row = db
+                .read()
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DatabaseBackend::Sqlite,
+                    "PRAGMA page_count",
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index(0).unwrap()
+        };
+        write_sql(&db, format!("PRAGMA max_page_count = {}", pages + 2))
             .await
             .unwrap();
-        assert_eq!(count(&db).await, 1);
+
+        let mut acknowledged = 0;
+        loop {
+            let name = format!("{acknowledged:0>2000}");
+            match write_sql(&db, insert(name)).await {
+                Ok(()) => acknowledged += 1,
+                Err(err) => {
+                    assert!(is_storage_failure(&err), "{err}");
+                    break;
+                }
+            }
+            assert!(acknowledged < 1000, "the database never filled");
+        }
+        // A ping shows the writer alive but proves nothing about room: still failing.
+        db.writer().ping().await.unwrap();
+        let failure = db
+            .writer()
+            .health()
+            .failure()
+            .expect("writes reported failing");
+        assert!(failure.reason.contains("full"), "{}", failure.reason);
+
+        // The fresh connection the writer opened after the failure has SQLite's default limit:
+        // room has returned, and the next write commits and clears the failure by itself.
+        write_sql(&db, insert("after".into())).await.unwrap();
+        assert_eq!(db.writer().health().failure(), None);
+        assert_eq!(count(&db).await, acknowledged + 1);
+    }
+
+    #[tokio::test]
+    async fn writes_fail_once_the_database_file_is_replaced() {
+        let (dir, db) = Db::open_temp().await;
+        write_sql(&db, insert("before".into())).await.unwrap();
+        let path = dir.path().join("test.db");
+        std::fs::rename(&path, dir.path().join("moved.db")).unwrap();
+        std::fs::write(&path, b"").unwrap();
+
+        let err = write_sql(&db, insert("lost".into())).await.unwrap_err();
+        assert!(is_storage_failure(&err), "{err}");
+        let failure = db
+            .writer()
+            .health()
+            .failure()
+            .expect("writes reported failing");
+        assert!(
+            failure.reason.contains("deleted or replaced"),
+            "{}",
+            failure.reason
+        );
     }
 }

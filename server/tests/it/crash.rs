@@ -53,7 +53,7 @@ async fn start_with(dir: &tempfile::TempDir, port: u16, env: &[(&str, &str)]) ->
 }
 
 /// Every delivery id the hub has stored, paging through the events API.
-async fn stored_ids(base: &str, key: &str) -> HashSet<String> {
+pub async fn stored_ids(base: &str, key: &str) -> HashSet<String> {
     let client = Client::new();
     let mut ids = HashSet::new();
     let mut cursor: Option<i64> = None;

@@ -5,6 +5,7 @@ mod accounts;
 mod api;
 mod cli;
 mod crash;
+mod disk;
 mod guards;
 mod handlers;
 mod helpers;

@@ -72,6 +72,9 @@ pub fn router() -> Router<AppState> {
         })
 }
 
+/// How long a client is asked to wait after a 503.
+const RETRY_AFTER_SECS: u32 = 30;
+
 /// An error as the REST API reports it.
 #[derive(Debug)]
 pub struct ApiError {
@@ -109,6 +112,25 @@ impl ApiError {
         }
     }
 
+    /// A storage failure (disk full, I/O error) is 503 with `Retry-After`, so the client tries
+    /// again later and nothing is lost; any other database error is [`ApiError::internal`].
+    pub fn from_db(err: sea_orm::DbErr) -> Self {
+        if crate::storage::is_storage_failure(&err) {
+            tracing::error!(error = %err, "API request failed: the database cannot take writes");
+            Self::unavailable()
+        } else {
+            Self::internal(err)
+        }
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "the hub cannot store anything right now; nothing was stored, try again later",
+        )
+    }
+
     /// Logs the cause; the client learns only that it was our fault.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "API request failed");
@@ -132,6 +154,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
             );
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, RETRY_AFTER_SECS.into());
         }
         response
     }

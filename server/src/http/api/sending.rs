@@ -29,7 +29,7 @@ fn sending_error(err: SendingError) -> ApiError {
             format!("{field}: {message}"),
         ),
         SendingError::NotFound(what) => ApiError::not_found(format!("no such {what}")),
-        SendingError::Db(err) => ApiError::internal(err),
+        SendingError::Db(err) => ApiError::from_db(err),
     }
 }
 

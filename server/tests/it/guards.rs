@@ -158,20 +158,28 @@ async fn every_server_function_refuses_a_cross_site_call() {
     let app = TestApp::spawn().await;
     let client = app.set_up().await;
 
+    // Another scheme or port at the same host is another origin too.
+    let evil_origins = [
+        "https://evil.example".to_owned(),
+        format!("https://{}", app.addr),
+        format!("http://{}:{}", app.addr.ip(), app.addr.port() + 1),
+    ];
     for (path, _) in server_fn::axum::server_fn_paths() {
-        let evil = client
-            .post(app.url(path))
-            .header("origin", "https://evil.example")
-            .form(&[("id", "1"), ("name", "x")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(evil.status(), StatusCode::FORBIDDEN, "{path}");
-        let text = evil.text().await.unwrap();
-        assert!(
-            text.contains("Cross-site request refused"),
-            "{path}: {text}"
-        );
+        for origin in &evil_origins {
+            let evil = client
+                .post(app.url(path))
+                .header("origin", origin)
+                .form(&[("id", "1"), ("name", "x")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(evil.status(), StatusCode::FORBIDDEN, "{path} from {origin}");
+            let text = evil.text().await.unwrap();
+            assert!(
+                text.contains("Cross-site request refused"),
+                "{path}: {text}"
+            );
+        }
         let no_origin = client
             .post(app.url(path))
             .form(&[("id", "1"), ("name", "x")])

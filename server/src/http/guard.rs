@@ -37,7 +37,7 @@ fn is_asset(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
 }
 
-fn is_server_fn(path: &str) -> bool {
+pub(super) fn is_server_fn(path: &str) -> bool {
     server_fn::axum::server_fn_paths().any(|(p, _)| p == path)
 }
 

@@ -4,6 +4,7 @@
 mod api;
 mod guard;
 pub(crate) mod hooks;
+mod statuses;
 
 use std::sync::{Arc, OnceLock};
 
@@ -15,6 +16,7 @@ use axum::response::IntoResponse;
 use axum::routing::{any, get};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -29,6 +31,9 @@ use app::{App, shell};
 pub const SESSION_COOKIE: &str = "hookhub_session";
 /// The longest a client may take to send a request body.
 const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// The largest body a page or server function takes (axum's default, as a 413 rather than a
+/// server function's failure to read it).
+const DASHBOARD_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// The dashboard's routes, worked out once per process.
 ///
@@ -66,6 +71,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(RequestBodyLimitLayer::new(DASHBOARD_BODY_LIMIT))
         .with_state(options);
 
     Ok(Router::new()
@@ -88,6 +94,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             guard::refuse_cross_site,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(statuses::server_fn_status))
         // A body trickled in slowly is cut off rather than holding its connection for ever.
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(

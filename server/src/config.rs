@@ -48,6 +48,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "how long a login lasts without activity",
     ),
     (
+        "session_max_hours",
+        "720",
+        "how long a login lasts at most, however active (never less than session_hours)",
+    ),
+    (
         "login_max_failures",
         "5",
         "failed logins per user name or client before throttling",
@@ -116,7 +121,10 @@ pub struct Config {
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
     pub header_timeout: Duration,
+    /// A session ends after this long without a request...
     pub session_ttl: Duration,
+    /// ...or this long after login, whichever comes first.
+    pub session_max: Duration,
     pub login_max_failures: u32,
     pub login_lockout: Duration,
     pub handler_retries: Vec<Duration>,
@@ -262,6 +270,8 @@ impl Config {
         if session_hours == 0 {
             return Err(invalid("session_hours", "must be at least 1".into()));
         }
+        // Never shorter than the idle timeout, so a longer session_hours alone still works.
+        let session_max_hours = parse_u64("session_max_hours")?.max(session_hours);
         let login_max_failures = parse_u64("login_max_failures")?;
         let login_max_failures = u32::try_from(login_max_failures)
             .ok()
@@ -346,6 +356,7 @@ impl Config {
             max_body_bytes,
             header_timeout: Duration::from_secs(header_timeout_secs),
             session_ttl: Duration::from_secs(session_hours * 3600),
+            session_max: Duration::from_secs(session_max_hours.saturating_mul(3600)),
             login_max_failures,
             login_lockout: Duration::from_secs(login_lockout_secs),
             handler_retries,

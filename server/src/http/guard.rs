@@ -23,7 +23,7 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::storage::users;
-use app::session::AuthSession;
+use app::session::{AuthSession, Lifetime};
 
 /// Paths that bring their own authentication, or none: providers, the REST API, probes.
 fn is_machine_path(path: &str) -> bool {
@@ -178,16 +178,24 @@ pub async fn require_login(
 }
 
 /// Whether the session is signed in as a user who still exists and whose password has not
-/// changed since (a new password ends the user's other sessions).
+/// changed since (a new password ends the user's other sessions), within its lifetime; a use
+/// keeps it alive.
 async fn is_signed_in(state: &AppState, session: AuthSession) -> bool {
     let Ok(Some(id)) = session.user_id().await else {
         return false;
     };
+    let lifetime = Lifetime {
+        idle: state.config.session_ttl,
+        max: state.config.session_max,
+    };
     match users::find(&state.db, id).await {
-        Ok(Some(user)) => session
-            .is_current_for(&crate::backend::user_dto(user))
-            .await
-            .unwrap_or(false),
+        Ok(Some(user)) => {
+            session
+                .is_current_for(&crate::backend::user_dto(user))
+                .await
+                .unwrap_or(false)
+                && session.keep_alive(lifetime).await.unwrap_or(false)
+        }
         Ok(None) => false,
         Err(err) => {
             tracing::error!(error = %err, "cannot look up the session's user");

@@ -43,6 +43,16 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "how long a client may take to send a request's headers before the connection is closed",
     ),
     (
+        "body_timeout_secs",
+        "30",
+        "how long a client may take to send a whole request body, however it trickles in",
+    ),
+    (
+        "max_connections_per_ip",
+        "64",
+        "connections one client address may hold open at once; 0 for no limit",
+    ),
+    (
         "session_hours",
         "168",
         "how long a login lasts without activity",
@@ -121,6 +131,9 @@ pub struct Config {
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
     pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    /// 0: no limit.
+    pub max_connections_per_ip: usize,
     /// A session ends after this long without a request...
     pub session_ttl: Duration,
     /// ...or this long after login, whichever comes first.
@@ -266,6 +279,22 @@ impl Config {
                 "must be between 1 and 300".into(),
             ));
         }
+        let body_timeout_secs = parse_u64("body_timeout_secs")?;
+        if !(1..=3600).contains(&body_timeout_secs) {
+            return Err(invalid(
+                "body_timeout_secs",
+                "must be between 1 and 3600".into(),
+            ));
+        }
+        let max_connections_per_ip = usize::try_from(parse_u64("max_connections_per_ip")?)
+            .ok()
+            .filter(|n| *n <= 1_000_000)
+            .ok_or_else(|| {
+                invalid(
+                    "max_connections_per_ip",
+                    "must be between 0 (no limit) and 1000000".into(),
+                )
+            })?;
         let session_hours = parse_u64("session_hours")?;
         if session_hours == 0 {
             return Err(invalid("session_hours", "must be at least 1".into()));
@@ -355,6 +384,8 @@ impl Config {
             secure_cookies,
             max_body_bytes,
             header_timeout: Duration::from_secs(header_timeout_secs),
+            body_timeout: Duration::from_secs(body_timeout_secs),
+            max_connections_per_ip,
             session_ttl: Duration::from_secs(session_hours * 3600),
             session_max: Duration::from_secs(session_max_hours.saturating_mul(3600)),
             login_max_failures,

@@ -39,6 +39,20 @@ impl AppError {
         Self::Forbidden("Only an admin can do this.".into())
     }
 
+    /// The HTTP status this error is answered with: 4xx for what the caller can change, 500
+    /// only for the hub's own failures (which are logged as errors where they happen).
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::Request(_) => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden(_) => 403,
+            Self::NotFound(_) => 404,
+            Self::Invalid { .. } => 422,
+            Self::Throttled { .. } => 429,
+            Self::Internal => 500,
+        }
+    }
+
     /// The message for `field`, when this error is about that form field.
     pub fn for_field(&self, field: &str) -> Option<&str> {
         match self {

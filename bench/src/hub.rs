@@ -28,10 +28,12 @@ enum Running {
 }
 
 impl Hub {
-    /// The configuration the hub runs with: documented defaults and the given database file.
+    /// The configuration the hub runs with: documented defaults and the given database file,
+    /// without the per-client connection limit, as all the load comes from this one address.
     pub fn config(database: &Path) -> anyhow::Result<Config> {
         let mut config = Config::load(None, Vec::new()).context("default configuration")?;
         config.database = database.to_path_buf();
+        config.max_connections_per_ip = 0;
         Ok(config)
     }
 
@@ -44,7 +46,8 @@ impl Hub {
         Self { addr, running }.healthy().await
     }
 
-    /// Runs `binary`, a built `hookhub`, on `database` with documented defaults and `settings`
+    /// Runs `binary`, a built `hookhub`, on `database` with documented defaults (but, as in
+    /// `config`, no per-client connection limit) and `settings`
     /// (`HOOKHUB_*` variables), as `start` runs the in-process hub: neither this process's
     /// `HOOKHUB_*` variables nor a `hookhub.toml` in its directory apply. Its logs go to `log`.
     pub async fn spawn(
@@ -75,6 +78,8 @@ impl Hub {
             .current_dir(database.parent().context("the database has no directory")?)
             .env("HOOKHUB_DATABASE", database)
             .env("HOOKHUB_LISTEN", addr.to_string())
+            // As for `config`: all the load comes from this one address.
+            .env("HOOKHUB_MAX_CONNECTIONS_PER_IP", "0")
             .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

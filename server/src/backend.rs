@@ -220,8 +220,13 @@ impl Backend for HubBackend {
                 tracing::info!(user = %user.username, "login");
                 Ok(user_dto(user))
             }
-            _ => {
-                tracing::info!(user = %username, "failed login");
+            Some(user) => {
+                tracing::info!(user = %user.username, "failed login");
+                Err(login_refused())
+            }
+            // A name no user has is often a password typed into the wrong field: never logged.
+            None => {
+                tracing::info!("failed login for an unknown user name");
                 Err(login_refused())
             }
         }

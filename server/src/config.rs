@@ -49,9 +49,24 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "how long a client may take to send a request's headers before the connection is closed",
     ),
     (
+        "body_timeout_secs",
+        "30",
+        "how long a client may take to send a whole request body, however it trickles in",
+    ),
+    (
+        "max_connections_per_ip",
+        "64",
+        "connections one client address may hold open at once; 0 for no limit",
+    ),
+    (
         "session_hours",
         "168",
         "how long a login lasts without activity",
+    ),
+    (
+        "session_max_hours",
+        "720",
+        "how long a login lasts at most, however active (never less than session_hours)",
     ),
     (
         "login_max_failures",
@@ -123,7 +138,13 @@ pub struct Config {
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
     pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    /// 0: no limit.
+    pub max_connections_per_ip: usize,
+    /// A session ends after this long without a request...
     pub session_ttl: Duration,
+    /// ...or this long after login, whichever comes first.
+    pub session_max: Duration,
     pub login_max_failures: u32,
     pub login_lockout: Duration,
     pub handler_retries: Vec<Duration>,
@@ -276,10 +297,28 @@ impl Config {
                 "must be between 1 and 300".into(),
             ));
         }
+        let body_timeout_secs = parse_u64("body_timeout_secs")?;
+        if !(1..=3600).contains(&body_timeout_secs) {
+            return Err(invalid(
+                "body_timeout_secs",
+                "must be between 1 and 3600".into(),
+            ));
+        }
+        let max_connections_per_ip = usize::try_from(parse_u64("max_connections_per_ip")?)
+            .ok()
+            .filter(|n| *n <= 1_000_000)
+            .ok_or_else(|| {
+                invalid(
+                    "max_connections_per_ip",
+                    "must be between 0 (no limit) and 1000000".into(),
+                )
+            })?;
         let session_hours = parse_u64("session_hours")?;
         if session_hours == 0 {
             return Err(invalid("session_hours", "must be at least 1".into()));
         }
+        // Never shorter than the idle timeout, so a longer session_hours alone still works.
+        let session_max_hours = parse_u64("session_max_hours")?.max(session_hours);
         let login_max_failures = parse_u64("login_max_failures")?;
         let login_max_failures = u32::try_from(login_max_failures)
             .ok()
@@ -364,7 +403,10 @@ impl Config {
             secure_cookies,
             max_body_bytes,
             header_timeout: Duration::from_secs(header_timeout_secs),
+            body_timeout: Duration::from_secs(body_timeout_secs),
+            max_connections_per_ip,
             session_ttl: Duration::from_secs(session_hours * 3600),
+            session_max: Duration::from_secs(session_max_hours.saturating_mul(3600)),
             login_max_failures,
             login_lockout: Duration::from_secs(login_lockout_secs),
             handler_retries,

@@ -12,21 +12,12 @@ pub mod sending;
 pub mod storage;
 pub mod telemetry;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use std::time::Duration;
-
 use anyhow::Context;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower::{Service, ServiceExt};
 
 pub use config::Config;
 use receiving::handlers::{HandlerKind, HandlerKinds};
@@ -142,70 +133,14 @@ pub async fn run_with(
         shutdown.clone(),
     ));
 
-    let header_timeout = state.config.header_timeout;
+    let limits = http::connections::Limits {
+        header_timeout: state.config.header_timeout,
+        per_ip: state.config.max_connections_per_ip,
+    };
     let router = http::router(state)?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "hookhub is listening");
-    serve(listener, router, header_timeout, shutdown).await;
+    http::connections::serve(listener, router, limits, shutdown).await;
     tracing::info!("hookhub stopped");
     Ok(())
-}
-
-/// How long in-flight requests may take to finish after shutdown is asked for.
-const DRAIN: Duration = Duration::from_secs(30);
-
-/// Accepts connections until `shutdown`, then lets in-flight requests finish. Unlike
-/// `axum::serve`, a client gets `header_timeout` to send its request head, so slow senders
-/// (slowloris) cannot hold connections open for ever.
-async fn serve(
-    listener: TcpListener,
-    router: axum::Router,
-    header_timeout: Duration,
-    shutdown: CancellationToken,
-) {
-    let mut make_service = router.into_make_service_with_connect_info::<SocketAddr>();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
-    let graceful = GracefulShutdown::new();
-    loop {
-        let (stream, remote) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(err) => {
-                    // Out of file descriptors, usually: wait rather than spin.
-                    tracing::warn!(error = %err, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = shutdown.cancelled() => break,
-        };
-        // Pages stream in several writes; without TCP_NODELAY, Nagle's algorithm and delayed
-        // ACKs hold some of them back about 40 ms.
-        if let Err(err) = stream.set_nodelay(true) {
-            tracing::debug!(error = %err, "could not set TCP_NODELAY");
-        }
-        let Ok(service) = make_service.call(remote).await;
-        let service = TowerToHyperService::new(
-            service
-                .map_request(|req: axum::http::Request<Incoming>| req.map(axum::body::Body::new)),
-        );
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(error = %err, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(DRAIN) => tracing::warn!("requests still running after the drain period were cut off"),
-    }
 }

@@ -58,8 +58,17 @@ pub fn ButtonError(error: Signal<Option<AppError>>) -> impl IntoView {
     }
 }
 
+/// A page's failure to load, shown in place of its content; the page is answered with the
+/// error's status (so `/events/999999` is a 404, not a 200 saying so).
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(status)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(error.status()),
+    ) {
+        response.set_status(status);
+    }
     view! {
         <div class="panel error-panel" role="alert">
             <h2>"This could not be loaded"</h2>

@@ -23,7 +23,7 @@ use tower_sessions::Session;
 
 use crate::AppState;
 use crate::storage::users;
-use app::session::AuthSession;
+use app::session::{AuthSession, Lifetime};
 
 /// Paths that bring their own authentication, or none: providers, the REST API, probes.
 fn is_machine_path(path: &str) -> bool {
@@ -37,7 +37,7 @@ fn is_asset(path: &str) -> bool {
     path.starts_with("/pkg/") || path == "/favicon.svg" || path == "/favicon.ico"
 }
 
-fn is_server_fn(path: &str) -> bool {
+pub(super) fn is_server_fn(path: &str) -> bool {
     server_fn::axum::server_fn_paths().any(|(p, _)| p == path)
 }
 
@@ -74,8 +74,11 @@ pub async fn refuse_cross_site(
     }
 }
 
-/// Whether the request's `Origin` (or `Referer`) is this hub: the `Host` it was sent to, or the
-/// configured public URL.
+/// Whether the request's `Origin` (or `Referer`) is this hub: scheme, host and port. The hub
+/// itself speaks plain HTTP, so that is `http://` and the `Host` it was sent to; behind an
+/// HTTPS proxy it is the configured public URL's origin. `https://host` at a plain-HTTP hub is
+/// another origin (a page there could be anyone's, e.g. a TLS endpoint on another port mapped
+/// to the same name).
 fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> Result<(), &'static str> {
     let claimed = headers
         .get(header::ORIGIN)
@@ -84,18 +87,34 @@ fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> Result<(), &'st
         .to_str()
         .map_err(|_| "unreadable Origin header")?;
     let claimed: Uri = claimed.parse().map_err(|_| "malformed Origin header")?;
-    let claimed_authority = claimed.authority().ok_or("Origin has no host")?.as_str();
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let public_authority = public_url
+    let claimed = origin_of(&claimed).ok_or("Origin has no scheme or host")?;
+    let direct = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| format!("http://{h}").parse::<Uri>().ok())
+        .and_then(|u| origin_of(&u));
+    let public = public_url
         .and_then(|u| u.parse::<Uri>().ok())
-        .and_then(|u| u.authority().map(|a| a.as_str().to_owned()));
-    let matches = host.is_some_and(|h| h.eq_ignore_ascii_case(claimed_authority))
-        || public_authority.is_some_and(|p| p.eq_ignore_ascii_case(claimed_authority));
-    if matches {
+        .and_then(|u| origin_of(&u));
+    if direct.as_ref() == Some(&claimed) || public.as_ref() == Some(&claimed) {
         Ok(())
     } else {
         Err("Origin is another site")
     }
+}
+
+/// A URL's origin as browsers compare it: scheme, lower-case host, and port (the scheme's
+/// default when none is written).
+fn origin_of(uri: &Uri) -> Option<(String, String, u16)> {
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let authority = uri.authority()?;
+    let port = match (authority.port_u16(), scheme.as_str()) {
+        (Some(port), _) => port,
+        (None, "http") => 80,
+        (None, "https") => 443,
+        (None, _) => return None,
+    };
+    Some((scheme, authority.host().to_ascii_lowercase(), port))
 }
 
 /// Whether the request's `Host` is one a DNS-rebinding page cannot claim: an IP address,
@@ -159,16 +178,24 @@ pub async fn require_login(
 }
 
 /// Whether the session is signed in as a user who still exists and whose password has not
-/// changed since (a new password ends the user's other sessions).
+/// changed since (a new password ends the user's other sessions), within its lifetime; a use
+/// keeps it alive.
 async fn is_signed_in(state: &AppState, session: AuthSession) -> bool {
     let Ok(Some(id)) = session.user_id().await else {
         return false;
     };
+    let lifetime = Lifetime {
+        idle: state.config.session_ttl,
+        max: state.config.session_max,
+    };
     match users::find(&state.db, id).await {
-        Ok(Some(user)) => session
-            .is_current_for(&crate::backend::user_dto(user))
-            .await
-            .unwrap_or(false),
+        Ok(Some(user)) => {
+            session
+                .is_current_for(&crate::backend::user_dto(user))
+                .await
+                .unwrap_or(false)
+                && session.keep_alive(lifetime).await.unwrap_or(false)
+        }
         Ok(None) => false,
         Err(err) => {
             tracing::error!(error = %err, "cannot look up the session's user");
@@ -246,9 +273,36 @@ mod tests {
             (header::REFERER, "http://h:1/settings"),
         ]);
         assert!(same_origin(&referer, None).is_ok());
+        let default_port = headers(&[(header::HOST, "h"), (header::ORIGIN, "http://H")]);
+        assert!(same_origin(&default_port, None).is_ok());
         assert!(same_origin(&headers(&[(header::HOST, "h:1")]), None).is_err());
         let null = headers(&[(header::HOST, "h:1"), (header::ORIGIN, "null")]);
         assert!(same_origin(&null, None).is_err());
+    }
+
+    #[test]
+    fn same_origin_compares_scheme_and_port_too() {
+        let https_at_http_hub = headers(&[
+            (header::HOST, "127.0.0.1:3000"),
+            (header::ORIGIN, "https://127.0.0.1:3000"),
+        ]);
+        assert!(same_origin(&https_at_http_hub, None).is_err());
+        let other_port = headers(&[
+            (header::HOST, "127.0.0.1:3000"),
+            (header::ORIGIN, "http://127.0.0.1:3001"),
+        ]);
+        assert!(same_origin(&other_port, None).is_err());
+        let http_at_https_public = headers(&[
+            (header::HOST, "internal:3000"),
+            (header::ORIGIN, "http://hooks.example.com"),
+        ]);
+        let public = Some("https://hooks.example.com");
+        assert!(same_origin(&http_at_https_public, public).is_err());
+        let explicit_port = headers(&[
+            (header::HOST, "internal:3000"),
+            (header::ORIGIN, "https://hooks.example.com"),
+        ]);
+        assert!(same_origin(&explicit_port, Some("https://hooks.example.com:443")).is_ok());
     }
 
     #[test]

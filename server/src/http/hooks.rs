@@ -94,10 +94,15 @@ fn reply_response(reply: Reply) -> Response {
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, content_type);
-    // An echoed challenge is attacker-chosen text: never let a browser sniff it into HTML.
+    // An echoed challenge or a handler's reply is served from the hub's own origin, with
+    // chosen text: a browser must neither sniff it into HTML nor run anything in it.
     response.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
+    );
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
     );
     response
 }

@@ -2,8 +2,11 @@
 //! `/api/v1`, `/healthz`, and the middleware that guards them.
 
 mod api;
+pub(crate) mod connections;
+mod deadline;
 mod guard;
 pub(crate) mod hooks;
+mod statuses;
 
 use std::sync::{Arc, OnceLock};
 
@@ -17,7 +20,7 @@ use axum::routing::{any, get};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use serde_json::json;
-use tower_http::timeout::RequestBodyTimeoutLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -30,8 +33,9 @@ use app::backend::BackendRef;
 use app::{App, shell};
 
 pub const SESSION_COOKIE: &str = "hookhub_session";
-/// The longest a client may take to send a request body.
-const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// The largest body a page or server function takes (axum's default, as a 413 rather than a
+/// server function's failure to read it).
+const DASHBOARD_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// The dashboard's routes, worked out once per process.
 ///
@@ -58,6 +62,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             state.config.session_ttl,
         )?));
 
+    let body_timeout = state.config.body_timeout;
     let pages = Router::new()
         .leptos_routes_with_context(
             &options,
@@ -69,6 +74,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(RequestBodyLimitLayer::new(DASHBOARD_BODY_LIMIT))
         .with_state(options);
 
     Ok(Router::new()
@@ -91,8 +97,12 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             guard::refuse_cross_site,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(statuses::server_fn_status))
         // A body trickled in slowly is cut off rather than holding its connection for ever.
-        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
+        .layer(axum::middleware::from_fn_with_state(
+            body_timeout,
+            deadline::body_deadline,
+        ))
         .layer(
             // Spans carry the method and path only: query strings may hold secrets.
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -68,6 +68,13 @@ pub trait HandlerKind: Send + Sync {
     /// Checks the settings and builds the handler; `Err` says which setting is wrong and why.
     fn build(&self, config: &Value) -> Result<Arc<dyn Handler>, SettingError>;
 
+    /// Checks that need I/O, once, when a handler is saved (not each time a chain is built):
+    /// for example that a URL's host resolves only to addresses outgoing requests may reach.
+    /// `config` has passed [`HandlerKind::build`].
+    fn check_on_save<'a>(&'a self, _config: &'a Value) -> BoxFuture<'a, Result<(), SettingError>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// One line on what a handler with these settings does, for the dashboard.
     fn describe(&self, config: &Value) -> String {
         config.to_string()
@@ -189,10 +196,14 @@ impl HandlerKinds {
             .kinds
             .get(req.kind.as_str())
             .ok_or_else(|| invalid("kind", format!("one of {}", self.kind_names().join(", "))))?;
-        kind.build(&req.config).map_err(|e| HandlerError::Invalid {
+        let setting_error = |e: SettingError| HandlerError::Invalid {
             field: e.setting,
             message: e.message,
-        })?;
+        };
+        kind.build(&req.config).map_err(setting_error)?;
+        kind.check_on_save(&req.config)
+            .await
+            .map_err(setting_error)?;
         let event_types = checked_patterns(req.event_types)?;
         if let Some(source_id) = &req.source_id
             && sources::find(db, source_id).await?.is_none()
@@ -417,6 +428,15 @@ impl HandlerKind for RespondKind {
             .ok_or_else(|| {
                 SettingError::new("content_type", "a header value such as application/json")
             })?;
+        if let Some(active) = active_content(&content_type) {
+            return Err(SettingError::new(
+                "content_type",
+                format!(
+                    "{active} is refused: a browser would run it as a page of this hub; \
+                     use text/plain or application/json"
+                ),
+            ));
+        }
         Ok(Arc::new(Respond(Reply {
             status,
             content_type,
@@ -435,6 +455,37 @@ impl HandlerKind for RespondKind {
             Err(_) => "answers the sender".to_owned(),
         }
     }
+}
+
+/// The first media type in `content_type` that a browser renders as a document or runs as
+/// script (HTML, XML and its `+xml` kin such as SVG, script, XSLT), if any. A reply is served
+/// from the hub's own origin, so such a body could act as the signed-in person looking at it.
+/// Browsers read a comma-separated value by its last valid type, so every part is checked.
+fn active_content(content_type: &HeaderValue) -> Option<String> {
+    const ACTIVE: &[&str] = &[
+        "text/html",
+        "text/xml",
+        "text/xsl",
+        "application/xml",
+        "application/pdf",
+        "text/javascript",
+        "text/ecmascript",
+        "text/jscript",
+        "text/vbscript",
+        "text/livescript",
+        "application/javascript",
+        "application/ecmascript",
+        "application/x-javascript",
+        "application/x-ecmascript",
+        "multipart/x-mixed-replace",
+    ];
+    let text = String::from_utf8_lossy(content_type.as_bytes()).to_ascii_lowercase();
+    text.split(',')
+        .map(|part| part.split(';').next().unwrap_or_default().trim())
+        .find(|essence| {
+            ACTIVE.contains(essence) || essence.ends_with("+xml") || essence.ends_with("script")
+        })
+        .map(str::to_owned)
 }
 
 impl Handler for Respond {
@@ -491,6 +542,18 @@ impl HandlerKind for ForwardKind {
             outbound: self.0.clone(),
             url: url.to_string(),
         }))
+    }
+
+    /// As for a subscription: every address the URL's host resolves to must be allowed. The
+    /// check is repeated at connect time, as DNS can change.
+    fn check_on_save<'a>(&'a self, config: &'a Value) -> BoxFuture<'a, Result<(), SettingError>> {
+        Box::pin(async move {
+            let config = ForwardConfig::deserialize(config).map_err(SettingError::unreadable)?;
+            self.0
+                .check_destination(config.url.trim())
+                .await
+                .map_err(|e| SettingError::new("url", e.to_string()))
+        })
     }
 
     fn describe(&self, config: &Value) -> String {
@@ -639,5 +702,36 @@ mod tests {
             setting(json!({"status": 200, "other": 1})),
             Some("settings")
         );
+    }
+
+    #[test]
+    fn respond_refuses_content_a_browser_would_run() {
+        let content_type = |ct: &str| {
+            RespondKind
+                .build(&json!({"status": 200, "content_type": ct}))
+                .err()
+                .map(|e| e.setting)
+        };
+        for active in [
+            "text/html",
+            "TEXT/HTML; charset=utf-8",
+            " application/xhtml+xml",
+            "image/svg+xml",
+            "text/javascript",
+            "application/javascript",
+            "text/xml",
+            "application/xml",
+            "text/plain, text/html",
+        ] {
+            assert_eq!(content_type(active), Some("content_type"), "{active}");
+        }
+        for inert in [
+            "text/plain",
+            "application/json; charset=utf-8",
+            "application/x-www-form-urlencoded",
+            "image/png",
+        ] {
+            assert_eq!(content_type(inert), None, "{inert}");
+        }
     }
 }

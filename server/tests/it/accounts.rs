@@ -411,3 +411,46 @@ async fn pages_render_while_routes_are_listed_again() {
     lister.join().unwrap();
     assert!(!stalled, "the overview page did not finish within 10 s");
 }
+
+/// Whether `client` still gets the overview rather than a redirect to the login page.
+async fn signed_in(app: &TestApp, client: &reqwest::Client) -> bool {
+    let response = app.get(client, "/").await;
+    if response.status().is_redirection() {
+        assert!(location(&response).starts_with("/login"), "{response:?}");
+        return false;
+    }
+    assert_eq!(response.status(), StatusCode::OK);
+    true
+}
+
+#[tokio::test]
+async fn a_session_lasts_while_used_and_ends_when_idle_or_too_old() {
+    let idle = Duration::from_secs(2);
+    let app = TestApp::spawn_with(|c| {
+        c.session_ttl = idle;
+        c.session_max = Duration::from_secs(6);
+    })
+    .await;
+    let client = app.set_up().await;
+
+    // Used every half second for twice the idle time: still signed in.
+    for _ in 0..8 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(signed_in(&app, &client).await, "ended while in use");
+    }
+    // Unused for longer than the idle time: ended.
+    tokio::time::sleep(idle + Duration::from_millis(500)).await;
+    assert!(!signed_in(&app, &client).await, "outlived its idle time");
+
+    // However active, a login ends `session_max` after it began.
+    let started = std::time::Instant::now();
+    let (client, _) = app.log_in(ADMIN, PASSWORD).await;
+    while signed_in(&app, &client).await {
+        assert!(
+            started.elapsed() < Duration::from_secs(9),
+            "outlived its cap"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(started.elapsed() >= Duration::from_secs(5), "ended early");
+}

@@ -158,20 +158,28 @@ async fn every_server_function_refuses_a_cross_site_call() {
     let app = TestApp::spawn().await;
     let client = app.set_up().await;
 
+    // Another scheme or port at the same host is another origin too.
+    let evil_origins = [
+        "https://evil.example".to_owned(),
+        format!("https://{}", app.addr),
+        format!("http://{}:{}", app.addr.ip(), app.addr.port() + 1),
+    ];
     for (path, _) in server_fn::axum::server_fn_paths() {
-        let evil = client
-            .post(app.url(path))
-            .header("origin", "https://evil.example")
-            .form(&[("id", "1"), ("name", "x")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(evil.status(), StatusCode::FORBIDDEN, "{path}");
-        let text = evil.text().await.unwrap();
-        assert!(
-            text.contains("Cross-site request refused"),
-            "{path}: {text}"
-        );
+        for origin in &evil_origins {
+            let evil = client
+                .post(app.url(path))
+                .header("origin", origin)
+                .form(&[("id", "1"), ("name", "x")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(evil.status(), StatusCode::FORBIDDEN, "{path} from {origin}");
+            let text = evil.text().await.unwrap();
+            assert!(
+                text.contains("Cross-site request refused"),
+                "{path}: {text}"
+            );
+        }
         let no_origin = client
             .post(app.url(path))
             .form(&[("id", "1"), ("name", "x")])
@@ -241,4 +249,78 @@ async fn malformed_server_function_input_is_a_clear_error() {
         app_error(response).await,
         app::error::AppError::Request(_)
     ));
+}
+
+#[tokio::test]
+async fn server_function_errors_answer_the_status_they_mean() {
+    use app::api::{AddUser, RemoveUser};
+    let app = TestApp::spawn_with(|c| c.login_max_failures = 2).await;
+    let admin = app.set_up().await;
+    let status = |response: reqwest::Response| response.status();
+
+    // A field to fix, a thing that is not there, a request that does not parse.
+    let invalid = app
+        .call::<AddUser>(&admin, &[("username", "no spaces"), ("password", "x")])
+        .await;
+    assert_eq!(status(invalid), StatusCode::UNPROCESSABLE_ENTITY);
+    let missing = app.call::<RemoveUser>(&admin, &[("id", "999999")]).await;
+    assert_eq!(status(missing), StatusCode::NOT_FOUND);
+    let malformed = app.call::<RemoveUser>(&admin, &[("id", "one")]).await;
+    assert_eq!(status(malformed), StatusCode::BAD_REQUEST);
+    let huge = admin
+        .post(app.url(<RemoveUser as server_fn::ServerFn>::PATH))
+        .header("origin", app.url(""))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'a'; 8 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(huge), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // Not an admin.
+    let added = app
+        .call::<AddUser>(
+            &admin,
+            &[("username", "bob"), ("password", crate::helpers::PASSWORD)],
+        )
+        .await;
+    assert!(added.status().is_success());
+    let (bob, _) = app.log_in("bob", crate::helpers::PASSWORD).await;
+    let refused = app
+        .call::<AddUser>(
+            &bob,
+            &[("username", "eve"), ("password", crate::helpers::PASSWORD)],
+        )
+        .await;
+    assert_eq!(status(refused), StatusCode::FORBIDDEN);
+
+    // A wrong password, then throttled, with the wait in Retry-After; the body is still the
+    // error the dashboard shows.
+    let (_, wrong) = app.log_in("bob", "wrong horse battery").await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    app.log_in("bob", "wrong horse battery").await;
+    let (_, throttled) = app.log_in("bob", "wrong horse battery").await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.headers().contains_key("retry-after"));
+    assert!(matches!(
+        app_error(throttled).await,
+        app::error::AppError::Throttled { .. }
+    ));
+}
+
+#[tokio::test]
+async fn missing_detail_pages_are_404() {
+    let app = TestApp::spawn().await;
+    let client = app.set_up().await;
+    for path in [
+        "/events/999999",
+        "/sources/src_nope",
+        "/subscriptions/sub_nope",
+        "/deliveries/999999",
+    ] {
+        let page = app.get(&client, path).await;
+        assert_eq!(page.status(), StatusCode::NOT_FOUND, "{path}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains("There is no such"), "{path}: {html}");
+    }
 }

@@ -413,3 +413,64 @@ async fn a_forward_handler_relays_the_exact_request() {
     assert!(headers.contains_key("x-hub-signature-256"));
     assert_eq!(headers["x-hookhub-event-id"], id.to_string().as_str());
 }
+
+#[tokio::test]
+async fn a_respond_handler_cannot_serve_a_page_and_its_reply_is_sandboxed() {
+    let hub = hub_with(Vec::new(), "0.05").await;
+    let client = hub.app.set_up().await;
+    let source = github_source(&hub).await;
+    let respond = |content_type| {
+        [
+            ("source_id", source.id.as_str()),
+            ("kind", "respond"),
+            ("status", "200"),
+            ("content_type", content_type),
+            ("body", "<script>alert(document.domain)</script>"),
+        ]
+    };
+    for active in ["text/html", "image/svg+xml", "text/plain, text/html"] {
+        let (status, answer) = add_handler(&hub, &client, &respond(active)).await;
+        assert!(!status.is_success(), "{active}: {status} {answer}");
+        assert_eq!(answer["Invalid"]["field"], "content_type", "{answer}");
+    }
+
+    let (status, answer) = add_handler(&hub, &client, &respond("text/plain")).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let reply = deliver(&hub, &source, "push", "sandboxed-1").await;
+    assert_eq!(reply.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(
+        reply.headers()["content-security-policy"],
+        "sandbox; default-src 'none'"
+    );
+}
+
+#[tokio::test]
+async fn a_forward_handler_to_a_refused_address_is_refused_when_saved() {
+    // No outbound_allow: loopback, private and metadata addresses are refused.
+    let hub = Hub::with_app(TestApp::spawn().await).await;
+    let client = hub.app.set_up().await;
+    let source = github_source(&hub).await;
+    for url in [
+        "http://127.0.0.1:9/relay",
+        "http://localhost:9/relay",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:9/",
+    ] {
+        let (status, answer) = add_handler(
+            &hub,
+            &client,
+            &[("source_id", &source.id), ("kind", "forward"), ("url", url)],
+        )
+        .await;
+        assert!(!status.is_success(), "{url}: {status} {answer}");
+        assert_eq!(answer["Invalid"]["field"], "url", "{url}: {answer}");
+    }
+    let handlers: Value = hub
+        .app
+        .call::<app::api::ListHandlers>(&client, &[("source_id", &source.id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(handlers, json!([]));
+}

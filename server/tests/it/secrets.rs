@@ -80,6 +80,17 @@ async fn secrets_never_reach_the_logs() {
         .send()
         .await
         .unwrap();
+    // A password typed into the user name field.
+    client
+        .post(format!("{base}{}", <app::api::LogIn as ServerFn>::PATH))
+        .header("origin", &base)
+        .form(&form(&[
+            ("username", "typed-in-the-wrong-field"),
+            ("password", ""),
+        ]))
+        .send()
+        .await
+        .unwrap();
 
     // A source secret in use, a signing secret in use, the API key in use.
     let api = |method: reqwest::Method, path: &str| {
@@ -160,6 +171,7 @@ async fn secrets_never_reach_the_logs() {
         "source-secret-value",
         signing_key,
         "subscriber-token",
+        "typed-in-the-wrong-field",
     ] {
         assert!(!logs.contains(secret), "a secret is in the logs");
     }

@@ -3,6 +3,7 @@
 
 mod api;
 mod guard;
+mod headers;
 pub(crate) mod hooks;
 
 use std::sync::{Arc, OnceLock};
@@ -55,17 +56,19 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             state.config.session_ttl,
         )?));
 
+    let page_context = move || {
+        provide_context(backend.clone());
+        headers::for_page();
+    };
     let pages = Router::new()
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            move || provide_context(backend.clone()),
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .leptos_routes_with_context(&options, routes, page_context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            page_context,
+            shell,
+        ))
         .with_state(options);
 
     Ok(Router::new()
@@ -88,6 +91,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             guard::refuse_cross_site,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(headers::on_every_response))
         // A body trickled in slowly is cut off rather than holding its connection for ever.
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(

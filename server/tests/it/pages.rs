@@ -1,5 +1,6 @@
 //! Dashboard pages as a browser receives them: stored markup comes back as inert text in the
-//! places leptos writes unescaped (titles, textareas).
+//! places leptos writes unescaped (titles, textareas), and every response carries the security
+//! headers, pages with a script nonce that matches their inline scripts.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -103,4 +104,83 @@ async fn stored_markup_stays_text_in_titles_and_textareas() {
     )
     .await;
     assert!(page.contains("&lt;/textarea&gt;&lt;script&gt;"), "{page}");
+}
+
+#[tokio::test]
+async fn pages_and_other_responses_carry_security_headers() {
+    let hub = Hub::start().await;
+    let client = hub.app.set_up().await;
+    let header = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    for path in ["/", "/sources", "/no/such/page"] {
+        let response = hub.app.get(&client, path).await;
+        let policy = header(&response, "content-security-policy");
+        for directive in [
+            "default-src 'none'",
+            "style-src 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "object-src 'none'",
+        ] {
+            assert!(
+                policy.contains(directive),
+                "{path}: {directive} not in {policy:?}"
+            );
+        }
+        assert_eq!(header(&response, "cache-control"), "no-store", "{path}");
+        assert_eq!(
+            header(&response, "x-content-type-options"),
+            "nosniff",
+            "{path}"
+        );
+        assert_eq!(
+            header(&response, "referrer-policy"),
+            "no-referrer",
+            "{path}"
+        );
+        // Every inline script carries the nonce the policy names, and no other runs.
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .unwrap_or_else(|| panic!("{path}: no nonce in {policy:?}"))
+            .to_owned();
+        let page = response.text().await.unwrap();
+        let scripts = page.matches("<script").count();
+        assert!(scripts > 0, "{path} has no scripts");
+        assert_eq!(
+            page.matches(&format!("<script nonce=\"{nonce}\"")).count()
+                + page
+                    .matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
+                    .count(),
+            scripts,
+            "{path}: a script without this response's nonce:\n{page}"
+        );
+    }
+
+    for path in ["/healthz", "/api/v1/whoami", "/pkg/none.js"] {
+        let response = client
+            .get(hub.app.url(path))
+            .bearer_auth(hub.key())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            header(&response, "x-content-type-options"),
+            "nosniff",
+            "{path}"
+        );
+        assert!(
+            header(&response, "content-security-policy").contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+    }
 }

@@ -4,6 +4,23 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
+/// A stored value made safe as the text of a `<title>` or `<textarea>`.
+///
+/// The browser reads both as RCDATA: markup in them is text, but their closing tag is not, and
+/// leptos writes their contents unescaped on the server (leptos_meta the title, tachys a
+/// textarea's children). Escaped, a value cannot close the element, and the browser decodes it
+/// back to the same text. In the browser the DOM sets text directly, so the value is used as it
+/// is: escaping it there would show `&lt;` after a client-side navigation.
+pub fn rcdata(text: String) -> String {
+    if cfg!(feature = "ssr") {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    } else {
+        text
+    }
+}
+
 /// The error of an action's last run, if it failed.
 pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
 where
@@ -155,5 +172,19 @@ pub fn format_bytes(bytes: u64) -> String {
         format!("{bytes} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rcdata_text_cannot_close_its_element() {
+        assert_eq!(
+            rcdata("a&b </title><script>x</script>".into()),
+            "a&amp;b &lt;/title&gt;&lt;script&gt;x&lt;/script&gt;"
+        );
+        assert_eq!(rcdata("plain · text".into()), "plain · text");
     }
 }

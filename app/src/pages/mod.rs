@@ -20,7 +20,7 @@ use leptos_router::{
 
 use crate::api::{LogOut, current_user};
 use crate::error::AppError;
-use components::ErrorPanel;
+use components::{ErrorPanel, rcdata};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -47,7 +47,7 @@ pub fn App() -> impl IntoView {
     // Async rendering everywhere: every page is complete HTML before any wasm runs.
     view! {
         <Stylesheet id="leptos" href="/pkg/hookhub.css"/>
-        <Title formatter=|page: String| if page.is_empty() { "hookhub".to_owned() } else { format!("{page} · hookhub") }/>
+        <Title formatter=|page: String| rcdata(if page.is_empty() { "hookhub".to_owned() } else { format!("{page} · hookhub") })/>
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=account::LoginPage ssr=SsrMode::Async/>

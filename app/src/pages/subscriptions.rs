@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::components::{
-    ButtonError, CopyButton, ErrorPanel, Field, FormError, action_error, every, format_time,
+    ButtonError, CopyButton, ErrorPanel, Field, FormError, action_error, every, format_time, rcdata,
 };
 use super::deliveries::DeliveryTable;
 use crate::api::{
@@ -143,13 +143,13 @@ fn SubscriptionFields(
             <input id="description" name="form[description]" maxlength="500" placeholder="Billing service" value=description/>
         </Field>
         <Field label="Event types" id="event_types" hint="One name or pattern per line: * for all, invoice.* for a prefix." error>
-            <textarea id="event_types" name="form[event_types]" rows="3" required spellcheck="false" placeholder="invoice.*">{event_types}</textarea>
+            <textarea id="event_types" name="form[event_types]" rows="3" required spellcheck="false" placeholder="invoice.*">{rcdata(event_types)}</textarea>
         </Field>
         <Field label="Extra headers" id="headers" hint="Sent with every delivery, one Name: value per line." error>
-            <textarea id="headers" name="form[headers]" rows="2" spellcheck="false" placeholder="X-Tenant: acme">{headers}</textarea>
+            <textarea id="headers" name="form[headers]" rows="2" spellcheck="false" placeholder="X-Tenant: acme">{rcdata(headers)}</textarea>
         </Field>
         <Field label="Properties" id="properties" hint="Name: value per line; ASP.NET WebHooks sends them in the body." error>
-            <textarea id="properties" name="form[properties]" rows="2" spellcheck="false">{properties}</textarea>
+            <textarea id="properties" name="form[properties]" rows="2" spellcheck="false">{rcdata(properties)}</textarea>
         </Field>
         <Field label="Mode" id="mode" error>
             <select id="mode" name="form[mode]">

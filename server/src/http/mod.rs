@@ -5,6 +5,7 @@ mod api;
 pub(crate) mod connections;
 mod deadline;
 mod guard;
+mod headers;
 pub(crate) mod hooks;
 mod statuses;
 
@@ -63,17 +64,19 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         )?));
 
     let body_timeout = state.config.body_timeout;
+    let page_context = move || {
+        provide_context(backend.clone());
+        headers::for_page();
+    };
     let pages = Router::new()
-        .leptos_routes_with_context(
-            &options,
-            routes,
-            move || provide_context(backend.clone()),
-            {
-                let options = options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        .leptos_routes_with_context(&options, routes, page_context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            page_context,
+            shell,
+        ))
         .layer(RequestBodyLimitLayer::new(DASHBOARD_BODY_LIMIT))
         .with_state(options);
 
@@ -98,6 +101,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         ))
         .layer(sessions)
         .layer(axum::middleware::from_fn(statuses::server_fn_status))
+        .layer(axum::middleware::from_fn(headers::on_every_response))
         // A body trickled in slowly is cut off rather than holding its connection for ever.
         .layer(axum::middleware::from_fn_with_state(
             body_timeout,

@@ -10,6 +10,7 @@ mod guards;
 mod handlers;
 mod helpers;
 mod hostile;
+mod pages;
 mod receiving;
 mod retention;
 mod secrets;

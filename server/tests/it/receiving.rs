@@ -596,3 +596,109 @@ async fn the_raw_body_downloads_as_the_exact_bytes() {
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.bytes().await.unwrap().as_ref(), body);
 }
+
+#[tokio::test]
+async fn unsigned_event_names_and_ids_must_be_plain_tokens() {
+    let hub = Hub::start().await;
+    let markup = "</title><script>alert(1)</script>";
+    let github = hub
+        .create_source(json!({"name": "gh", "provider": "github"}))
+        .await;
+    let shopify = hub
+        .create_source(json!({"name": "shop", "provider": "shopify"}))
+        .await;
+    let bitbucket = hub
+        .create_source(json!({"name": "bb", "provider": "bitbucket"}))
+        .await;
+    let hex_mac = |source: &Value| {
+        format!(
+            "sha256={}",
+            hex::encode(hmac_sha256(
+                source["secret"].as_str().unwrap().as_bytes(),
+                &[PUSH]
+            ))
+        )
+    };
+    let shopify_mac = STANDARD.encode(hmac_sha256(
+        shopify["secret"].as_str().unwrap().as_bytes(),
+        &[PUSH],
+    ));
+    let long = "d".repeat(129);
+    // Each is correctly signed: only the unsigned name or id is wrong.
+    let cases = [
+        (
+            &github,
+            "x-github-event",
+            markup,
+            "x-hub-signature-256",
+            hex_mac(&github),
+        ),
+        (
+            &github,
+            "x-github-delivery",
+            long.as_str(),
+            "x-hub-signature-256",
+            hex_mac(&github),
+        ),
+        (
+            &shopify,
+            "x-shopify-topic",
+            "orders create",
+            "x-shopify-hmac-sha256",
+            shopify_mac.clone(),
+        ),
+        (
+            &shopify,
+            "x-shopify-webhook-id",
+            "\"1\"",
+            "x-shopify-hmac-sha256",
+            shopify_mac,
+        ),
+        (
+            &bitbucket,
+            "x-event-key",
+            "<b>repo:push</b>",
+            "x-hub-signature",
+            hex_mac(&bitbucket),
+        ),
+    ];
+    for (source, name, value, signature_header, signature) in cases {
+        let response = hub
+            .app
+            .client()
+            .post(source["url"].as_str().unwrap())
+            .header(name, value)
+            .header(signature_header, signature)
+            .body(PUSH.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{name}: {value}"
+        );
+        let body: Value = response.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("malformed header {name}:")),
+            "{message}"
+        );
+        assert!(
+            !message.contains(value),
+            "the reason does not echo the value: {message}"
+        );
+    }
+    let (_, page) = hub.api(reqwest::Method::GET, "/api/v1/events", None).await;
+    assert!(page["data"].as_array().unwrap().is_empty(), "{page}");
+
+    let fine = github_delivery(
+        &hub,
+        github["url"].as_str().unwrap(),
+        github["secret"].as_str().unwrap(),
+        PUSH,
+        "72d3162e-cc78-11e3",
+    )
+    .await;
+    assert_eq!(fine.status(), StatusCode::OK);
+}

@@ -158,11 +158,13 @@ impl GenericScheme {
             check_timestamp(timestamp, now, tolerance, Some(tolerance))?;
         }
 
-        let label =
-            |name: &Option<String>| name.as_deref().and_then(|name| label_header(req, name));
+        let label = |name: &Option<String>| match name {
+            Some(name) => label_header(req, name),
+            None => Ok(None),
+        };
         Ok(Verified {
-            event_type: label(&spec.event_type_header),
-            delivery_id: label(&spec.id_header),
+            event_type: label(&spec.event_type_header)?,
+            delivery_id: label(&spec.id_header)?,
         })
     }
 }

@@ -8,8 +8,10 @@ use super::{Incoming, VerifyError};
 
 /// Longest signature-bearing header we read; real ones are well under 1 KiB.
 const MAX_HEADER_BYTES: usize = 4096;
-/// Longest event type or delivery id we keep.
+/// Longest event type or delivery id we keep from a signed body.
 const MAX_LABEL_CHARS: usize = 256;
+/// Longest event type or delivery id we accept from an unsigned header.
+const MAX_HEADER_LABEL_BYTES: usize = 128;
 
 fn malformed(header: &str, reason: &'static str) -> VerifyError {
     VerifyError::MalformedHeader {
@@ -45,9 +47,26 @@ pub(super) fn required_header<'r>(req: &Incoming<'r>, name: &str) -> Result<&'r 
     header(req, name)?.ok_or_else(|| VerifyError::MissingHeader(name.to_owned()))
 }
 
-/// A header that only describes the request (event type, delivery id); unreadable means absent.
-pub(super) fn label_header(req: &Incoming, name: &str) -> Option<String> {
-    label(req.headers.get(name)?.to_str().ok()?)
+/// A header that names the request (event type, delivery id) without being signed: anyone
+/// can set it to anything, and it is stored, deduplicated on and shown in the dashboard.
+/// Present means well-formed: once, at most [`MAX_HEADER_LABEL_BYTES`], visible ASCII
+/// without markup or quote characters; anything else is refused rather than dropped, so the
+/// sender learns why and a spoofed value is never kept beside a verified body.
+pub(super) fn label_header(req: &Incoming, name: &str) -> Result<Option<String>, VerifyError> {
+    let Some(text) = header(req, name)? else {
+        return Ok(None);
+    };
+    if text.len() > MAX_HEADER_LABEL_BYTES {
+        return Err(malformed(name, "longer than 128 bytes"));
+    }
+    let unsafe_char = |c: char| !c.is_ascii_graphic() || matches!(c, '<' | '>' | '"' | '\'' | '`');
+    if text.chars().any(unsafe_char) {
+        return Err(malformed(
+            name,
+            "only visible ASCII without spaces, quotes or angle brackets is allowed",
+        ));
+    }
+    Ok(Some(text.to_owned()))
 }
 
 /// Keeps a sender-supplied label only if it is short, non-blank and free of control characters.
@@ -180,6 +199,36 @@ mod tests {
         assert_eq!(label(""), None);
         assert_eq!(label("a\nb"), None);
         assert_eq!(label(&"e".repeat(300)), None);
+    }
+
+    #[test]
+    fn refuses_unsigned_labels_that_are_not_plain_tokens() {
+        let read = |value: &str| {
+            label_header(
+                &Req::post("x").header("x-event", value).incoming(),
+                "x-event",
+            )
+        };
+        assert_eq!(read("repo:push"), Ok(Some("repo:push".into())));
+        assert_eq!(read(" orders/create "), Ok(Some("orders/create".into())));
+        assert_eq!(
+            label_header(&Req::post("x").incoming(), "x-event"),
+            Ok(None)
+        );
+        for bad in [
+            "</title><script>x</script>",
+            "a b",
+            "it's",
+            "\"q\"",
+            "  ",
+            &"e".repeat(129),
+        ] {
+            let err = read(bad).unwrap_err();
+            assert_eq!(err.status(), 400, "{bad}: {err}");
+            assert!(err.to_string().contains("x-event"), "{err}");
+        }
+        let twice = Req::post("x").header("x-event", "a").header("x-event", "b");
+        assert!(label_header(&twice.incoming(), "x-event").is_err());
     }
 
     #[test]

@@ -21,8 +21,11 @@ pub(in crate::receiving::providers) fn bitbucket(
         Encoding::Hex,
     )?;
     Ok(verified(
-        label_header(req, "x-event-key"),
-        label_header(req, "x-request-uuid").or_else(|| label_header(req, "x-request-id")),
+        label_header(req, "x-event-key")?,
+        match label_header(req, "x-request-uuid")? {
+            Some(id) => Some(id),
+            None => label_header(req, "x-request-id")?,
+        },
     ))
 }
 

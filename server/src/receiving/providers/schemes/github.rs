@@ -32,8 +32,8 @@ pub(in crate::receiving::providers) fn github(
         )?;
     }
     Ok(verified(
-        label_header(req, "x-github-event"),
-        label_header(req, "x-github-delivery"),
+        label_header(req, "x-github-event")?,
+        label_header(req, "x-github-delivery")?,
     ))
 }
 

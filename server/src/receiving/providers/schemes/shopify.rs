@@ -20,8 +20,8 @@ pub(in crate::receiving::providers) fn shopify(
         Encoding::Base64,
     )?;
     Ok(verified(
-        label_header(req, "x-shopify-topic"),
-        label_header(req, "x-shopify-webhook-id"),
+        label_header(req, "x-shopify-topic")?,
+        label_header(req, "x-shopify-webhook-id")?,
     ))
 }
 

@@ -1,0 +1,82 @@
+//! Security headers. A dashboard page shows secrets and stored text from strangers, so its
+//! Content-Security-Policy lets only the hub's own files run, plus leptos' inline hydration
+//! scripts, which carry this response's nonce; it is never cached. Every response is marked
+//! nosniff, unframeable and referrer-free, so a JSON body or a stored raw body cannot be
+//! read as a page either.
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::http::header::{
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, LAST_MODIFIED, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
+};
+use axum::middleware::Next;
+use axum::response::Response;
+use leptos::nonce::use_nonce;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+
+/// Everything but pages: nothing in such a response may load, run or be framed.
+const OTHER_POLICY: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; \
+                            form-action 'none'";
+const NO_STORE: HeaderValue = HeaderValue::from_static("no-store");
+
+/// The policy of a page whose inline scripts carry `nonce`. The wasm is fetched and compiled
+/// (`connect-src`, `'wasm-unsafe-eval'`); styles and images come from the hub's own files only,
+/// and forms post back to the hub.
+fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self'; connect-src 'self'; \
+         frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+    )
+}
+
+/// Sets the page headers from inside a leptos render, where the nonce leptos_axum made for
+/// this response is in context. Outside a page render (static files, server functions) there
+/// is no nonce and nothing is set here.
+pub(super) fn for_page() {
+    let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) else {
+        return;
+    };
+    // A nonce is URL-safe base64, always a valid header value.
+    if let Ok(policy) = HeaderValue::from_str(&page_policy(&nonce)) {
+        response.insert_header(CONTENT_SECURITY_POLICY, policy);
+        response.insert_header(CACHE_CONTROL, NO_STORE);
+    }
+}
+
+/// The headers every response gets; a page's own policy, set by [`for_page`], is kept.
+pub(super) async fn on_every_response(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers
+        .entry(CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(OTHER_POLICY));
+    // Static files (served with Last-Modified) may be cached; what the hub generates may hold
+    // secrets and is not.
+    if !headers.contains_key(CACHE_CONTROL) && !headers.contains_key(LAST_MODIFIED) {
+        headers.insert(CACHE_CONTROL, NO_STORE);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_policy_names_the_nonce_and_forbids_framing_and_plugins() {
+        let policy = page_policy("abc");
+        assert!(policy.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval';"));
+        for directive in [
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "object-src 'none'",
+        ] {
+            assert!(policy.contains(directive), "{directive}");
+        }
+        assert!(!policy.contains("unsafe-inline"));
+    }
+}

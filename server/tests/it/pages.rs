@@ -143,7 +143,7 @@ async fn pages_and_other_responses_carry_security_headers() {
         );
         assert_eq!(
             header(&response, "referrer-policy"),
-            "no-referrer",
+            "same-origin",
             "{path}"
         );
         // Every inline script carries the nonce the policy names, and no other runs.

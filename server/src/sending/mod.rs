@@ -1,6 +1,8 @@
 //! Sending webhooks to subscribers: the pure policies and the outgoing HTTP client that the
 //! delivery worker is built from.
 //!
+//! - [`credentials`]: which subscriber headers and URL parameters are credentials, shown
+//!   redacted and kept when an edit sends `[redacted]` back.
 //! - [`filter`]: event-type names and the `*` / `prefix.*` patterns subscriptions select with.
 //! - [`signing`]: signing secrets, Standard Webhooks signatures and headers, and the ASP.NET
 //!   WebHooks-compatible body and `ms-signature`.
@@ -12,6 +14,7 @@
 //! Nothing here touches storage; the worker owns persistence and calls these in order: sign,
 //! post, decide.
 
+pub mod credentials;
 pub mod filter;
 pub mod outbound;
 pub mod retry;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::credentials;
 use super::filter::{self, EventPattern, EventType};
 use super::outbound::{Outbound, validate_url};
 use super::signing::SigningSecret;
@@ -198,8 +199,10 @@ async fn verify_echo(outbound: &Outbound, url: &str) -> Result<(), SendingError>
 pub async fn create(
     db: &Db,
     outbound: &Outbound,
-    input: SubscriptionInput,
+    mut input: SubscriptionInput,
 ) -> Result<Subscription, SendingError> {
+    // A `[redacted]` copied from another subscription has nothing to stand for here.
+    keep_redacted_credentials(&mut input, None)?;
     let secret = match &input.secret {
         Some(secret) => {
             SigningSecret::parse(secret).map_err(|e| invalid("secret", e.to_string()))?
@@ -223,13 +226,18 @@ pub async fn create(
     .await?)
 }
 
-/// Replaces what a form or PATCH edits; the secret and state stay.
+/// Replaces what a form or PATCH edits; the secret and state stay, and so does every
+/// credential sent back as `[redacted]`.
 pub async fn update(
     db: &Db,
     outbound: &Outbound,
     id: &str,
-    input: SubscriptionInput,
+    mut input: SubscriptionInput,
 ) -> Result<Subscription, SendingError> {
+    let current = subscriptions::find(db, id)
+        .await?
+        .ok_or(SendingError::NotFound("subscription"))?;
+    keep_redacted_credentials(&mut input, Some(&current))?;
     let checked = check(db, outbound, &input).await?;
     subscriptions::modify(db, id.to_owned(), move |s| {
         s.url = sea_orm::Set(checked.url);
@@ -241,6 +249,20 @@ pub async fn update(
     })
     .await?
     .ok_or(SendingError::NotFound("subscription"))
+}
+
+/// Puts the stored value back wherever the input says `[redacted]`.
+fn keep_redacted_credentials(
+    input: &mut SubscriptionInput,
+    stored: Option<&Subscription>,
+) -> Result<(), SendingError> {
+    let stored_headers: BTreeMap<String, String> = stored
+        .and_then(|s| serde_json::from_str(&s.headers).ok())
+        .unwrap_or_default();
+    input.url = credentials::restore_url(&input.url, stored.map(|s| s.url.as_str()))?;
+    input.headers =
+        credentials::restore_headers(std::mem::take(&mut input.headers), &stored_headers)?;
+    Ok(())
 }
 
 /// Pauses (`paused`) or resumes / re-enables (`active`) a subscription.

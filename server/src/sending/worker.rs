@@ -16,6 +16,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::credentials;
 use super::outbound::Outbound;
 use super::retry::{self, Decision, RetrySchedule};
 use super::signing::{self, SigningSecret};
@@ -348,21 +349,13 @@ fn request(
     (headers, Bytes::from(body))
 }
 
-/// Headers whose values must not be kept in the attempt log.
-fn is_secret_header(name: &str) -> bool {
-    name.ends_with("signature")
-        || ["authorization", "cookie", "token", "secret", "key", "auth"]
-            .iter()
-            .any(|word| name.contains(word))
-}
-
 /// The request headers as JSON pairs for the attempt log, secrets replaced.
 fn redacted(headers: &HeaderMap) -> String {
     let pairs: Vec<(&str, String)> = headers
         .iter()
         .map(|(name, value)| {
-            let shown = if is_secret_header(name.as_str()) {
-                "[redacted]".to_owned()
+            let shown = if credentials::is_credential(name.as_str()) {
+                credentials::REDACTED.to_owned()
             } else {
                 String::from_utf8_lossy(value.as_bytes()).into_owned()
             };

@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 use super::{ApiError, ApiJson, Authenticated, rfc3339};
 use crate::AppState;
 use crate::receiving::history::{self, DeliveryParams, parse_instant};
-use crate::sending::filter;
 use crate::sending::subscriptions::{self as domain, SendingError, SubscriptionInput};
+use crate::sending::{credentials, filter};
 use crate::storage::catalog::{self, EventType};
 use crate::storage::deliveries::{self, Delivery, Published};
 use crate::storage::subscriptions::{self, Subscription};
@@ -304,10 +304,13 @@ fn subscription_json(s: &Subscription) -> Value {
     let parse = |json: &str| serde_json::from_str::<Value>(json).unwrap_or(Value::Null);
     json!({
         "id": s.id,
-        "url": s.url,
+        "url": credentials::redact_url(&s.url),
         "description": s.description,
         "event_types": parse(&s.event_types),
-        "headers": parse(&s.headers),
+        "headers": stored::<BTreeMap<String, String>>(&s.headers)
+            .into_iter()
+            .map(credentials::redact_header)
+            .collect::<BTreeMap<_, _>>(),
         "properties": parse(&s.properties),
         "mode": s.mode,
         "state": s.state,

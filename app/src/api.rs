@@ -1,6 +1,12 @@
 //! Server functions. Each one checks the session, calls the backend once, and returns a DTO.
 //! `Login` and `SetUp` are the only ones callable without a session; the server's tests walk
 //! every registered server function to prove the rest refuse.
+//!
+//! Roles are enforced here and nowhere else. A member may do everything an admin may except:
+//! see or rotate secrets (source secrets, signing secrets, subscriber credentials), manage API
+//! keys (a key can do anything on the REST API, so it is an admin's credential), and add or
+//! remove users. Those functions start with `require_admin`, and the detail views drop their
+//! secrets for a member.
 
 use leptos::prelude::*;
 
@@ -133,19 +139,19 @@ pub async fn remove_user(id: i64) -> Result<(), AppError> {
 
 #[server]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyDto>, AppError> {
-    let (backend, _, _) = require_user().await?;
+    let (backend, _) = require_admin().await?;
     backend.list_api_keys().await
 }
 
 #[server]
 pub async fn create_api_key(name: String) -> Result<NewApiKeyDto, AppError> {
-    let (backend, _, _) = require_user().await?;
+    let (backend, _) = require_admin().await?;
     backend.create_api_key(name).await
 }
 
 #[server]
 pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
-    let (backend, _, _) = require_user().await?;
+    let (backend, _) = require_admin().await?;
     backend.revoke_api_key(id).await
 }
 
@@ -176,8 +182,13 @@ pub async fn create_source(
 
 #[server]
 pub async fn source_detail(id: String) -> Result<SourceDetailDto, AppError> {
-    let (backend, _, _) = require_user().await?;
-    backend.source_detail(request_host().await, id).await
+    let (backend, _, user) = require_user().await?;
+    let detail = backend.source_detail(request_host().await, id).await?;
+    Ok(if user.is_admin {
+        detail
+    } else {
+        detail.without_secrets()
+    })
 }
 
 /// Blank form fields mean "not given".
@@ -207,13 +218,13 @@ pub async fn set_source_enabled(id: String, enabled: bool) -> Result<(), AppErro
 
 #[server]
 pub async fn rotate_source_secret(id: String, secret: Option<String>) -> Result<(), AppError> {
-    let (backend, _, _) = require_user().await?;
+    let (backend, _) = require_admin().await?;
     backend.rotate_source_secret(id, given(secret)).await
 }
 
 #[server]
 pub async fn drop_previous_secret(id: String) -> Result<(), AppError> {
-    let (backend, _, _) = require_user().await?;
+    let (backend, _) = require_admin().await?;
     backend.drop_previous_secret(id).await
 }
 
@@ -303,8 +314,13 @@ pub async fn update_subscription(id: String, form: SubscriptionFormDto) -> Resul
 
 #[server]
 pub async fn subscription_detail(id: String) -> Result<SubscriptionDetailDto, AppError> {
-    let (backend, _, _) = require_user().await?;
-    backend.subscription_detail(id).await
+    let (backend, _, user) = require_user().await?;
+    let detail = backend.subscription_detail(id).await?;
+    Ok(if user.is_admin {
+        detail
+    } else {
+        detail.without_secrets()
+    })
 }
 
 #[server]
@@ -323,7 +339,7 @@ pub async fn delete_subscription(id: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn rotate_subscription_secret(id: String) -> Result<(), AppError> {
-    let (backend, _, _) = require_user().await?;
+    let (backend, _) = require_admin().await?;
     backend.rotate_subscription_secret(id).await
 }
 

@@ -66,8 +66,8 @@ pub struct SourceDto {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceDetailDto {
     pub source: SourceDto,
-    /// Shown only when the person asks for it.
-    pub secret: String,
+    /// Shown only when the person asks for it; `None` for a member, as only admins see secrets.
+    pub secret: Option<String>,
     /// True while a rotation is under way: the previous secret is still accepted.
     pub has_previous_secret: bool,
     /// Pusher's app key, for a Pusher source.
@@ -76,6 +76,16 @@ pub struct SourceDetailDto {
     pub callback_url: Option<String>,
     pub handlers: Vec<HandlerDto>,
     pub refused: Vec<RefusedDto>,
+}
+
+impl SourceDetailDto {
+    /// The detail as a member may see it.
+    pub fn without_secrets(self) -> Self {
+        Self {
+            secret: None,
+            ..self
+        }
+    }
 }
 
 impl std::fmt::Debug for SourceDetailDto {
@@ -227,9 +237,10 @@ pub struct DeliveryCountsDto {
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubscriptionDetailDto {
+    /// Its URL and headers with credentials shown as `[redacted]`.
     pub subscription: SubscriptionDto,
-    /// The current signing secret (`whsec_…`), shown on request.
-    pub secret: String,
+    /// What is shown on request; `None` for a member, as only admins see secrets.
+    pub secrets: Option<SubscriptionSecretsDto>,
     /// While a rotation's overlap lasts, the old secret still signs too, until this time.
     pub previous_secret_until: Option<i64>,
     pub counts: DeliveryCountsDto,
@@ -237,13 +248,33 @@ pub struct SubscriptionDetailDto {
     pub recent: Vec<DeliverySummaryDto>,
 }
 
+impl SubscriptionDetailDto {
+    /// The detail as a member may see it.
+    pub fn without_secrets(self) -> Self {
+        Self {
+            secrets: None,
+            ..self
+        }
+    }
+}
+
 impl std::fmt::Debug for SubscriptionDetailDto {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SubscriptionDetailDto")
             .field("subscription", &self.subscription)
-            .field("secret", &"[redacted]")
+            .field("secrets", &self.secrets.as_ref().map(|_| "[redacted]"))
             .finish_non_exhaustive()
     }
+}
+
+/// A subscription's secrets: its signing secret, and its URL and extra headers with the
+/// subscriber's credentials in clear.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionSecretsDto {
+    /// The current signing secret (`whsec_…`).
+    pub signing_secret: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
 }
 
 /// A new or edited subscription as its form sends it. Lists are one item per line

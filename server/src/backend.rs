@@ -10,7 +10,7 @@ use app::dto::{
     DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventSummaryDto, EventTypeDto,
     HandlerDto, HandlerRunDto, NewApiKeyDto, NewHandlerDto, OverviewDto, RefusedDto,
     SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
-    UserDto,
+    SubscriptionSecretsDto, UserDto,
 };
 use app::error::AppError;
 
@@ -22,8 +22,8 @@ use crate::receiving::providers::Provider;
 use crate::receiving::sources::{
     self as receiving, SourceError, SourceRequest, SourceUpdate, endpoint_url,
 };
-use crate::sending::filter;
 use crate::sending::subscriptions::{self as sending, SendingError, SubscriptionInput};
+use crate::sending::{credentials, filter};
 use crate::storage::{
     api_keys::{self, ApiKey},
     catalog::{self, EventType},
@@ -419,7 +419,7 @@ impl Backend for HubBackend {
         let handlers = self.handler_dtos(Some(&id)).await?;
         let provider: Option<Provider> = serde_json::from_str(&source.settings).ok();
         Ok(SourceDetailDto {
-            secret: source.secret.clone(),
+            secret: Some(source.secret.clone()),
             has_previous_secret: source.previous_secret.is_some(),
             pusher_key: match &provider {
                 Some(Provider::Pusher { key }) => Some(key.clone()),
@@ -751,9 +751,13 @@ impl Backend for HubBackend {
         )
         .await
         .map_err(internal)?;
-        let url = subscription.url.clone();
+        let url = credentials::redact_url(&subscription.url);
         Ok(SubscriptionDetailDto {
-            secret: subscription.secret.clone(),
+            secrets: Some(SubscriptionSecretsDto {
+                signing_secret: subscription.secret.clone(),
+                url: subscription.url.clone(),
+                headers: json_pairs(&subscription.headers),
+            }),
             previous_secret_until: subscription
                 .previous_secret_until
                 .filter(|until| *until > now_millis()),
@@ -837,7 +841,7 @@ impl Backend for HubBackend {
             .await
             .map_err(internal)?
             .into_iter()
-            .map(|s| (s.id, s.url))
+            .map(|s| (s.id, credentials::redact_url(&s.url)))
             .collect();
         let filter = history::delivery_filter(DeliveryParams {
             subscription: query.subscription,
@@ -878,7 +882,7 @@ impl Backend for HubBackend {
         let url = subscriptions::find(db, &delivery.subscription_id)
             .await
             .map_err(internal)?
-            .map(|s| s.url)
+            .map(|s| credentials::redact_url(&s.url))
             .unwrap_or_default();
         let attempts = deliveries::attempts(db, id).await.map_err(internal)?;
         Ok(DeliveryDetailDto {
@@ -967,26 +971,32 @@ fn event_type_dto(t: EventType) -> EventTypeDto {
     }
 }
 
+/// Stored headers or properties (a JSON object) as name and value pairs.
+fn json_pairs(json: &str) -> Vec<(String, String)> {
+    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| {
+            let v = v
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string());
+            (k, v)
+        })
+        .collect()
+}
+
+/// A subscription as lists and forms show it: its credentials redacted.
 fn subscription_dto(s: Subscription) -> SubscriptionDto {
-    let pairs = |json: &str| -> Vec<(String, String)> {
-        serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| {
-                let v = v
-                    .as_str()
-                    .map(str::to_owned)
-                    .unwrap_or_else(|| v.to_string());
-                (k, v)
-            })
-            .collect()
-    };
     SubscriptionDto {
         event_types: serde_json::from_str(&s.event_types).unwrap_or_default(),
-        headers: pairs(&s.headers),
-        properties: pairs(&s.properties),
+        headers: json_pairs(&s.headers)
+            .into_iter()
+            .map(credentials::redact_header)
+            .collect(),
+        properties: json_pairs(&s.properties),
+        url: credentials::redact_url(&s.url),
         id: s.id,
-        url: s.url,
         description: s.description,
         mode: s.mode,
         state: s.state,

@@ -4,6 +4,9 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
+/// What a member sees where an admin sees a secret.
+pub const ADMIN_ONLY_SECRET: &str = "Only an admin can see or rotate the secret.";
+
 /// A stored value made safe as the text of a `<title>` or `<textarea>`.
 ///
 /// The browser reads both as RCDATA: markup in them is text, but their closing tag is not, and

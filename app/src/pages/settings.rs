@@ -8,17 +8,34 @@ use crate::api::{
     AddUser, ChangePassword, CreateApiKey, RemoveUser, RevokeApiKey, current_user, list_api_keys,
     list_users,
 };
+use crate::dto::UserDto;
+use crate::error::AppError;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| current_user());
     view! {
         <Title text="Settings"/>
         <header class="page-head">
             <h1>"Settings"</h1>
         </header>
         <PasswordSection/>
-        <UsersSection/>
-        <ApiKeysSection/>
+        <UsersSection me/>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                // A key can do anything on the REST API: only admins manage them.
+                match me.await {
+                    Ok(me) if me.is_admin => view! { <ApiKeysSection/> }.into_any(),
+                    Ok(_) => view! {
+                        <section class="panel" id="api-keys">
+                            <h2>"API keys"</h2>
+                            <p class="muted">"Only an admin can create, see and revoke API keys, as a key can do anything on the REST API."</p>
+                        </section>
+                    }.into_any(),
+                    Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 
@@ -51,12 +68,11 @@ fn PasswordSection() -> impl IntoView {
 }
 
 #[component]
-fn UsersSection() -> impl IntoView {
+fn UsersSection(me: Resource<Result<UserDto, AppError>>) -> impl IntoView {
     let add = ServerAction::<AddUser>::new();
     let remove = ServerAction::<RemoveUser>::new();
     let add_error = action_error(add);
     let remove_error = action_error(remove);
-    let me = Resource::new(|| (), |_| current_user());
     let users = Resource::new(
         move || (add.version().get(), remove.version().get()),
         |_| list_users(),

@@ -7,7 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::components::{
-    CopyButton, CopyableValue, ErrorPanel, Field, FormError, action_error, format_time,
+    ADMIN_ONLY_SECRET, CopyButton, CopyableValue, ErrorPanel, Field, FormError, action_error,
+    format_time,
 };
 use crate::api::{
     AddHandler, CreateSource, DeleteSource, DropPreviousSecret, RemoveHandler, RotateSourceSecret,
@@ -245,15 +246,18 @@ pub fn SourcePage() -> impl IntoView {
                 match detail.await {
                     Ok(d) => {
                         let s = d.source;
+                        let is_admin = d.secret.is_some();
                         let rotation = d.has_previous_secret.then(|| {
                             let id = s.id.clone();
                             view! {
                                 <div class="rotation">
                                     <p>"The previous secret is still accepted while you update the provider."</p>
-                                    <ActionForm action=drop_previous>
-                                        <input type="hidden" name="id" value=id/>
-                                        <button type="submit" class="button small">"Stop accepting the previous secret"</button>
-                                    </ActionForm>
+                                    {is_admin.then(|| view! {
+                                        <ActionForm action=drop_previous>
+                                            <input type="hidden" name="id" value=id/>
+                                            <button type="submit" class="button small">"Stop accepting the previous secret"</button>
+                                        </ActionForm>
+                                    })}
                                 </div>
                             }
                         });
@@ -290,10 +294,15 @@ pub fn SourcePage() -> impl IntoView {
                                     <dd class="copy-line"><code class="url">{s.url.clone()}</code><CopyButton text=s.url.clone()/></dd>
                                     <dt>"Secret"</dt>
                                     <dd>
-                                        <details class="reveal">
-                                            <summary>"Show secret"</summary>
-                                            <div class="copy-line"><code class="secret-text">{d.secret.clone()}</code><CopyButton text=d.secret/></div>
-                                        </details>
+                                        {match d.secret.clone() {
+                                            Some(secret) => view! {
+                                                <details class="reveal">
+                                                    <summary>"Show secret"</summary>
+                                                    <div class="copy-line"><code class="secret-text">{secret.clone()}</code><CopyButton text=secret/></div>
+                                                </details>
+                                            }.into_any(),
+                                            None => view! { <p class="muted">{ADMIN_ONLY_SECRET}</p> }.into_any(),
+                                        }}
                                         {rotation}
                                     </dd>
                                     <dt>"Events"</dt>
@@ -317,16 +326,18 @@ pub fn SourcePage() -> impl IntoView {
                                     <FormError error=update_error/>
                                     <div><button type="submit" class="button primary">"Save"</button></div>
                                 </ActionForm>
-                                <h3>"Rotate the secret"</h3>
-                                <p class="muted">"The new secret becomes current; the old one stays accepted until you stop it, so no delivery is refused while you update the provider."</p>
-                                <ActionForm action=rotate attr:class="stack form-narrow">
-                                    <input type="hidden" name="id" value=id_rotate/>
-                                    <Field label="New secret" id="secret" hint="Leave blank to have one generated." error=rotate_error>
-                                        <input id="secret" name="secret" autocomplete="off" maxlength="512"/>
-                                    </Field>
-                                    <FormError error=rotate_error/>
-                                    <div><button type="submit" class="button">"Rotate secret"</button></div>
-                                </ActionForm>
+                                {is_admin.then(|| view! {
+                                    <h3>"Rotate the secret"</h3>
+                                    <p class="muted">"The new secret becomes current; the old one stays accepted until you stop it, so no delivery is refused while you update the provider."</p>
+                                    <ActionForm action=rotate attr:class="stack form-narrow">
+                                        <input type="hidden" name="id" value=id_rotate/>
+                                        <Field label="New secret" id="secret" hint="Leave blank to have one generated." error=rotate_error>
+                                            <input id="secret" name="secret" autocomplete="off" maxlength="512"/>
+                                        </Field>
+                                        <FormError error=rotate_error/>
+                                        <div><button type="submit" class="button">"Rotate secret"</button></div>
+                                    </ActionForm>
+                                })}
                                 <h3>{if s.enabled { "Disable" } else { "Enable" }}</h3>
                                 <ActionForm action=toggle>
                                     <input type="hidden" name="id" value=id_toggle/>

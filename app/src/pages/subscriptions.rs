@@ -7,7 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::components::{
-    ButtonError, CopyButton, ErrorPanel, Field, FormError, action_error, every, format_time, rcdata,
+    ADMIN_ONLY_SECRET, ButtonError, CopyButton, ErrorPanel, Field, FormError, action_error, every,
+    format_time, rcdata,
 };
 use super::deliveries::DeliveryTable;
 use crate::api::{
@@ -15,7 +16,7 @@ use crate::api::{
     RotateSubscriptionSecret, SendTestEvent, SetSubscriptionState, UpdateSubscription,
     list_subscriptions, subscription_detail,
 };
-use crate::dto::{DeliveryCountsDto, SubscriptionDto};
+use crate::dto::{DeliveryCountsDto, SubscriptionDto, SubscriptionSecretsDto};
 use crate::error::AppError;
 
 /// The ways a delivery can be framed and signed: value and label.
@@ -113,6 +114,33 @@ fn EventTypeList(patterns: Vec<String>) -> impl IntoView {
         <span class="type-list">
             {patterns.into_iter().map(|p| view! { <code>{p}</code> }).collect_view()}
         </span>
+    }
+}
+
+/// An admin's "Show secret": the signing secret, and the URL and headers with the subscriber's
+/// credentials that lists and forms show as `[redacted]`.
+#[component]
+fn SecretsReveal(secrets: SubscriptionSecretsDto, shown_url: String) -> impl IntoView {
+    let url = (secrets.url != shown_url).then(|| {
+        view! {
+            <p class="muted">"URL"</p>
+            <div class="copy-line"><code class="url">{secrets.url.clone()}</code><CopyButton text=secrets.url/></div>
+        }
+    });
+    let headers = (!secrets.headers.is_empty()).then(|| {
+        let text = pair_lines(&secrets.headers);
+        view! {
+            <p class="muted">"Extra headers"</p>
+            <div class="copy-line"><pre class="credentials">{text.clone()}</pre><CopyButton text/></div>
+        }
+    });
+    view! {
+        <details class="reveal">
+            <summary>"Show secret"</summary>
+            <div class="copy-line"><code class="secret-text">{secrets.signing_secret.clone()}</code><CopyButton text=secrets.signing_secret/></div>
+            {url}
+            {headers}
+        </details>
     }
 }
 
@@ -251,6 +279,11 @@ pub fn SubscriptionPage() -> impl IntoView {
                         </div>
                     }
                 });
+                let is_admin = d.secrets.is_some();
+                let secrets = match d.secrets {
+                    Some(secrets) => view! { <SecretsReveal secrets shown_url=s.url.clone()/> }.into_any(),
+                    None => view! { <p class="muted">{ADMIN_ONLY_SECRET}</p> }.into_any(),
+                };
                 let previous = d.previous_secret_until.map(|until| view! {
                     <p class="rotation">"The previous secret also signs every delivery until "{format_time(until)}", so the subscriber can switch over without failures."</p>
                 });
@@ -278,10 +311,7 @@ pub fn SubscriptionPage() -> impl IntoView {
                         <dl class="facts">
                             <dt>"Secret"</dt>
                             <dd>
-                                <details class="reveal">
-                                    <summary>"Show secret"</summary>
-                                    <div class="copy-line"><code class="secret-text">{d.secret.clone()}</code><CopyButton text=d.secret/></div>
-                                </details>
+                                {secrets}
                                 {previous}
                             </dd>
                             <dt>"Event types"</dt>
@@ -295,10 +325,12 @@ pub fn SubscriptionPage() -> impl IntoView {
                                 <input type="hidden" name="state" value=next_state/>
                                 <button type="submit" class="button">{state_button}</button>
                             </ActionForm>
-                            <ActionForm action=rotate>
-                                <input type="hidden" name="id" value=id_rotate/>
-                                <button type="submit" class="button">"Rotate secret"</button>
-                            </ActionForm>
+                            {is_admin.then(|| view! {
+                                <ActionForm action=rotate>
+                                    <input type="hidden" name="id" value=id_rotate/>
+                                    <button type="submit" class="button">"Rotate secret"</button>
+                                </ActionForm>
+                            })}
                             <ActionForm action=send_test>
                                 <input type="hidden" name="id" value=id_test/>
                                 <button type="submit" class="button primary">"Send test event"</button>

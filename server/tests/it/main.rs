@@ -13,5 +13,6 @@ mod hostile;
 mod pages;
 mod receiving;
 mod retention;
+mod roles;
 mod secrets;
 mod sending;

@@ -17,6 +17,7 @@ use crate::receiving::Hub;
 #[derive(Clone)]
 pub struct Received {
     pub path: String,
+    pub query: Option<String>,
     pub headers: HeaderMap,
     pub body: Bytes,
     pub at: Instant,
@@ -47,6 +48,7 @@ impl Subscriber {
                     let status = state.answers.lock().unwrap().pop_front().unwrap_or(200);
                     state.received.lock().unwrap().push(Received {
                         path: uri.path().to_owned(),
+                        query: uri.query().map(str::to_owned),
                         headers,
                         body,
                         at: Instant::now(),

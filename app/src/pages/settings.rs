@@ -21,21 +21,7 @@ pub fn SettingsPage() -> impl IntoView {
         </header>
         <PasswordSection/>
         <UsersSection me/>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                // A key can do anything on the REST API: only admins manage them.
-                match me.await {
-                    Ok(me) if me.is_admin => view! { <ApiKeysSection/> }.into_any(),
-                    Ok(_) => view! {
-                        <section class="panel" id="api-keys">
-                            <h2>"API keys"</h2>
-                            <p class="muted">"Only an admin can create, see and revoke API keys, as a key can do anything on the REST API."</p>
-                        </section>
-                    }.into_any(),
-                    Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <ApiKeysSection me/>
     }
 }
 
@@ -45,7 +31,7 @@ fn PasswordSection() -> impl IntoView {
     let error = action_error(change);
     let done = move || matches!(change.value().get(), Some(Ok(())));
     view! {
-        <section class="panel" id="password">
+        <section class="panel" id="your-password">
             <h2>"Your password"</h2>
             <ActionForm action=change attr:class="stack form-narrow">
                 <Field label="Current password" id="current" error=error>
@@ -142,7 +128,7 @@ fn UsersSection(me: Resource<Result<UserDto, AppError>>) -> impl IntoView {
 }
 
 #[component]
-fn ApiKeysSection() -> impl IntoView {
+fn ApiKeysSection(me: Resource<Result<UserDto, AppError>>) -> impl IntoView {
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     let create_error = action_error(create);
@@ -154,26 +140,17 @@ fn ApiKeysSection() -> impl IntoView {
     view! {
         <section class="panel" id="api-keys">
             <h2>"API keys"</h2>
-            <p class="muted">
-                "Scripts and services use a key to call the REST API under "<code>"/api/v1"</code>
-                ", sending it as "<code>"Authorization: Bearer <key>"</code>"."
-            </p>
-            {move || created().map(|new_key| view! {
-                <div class="secret-reveal" role="status">
-                    <p><strong>"Copy the key “"{new_key.key.name.clone()}"” now."</strong>" It is stored hashed and will not be shown again."</p>
-                    <CopyableValue value=new_key.token label="New API key"/>
-                </div>
-            })}
-            <ActionForm action=create attr:class="inline-form">
-                <Field label="Key name" id="name" error=create_error>
-                    <input id="name" name="name" placeholder="deploy script" required maxlength="100"/>
-                </Field>
-                <button type="submit" class="button primary">"Create key"</button>
-            </ActionForm>
-            <FormError error=create_error/>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match keys.await {
+                    match me.await {
+                        Ok(me) if me.is_admin => {}
+                        // A key can do anything on the REST API: only admins manage them.
+                        Ok(_) => return view! {
+                            <p class="muted">"Only an admin can create, see and revoke API keys, as a key can do anything on the REST API."</p>
+                        }.into_any(),
+                        Err(err) => return view! { <ErrorPanel error=err/> }.into_any(),
+                    }
+                    let list = match keys.await {
                         Ok(keys) if keys.is_empty() => view! {
                             <p class="empty">"No API keys yet."</p>
                         }.into_any(),
@@ -208,7 +185,27 @@ fn ApiKeysSection() -> impl IntoView {
                             </table>
                         }.into_any(),
                         Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
-                    }
+                    };
+                    view! {
+                        <p class="muted">
+                            "Scripts and services use a key to call the REST API under "<code>"/api/v1"</code>
+                            ", sending it as "<code>"Authorization: Bearer <key>"</code>"."
+                        </p>
+                        {move || created().map(|new_key| view! {
+                            <div class="secret-reveal" role="status">
+                                <p><strong>"Copy the key “"{new_key.key.name.clone()}"” now."</strong>" It is stored hashed and will not be shown again."</p>
+                                <CopyableValue value=new_key.token label="New API key"/>
+                            </div>
+                        })}
+                        <ActionForm action=create attr:class="inline-form">
+                            <Field label="Key name" id="name" error=create_error>
+                                <input id="name" name="name" placeholder="deploy script" required maxlength="100"/>
+                            </Field>
+                            <button type="submit" class="button primary">"Create key"</button>
+                        </ActionForm>
+                        <FormError error=create_error/>
+                        {list}
+                    }.into_any()
                 })}
             </Suspense>
         </section>

@@ -301,7 +301,7 @@ pub fn SourcePage() -> impl IntoView {
                                                     <div class="copy-line"><code class="secret-text">{secret.clone()}</code><CopyButton text=secret/></div>
                                                 </details>
                                             }.into_any(),
-                                            None => view! { <p class="muted">{ADMIN_ONLY_SECRET}</p> }.into_any(),
+                                            None => view! { <span class="muted">{ADMIN_ONLY_SECRET}</span> }.into_any(),
                                         }}
                                         {rotation}
                                     </dd>

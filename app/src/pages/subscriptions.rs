@@ -282,7 +282,7 @@ pub fn SubscriptionPage() -> impl IntoView {
                 let is_admin = d.secrets.is_some();
                 let secrets = match d.secrets {
                     Some(secrets) => view! { <SecretsReveal secrets shown_url=s.url.clone()/> }.into_any(),
-                    None => view! { <p class="muted">{ADMIN_ONLY_SECRET}</p> }.into_any(),
+                    None => view! { <span class="muted">{ADMIN_ONLY_SECRET}</span> }.into_any(),
                 };
                 let previous = d.previous_secret_until.map(|until| view! {
                     <p class="rotation">"The previous secret also signs every delivery until "{format_time(until)}", so the subscriber can switch over without failures."</p>

@@ -1,9 +1,11 @@
 //! The event-type catalog: the names this hub publishes, which subscriptions filter on.
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, IntoActiveModel, QueryOrder,
+};
 
 use super::entities::event_type::{self, Entity as EventTypes};
-use super::{Db, is_unique_violation, now_millis};
+use super::{Db, insert_new, now_millis};
 pub use event_type::Model as EventType;
 
 /// `Ok(None)` when the name is taken.
@@ -15,19 +17,16 @@ pub async fn create(
     db.writer()
         .write(move |txn| {
             Box::pin(async move {
-                let created = event_type::ActiveModel {
-                    name: Set(name),
-                    description: Set(description),
-                    deprecated: Set(false),
-                    created_at: Set(now_millis()),
-                }
-                .insert(txn)
-                .await;
-                match created {
-                    Ok(created) => Ok(Some(created)),
-                    Err(err) if is_unique_violation(&err) => Ok(None),
-                    Err(err) => Err(err),
-                }
+                let created = EventType {
+                    name,
+                    description,
+                    deprecated: false,
+                    created_at: now_millis(),
+                };
+                let row = created.clone().into_active_model();
+                Ok(insert_new(txn, row, [event_type::Column::Name])
+                    .await?
+                    .map(|_| created))
             })
         })
         .await

@@ -2,7 +2,7 @@
 //! record of every attempt. A message and all its deliveries are committed in one transaction;
 //! the worker claims due deliveries with a lease, so a crash leaves them to be claimed again.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -14,7 +14,7 @@ use super::entities::message::{self, Entity as Messages};
 use super::entities::subscription::{self, Entity as Subscriptions};
 use super::shapes::{insert_all, one_of};
 use super::subscriptions::{ACTIVE, DISABLED, Subscription};
-use super::{Db, is_unique_violation, now_millis};
+use super::{Db, insert_new, now_millis};
 pub use attempt::Model as Attempt;
 pub use delivery::Model as Delivery;
 pub use message::Model as Message;
@@ -67,28 +67,25 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
 ) -> Result<Published, DbErr> {
     let now = now_millis();
     let key = new.idempotency_key.clone();
-    let inserted = message::ActiveModel {
+    let row = message::ActiveModel {
         id: Set(new.id.clone()),
         event_type: Set(new.event_type.clone()),
         payload: Set(new.payload),
         idempotency_key: Set(new.idempotency_key),
         created_at: Set(now),
-    }
-    .insert(txn)
-    .await;
-    match inserted {
-        Ok(_) => {}
-        Err(err) if is_unique_violation(&err) && key.is_some() => {
-            let first = Messages::find()
-                .filter(message::Column::IdempotencyKey.eq(key))
-                .one(txn)
-                .await?
-                .ok_or(err)?;
-            return Ok(Published::Existing {
-                message_id: first.id,
-            });
-        }
-        Err(err) => return Err(err),
+    };
+    if insert_new(txn, row, [message::Column::IdempotencyKey])
+        .await?
+        .is_none()
+    {
+        let first = Messages::find()
+            .filter(message::Column::IdempotencyKey.eq(key))
+            .one(txn)
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("the first message of a key".into()))?;
+        return Ok(Published::Existing {
+            message_id: first.id,
+        });
     }
 
     let subscriptions: Vec<Subscription> = match &to {
@@ -164,6 +161,8 @@ pub async fn claim_due(
                     .order_by_asc(delivery::Column::NextAttemptAt)
                     .order_by_asc(delivery::Column::Id)
                     .limit(limit)
+                    // Where the engine locks rows, two hubs never claim the same ones.
+                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
                     .all(txn)
                     .await?;
                 if due.is_empty() {

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::entities::event::{self, Entity as Events};
 use super::entities::refused_request::{self, Entity as RefusedRequests};
 use super::handlers::{self, PlannedRun};
-use super::{Db, is_unique_violation};
+use super::{Db, insert_new};
 pub use event::Model as Event;
 pub use refused_request::Model as RefusedRequest;
 
@@ -54,7 +54,7 @@ pub async fn insert(db: &Db, new: NewEvent, runs: Vec<PlannedRun>) -> Result<Sto
                 let received_at = new.received_at;
                 let source_id = new.source_id.clone();
                 let delivery_id = new.delivery_id.clone();
-                let inserted = event::ActiveModel {
+                let row = event::ActiveModel {
                     source_id: Set(new.source_id),
                     received_at: Set(new.received_at),
                     method: Set(new.method),
@@ -67,25 +67,19 @@ pub async fn insert(db: &Db, new: NewEvent, runs: Vec<PlannedRun>) -> Result<Sto
                     verification: Set(new.verification),
                     handling: Set("none".to_owned()),
                     ..Default::default()
+                };
+                let key = [event::Column::SourceId, event::Column::DeliveryId];
+                if let Some(id) = insert_new(txn, row, key).await? {
+                    handlers::queue(txn, id, runs, received_at).await?;
+                    return Ok(Stored::New(id));
                 }
-                .insert(txn)
-                .await;
-                match inserted {
-                    Ok(event) => {
-                        handlers::queue(txn, event.id, runs, received_at).await?;
-                        Ok(Stored::New(event.id))
-                    }
-                    Err(err) if is_unique_violation(&err) => {
-                        let first = Events::find()
-                            .filter(event::Column::SourceId.eq(source_id))
-                            .filter(event::Column::DeliveryId.eq(delivery_id))
-                            .one(txn)
-                            .await?
-                            .ok_or(err)?;
-                        Ok(Stored::Duplicate(first.id))
-                    }
-                    Err(err) => Err(err),
-                }
+                let first = Events::find()
+                    .filter(event::Column::SourceId.eq(source_id))
+                    .filter(event::Column::DeliveryId.eq(delivery_id))
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| DbErr::RecordNotFound("the first copy of a delivery".into()))?;
+                Ok(Stored::Duplicate(first.id))
             })
         })
         .await

@@ -2,7 +2,7 @@
 //! runs. A run is queued in the same transaction as its event, claimed with a lease, and
 //! finished with an outcome; a lease left by a crash lapses and the run happens again.
 
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -159,6 +159,8 @@ pub async fn claim_due(
                     .order_by_asc(handler_run::Column::NextAt)
                     .order_by_asc(handler_run::Column::Id)
                     .limit(limit)
+                    // Where the engine locks rows, two hubs never claim the same ones.
+                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
                     .all(txn)
                     .await?;
                 let mut claimed = Vec::with_capacity(due.len());

@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod catalog;
+pub mod columns;
 pub mod deliveries;
 mod entities;
 pub mod events;
@@ -25,7 +26,10 @@ use sea_orm::sea_query::{Alias, Query};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlxSqliteConnector};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PrimaryKeyTrait,
+    SqlxSqliteConnector, TryInsertResult,
+};
 
 pub use writer::{Failure, Writer, is_storage_failure};
 
@@ -239,6 +243,29 @@ fn sqlx_err(err: sea_orm::sqlx::Error) -> DbErr {
 
 pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// Inserts `row` unless a row with the same `key` exists, answering the new row's primary key,
+/// or `None` when the key was taken. The collision is settled by `ON CONFLICT (key) DO NOTHING`
+/// rather than by a failing statement, which on PostgreSQL would abort the whole transaction
+/// (and with it every other job of the batch).
+pub(crate) async fn insert_new<A, C>(
+    db: &C,
+    row: A,
+    key: impl IntoIterator<Item = <A::Entity as EntityTrait>::Column>,
+) -> Result<Option<<<A::Entity as EntityTrait>::PrimaryKey as PrimaryKeyTrait>::ValueType>, DbErr>
+where
+    A: ActiveModelTrait,
+    C: ConnectionTrait,
+{
+    match A::Entity::insert(row)
+        .on_conflict_do_nothing_on(key)
+        .exec(db)
+        .await?
+    {
+        TryInsertResult::Inserted(inserted) => Ok(Some(inserted.last_insert_id)),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => Ok(None),
+    }
 }
 
 /// True when `err` is a unique-key violation: a result to act on, not a failure.

@@ -6,25 +6,59 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DbErr, Statement};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
+use sea_orm::{ColumnTrait, DbErr, DeleteMany, EntityTrait, QueryFilter};
 use tokio_util::sync::CancellationToken;
 
+use super::entities::delivery::{self, Entity as Deliveries};
+use super::entities::event::{self, Entity as Events};
+use super::entities::message::{self, Entity as Messages};
 use super::{Db, now_millis};
+use super::{deliveries, handlers};
 
 /// Rows deleted per write.
-const BATCH: i64 = 1000;
+const BATCH: u64 = 1000;
 /// How often old rows are looked for.
 const EVERY: Duration = Duration::from_secs(3600);
 
-/// Oldest first, found through the index on `received_at`. Ordered by `id` instead, SQLite
-/// read the whole table in id order to skip a sort: at 750,000 events, 5 s on the one writer
-/// every hour when nothing was old, and every write waited.
-const OLD_EVENTS: &str = "DELETE FROM events WHERE id IN (SELECT id FROM events \
-     WHERE received_at < ? AND handling <> 'pending' ORDER BY received_at, id LIMIT ?)";
-const OLD_MESSAGES: &str = "DELETE FROM messages WHERE id IN (SELECT m.id FROM messages m \
-     WHERE m.created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d \
-       WHERE d.message_id = m.id AND d.status = 'pending') \
-     ORDER BY m.created_at LIMIT ?)";
+/// The oldest events received before `before` whose handlers are done, oldest first, found
+/// through the index on `received_at`. Ordered by `id` instead, SQLite read the whole table in
+/// id order to skip a sort: at 750,000 events, 5 s on the one writer every hour when nothing
+/// was old, and every write waited.
+fn old_events(before: i64) -> DeleteMany<Events> {
+    let oldest = Query::select()
+        .column(event::Column::Id)
+        .from(Events)
+        .and_where(event::Column::ReceivedAt.lt(before))
+        .and_where(event::Column::Handling.ne(handlers::PENDING))
+        .order_by(event::Column::ReceivedAt, Order::Asc)
+        .order_by(event::Column::Id, Order::Asc)
+        .limit(BATCH)
+        .to_owned();
+    Events::delete_many().filter(event::Column::Id.in_subquery(oldest))
+}
+
+/// The oldest messages created before `before` with no delivery still pending.
+fn old_messages(before: i64) -> DeleteMany<Messages> {
+    let pending = Query::select()
+        .expr(Expr::val(1))
+        .from(Deliveries)
+        .and_where(
+            Expr::col((Deliveries, delivery::Column::MessageId))
+                .equals((Messages, message::Column::Id)),
+        )
+        .and_where(delivery::Column::Status.eq(deliveries::PENDING))
+        .to_owned();
+    let oldest = Query::select()
+        .column(message::Column::Id)
+        .from(Messages)
+        .and_where(message::Column::CreatedAt.lt(before))
+        .and_where(Expr::exists(pending).not())
+        .order_by(message::Column::CreatedAt, Order::Asc)
+        .limit(BATCH)
+        .to_owned();
+    Messages::delete_many().filter(message::Column::Id.in_subquery(oldest))
+}
 
 /// What one pass deleted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -36,27 +70,26 @@ pub struct Pruned {
 /// Deletes events received and messages created before `before` (Unix milliseconds).
 pub async fn prune(db: &Db, before: i64) -> Result<Pruned, DbErr> {
     Ok(Pruned {
-        events: delete_in_batches(db, OLD_EVENTS, before).await?,
-        messages: delete_in_batches(db, OLD_MESSAGES, before).await?,
+        events: delete_in_batches(db, old_events, before).await?,
+        messages: delete_in_batches(db, old_messages, before).await?,
     })
 }
 
-async fn delete_in_batches(db: &Db, sql: &'static str, before: i64) -> Result<u64, DbErr> {
+async fn delete_in_batches<E: EntityTrait>(
+    db: &Db,
+    batch_before: fn(i64) -> DeleteMany<E>,
+    before: i64,
+) -> Result<u64, DbErr> {
     let mut deleted = 0;
     loop {
         let batch = db
             .writer()
             .write(move |txn| {
-                Box::pin(async move {
-                    let backend = txn.get_database_backend();
-                    let values = vec![before.into(), BATCH.into()];
-                    let statement = Statement::from_sql_and_values(backend, sql, values);
-                    Ok(txn.execute_raw(statement).await?.rows_affected())
-                })
+                Box::pin(async move { Ok(batch_before(before).exec(txn).await?.rows_affected) })
             })
             .await?;
         deleted += batch;
-        if batch < BATCH as u64 {
+        if batch < BATCH {
             return Ok(deleted);
         }
     }
@@ -84,18 +117,20 @@ pub async fn prune_periodically(db: Db, keep: Duration, shutdown: CancellationTo
 
 #[cfg(test)]
 mod tests {
+    use sea_orm::{ConnectionTrait, QueryTrait, Statement};
+
     use super::*;
 
     #[tokio::test]
     async fn finding_what_is_old_reads_an_index_not_a_whole_table() {
         let (_dir, db) = Db::open_temp().await;
-        for sql in [OLD_EVENTS, OLD_MESSAGES] {
-            let backend = db.read().get_database_backend();
-            let plan = Statement::from_sql_and_values(
-                backend,
-                format!("EXPLAIN QUERY PLAN {sql}"),
-                [0i64.into(), BATCH.into()],
-            );
+        let backend = db.read().get_database_backend();
+        for statement in [old_events(0).build(backend), old_messages(0).build(backend)] {
+            let sql = statement.sql.clone();
+            let plan = Statement {
+                sql: format!("EXPLAIN QUERY PLAN {sql}"),
+                ..statement
+            };
             let steps: Vec<String> = db
                 .read()
                 .query_all_raw(plan)

@@ -1,8 +1,7 @@
 //! Dashboard users.
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use super::entities::user::{self, Entity as Users};
@@ -56,20 +55,21 @@ pub async fn create(
                 if only_if_none && Users::find().count(txn).await? > 0 {
                     return Ok(Err(CreateUserError::AlreadySetUp));
                 }
-                let inserted = user::ActiveModel {
+                let row = user::ActiveModel {
                     username: Set(username),
                     password_hash: Set(password_hash),
                     is_admin: Set(is_admin),
                     created_at: Set(now_millis()),
                     ..Default::default()
-                }
-                .insert(txn)
-                .await;
-                match inserted {
-                    Ok(user) => Ok(Ok(user)),
-                    Err(err) if super::is_unique_violation(&err) => Ok(Err(CreateUserError::Taken)),
-                    Err(err) => Err(err),
-                }
+                };
+                let Some(id) = super::insert_new(txn, row, [user::Column::Username]).await? else {
+                    return Ok(Err(CreateUserError::Taken));
+                };
+                let user = Users::find_by_id(id)
+                    .one(txn)
+                    .await?
+                    .ok_or_else(|| sea_orm::DbErr::RecordNotFound("the user just added".into()))?;
+                Ok(Ok(user))
             })
         })
         .await?

@@ -16,13 +16,12 @@ use app::error::AppError;
 
 use crate::AppState;
 use crate::auth::{self, ApiToken};
-use crate::receiving::handlers::{HandlerError, HandlerRequest};
+use crate::error::Error;
+use crate::receiving::handlers::HandlerRequest;
 use crate::receiving::history::{self, DeliveryParams, EventParams};
 use crate::receiving::providers::Provider;
-use crate::receiving::sources::{
-    self as receiving, SourceError, SourceRequest, SourceUpdate, endpoint_url,
-};
-use crate::sending::subscriptions::{self as sending, SendingError, SubscriptionInput};
+use crate::receiving::sources::{self as receiving, SourceRequest, SourceUpdate, endpoint_url};
+use crate::sending::subscriptions::{self as sending, SubscriptionInput};
 use crate::sending::{credentials, filter};
 use crate::storage::{
     api_keys::{self, ApiKey},
@@ -82,10 +81,13 @@ fn event_summary(event: &Event, source_name: String) -> EventSummaryDto {
     }
 }
 
-fn source_error(err: SourceError) -> AppError {
-    match err {
-        SourceError::Invalid { field, message } => AppError::invalid(field, message),
-        SourceError::Db(err) => internal(err),
+impl From<Error> for AppError {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::Invalid { field, message } => AppError::invalid(field, message),
+            Error::NotFound(what) => AppError::NotFound(format!("There is no such {what}.")),
+            Error::Db(err) => internal(err),
+        }
     }
 }
 
@@ -383,7 +385,7 @@ impl Backend for HubBackend {
                 tracing::info!(source = %source.id, provider = %source.provider, "source created");
                 Ok(self.source_dto(host.as_deref(), source))
             }
-            Err(SourceError::Invalid { field, message }) => {
+            Err(Error::Invalid { field, message }) => {
                 let field = if field == "settings" {
                     "pusher_key"
                 } else {
@@ -391,7 +393,7 @@ impl Backend for HubBackend {
                 };
                 Err(AppError::invalid(field, message))
             }
-            Err(SourceError::Db(err)) => Err(internal(err)),
+            Err(err) => Err(err.into()),
         }
     }
 
@@ -468,9 +470,7 @@ impl Backend for HubBackend {
             settings: matches!(source.provider.as_str(), "pusher" | "trello").then_some(settings),
             ..Default::default()
         };
-        receiving::update(&self.0.db, &source, update)
-            .await
-            .map_err(source_error)?;
+        receiving::update(&self.0.db, &source, update).await?;
         tracing::info!(source = %id, "source updated");
         Ok(())
     }
@@ -481,9 +481,7 @@ impl Backend for HubBackend {
             enabled: Some(enabled),
             ..Default::default()
         };
-        receiving::update(&self.0.db, &source, update)
-            .await
-            .map_err(source_error)?;
+        receiving::update(&self.0.db, &source, update).await?;
         tracing::info!(source = %id, enabled, "source enabled state changed");
         Ok(())
     }
@@ -494,9 +492,7 @@ impl Backend for HubBackend {
         secret: Option<String>,
     ) -> Result<(), AppError> {
         let source = self.source(&id).await?;
-        receiving::rotate_secret(&self.0.db, &source, secret)
-            .await
-            .map_err(source_error)?;
+        receiving::rotate_secret(&self.0.db, &source, secret).await?;
         tracing::info!(source = %id, "source secret rotated");
         Ok(())
     }
@@ -557,9 +553,7 @@ impl Backend for HubBackend {
                 Ok(self.handler_dto(row))
             }
             // The form has a field per setting, named like the setting.
-            Err(HandlerError::Invalid { field, message }) => Err(AppError::invalid(field, message)),
-            Err(HandlerError::UnknownSource) => Err(no_such_source()),
-            Err(HandlerError::Db(err)) => Err(internal(err)),
+            Err(err) => Err(err.into()),
         }
     }
 
@@ -691,9 +685,7 @@ impl Backend for HubBackend {
     async fn publish(&self, event_type: String, payload: String) -> Result<String, AppError> {
         let payload: serde_json::Value = serde_json::from_str(&payload)
             .map_err(|e| AppError::invalid("payload", format!("Not JSON: {e}.")))?;
-        let published = sending::publish(&self.0.db, &event_type, &payload, None)
-            .await
-            .map_err(sending_error)?;
+        let published = sending::publish(&self.0.db, &event_type, &payload, None).await?;
         self.0.deliveries.wake();
         Ok(match published {
             Published::New { message_id, .. } | Published::Existing { message_id } => message_id,
@@ -714,9 +706,7 @@ impl Backend for HubBackend {
         form: SubscriptionFormDto,
     ) -> Result<SubscriptionDto, AppError> {
         let input = subscription_input(form)?;
-        let created = sending::create(&self.0.db, &self.0.outbound, input)
-            .await
-            .map_err(sending_error)?;
+        let created = sending::create(&self.0.db, &self.0.outbound, input).await?;
         tracing::info!(subscription = %created.id, "subscription created");
         Ok(subscription_dto(created))
     }
@@ -727,9 +717,7 @@ impl Backend for HubBackend {
         form: SubscriptionFormDto,
     ) -> Result<(), AppError> {
         let input = subscription_input(form)?;
-        sending::update(&self.0.db, &self.0.outbound, &id, input)
-            .await
-            .map_err(sending_error)?;
+        sending::update(&self.0.db, &self.0.outbound, &id, input).await?;
         tracing::info!(subscription = %id, "subscription updated");
         Ok(())
     }
@@ -775,9 +763,7 @@ impl Backend for HubBackend {
     }
 
     async fn set_subscription_state(&self, id: String, state: String) -> Result<(), AppError> {
-        sending::set_state(&self.0.db, &id, &state)
-            .await
-            .map_err(sending_error)?;
+        sending::set_state(&self.0.db, &id, &state).await?;
         self.0.deliveries.wake();
         tracing::info!(subscription = %id, %state, "subscription state changed");
         Ok(())
@@ -795,9 +781,7 @@ impl Backend for HubBackend {
     }
 
     async fn rotate_subscription_secret(&self, id: String) -> Result<(), AppError> {
-        sending::rotate_secret(&self.0.db, &id, None, self.0.config.secret_overlap)
-            .await
-            .map_err(sending_error)?;
+        sending::rotate_secret(&self.0.db, &id, None, self.0.config.secret_overlap).await?;
         tracing::info!(subscription = %id, "subscription secret rotated");
         Ok(())
     }
@@ -808,9 +792,7 @@ impl Backend for HubBackend {
             .await
             .map_err(internal)?
             .ok_or_else(no_such_subscription)?;
-        let message_id = sending::send_test(db, &subscription)
-            .await
-            .map_err(sending_error)?;
+        let message_id = sending::send_test(db, &subscription).await?;
         self.0.deliveries.wake();
         deliveries::for_message(db, &message_id)
             .await
@@ -952,14 +934,6 @@ fn no_such_subscription() -> AppError {
 
 fn no_such_delivery() -> AppError {
     AppError::NotFound("There is no such delivery.".into())
-}
-
-fn sending_error(err: SendingError) -> AppError {
-    match err {
-        SendingError::Invalid { field, message } => AppError::invalid(field, message),
-        SendingError::NotFound(what) => AppError::NotFound(format!("There is no such {what}.")),
-        SendingError::Db(err) => internal(err),
-    }
 }
 
 fn event_type_dto(t: EventType) -> EventTypeDto {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::auth::ThrottlePolicy;
-use crate::sending::outbound::{AllowList, OutboundConfig};
+use crate::outbound::{AllowList, OutboundConfig};
 use crate::storage::Durability;
 
 /// The file read when no `--config` is given, if it exists.

@@ -5,8 +5,10 @@ pub mod auth;
 mod backend;
 pub mod commands;
 pub mod config;
+pub mod error;
 pub mod http;
 mod ids;
+pub mod outbound;
 pub mod receiving;
 pub mod sending;
 pub mod storage;
@@ -20,9 +22,9 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
+use outbound::Outbound;
 use receiving::handlers::{HandlerKind, HandlerKinds};
 use receiving::worker::HandlerWorker;
-use sending::outbound::Outbound;
 use sending::worker::DeliveryWorker;
 use storage::Db;
 

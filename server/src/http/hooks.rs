@@ -10,7 +10,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::api::ApiError;
+use super::error::ApiError;
+use super::extract::request_host;
 use crate::AppState;
 use crate::receiving::handlers::Reply;
 use crate::receiving::ingest::{self, Answer};
@@ -77,11 +78,6 @@ pub async fn receive(
         Answer::Unavailable => ApiError::unavailable().into_response(),
         Answer::Failed => ApiError::internal("the receive flow failed").into_response(),
     }
-}
-
-/// The Host header a request was sent to.
-pub fn request_host(headers: &HeaderMap) -> Option<&str> {
-    headers.get(header::HOST).and_then(|h| h.to_str().ok())
 }
 
 fn reply_response(reply: Reply) -> Response {

@@ -4,6 +4,8 @@
 mod api;
 pub(crate) mod connections;
 mod deadline;
+mod error;
+mod extract;
 mod guard;
 mod headers;
 pub(crate) mod hooks;

@@ -14,7 +14,8 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::sending::outbound::{Outbound, validate_url};
+use crate::error::{Error, invalid};
+use crate::outbound::{Outbound, validate_url};
 use crate::sending::subscriptions::publish;
 use crate::sending::worker::DeliveryWorker;
 use crate::storage::Db;
@@ -116,26 +117,6 @@ pub struct HandlerRequest {
     pub config: Value,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
-    #[error("no such source")]
-    UnknownSource,
-    #[error(transparent)]
-    Db(#[from] DbErr),
-}
-
-fn invalid(field: &'static str, message: impl Into<String>) -> HandlerError {
-    HandlerError::Invalid {
-        field,
-        message: message.into(),
-    }
-}
-
 const MAX_PATTERNS: usize = 50;
 const MAX_PATTERN_CHARS: usize = 200;
 
@@ -191,12 +172,12 @@ impl HandlerKinds {
     }
 
     /// Checks and stores a new handler; the chains pick it up for the next event.
-    pub async fn add(&self, db: &Db, req: HandlerRequest) -> Result<HandlerRow, HandlerError> {
+    pub async fn add(&self, db: &Db, req: HandlerRequest) -> Result<HandlerRow, Error> {
         let kind = self
             .kinds
             .get(req.kind.as_str())
             .ok_or_else(|| invalid("kind", format!("one of {}", self.kind_names().join(", "))))?;
-        let setting_error = |e: SettingError| HandlerError::Invalid {
+        let setting_error = |e: SettingError| Error::Invalid {
             field: e.setting,
             message: e.message,
         };
@@ -208,7 +189,7 @@ impl HandlerKinds {
         if let Some(source_id) = &req.source_id
             && sources::find(db, source_id).await?.is_none()
         {
-            return Err(HandlerError::UnknownSource);
+            return Err(Error::NotFound("source"));
         }
         let existing = handlers::list(db, req.source_id.as_deref()).await?;
         let position = match req.position {
@@ -347,7 +328,7 @@ impl HandlerKinds {
 }
 
 /// Patterns are exact names, `*`, or a prefix ending in `*` such as `invoice.*`.
-fn checked_patterns(patterns: Vec<String>) -> Result<Vec<String>, HandlerError> {
+fn checked_patterns(patterns: Vec<String>) -> Result<Vec<String>, Error> {
     let patterns: Vec<String> = patterns
         .into_iter()
         .map(|p| p.trim().to_owned())

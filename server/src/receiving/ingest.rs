@@ -8,7 +8,7 @@ use super::handlers::{Received, Reply};
 use super::providers::{self, Handshake, Incoming, Provider, Secret, VerifyError};
 use crate::AppState;
 use crate::storage::events::{self, NewEvent, Stored};
-use crate::storage::{is_storage_failure, now_millis, sources};
+use crate::storage::{columns, is_storage_failure, now_millis, sources};
 use sea_orm::DbErr;
 
 /// The part of a refused request's body kept for diagnosis.
@@ -88,7 +88,7 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
                 source.id,
                 refusal.to_string(),
                 req.remote_addr,
-                headers_json(&req.headers),
+                columns::header_pairs(&req.headers),
                 body_prefix,
                 received_at,
             )
@@ -126,7 +126,7 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
             source_id: source.id,
             received_at,
             method: req.method.to_string(),
-            headers: headers_json(&req.headers),
+            headers: columns::header_pairs(&req.headers),
             body: req.body.to_vec(),
             content_type: header_text(&req.headers, "content-type"),
             remote_addr: req.remote_addr,
@@ -186,18 +186,4 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-}
-
-/// Headers as a JSON array of `[name, value]` pairs, in the order received.
-pub fn headers_json(headers: &HeaderMap) -> String {
-    let pairs: Vec<(&str, String)> = headers
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned())
 }

@@ -7,30 +7,12 @@ use rand::RngCore;
 use serde_json::{Map, Value};
 
 use super::providers::Provider;
+use crate::error::{Error, invalid};
 use crate::storage::Db;
 use crate::storage::sources::{self, NewSource, Source, SourceChange};
 
 const MAX_NAME_CHARS: usize = 100;
 const MAX_SECRET_BYTES: usize = 512;
-
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    /// A value the caller can fix; `field` names it.
-    #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
-    #[error(transparent)]
-    Db(#[from] sea_orm::DbErr),
-}
-
-fn invalid(field: &'static str, message: impl Into<String>) -> SourceError {
-    SourceError::Invalid {
-        field,
-        message: message.into(),
-    }
-}
 
 pub struct SourceRequest {
     pub name: String,
@@ -41,7 +23,7 @@ pub struct SourceRequest {
 }
 
 /// The provider a request describes, with its settings checked.
-pub fn provider_from(name: &str, settings: &Map<String, Value>) -> Result<Provider, SourceError> {
+pub fn provider_from(name: &str, settings: &Map<String, Value>) -> Result<Provider, Error> {
     if !Provider::NAMES.contains(&name) {
         return Err(invalid(
             "provider",
@@ -57,7 +39,7 @@ pub fn provider_from(name: &str, settings: &Map<String, Value>) -> Result<Provid
         .map_err(|e| invalid("settings", format!("{name} settings: {e}")))
 }
 
-pub async fn create(db: &Db, req: SourceRequest) -> Result<Source, SourceError> {
+pub async fn create(db: &Db, req: SourceRequest) -> Result<Source, Error> {
     let name = checked_name(&req.name)?;
     let provider = provider_from(&req.provider, &req.settings)?;
     let secret = checked_secret(req.secret, &provider)?;
@@ -88,7 +70,7 @@ pub async fn update(
     db: &Db,
     source: &Source,
     update: SourceUpdate,
-) -> Result<Option<Source>, SourceError> {
+) -> Result<Option<Source>, Error> {
     let name = update.name.as_deref().map(checked_name).transpose()?;
     let settings = match update.settings {
         Some(settings) => Some(settings_json(&provider_from(&source.provider, &settings)?)?),
@@ -108,14 +90,14 @@ pub async fn rotate_secret(
     db: &Db,
     source: &Source,
     secret: Option<String>,
-) -> Result<Option<Source>, SourceError> {
+) -> Result<Option<Source>, Error> {
     let provider: Provider = serde_json::from_str(&source.settings)
         .map_err(|e| invalid("settings", format!("stored settings do not parse: {e}")))?;
     let secret = checked_secret(secret, &provider)?;
     Ok(sources::rotate_secret(db, source.id.clone(), secret).await?)
 }
 
-fn checked_name(name: &str) -> Result<String, SourceError> {
+fn checked_name(name: &str) -> Result<String, Error> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
         return Err(invalid(
@@ -126,7 +108,7 @@ fn checked_name(name: &str) -> Result<String, SourceError> {
     Ok(name.to_owned())
 }
 
-fn checked_secret(secret: Option<String>, provider: &Provider) -> Result<String, SourceError> {
+fn checked_secret(secret: Option<String>, provider: &Provider) -> Result<String, Error> {
     match secret.map(|s| s.trim().to_owned()) {
         Some(secret) if secret.is_empty() => Err(invalid(
             "secret",
@@ -140,7 +122,7 @@ fn checked_secret(secret: Option<String>, provider: &Provider) -> Result<String,
     }
 }
 
-fn settings_json(provider: &Provider) -> Result<String, SourceError> {
+fn settings_json(provider: &Provider) -> Result<String, Error> {
     serde_json::to_string(provider).map_err(|e| invalid("settings", e.to_string()))
 }
 
@@ -179,14 +161,14 @@ mod tests {
         assert_eq!(provider_from("github", &none).unwrap(), Provider::GitHub);
         assert!(matches!(
             provider_from("gitlab", &none),
-            Err(SourceError::Invalid {
+            Err(Error::Invalid {
                 field: "provider",
                 ..
             })
         ));
         assert!(matches!(
             provider_from("pusher", &none),
-            Err(SourceError::Invalid {
+            Err(Error::Invalid {
                 field: "settings",
                 ..
             })

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::subscriptions::{SendingError, invalid};
+use crate::error::{Error, invalid};
 
 /// What a hidden value is shown as, and what an edit sends to keep it.
 pub const REDACTED: &str = "[redacted]";
@@ -49,7 +49,7 @@ pub fn redact_url(url: &str) -> String {
 pub fn restore_headers(
     submitted: Vec<(String, String)>,
     stored: &BTreeMap<String, String>,
-) -> Result<Vec<(String, String)>, SendingError> {
+) -> Result<Vec<(String, String)>, Error> {
     submitted
         .into_iter()
         .map(|(name, value)| {
@@ -69,7 +69,7 @@ pub fn restore_headers(
 
 /// The submitted URL with each `[redacted]` query value replaced by the stored URL's value of
 /// the same parameter.
-pub fn restore_url(submitted: &str, stored: Option<&str>) -> Result<String, SendingError> {
+pub fn restore_url(submitted: &str, stored: Option<&str>) -> Result<String, Error> {
     let mut kept: Vec<(String, &str)> = Vec::new();
     if let Some(stored) = stored {
         map_query_credentials(stored, |name, value| {

@@ -9,6 +9,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::http::header::RETRY_AFTER;
+
+use crate::outbound::AttemptResult;
+
 /// When attempts happen. `delays[0]` is the wait before the first attempt, `delays[n]` the wait
 /// after attempt `n` failed; the schedule allows `delays.len()` attempts in all.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +106,24 @@ pub enum AttemptOutcome {
     NoResponse,
 }
 
+impl AttemptOutcome {
+    /// An attempt's result as the retry policy sees it. An answer counts by its status even if
+    /// reading its body then failed: the endpoint has already said what it did with the message.
+    pub fn of(result: &AttemptResult, now_millis: i64) -> Self {
+        match result.status {
+            Some(status) => Self::Responded {
+                status,
+                retry_after: result
+                    .headers
+                    .get(RETRY_AFTER)
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| parse_retry_after(value, now_millis)),
+            },
+            None => Self::NoResponse,
+        }
+    }
+}
+
 /// The next step for a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -188,6 +210,47 @@ pub fn unix_millis(time: SystemTime) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answered(status: Option<u16>, headers: &[(&'static str, &'static str)]) -> AttemptResult {
+        AttemptResult {
+            status,
+            headers: headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        axum::http::HeaderName::from_static(name),
+                        value.parse().unwrap(),
+                    )
+                })
+                .collect(),
+            body: Vec::new(),
+            body_truncated: false,
+            duration: Duration::ZERO,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn an_answer_counts_by_its_status_and_retry_after() {
+        assert_eq!(
+            AttemptOutcome::of(&answered(Some(503), &[("retry-after", "120")]), NOW),
+            AttemptOutcome::Responded {
+                status: 503,
+                retry_after: Some(secs(120)),
+            }
+        );
+        assert_eq!(
+            AttemptOutcome::of(&answered(Some(200), &[("retry-after", "soon")]), NOW),
+            AttemptOutcome::Responded {
+                status: 200,
+                retry_after: None,
+            }
+        );
+        assert_eq!(
+            AttemptOutcome::of(&answered(None, &[]), NOW),
+            AttemptOutcome::NoResponse
+        );
+    }
 
     const NOW: i64 = 1_700_000_000_000;
     const NO_JITTER: f64 = 0.5;

@@ -8,32 +8,12 @@ use serde_json::{Map, Value};
 
 use super::credentials;
 use super::filter::{self, EventPattern, EventType};
-use super::outbound::{Outbound, validate_url};
 use super::signing::SigningSecret;
+use crate::error::{Error, invalid};
+use crate::outbound::{Outbound, validate_url};
 use crate::storage::deliveries::{self, NewMessage, Published, Recipients};
 use crate::storage::subscriptions::{self, ACTIVE, NewSubscription, PAUSED, Subscription};
 use crate::storage::{Db, catalog, now_millis};
-
-#[derive(Debug, thiserror::Error)]
-pub enum SendingError {
-    /// A value the caller can fix; `field` names it.
-    #[error("{field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
-    #[error("no such {0}")]
-    NotFound(&'static str),
-    #[error(transparent)]
-    Db(#[from] sea_orm::DbErr),
-}
-
-pub fn invalid(field: &'static str, message: impl Into<String>) -> SendingError {
-    SendingError::Invalid {
-        field,
-        message: message.into(),
-    }
-}
 
 const MAX_DESCRIPTION_CHARS: usize = 500;
 const MAX_HEADERS: usize = 20;
@@ -82,11 +62,7 @@ struct Checked {
     mode: String,
 }
 
-async fn check(
-    db: &Db,
-    outbound: &Outbound,
-    input: &SubscriptionInput,
-) -> Result<Checked, SendingError> {
+async fn check(db: &Db, outbound: &Outbound, input: &SubscriptionInput) -> Result<Checked, Error> {
     let url = input.url.trim().to_owned();
     validate_url(&url).map_err(|e| invalid("url", e.to_string()))?;
     if input.description.chars().count() > MAX_DESCRIPTION_CHARS {
@@ -150,7 +126,7 @@ fn to_json(value: &impl serde::Serialize) -> String {
 
 /// Each filter must be a valid name or pattern, and select at least one type in the catalog, so
 /// a typo is caught now rather than by a subscriber that never receives anything.
-async fn checked_filters(db: &Db, filters: &[String]) -> Result<Vec<String>, SendingError> {
+async fn checked_filters(db: &Db, filters: &[String]) -> Result<Vec<String>, Error> {
     let filters: Vec<String> = filters
         .iter()
         .map(|f| f.trim().to_owned())
@@ -177,7 +153,7 @@ async fn checked_filters(db: &Db, filters: &[String]) -> Result<Vec<String>, Sen
 }
 
 /// ASP.NET WebHooks' check that the receiver is really ours: `GET url?echo=x` answers `x`.
-async fn verify_echo(outbound: &Outbound, url: &str) -> Result<(), SendingError> {
+async fn verify_echo(outbound: &Outbound, url: &str) -> Result<(), Error> {
     let challenge = crate::ids::random_id("", 24);
     let separator = if url.contains('?') { '&' } else { '?' };
     let result = outbound
@@ -200,7 +176,7 @@ pub async fn create(
     db: &Db,
     outbound: &Outbound,
     mut input: SubscriptionInput,
-) -> Result<Subscription, SendingError> {
+) -> Result<Subscription, Error> {
     // A `[redacted]` copied from another subscription has nothing to stand for here.
     keep_redacted_credentials(&mut input, None)?;
     let secret = match &input.secret {
@@ -233,10 +209,10 @@ pub async fn update(
     outbound: &Outbound,
     id: &str,
     mut input: SubscriptionInput,
-) -> Result<Subscription, SendingError> {
+) -> Result<Subscription, Error> {
     let current = subscriptions::find(db, id)
         .await?
-        .ok_or(SendingError::NotFound("subscription"))?;
+        .ok_or(Error::NotFound("subscription"))?;
     keep_redacted_credentials(&mut input, Some(&current))?;
     let checked = check(db, outbound, &input).await?;
     subscriptions::modify(db, id.to_owned(), move |s| {
@@ -248,14 +224,14 @@ pub async fn update(
         s.mode = sea_orm::Set(checked.mode);
     })
     .await?
-    .ok_or(SendingError::NotFound("subscription"))
+    .ok_or(Error::NotFound("subscription"))
 }
 
 /// Puts the stored value back wherever the input says `[redacted]`.
 fn keep_redacted_credentials(
     input: &mut SubscriptionInput,
     stored: Option<&Subscription>,
-) -> Result<(), SendingError> {
+) -> Result<(), Error> {
     let stored_headers: BTreeMap<String, String> = stored
         .and_then(|s| serde_json::from_str(&s.headers).ok())
         .unwrap_or_default();
@@ -266,7 +242,7 @@ fn keep_redacted_credentials(
 }
 
 /// Pauses (`paused`) or resumes / re-enables (`active`) a subscription.
-pub async fn set_state(db: &Db, id: &str, state: &str) -> Result<Subscription, SendingError> {
+pub async fn set_state(db: &Db, id: &str, state: &str) -> Result<Subscription, Error> {
     if ![ACTIVE, PAUSED].contains(&state) {
         return Err(invalid("state", "active or paused"));
     }
@@ -278,7 +254,7 @@ pub async fn set_state(db: &Db, id: &str, state: &str) -> Result<Subscription, S
         s.failing_since = sea_orm::Set(None);
     })
     .await?
-    .ok_or(SendingError::NotFound("subscription"))
+    .ok_or(Error::NotFound("subscription"))
 }
 
 /// A new secret signs from now on; the old one signs too until `overlap` has passed, so
@@ -288,7 +264,7 @@ pub async fn rotate_secret(
     id: &str,
     secret: Option<String>,
     overlap: std::time::Duration,
-) -> Result<Subscription, SendingError> {
+) -> Result<Subscription, Error> {
     let secret = match secret {
         Some(secret) => {
             SigningSecret::parse(&secret).map_err(|e| invalid("secret", e.to_string()))?
@@ -302,7 +278,7 @@ pub async fn rotate_secret(
         s.secret = sea_orm::Set(secret.expose().to_owned());
     })
     .await?
-    .ok_or(SendingError::NotFound("subscription"))
+    .ok_or(Error::NotFound("subscription"))
 }
 
 /// Whether a subscription's stored filters select `event_type`.
@@ -320,7 +296,7 @@ pub async fn publish(
     event_type: &str,
     payload: &Value,
     idempotency_key: Option<String>,
-) -> Result<Published, SendingError> {
+) -> Result<Published, Error> {
     let event_type = EventType::parse(event_type.trim().to_owned())
         .map_err(|e| invalid("event_type", e.to_string()))?;
     if catalog::find(db, event_type.as_str()).await?.is_none() {
@@ -354,7 +330,7 @@ pub async fn publish(
 
 /// A `hookhub.test` message to one subscription only, whatever its filters and state allow
 /// (a paused or disabled one gets it queued or failed like any other).
-pub async fn send_test(db: &Db, subscription: &Subscription) -> Result<String, SendingError> {
+pub async fn send_test(db: &Db, subscription: &Subscription) -> Result<String, Error> {
     let payload = serde_json::json!({
         "message": "A test event from hookhub.",
         "subscription": subscription.id,

@@ -17,13 +17,13 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::credentials;
-use super::outbound::Outbound;
-use super::retry::{self, Decision, RetrySchedule};
+use super::retry::{self, AttemptOutcome, Decision, RetrySchedule};
 use super::signing::{self, SigningSecret};
 use crate::Config;
+use crate::outbound::Outbound;
 use crate::storage::deliveries::{self, AttemptRecord, Delivery, Message, NewAttempt, Outcome};
 use crate::storage::subscriptions::{self, ACTIVE, Subscription};
-use crate::storage::{Db, now_millis};
+use crate::storage::{Db, columns, now_millis};
 
 /// Longer than any attempt may take; a lease this old means its worker died.
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -208,7 +208,7 @@ impl DeliveryWorker {
         let outcome = match retry::decide(
             &self.0.schedule,
             attempt_number,
-            result.outcome(now),
+            AttemptOutcome::of(&result, now),
             now,
             sample,
         ) {
@@ -222,7 +222,9 @@ impl DeliveryWorker {
             duration_ms: result.duration.as_millis() as i64,
             request_headers: recorded_headers,
             response_status: result.status.map(i32::from),
-            response_headers: result.status.map(|_| headers_json(&result.headers)),
+            response_headers: result
+                .status
+                .map(|_| columns::header_pairs(&result.headers)),
             response_body: result.status.map(|_| result.body),
             error: result.error.map(|e| e.to_string()),
         };
@@ -351,22 +353,13 @@ fn request(
 
 /// The request headers as JSON pairs for the attempt log, secrets replaced.
 fn redacted(headers: &HeaderMap) -> String {
-    let pairs: Vec<(&str, String)> = headers
-        .iter()
-        .map(|(name, value)| {
-            let shown = if credentials::is_credential(name.as_str()) {
-                credentials::REDACTED.to_owned()
-            } else {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
-            };
-            (name.as_str(), shown)
-        })
-        .collect();
-    serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".to_owned())
-}
-
-fn headers_json(headers: &HeaderMap) -> String {
-    crate::receiving::ingest::headers_json(headers)
+    columns::header_pairs_shown(headers, |name, value| {
+        if credentials::is_credential(name.as_str()) {
+            credentials::REDACTED.to_owned()
+        } else {
+            String::from_utf8_lossy(value.as_bytes()).into_owned()
+        }
+    })
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, Authenticated, rfc3339};
+use super::{Authenticated, rfc3339};
 use crate::AppState;
+use crate::http::error::ApiError;
 use crate::receiving::history::{self, EventParams};
 use crate::storage::events::{self, Event};
 use crate::storage::handlers;

@@ -1,5 +1,5 @@
-//! The REST API's base: API-key authentication and one JSON error shape,
-//! `{"error": {"code": "...", "message": "..."}}`, for every failure under `/api/v1`.
+//! The REST API's base: its routes and API-key authentication. Every failure answers in the
+//! one shape of [`ApiError`].
 
 pub(super) mod events;
 mod sending;
@@ -7,14 +7,14 @@ mod sources;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::{StatusCode, header, request::Parts};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use serde_json::json;
 
 use crate::AppState;
 use crate::auth::hash_token;
+use crate::http::error::ApiError;
 use crate::storage::api_keys::{self, ApiKey};
 
 pub fn router() -> Router<AppState> {
@@ -70,121 +70,6 @@ pub fn router() -> Router<AppState> {
                 "this route does not take that method",
             )
         })
-}
-
-/// How long a client is asked to wait after a 503.
-const RETRY_AFTER_SECS: u32 = 30;
-
-/// An error as the REST API reports it.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            code: "unauthorized",
-            message: message.into(),
-        }
-    }
-
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
-    }
-
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message: message.into(),
-        }
-    }
-
-    /// A storage failure (disk full, I/O error) is 503 with `Retry-After`, so the client tries
-    /// again later and nothing is lost; any other database error is [`ApiError::internal`].
-    pub fn from_db(err: sea_orm::DbErr) -> Self {
-        if crate::storage::is_storage_failure(&err) {
-            tracing::error!(error = %err, "API request failed: the database cannot take writes");
-            Self::unavailable()
-        } else {
-            Self::internal(err)
-        }
-    }
-
-    pub fn unavailable() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage_unavailable",
-            "the hub cannot store anything right now; nothing was stored, try again later",
-        )
-    }
-
-    /// Logs the cause; the client learns only that it was our fault.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "API request failed");
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
-            message: "something went wrong; the details are in the server log".into(),
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            Json(json!({"error": {"code": self.code, "message": self.message}})),
-        )
-            .into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-        }
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, RETRY_AFTER_SECS.into());
-        }
-        response
-    }
-}
-
-/// A JSON body whose rejections (bad syntax, wrong fields, wrong content type) answer in the
-/// API's error shape.
-pub struct ApiJson<T>(pub T);
-
-impl<S, T> FromRequest<S> for ApiJson<T>
-where
-    S: Send + Sync,
-    T: serde::de::DeserializeOwned,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(ApiError::new(
-                rejection.status(),
-                "invalid_request",
-                rejection.body_text(),
-            )),
-        }
-    }
 }
 
 /// Times in API answers: RFC 3339 in UTC.

@@ -9,10 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, ApiJson, Authenticated, rfc3339};
+use super::{Authenticated, rfc3339};
 use crate::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::ApiJson;
 use crate::receiving::history::{self, DeliveryParams, parse_instant};
-use crate::sending::subscriptions::{self as domain, SendingError, SubscriptionInput};
+use crate::sending::subscriptions::{self as domain, SubscriptionInput};
 use crate::sending::{credentials, filter};
 use crate::storage::catalog::{self, EventType};
 use crate::storage::deliveries::{self, Delivery, Published};
@@ -20,18 +22,6 @@ use crate::storage::subscriptions::{self, Subscription};
 
 type Answer = Result<Json<Value>, ApiError>;
 type Rejection<T> = Result<T, axum::extract::rejection::QueryRejection>;
-
-fn sending_error(err: SendingError) -> ApiError {
-    match err {
-        SendingError::Invalid { field, message } => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("{field}: {message}"),
-        ),
-        SendingError::NotFound(what) => ApiError::not_found(format!("no such {what}")),
-        SendingError::Db(err) => ApiError::from_db(err),
-    }
-}
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
@@ -143,9 +133,7 @@ pub async fn create_subscription(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SubscriptionBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let created = domain::create(&state.db, &state.outbound, body.into())
-        .await
-        .map_err(sending_error)?;
+    let created = domain::create(&state.db, &state.outbound, body.into()).await?;
     tracing::info!(subscription = %created.id, "subscription created");
     let mut json = subscription_json(&created);
     // The one answer that carries the secret: the subscriber needs it to verify.
@@ -219,14 +207,10 @@ pub async fn patch_subscription(
             secret: None,
             verify_echo: false,
         };
-        updated = domain::update(&state.db, &state.outbound, &id, input)
-            .await
-            .map_err(sending_error)?;
+        updated = domain::update(&state.db, &state.outbound, &id, input).await?;
     }
     if let Some(new_state) = body.state {
-        updated = domain::set_state(&state.db, &id, &new_state)
-            .await
-            .map_err(sending_error)?;
+        updated = domain::set_state(&state.db, &id, &new_state).await?;
         state.deliveries.wake();
     }
     Ok(Json(subscription_json(&updated)))
@@ -259,9 +243,8 @@ pub async fn rotate_subscription_secret(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RotateSecret>,
 ) -> Answer {
-    let rotated = domain::rotate_secret(&state.db, &id, body.secret, state.config.secret_overlap)
-        .await
-        .map_err(sending_error)?;
+    let rotated =
+        domain::rotate_secret(&state.db, &id, body.secret, state.config.secret_overlap).await?;
     let mut json = subscription_json(&rotated);
     json["secret"] = Value::String(rotated.secret.clone());
     Ok(Json(json))
@@ -348,9 +331,7 @@ pub async fn publish(
         ),
         None => None,
     };
-    let published = domain::publish(&state.db, &body.event_type, &body.payload, key)
-        .await
-        .map_err(sending_error)?;
+    let published = domain::publish(&state.db, &body.event_type, &body.payload, key).await?;
     state.deliveries.wake();
     Ok(match published {
         Published::New {

@@ -7,12 +7,11 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, ApiJson, Authenticated, rfc3339};
+use super::{Authenticated, rfc3339};
 use crate::AppState;
-use crate::http::hooks::request_host;
-use crate::receiving::sources::{
-    self as domain, SourceError, SourceRequest, SourceUpdate, endpoint_url,
-};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, request_host};
+use crate::receiving::sources::{self as domain, SourceRequest, SourceUpdate, endpoint_url};
 use crate::storage::sources::{self, Source};
 
 #[derive(Deserialize)]
@@ -37,9 +36,7 @@ pub async fn create(
         secret: body.secret,
         settings: body.settings,
     };
-    let source = domain::create(&state.db, request)
-        .await
-        .map_err(source_error)?;
+    let source = domain::create(&state.db, request).await?;
     tracing::info!(source = %source.id, provider = %source.provider, "source created");
     let mut json = source_json(&state, &headers, &source);
     // The one answer that carries the secret: the caller needs it to configure the provider.
@@ -93,8 +90,7 @@ pub async fn patch(
         settings: body.settings,
     };
     let source = domain::update(&state.db, &source, update)
-        .await
-        .map_err(source_error)?
+        .await?
         .ok_or_else(no_such_source)?;
     tracing::info!(source = %source.id, "source updated");
     Ok(Json(source_json(&state, &headers, &source)))
@@ -134,8 +130,7 @@ pub async fn rotate_secret(
 ) -> Result<Json<Value>, ApiError> {
     let source = find(&state, &id).await?;
     let source = domain::rotate_secret(&state.db, &source, body.secret)
-        .await
-        .map_err(source_error)?
+        .await?
         .ok_or_else(no_such_source)?;
     tracing::info!(source = %source.id, "source secret rotated");
     let mut json = source_json(&state, &headers, &source);
@@ -164,17 +159,6 @@ async fn find(state: &AppState, id: &str) -> Result<Source, ApiError> {
 
 fn no_such_source() -> ApiError {
     ApiError::not_found("no such source")
-}
-
-fn source_error(err: SourceError) -> ApiError {
-    match err {
-        SourceError::Invalid { field, message } => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!("{field}: {message}"),
-        ),
-        SourceError::Db(err) => ApiError::internal(err),
-    }
 }
 
 fn source_json(state: &AppState, headers: &HeaderMap, source: &Source) -> Value {

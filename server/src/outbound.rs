@@ -1,5 +1,5 @@
-//! The outgoing HTTP client that delivers webhooks, hardened because subscription URLs come
-//! from outside.
+//! The outgoing HTTP client that delivers webhooks, runs `forward` handlers and echo checks,
+//! hardened because the URLs it is given come from outside.
 //!
 //! - **No redirects.** A `3xx` is returned as the attempt's answer (a failure to the retry
 //!   policy); following it would let an endpoint bounce hookhub to an address nobody checked.
@@ -26,12 +26,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use ipnet::IpNet;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::{Url, redirect};
-
-use super::retry::{AttemptOutcome, parse_retry_after};
 
 /// Settings of the outgoing client; [`Default`] gives the documented defaults.
 #[derive(Debug, Clone)]
@@ -337,22 +335,6 @@ impl AttemptResult {
             body_truncated: false,
             duration: started.elapsed(),
             error: Some(error),
-        }
-    }
-
-    /// The attempt as the retry policy sees it. An answer counts by its status even if reading
-    /// its body then failed: the endpoint has already said what it did with the message.
-    pub fn outcome(&self, now_millis: i64) -> AttemptOutcome {
-        match self.status {
-            Some(status) => AttemptOutcome::Responded {
-                status,
-                retry_after: self
-                    .headers
-                    .get(header::RETRY_AFTER)
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|value| parse_retry_after(value, now_millis)),
-            },
-            None => AttemptOutcome::NoResponse,
         }
     }
 }
@@ -851,7 +833,7 @@ mod tests {
             result.error
         );
         assert_eq!(seen.hits.load(Ordering::SeqCst), 0);
-        assert_eq!(result.outcome(0), AttemptOutcome::NoResponse);
+        assert_eq!(result.status, None);
     }
 
     #[tokio::test]
@@ -1074,7 +1056,7 @@ mod tests {
             "{:?}",
             result.duration
         );
-        assert_eq!(result.outcome(0), AttemptOutcome::NoResponse);
+        assert_eq!(result.status, None);
     }
 
     #[tokio::test]
@@ -1100,14 +1082,10 @@ mod tests {
             result.error,
             Some(AttemptError::Timeout(Duration::from_millis(300)))
         );
-        assert!(matches!(
-            result.outcome(0),
-            AttemptOutcome::Responded { status: 200, .. }
-        ));
     }
 
     #[tokio::test]
-    async fn retry_after_from_the_response_reaches_the_outcome() {
+    async fn the_response_headers_reach_the_result() {
         let router = Router::new().route(
             "/",
             any(|| async { (StatusCode::SERVICE_UNAVAILABLE, [("retry-after", "120")]) }),
@@ -1118,13 +1096,8 @@ mod tests {
             .post(&format!("http://{addr}/"), HeaderMap::new(), Bytes::new())
             .await;
 
-        assert_eq!(
-            result.outcome(0),
-            AttemptOutcome::Responded {
-                status: 503,
-                retry_after: Some(Duration::from_secs(120)),
-            }
-        );
+        assert_eq!(result.status, Some(503));
+        assert_eq!(result.headers["retry-after"], "120");
     }
 
     #[tokio::test]

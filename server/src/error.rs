@@ -1,0 +1,30 @@
+//! The one error of hookhub's use cases. Each edge converts it once: the dashboard into its
+//! `AppError` (`backend.rs`), the REST API into its JSON error (`http/error.rs`). What the
+//! caller can fix carries a message for them; a database failure is logged at the edge, and a
+//! full or failing disk is told apart there (503) from a fault of ours (500).
+
+use sea_orm::DbErr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value the caller can fix; `field` names it.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// There is no such thing: `"source"`, `"subscription"`, …
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub fn invalid(field: &'static str, message: impl Into<String>) -> Error {
+    Error::Invalid {
+        field,
+        message: message.into(),
+    }
+}

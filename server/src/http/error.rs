@@ -1,0 +1,114 @@
+//! The REST API's one error shape, `{"error": {"code": "...", "message": "..."}}`, shared by
+//! every route under `/api/v1` and by `/hooks` where it answers in JSON.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// How long a client is asked to wait after a 503.
+const RETRY_AFTER_SECS: u32 = 30;
+
+/// An error as the REST API reports it.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: message.into(),
+        }
+    }
+
+    /// A storage failure (disk full, I/O error) is 503 with `Retry-After`, so the client tries
+    /// again later and nothing is lost; any other database error is [`ApiError::internal`].
+    pub fn from_db(err: sea_orm::DbErr) -> Self {
+        if crate::storage::is_storage_failure(&err) {
+            tracing::error!(error = %err, "API request failed: the database cannot take writes");
+            Self::unavailable()
+        } else {
+            Self::internal(err)
+        }
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "the hub cannot store anything right now; nothing was stored, try again later",
+        )
+    }
+
+    /// Logs the cause; the client learns only that it was our fault.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "API request failed");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: "something went wrong; the details are in the server log".into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, RETRY_AFTER_SECS.into());
+        }
+        response
+    }
+}
+
+impl From<crate::error::Error> for ApiError {
+    fn from(err: crate::error::Error) -> Self {
+        use crate::error::Error;
+        match err {
+            Error::Invalid { field, message } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("{field}: {message}"),
+            ),
+            Error::NotFound(what) => Self::not_found(format!("no such {what}")),
+            Error::Db(err) => Self::from_db(err),
+        }
+    }
+}

@@ -21,8 +21,9 @@ use crate::receiving::handlers::HandlerRequest;
 use crate::receiving::history::{self, DeliveryParams, EventParams};
 use crate::receiving::providers::Provider;
 use crate::receiving::sources::{self as receiving, SourceRequest, SourceUpdate, endpoint_url};
+use crate::sending::catalog as sending_catalog;
+use crate::sending::credentials;
 use crate::sending::subscriptions::{self as sending, SubscriptionInput};
-use crate::sending::{credentials, filter};
 use crate::storage::{
     api_keys::{self, ApiKey},
     catalog::{self, EventType},
@@ -84,7 +85,9 @@ fn event_summary(event: &Event, source_name: String) -> EventSummaryDto {
 impl From<Error> for AppError {
     fn from(err: Error) -> Self {
         match err {
-            Error::Invalid { field, message } => AppError::invalid(field, message),
+            Error::Invalid { field, message } | Error::Conflict { field, message } => {
+                AppError::invalid(field, message)
+            }
             Error::NotFound(what) => AppError::NotFound(format!("There is no such {what}.")),
             Error::Db(err) => internal(err),
         }
@@ -657,16 +660,7 @@ impl Backend for HubBackend {
         name: String,
         description: String,
     ) -> Result<EventTypeDto, AppError> {
-        let name = name.trim().to_owned();
-        filter::validate_name(&name).map_err(|e| AppError::invalid("name", e.to_string()))?;
-        if description.chars().count() > 500 {
-            return Err(AppError::invalid("description", "At most 500 characters."));
-        }
-        let created = catalog::create(&self.0.db, name, description.trim().to_owned())
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| AppError::invalid("name", "That event type already exists."))?;
-        tracing::info!(event_type = %created.name, "event type created");
+        let created = sending_catalog::create(&self.0.db, &name, &description).await?;
         Ok(event_type_dto(created))
     }
 
@@ -675,10 +669,7 @@ impl Backend for HubBackend {
         name: String,
         deprecated: bool,
     ) -> Result<(), AppError> {
-        catalog::update(&self.0.db, name, None, Some(deprecated))
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| AppError::NotFound("There is no such event type.".into()))?;
+        sending_catalog::update(&self.0.db, &name, None, Some(deprecated)).await?;
         Ok(())
     }
 
@@ -770,14 +761,7 @@ impl Backend for HubBackend {
     }
 
     async fn delete_subscription(&self, id: String) -> Result<(), AppError> {
-        if !subscriptions::delete(&self.0.db, id.clone())
-            .await
-            .map_err(internal)?
-        {
-            return Err(no_such_subscription());
-        }
-        tracing::info!(subscription = %id, "subscription deleted");
-        Ok(())
+        Ok(sending::delete(&self.0.db, &id).await?)
     }
 
     async fn rotate_subscription_secret(&self, id: String) -> Result<(), AppError> {

@@ -16,6 +16,12 @@ pub enum Error {
     /// There is no such thing: `"source"`, `"subscription"`, …
     #[error("no such {0}")]
     NotFound(&'static str),
+    /// The value of `field` is taken (a name that must be unique).
+    #[error("{field}: {message}")]
+    Conflict {
+        field: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     Db(#[from] DbErr),
 }

@@ -108,6 +108,11 @@ impl From<crate::error::Error> for ApiError {
                 format!("{field}: {message}"),
             ),
             Error::NotFound(what) => Self::not_found(format!("no such {what}")),
+            Error::Conflict { field, message } => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("{field}: {message}"),
+            ),
             Error::Db(err) => Self::from_db(err),
         }
     }

@@ -1,6 +1,7 @@
 //! Sending webhooks to subscribers: the pure policies, the subscription and publishing use
 //! cases, and the delivery worker. Requests go out through [`crate::outbound`].
 //!
+//! - [`catalog`]: the event types subscriptions choose from, as people and scripts change them.
 //! - [`credentials`]: which subscriber headers and URL parameters are credentials, shown
 //!   redacted and kept when an edit sends `[redacted]` back.
 //! - [`filter`]: event-type names and the `*` / `prefix.*` patterns subscriptions select with.
@@ -11,6 +12,7 @@
 //! - [`subscriptions`]: subscriptions checked and stored, the catalog rules, publishing.
 //! - [`worker`]: claims due deliveries and runs each in order: sign, post, decide, record.
 
+pub mod catalog;
 pub mod credentials;
 pub mod filter;
 pub mod retry;

@@ -241,6 +241,15 @@ fn keep_redacted_credentials(
     Ok(())
 }
 
+/// Deletes the subscription with its deliveries and their attempts.
+pub async fn delete(db: &Db, id: &str) -> Result<(), Error> {
+    if !subscriptions::delete(db, id.to_owned()).await? {
+        return Err(Error::NotFound("subscription"));
+    }
+    tracing::info!(subscription = %id, "subscription deleted");
+    Ok(())
+}
+
 /// Pauses (`paused`) or resumes / re-enables (`active`) a subscription.
 pub async fn set_state(db: &Db, id: &str, state: &str) -> Result<Subscription, Error> {
     if ![ACTIVE, PAUSED].contains(&state) {

@@ -6,6 +6,7 @@ mod api;
 mod cli;
 mod crash;
 mod disk;
+mod edges;
 mod guards;
 mod handlers;
 mod helpers;

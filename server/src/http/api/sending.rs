@@ -14,8 +14,9 @@ use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::receiving::history::{self, DeliveryParams, parse_instant};
+use crate::sending::catalog as domain_catalog;
+use crate::sending::credentials;
 use crate::sending::subscriptions::{self as domain, SubscriptionInput};
-use crate::sending::{credentials, filter};
 use crate::storage::catalog::{self, EventType};
 use crate::storage::deliveries::{self, Delivery, Published};
 use crate::storage::subscriptions::{self, Subscription};
@@ -42,18 +43,7 @@ pub async fn create_event_type(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewEventType>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let name = body.name.trim().to_owned();
-    filter::validate_name(&name).map_err(|e| invalid(format!("name: {e}")))?;
-    let created = catalog::create(&state.db, name, body.description)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "that event type already exists",
-            )
-        })?;
+    let created = domain_catalog::create(&state.db, &body.name, &body.description).await?;
     Ok((StatusCode::CREATED, Json(event_type_json(&created))))
 }
 
@@ -77,10 +67,13 @@ pub async fn patch_event_type(
     Path(name): Path<String>,
     ApiJson(body): ApiJson<PatchEventType>,
 ) -> Answer {
-    let updated = catalog::update(&state.db, name, body.description, body.deprecated)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found("no such event type"))?;
+    let updated = domain_catalog::update(
+        &state.db,
+        &name,
+        body.description.as_deref(),
+        body.deprecated,
+    )
+    .await?;
     Ok(Json(event_type_json(&updated)))
 }
 
@@ -221,12 +214,7 @@ pub async fn delete_subscription(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if !subscriptions::delete(&state.db, id)
-        .await
-        .map_err(ApiError::internal)?
-    {
-        return Err(ApiError::not_found("no such subscription"));
-    }
+    domain::delete(&state.db, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

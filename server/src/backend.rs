@@ -120,14 +120,14 @@ fn check_new_account(username: &str, password: &str) -> Result<(), AppError> {
 
 impl HubBackend {
     async fn source(&self, id: &str) -> Result<Source, AppError> {
-        sources::find(&self.0.db, id)
+        sources::find(&self.0.hub.db, id)
             .await
             .map_err(internal)?
             .ok_or_else(no_such_source)
     }
 
     async fn handler_dtos(&self, source_id: Option<&str>) -> Result<Vec<HandlerDto>, AppError> {
-        Ok(handlers::list(&self.0.db, source_id)
+        Ok(handlers::list(&self.0.hub.db, source_id)
             .await
             .map_err(internal)?
             .into_iter()
@@ -137,7 +137,7 @@ impl HubBackend {
 
     fn handler_dto(&self, row: HandlerRow) -> HandlerDto {
         HandlerDto {
-            summary: self.0.handlers.describe(&row),
+            summary: self.0.hub.handlers.describe(&row),
             event_types: serde_json::from_str(&row.event_types).unwrap_or_default(),
             id: row.id,
             source_id: row.source_id,
@@ -148,7 +148,7 @@ impl HubBackend {
 
     fn source_dto(&self, host: Option<&str>, source: Source) -> SourceDto {
         SourceDto {
-            url: endpoint_url(self.0.config.public_url.as_deref(), host, &source.id),
+            url: endpoint_url(self.0.hub.config.public_url.as_deref(), host, &source.id),
             id: source.id,
             name: source.name,
             provider: source.provider,
@@ -167,7 +167,7 @@ impl HubBackend {
         let username = username.trim().to_owned();
         check_new_account(&username, &password)?;
         let hash = auth::hash_password(password).await.map_err(internal)?;
-        match users::create(&self.0.db, username, hash, is_admin, only_if_none).await {
+        match users::create(&self.0.hub.db, username, hash, is_admin, only_if_none).await {
             Ok(user) => {
                 tracing::info!(user = %user.username, admin = user.is_admin, "user created");
                 Ok(user_dto(user))
@@ -186,7 +186,7 @@ impl HubBackend {
 #[async_trait::async_trait]
 impl Backend for HubBackend {
     async fn needs_setup(&self) -> Result<bool, AppError> {
-        Ok(users::count(&self.0.db).await.map_err(internal)? == 0)
+        Ok(users::count(&self.0.hub.db).await.map_err(internal)? == 0)
     }
 
     async fn set_up_admin(&self, username: String, password: String) -> Result<UserDto, AppError> {
@@ -213,7 +213,7 @@ impl Backend for HubBackend {
             .begin_attempt(&keys, Instant::now())
             .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
 
-        let user = users::find_by_username(&self.0.db, &username)
+        let user = users::find_by_username(&self.0.hub.db, &username)
             .await
             .map_err(internal)?;
         // Unknown users are checked against a dummy hash: the same work and the same answer.
@@ -238,7 +238,7 @@ impl Backend for HubBackend {
     }
 
     async fn find_user(&self, id: i64) -> Result<Option<UserDto>, AppError> {
-        Ok(users::find(&self.0.db, id)
+        Ok(users::find(&self.0.hub.db, id)
             .await
             .map_err(internal)?
             .map(user_dto))
@@ -250,7 +250,7 @@ impl Backend for HubBackend {
         current: String,
         new: String,
     ) -> Result<UserDto, AppError> {
-        let user = users::find(&self.0.db, user_id)
+        let user = users::find(&self.0.hub.db, user_id)
             .await
             .map_err(internal)?
             .ok_or(AppError::Unauthorized)?;
@@ -262,7 +262,7 @@ impl Backend for HubBackend {
         }
         auth::check_password(&new).map_err(|m| AppError::invalid("new", m))?;
         let hash = auth::hash_password(new).await.map_err(internal)?;
-        users::set_password_hash(&self.0.db, user_id, hash.clone())
+        users::set_password_hash(&self.0.hub.db, user_id, hash.clone())
             .await
             .map_err(internal)?;
         tracing::info!(user = %user.username, "password changed; other sessions ended");
@@ -273,7 +273,7 @@ impl Backend for HubBackend {
     }
 
     async fn list_users(&self) -> Result<Vec<UserDto>, AppError> {
-        Ok(users::list(&self.0.db)
+        Ok(users::list(&self.0.hub.db)
             .await
             .map_err(internal)?
             .into_iter()
@@ -294,7 +294,7 @@ impl Backend for HubBackend {
         if acting_user_id == id {
             return Err(AppError::Forbidden("You cannot remove yourself.".into()));
         }
-        match users::delete(&self.0.db, acting_user_id, id)
+        match users::delete(&self.0.hub.db, acting_user_id, id)
             .await
             .map_err(internal)?
         {
@@ -308,7 +308,7 @@ impl Backend for HubBackend {
     }
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyDto>, AppError> {
-        Ok(api_keys::list(&self.0.db)
+        Ok(api_keys::list(&self.0.hub.db)
             .await
             .map_err(internal)?
             .into_iter()
@@ -326,9 +326,14 @@ impl Backend for HubBackend {
         }
         // The token exists only here: stored as a hash, shown this once.
         let token = ApiToken::generate();
-        let key = api_keys::create(&self.0.db, name, token.prefix.clone(), token.hash.clone())
-            .await
-            .map_err(internal)?;
+        let key = api_keys::create(
+            &self.0.hub.db,
+            name,
+            token.prefix.clone(),
+            token.hash.clone(),
+        )
+        .await
+        .map_err(internal)?;
         tracing::info!(api_key = %key.name, prefix = %key.prefix, "API key created");
         Ok(NewApiKeyDto {
             key: key_dto(key),
@@ -337,7 +342,10 @@ impl Backend for HubBackend {
     }
 
     async fn revoke_api_key(&self, id: i64) -> Result<(), AppError> {
-        if !api_keys::revoke(&self.0.db, id).await.map_err(internal)? {
+        if !api_keys::revoke(&self.0.hub.db, id)
+            .await
+            .map_err(internal)?
+        {
             return Err(AppError::NotFound("There is no such API key.".into()));
         }
         tracing::info!(api_key_id = id, "API key revoked");
@@ -345,7 +353,7 @@ impl Backend for HubBackend {
     }
 
     async fn overview(&self) -> Result<OverviewDto, AppError> {
-        let db = &self.0.db;
+        let db = &self.0.hub.db;
         Ok(OverviewDto {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             started_at: self.0.started_at,
@@ -357,7 +365,7 @@ impl Backend for HubBackend {
     }
 
     async fn list_sources(&self, host: Option<String>) -> Result<Vec<SourceDto>, AppError> {
-        Ok(sources::list(&self.0.db)
+        Ok(sources::list(&self.0.hub.db)
             .await
             .map_err(internal)?
             .into_iter()
@@ -383,7 +391,7 @@ impl Backend for HubBackend {
             secret,
             settings,
         };
-        match receiving::create(&self.0.db, request).await {
+        match receiving::create(&self.0.hub.db, request).await {
             Ok(source) => {
                 tracing::info!(source = %source.id, provider = %source.provider, "source created");
                 Ok(self.source_dto(host.as_deref(), source))
@@ -405,7 +413,7 @@ impl Backend for HubBackend {
         host: Option<String>,
         id: String,
     ) -> Result<SourceDetailDto, AppError> {
-        let db = &self.0.db;
+        let db = &self.0.hub.db;
         let source = sources::find(db, &id)
             .await
             .map_err(internal)?
@@ -473,7 +481,7 @@ impl Backend for HubBackend {
             settings: matches!(source.provider.as_str(), "pusher" | "trello").then_some(settings),
             ..Default::default()
         };
-        receiving::update(&self.0.db, &source, update).await?;
+        receiving::update(&self.0.hub.db, &source, update).await?;
         tracing::info!(source = %id, "source updated");
         Ok(())
     }
@@ -484,7 +492,7 @@ impl Backend for HubBackend {
             enabled: Some(enabled),
             ..Default::default()
         };
-        receiving::update(&self.0.db, &source, update).await?;
+        receiving::update(&self.0.hub.db, &source, update).await?;
         tracing::info!(source = %id, enabled, "source enabled state changed");
         Ok(())
     }
@@ -495,13 +503,13 @@ impl Backend for HubBackend {
         secret: Option<String>,
     ) -> Result<(), AppError> {
         let source = self.source(&id).await?;
-        receiving::rotate_secret(&self.0.db, &source, secret).await?;
+        receiving::rotate_secret(&self.0.hub.db, &source, secret).await?;
         tracing::info!(source = %id, "source secret rotated");
         Ok(())
     }
 
     async fn drop_previous_secret(&self, id: String) -> Result<(), AppError> {
-        sources::drop_previous_secret(&self.0.db, id.clone())
+        sources::drop_previous_secret(&self.0.hub.db, id.clone())
             .await
             .map_err(internal)?
             .ok_or_else(no_such_source)?;
@@ -510,10 +518,13 @@ impl Backend for HubBackend {
     }
 
     async fn delete_source(&self, id: String) -> Result<(), AppError> {
-        if !sources::delete(&self.0.db, &id).await.map_err(internal)? {
+        if !sources::delete(&self.0.hub.db, &id)
+            .await
+            .map_err(internal)?
+        {
             return Err(no_such_source());
         }
-        self.0.handlers.forget_chains();
+        self.0.hub.handlers.forget_chains();
         tracing::info!(source = %id, "source deleted");
         Ok(())
     }
@@ -550,7 +561,7 @@ impl Backend for HubBackend {
             event_types: new.event_types.split(',').map(str::to_owned).collect(),
             config,
         };
-        match self.0.handlers.add(&self.0.db, request).await {
+        match self.0.hub.handlers.add(&self.0.hub.db, request).await {
             Ok(row) => {
                 tracing::info!(handler = %row.id, kind = %row.kind, "handler added");
                 Ok(self.handler_dto(row))
@@ -563,8 +574,9 @@ impl Backend for HubBackend {
     async fn remove_handler(&self, source_id: Option<String>, id: String) -> Result<(), AppError> {
         let removed = self
             .0
+            .hub
             .handlers
-            .remove(&self.0.db, source_id, id.clone())
+            .remove(&self.0.hub.db, source_id, id.clone())
             .await
             .map_err(internal)?;
         if !removed {
@@ -575,7 +587,7 @@ impl Backend for HubBackend {
     }
 
     async fn list_events(&self, query: EventQuery) -> Result<EventPageDto, AppError> {
-        let db = &self.0.db;
+        let db = &self.0.hub.db;
         let names: std::collections::HashMap<String, String> = sources::list(db)
             .await
             .map_err(internal)?
@@ -608,7 +620,7 @@ impl Backend for HubBackend {
     }
 
     async fn event_detail(&self, id: i64) -> Result<EventDetailDto, AppError> {
-        let db = &self.0.db;
+        let db = &self.0.hub.db;
         let event = events::find(db, id)
             .await
             .map_err(internal)?
@@ -647,7 +659,7 @@ impl Backend for HubBackend {
     }
 
     async fn list_event_types(&self) -> Result<Vec<EventTypeDto>, AppError> {
-        Ok(catalog::list(&self.0.db)
+        Ok(catalog::list(&self.0.hub.db)
             .await
             .map_err(internal)?
             .into_iter()
@@ -660,7 +672,7 @@ impl Backend for HubBackend {
         name: String,
         description: String,
     ) -> Result<EventTypeDto, AppError> {
-        let created = sending_catalog::create(&self.0.db, &name, &description).await?;
+        let created = sending_catalog::create(&self.0.hub.db, &name, &description).await?;
         Ok(event_type_dto(created))
     }
 
@@ -669,22 +681,22 @@ impl Backend for HubBackend {
         name: String,
         deprecated: bool,
     ) -> Result<(), AppError> {
-        sending_catalog::update(&self.0.db, &name, None, Some(deprecated)).await?;
+        sending_catalog::update(&self.0.hub.db, &name, None, Some(deprecated)).await?;
         Ok(())
     }
 
     async fn publish(&self, event_type: String, payload: String) -> Result<String, AppError> {
         let payload: serde_json::Value = serde_json::from_str(&payload)
             .map_err(|e| AppError::invalid("payload", format!("Not JSON: {e}.")))?;
-        let published = sending::publish(&self.0.db, &event_type, &payload, None).await?;
-        self.0.deliveries.wake();
+        let published = sending::publish(&self.0.hub.db, &event_type, &payload, None).await?;
+        self.0.hub.deliveries.wake();
         Ok(match published {
             Published::New { message_id, .. } | Published::Existing { message_id } => message_id,
         })
     }
 
     async fn list_subscriptions(&self) -> Result<Vec<SubscriptionDto>, AppError> {
-        Ok(subscriptions::list(&self.0.db)
+        Ok(subscriptions::list(&self.0.hub.db)
             .await
             .map_err(internal)?
             .into_iter()
@@ -697,7 +709,7 @@ impl Backend for HubBackend {
         form: SubscriptionFormDto,
     ) -> Result<SubscriptionDto, AppError> {
         let input = subscription_input(form)?;
-        let created = sending::create(&self.0.db, &self.0.outbound, input).await?;
+        let created = sending::create(&self.0.hub.db, &self.0.hub.outbound, input).await?;
         tracing::info!(subscription = %created.id, "subscription created");
         Ok(subscription_dto(created))
     }
@@ -708,13 +720,13 @@ impl Backend for HubBackend {
         form: SubscriptionFormDto,
     ) -> Result<(), AppError> {
         let input = subscription_input(form)?;
-        sending::update(&self.0.db, &self.0.outbound, &id, input).await?;
+        sending::update(&self.0.hub.db, &self.0.hub.outbound, &id, input).await?;
         tracing::info!(subscription = %id, "subscription updated");
         Ok(())
     }
 
     async fn subscription_detail(&self, id: String) -> Result<SubscriptionDetailDto, AppError> {
-        let db = &self.0.db;
+        let db = &self.0.hub.db;
         let subscription = subscriptions::find(db, &id)
             .await
             .map_err(internal)?
@@ -754,30 +766,30 @@ impl Backend for HubBackend {
     }
 
     async fn set_subscription_state(&self, id: String, state: String) -> Result<(), AppError> {
-        sending::set_state(&self.0.db, &id, &state).await?;
-        self.0.deliveries.wake();
+        sending::set_state(&self.0.hub.db, &id, &state).await?;
+        self.0.hub.deliveries.wake();
         tracing::info!(subscription = %id, %state, "subscription state changed");
         Ok(())
     }
 
     async fn delete_subscription(&self, id: String) -> Result<(), AppError> {
-        Ok(sending::delete(&self.0.db, &id).await?)
+        Ok(sending::delete(&self.0.hub.db, &id).await?)
     }
 
     async fn rotate_subscription_secret(&self, id: String) -> Result<(), AppError> {
-        sending::rotate_secret(&self.0.db, &id, None, self.0.config.secret_overlap).await?;
+        sending::rotate_secret(&self.0.hub.db, &id, None, self.0.hub.config.secret_overlap).await?;
         tracing::info!(subscription = %id, "subscription secret rotated");
         Ok(())
     }
 
     async fn send_test_event(&self, id: String) -> Result<i64, AppError> {
-        let db = &self.0.db;
+        let db = &self.0.hub.db;
         let subscription = subscriptions::find(db, &id)
             .await
             .map_err(internal)?
             .ok_or_else(no_such_subscription)?;
         let message_id = sending::send_test(db, &subscription).await?;
-        self.0.deliveries.wake();
+        self.0.hub.deliveries.wake();
         deliveries::for_message(db, &message_id)
             .await
             .map_err(internal)?
@@ -793,7 +805,7 @@ impl Backend for HubBackend {
     }
 
     async fn reenable_and_redeliver(&self, id: String) -> Result<u64, AppError> {
-        let subscription = subscriptions::find(&self.0.db, &id)
+        let subscription = subscriptions::find(&self.0.hub.db, &id)
             .await
             .map_err(internal)?
             .ok_or_else(no_such_subscription)?;
@@ -802,7 +814,7 @@ impl Backend for HubBackend {
     }
 
     async fn list_deliveries(&self, query: DeliveryQuery) -> Result<DeliveryPageDto, AppError> {
-        let db = &self.0.db;
+        let db = &self.0.hub.db;
         let urls: std::collections::HashMap<String, String> = subscriptions::list(db)
             .await
             .map_err(internal)?
@@ -836,7 +848,7 @@ impl Backend for HubBackend {
     }
 
     async fn delivery_detail(&self, id: i64) -> Result<DeliveryDetailDto, AppError> {
-        let db = &self.0.db;
+        let db = &self.0.hub.db;
         let delivery = deliveries::find(db, id)
             .await
             .map_err(internal)?
@@ -877,13 +889,13 @@ impl Backend for HubBackend {
     }
 
     async fn redeliver(&self, id: i64) -> Result<(), AppError> {
-        if !deliveries::redeliver(&self.0.db, id)
+        if !deliveries::redeliver(&self.0.hub.db, id)
             .await
             .map_err(internal)?
         {
             return Err(no_such_delivery());
         }
-        self.0.deliveries.wake();
+        self.0.hub.deliveries.wake();
         tracing::info!(delivery = id, "redelivery queued");
         Ok(())
     }
@@ -896,14 +908,14 @@ impl HubBackend {
         since: i64,
         reactivate: bool,
     ) -> Result<u64, AppError> {
-        subscriptions::find(&self.0.db, &id)
+        subscriptions::find(&self.0.hub.db, &id)
             .await
             .map_err(internal)?
             .ok_or_else(no_such_subscription)?;
-        let count = deliveries::redeliver_failed(&self.0.db, id.clone(), since, reactivate)
+        let count = deliveries::redeliver_failed(&self.0.hub.db, id.clone(), since, reactivate)
             .await
             .map_err(internal)?;
-        self.0.deliveries.wake();
+        self.0.hub.deliveries.wake();
         tracing::info!(subscription = %id, count, reactivate, "failed deliveries queued again");
         Ok(count)
     }

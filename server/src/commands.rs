@@ -20,7 +20,7 @@ pub async fn create_user(
     admin: bool,
 ) -> anyhow::Result<String> {
     let state = open(config).await?;
-    let first = users::count(&state.db).await? == 0;
+    let first = users::count(&state.hub.db).await? == 0;
     let user = HubBackend(state)
         .add_user(username, password, admin || first)
         .await

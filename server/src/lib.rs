@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod http;
+mod hub;
 mod ids;
 pub mod outbound;
 pub mod receiving;
@@ -22,50 +23,28 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
-use outbound::Outbound;
-use receiving::handlers::{HandlerKind, HandlerKinds};
-use receiving::worker::HandlerWorker;
-use sending::worker::DeliveryWorker;
+pub use hub::Hub;
+use receiving::handlers::HandlerKind;
 use storage::Db;
 
-/// Everything a request handler may need, cheap to clone.
+/// Everything a request handler may need: the hub its use cases take, and what only the HTTP
+/// edges keep. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub config: Arc<Config>,
-    pub db: Db,
+    pub hub: Hub,
     pub throttle: Arc<auth::LoginThrottle>,
     pub started_at: i64,
     /// Set once any user exists; users never drop back to none, so it is never cleared.
     pub set_up: Arc<AtomicBool>,
-    pub handlers: Arc<HandlerKinds>,
-    pub handler_worker: HandlerWorker,
-    pub outbound: Outbound,
-    pub deliveries: DeliveryWorker,
-    /// Wakes the background indexer that makes new events searchable.
-    pub search_indexer: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
     /// The built-in handler kinds and `extra` ones.
     pub fn new(config: Config, db: Db, extra: Vec<Arc<dyn HandlerKind>>) -> anyhow::Result<Self> {
-        let outbound = Outbound::new(config.outbound())?;
-        let deliveries = DeliveryWorker::new(db.clone(), outbound.clone(), &config);
-        let mut kinds = HandlerKinds::builtin(db.clone(), outbound.clone(), deliveries.clone());
-        kinds.extend(extra);
-        let handlers = Arc::new(HandlerKinds::new(kinds));
+        let throttle = Arc::new(auth::LoginThrottle::new(config.login_throttle()));
         Ok(Self {
-            deliveries,
-            search_indexer: Arc::default(),
-            outbound,
-            throttle: Arc::new(auth::LoginThrottle::new(config.login_throttle())),
-            handler_worker: HandlerWorker::new(
-                db.clone(),
-                Arc::clone(&handlers),
-                config.handler_retries.clone(),
-            ),
-            handlers,
-            config: Arc::new(config),
-            db,
+            hub: Hub::new(config, db, extra)?,
+            throttle,
             started_at: storage::now_millis(),
             set_up: Arc::new(AtomicBool::new(false)),
         })
@@ -120,24 +99,24 @@ pub async fn run_with(
         db.clone(),
         shutdown.clone(),
     ));
-    if let Some(keep) = state.config.retention {
+    if let Some(keep) = state.hub.config.retention {
         tokio::spawn(storage::retention::prune_periodically(
             db.clone(),
             keep,
             shutdown.clone(),
         ));
     }
-    tokio::spawn(state.handler_worker.clone().run(shutdown.clone()));
-    tokio::spawn(state.deliveries.clone().run(shutdown.clone()));
+    tokio::spawn(state.hub.handler_worker.clone().run(shutdown.clone()));
+    tokio::spawn(state.hub.deliveries.clone().run(shutdown.clone()));
     tokio::spawn(storage::events::index_continuously(
         db.clone(),
-        state.search_indexer.clone(),
+        state.hub.search_indexer.clone(),
         shutdown.clone(),
     ));
 
     let limits = http::connections::Limits {
-        header_timeout: state.config.header_timeout,
-        per_ip: state.config.max_connections_per_ip,
+        header_timeout: state.hub.config.header_timeout,
+        per_ip: state.hub.config.max_connections_per_ip,
     };
     let router = http::router(state)?;
     let addr = listener.local_addr()?;

@@ -50,7 +50,7 @@ pub async fn refuse_cross_site(
     if safe || is_machine_path(req.uri().path()) {
         return next.run(req).await;
     }
-    let public_url = state.config.public_url.as_deref();
+    let public_url = state.hub.config.public_url.as_deref();
     let checked = same_origin(req.headers(), public_url).and_then(|()| {
         let setup = <app::api::SetUp as server_fn::ServerFn>::PATH;
         if req.uri().path() == setup && !names_this_machine(req.headers(), public_url) {
@@ -185,10 +185,10 @@ async fn is_signed_in(state: &AppState, session: AuthSession) -> bool {
         return false;
     };
     let lifetime = Lifetime {
-        idle: state.config.session_ttl,
-        max: state.config.session_max,
+        idle: state.hub.config.session_ttl,
+        max: state.hub.config.session_max,
     };
-    match users::find(&state.db, id).await {
+    match users::find(&state.hub.db, id).await {
         Ok(Some(user)) => {
             session
                 .is_current_for(&crate::backend::user_dto(user))
@@ -209,7 +209,7 @@ async fn needs_setup(state: &AppState) -> Result<bool, sea_orm::DbErr> {
     if state.set_up.load(Ordering::Relaxed) {
         return Ok(false);
     }
-    let none = users::count(&state.db).await? == 0;
+    let none = users::count(&state.hub.db).await? == 0;
     if !none {
         state.set_up.store(true, Ordering::Relaxed);
     }

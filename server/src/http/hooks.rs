@@ -27,7 +27,7 @@ pub async fn receive(
     body: Bytes,
 ) -> Response {
     let callback_url = endpoint_url(
-        state.config.public_url.as_deref(),
+        state.hub.config.public_url.as_deref(),
         request_host(&headers),
         &source_id,
     );
@@ -40,7 +40,7 @@ pub async fn receive(
         remote_addr: Some(remote.ip().to_string()),
         callback_url,
     };
-    match ingest::receive(&state, request).await {
+    match ingest::receive(&state.hub, request).await {
         Answer::Stored {
             reply: Some(reply), ..
         }

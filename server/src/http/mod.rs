@@ -56,16 +56,16 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let routes = dashboard_routes();
     let backend = BackendRef(Arc::new(HubBackend(state.clone())));
 
-    let sessions = SessionManagerLayer::new(SessionDbStore::new(state.db.clone()))
+    let sessions = SessionManagerLayer::new(SessionDbStore::new(state.hub.db.clone()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(state.config.secure_cookies)
+        .with_secure(state.hub.config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(time::Duration::try_from(
-            state.config.session_ttl,
+            state.hub.config.session_ttl,
         )?));
 
-    let body_timeout = state.config.body_timeout;
+    let body_timeout = state.hub.config.body_timeout;
     let page_context = move || {
         provide_context(backend.clone());
         headers::for_page();
@@ -86,7 +86,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .route("/healthz", get(healthz))
         .route(
             "/hooks/{source}",
-            any(hooks::receive).layer(DefaultBodyLimit::max(state.config.max_body_bytes)),
+            any(hooks::receive).layer(DefaultBodyLimit::max(state.hub.config.max_body_bytes)),
         )
         // The page gate below asks for a session, as for every dashboard page.
         .route("/events/{id}/raw", get(api::events::raw_body))
@@ -121,13 +121,13 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
 /// `Retry-After`) while writes fail, so a load balancer or monitor sees a full or failing disk.
 /// It says nothing more about the cause: it answers without a session; the log has the details.
 async fn healthz(State(state): State<AppState>) -> Response {
-    let ping = state.db.ping().await;
-    let integrity = match state.db.integrity() {
+    let ping = state.hub.db.ping().await;
+    let integrity = match state.hub.db.integrity() {
         Integrity::Checking => "checking",
         Integrity::Ok => "ok",
         Integrity::Failed(_) => "failed",
     };
-    match (ping, state.db.write_failure()) {
+    match (ping, state.hub.db.write_failure()) {
         (Ok(()), None) => Json(json!({
             "status": if integrity == "failed" { "degraded" } else { "ok" },
             "integrity": integrity,

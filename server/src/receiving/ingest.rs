@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, Method};
 
 use super::handlers::{Received, Reply};
 use super::providers::{self, Handshake, Incoming, Provider, Secret, VerifyError};
-use crate::AppState;
+use crate::Hub;
 use crate::storage::events::{self, NewEvent, Stored};
 use crate::storage::{columns, is_storage_failure, now_millis, sources};
 use sea_orm::DbErr;
@@ -47,8 +47,8 @@ pub enum Answer {
     Failed,
 }
 
-pub async fn receive(state: &AppState, req: Request) -> Answer {
-    let source = match sources::find(&state.db, &req.source_id).await {
+pub async fn receive(hub: &Hub, req: Request) -> Answer {
+    let source = match sources::find(&hub.db, &req.source_id).await {
         Ok(Some(source)) => source,
         Ok(None) => return Answer::UnknownSource,
         Err(err) => return failed_db("finding the source", err),
@@ -84,7 +84,7 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
         Err(refusal) => {
             let body_prefix = req.body[..req.body.len().min(REFUSED_BODY_KEPT)].to_vec();
             if let Err(err) = events::record_refused(
-                &state.db,
+                &hub.db,
                 source.id,
                 refusal.to_string(),
                 req.remote_addr,
@@ -100,10 +100,10 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
         }
     };
 
-    let decision = state
+    let decision = hub
         .handlers
         .decide(
-            &state.db,
+            &hub.db,
             &Received {
                 source_id: &source.id,
                 event_type: verified.event_type(),
@@ -121,7 +121,7 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
         .or(decision.answer);
     let queued = !decision.runs.is_empty();
     let stored = events::insert(
-        &state.db,
+        &hub.db,
         NewEvent {
             source_id: source.id,
             received_at,
@@ -138,10 +138,10 @@ pub async fn receive(state: &AppState, req: Request) -> Answer {
     )
     .await;
     if queued {
-        state.handler_worker.wake();
+        hub.handler_worker.wake();
     }
     if matches!(stored, Ok(Stored::New(_))) {
-        state.search_indexer.notify_one();
+        hub.search_indexer.notify_one();
     }
     match stored {
         Ok(Stored::New(event_id)) => Answer::Stored {

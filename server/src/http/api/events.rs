@@ -56,7 +56,7 @@ pub async fn list(
         limit,
     })
     .map_err(|e| ApiError::bad_request(format!("{}: {}", e.field, e.message)))?;
-    let page = events::list(&state.db, filter)
+    let page = events::list(&state.hub.db, filter)
         .await
         .map_err(ApiError::internal)?;
     let next_cursor = (page.len() as u64 == limit)
@@ -72,7 +72,7 @@ pub async fn get(
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::bad_request("an event id is a whole number"))?;
-    let event = events::find(&state.db, id)
+    let event = events::find(&state.hub.db, id)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("no such event"))?;
@@ -82,7 +82,7 @@ pub async fn get(
     json["headers"] = serde_json::from_str(&event.headers).unwrap_or(Value::Null);
     json["body"] = json!(std::str::from_utf8(&event.body).ok());
     json["body_base64"] = Value::String(STANDARD.encode(&event.body));
-    let runs = handlers::runs_for_event(&state.db, id)
+    let runs = handlers::runs_for_event(&state.hub.db, id)
         .await
         .map_err(ApiError::internal)?;
     json["handler_runs"] = runs
@@ -118,7 +118,7 @@ pub async fn raw_body(
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::bad_request("an event id is a whole number"))?;
-    let event = events::find(&state.db, id)
+    let event = events::find(&state.hub.db, id)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("no such event"))?;

@@ -97,11 +97,11 @@ impl FromRequestParts<AppState> for Authenticated {
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <key>`")
             })?;
-        let key = api_keys::find_active(&state.db, &hash_token(token))
+        let key = api_keys::find_active(&state.hub.db, &hash_token(token))
             .await
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))?;
-        if let Err(err) = api_keys::touch(&state.db, &key).await {
+        if let Err(err) = api_keys::touch(&state.hub.db, &key).await {
             tracing::warn!(error = %err, "could not record API key use");
         }
         Ok(Self(key))

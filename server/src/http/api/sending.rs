@@ -43,12 +43,14 @@ pub async fn create_event_type(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewEventType>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let created = domain_catalog::create(&state.db, &body.name, &body.description).await?;
+    let created = domain_catalog::create(&state.hub.db, &body.name, &body.description).await?;
     Ok((StatusCode::CREATED, Json(event_type_json(&created))))
 }
 
 pub async fn list_event_types(_: Authenticated, State(state): State<AppState>) -> Answer {
-    let types = catalog::list(&state.db).await.map_err(ApiError::internal)?;
+    let types = catalog::list(&state.hub.db)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Json(
         json!({ "data": types.iter().map(event_type_json).collect::<Vec<_>>() }),
     ))
@@ -68,7 +70,7 @@ pub async fn patch_event_type(
     ApiJson(body): ApiJson<PatchEventType>,
 ) -> Answer {
     let updated = domain_catalog::update(
-        &state.db,
+        &state.hub.db,
         &name,
         body.description.as_deref(),
         body.deprecated,
@@ -126,7 +128,7 @@ pub async fn create_subscription(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SubscriptionBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let created = domain::create(&state.db, &state.outbound, body.into()).await?;
+    let created = domain::create(&state.hub.db, &state.hub.outbound, body.into()).await?;
     tracing::info!(subscription = %created.id, "subscription created");
     let mut json = subscription_json(&created);
     // The one answer that carries the secret: the subscriber needs it to verify.
@@ -135,7 +137,7 @@ pub async fn create_subscription(
 }
 
 pub async fn list_subscriptions(_: Authenticated, State(state): State<AppState>) -> Answer {
-    let all = subscriptions::list(&state.db)
+    let all = subscriptions::list(&state.hub.db)
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(
@@ -200,11 +202,11 @@ pub async fn patch_subscription(
             secret: None,
             verify_echo: false,
         };
-        updated = domain::update(&state.db, &state.outbound, &id, input).await?;
+        updated = domain::update(&state.hub.db, &state.hub.outbound, &id, input).await?;
     }
     if let Some(new_state) = body.state {
-        updated = domain::set_state(&state.db, &id, &new_state).await?;
-        state.deliveries.wake();
+        updated = domain::set_state(&state.hub.db, &id, &new_state).await?;
+        state.hub.deliveries.wake();
     }
     Ok(Json(subscription_json(&updated)))
 }
@@ -214,7 +216,7 @@ pub async fn delete_subscription(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    domain::delete(&state.db, &id).await?;
+    domain::delete(&state.hub.db, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -231,8 +233,13 @@ pub async fn rotate_subscription_secret(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RotateSecret>,
 ) -> Answer {
-    let rotated =
-        domain::rotate_secret(&state.db, &id, body.secret, state.config.secret_overlap).await?;
+    let rotated = domain::rotate_secret(
+        &state.hub.db,
+        &id,
+        body.secret,
+        state.hub.config.secret_overlap,
+    )
+    .await?;
     let mut json = subscription_json(&rotated);
     json["secret"] = Value::String(rotated.secret.clone());
     Ok(Json(json))
@@ -253,10 +260,10 @@ pub async fn redeliver_failed(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     find_subscription(&state, &id).await?;
     let since = parse_instant(body.since.trim()).map_err(|e| invalid(format!("since: {e}")))?;
-    let queued = deliveries::redeliver_failed(&state.db, id, since, false)
+    let queued = deliveries::redeliver_failed(&state.hub.db, id, since, false)
         .await
         .map_err(ApiError::internal)?;
-    state.deliveries.wake();
+    state.hub.deliveries.wake();
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))))
 }
 
@@ -265,7 +272,7 @@ fn stored<T: serde::de::DeserializeOwned + Default>(json: &str) -> T {
 }
 
 async fn find_subscription(state: &AppState, id: &str) -> Result<Subscription, ApiError> {
-    subscriptions::find(&state.db, id)
+    subscriptions::find(&state.hub.db, id)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("no such subscription"))
@@ -319,8 +326,8 @@ pub async fn publish(
         ),
         None => None,
     };
-    let published = domain::publish(&state.db, &body.event_type, &body.payload, key).await?;
-    state.deliveries.wake();
+    let published = domain::publish(&state.hub.db, &body.event_type, &body.payload, key).await?;
+    state.hub.deliveries.wake();
     Ok(match published {
         Published::New {
             message_id,
@@ -370,7 +377,7 @@ pub async fn list_deliveries(
         limit,
     })
     .map_err(|e| ApiError::bad_request(format!("{}: {}", e.field, e.message)))?;
-    let page = deliveries::list(&state.db, filter)
+    let page = deliveries::list(&state.hub.db, filter)
         .await
         .map_err(ApiError::internal)?;
     let next_cursor = (page.len() as u64 == limit)
@@ -388,11 +395,11 @@ pub async fn get_delivery(
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
 ) -> Answer {
     let Path(id) = id.map_err(|_| ApiError::bad_request("a delivery id is a whole number"))?;
-    let delivery = deliveries::find(&state.db, id)
+    let delivery = deliveries::find(&state.hub.db, id)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("no such delivery"))?;
-    let attempts = deliveries::attempts(&state.db, id)
+    let attempts = deliveries::attempts(&state.hub.db, id)
         .await
         .map_err(ApiError::internal)?;
     let mut json = delivery_json(&delivery);
@@ -420,13 +427,13 @@ pub async fn redeliver(
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::bad_request("a delivery id is a whole number"))?;
-    if !deliveries::redeliver(&state.db, id)
+    if !deliveries::redeliver(&state.hub.db, id)
         .await
         .map_err(ApiError::internal)?
     {
         return Err(ApiError::not_found("no such delivery"));
     }
-    state.deliveries.wake();
+    state.hub.deliveries.wake();
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -36,7 +36,7 @@ pub async fn create(
         secret: body.secret,
         settings: body.settings,
     };
-    let source = domain::create(&state.db, request).await?;
+    let source = domain::create(&state.hub.db, request).await?;
     tracing::info!(source = %source.id, provider = %source.provider, "source created");
     let mut json = source_json(&state, &headers, &source);
     // The one answer that carries the secret: the caller needs it to configure the provider.
@@ -49,7 +49,9 @@ pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let sources = sources::list(&state.db).await.map_err(ApiError::internal)?;
+    let sources = sources::list(&state.hub.db)
+        .await
+        .map_err(ApiError::internal)?;
     let data: Vec<Value> = sources
         .iter()
         .map(|s| source_json(&state, &headers, s))
@@ -89,7 +91,7 @@ pub async fn patch(
         enabled: body.enabled,
         settings: body.settings,
     };
-    let source = domain::update(&state.db, &source, update)
+    let source = domain::update(&state.hub.db, &source, update)
         .await?
         .ok_or_else(no_such_source)?;
     tracing::info!(source = %source.id, "source updated");
@@ -101,13 +103,13 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if !sources::delete(&state.db, &id)
+    if !sources::delete(&state.hub.db, &id)
         .await
         .map_err(ApiError::internal)?
     {
         return Err(no_such_source());
     }
-    state.handlers.forget_chains();
+    state.hub.handlers.forget_chains();
     tracing::info!(source = %id, "source deleted");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -129,7 +131,7 @@ pub async fn rotate_secret(
     ApiJson(body): ApiJson<RotateSecret>,
 ) -> Result<Json<Value>, ApiError> {
     let source = find(&state, &id).await?;
-    let source = domain::rotate_secret(&state.db, &source, body.secret)
+    let source = domain::rotate_secret(&state.hub.db, &source, body.secret)
         .await?
         .ok_or_else(no_such_source)?;
     tracing::info!(source = %source.id, "source secret rotated");
@@ -143,7 +145,7 @@ pub async fn drop_previous_secret(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    sources::drop_previous_secret(&state.db, id)
+    sources::drop_previous_secret(&state.hub.db, id)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(no_such_source)?;
@@ -151,7 +153,7 @@ pub async fn drop_previous_secret(
 }
 
 async fn find(state: &AppState, id: &str) -> Result<Source, ApiError> {
-    sources::find(&state.db, id)
+    sources::find(&state.hub.db, id)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(no_such_source)
@@ -173,7 +175,7 @@ fn source_json(state: &AppState, headers: &HeaderMap, source: &Source) -> Value 
         "settings": settings,
         "enabled": source.enabled,
         "rotating": source.previous_secret.is_some(),
-        "url": endpoint_url(state.config.public_url.as_deref(), request_host(headers), &source.id),
+        "url": endpoint_url(state.hub.config.public_url.as_deref(), request_host(headers), &source.id),
         "created_at": rfc3339(source.created_at),
         "updated_at": rfc3339(source.updated_at),
     })

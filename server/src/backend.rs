@@ -23,6 +23,7 @@ use crate::receiving::providers::Provider;
 use crate::receiving::sources::{self as receiving, SourceRequest, SourceUpdate, endpoint_url};
 use crate::sending::catalog as sending_catalog;
 use crate::sending::credentials;
+use crate::sending::deliveries as redelivery;
 use crate::sending::subscriptions::{self as sending, SubscriptionInput};
 use crate::storage::{
     api_keys::{self, ApiKey},
@@ -688,8 +689,9 @@ impl Backend for HubBackend {
     async fn publish(&self, event_type: String, payload: String) -> Result<String, AppError> {
         let payload: serde_json::Value = serde_json::from_str(&payload)
             .map_err(|e| AppError::invalid("payload", format!("Not JSON: {e}.")))?;
-        let published = sending::publish(&self.0.hub.db, &event_type, &payload, None).await?;
-        self.0.hub.deliveries.wake();
+        let hub = &self.0.hub;
+        let published =
+            sending::publish(&hub.db, &hub.deliveries, &event_type, &payload, None).await?;
         Ok(match published {
             Published::New { message_id, .. } | Published::Existing { message_id } => message_id,
         })
@@ -766,9 +768,7 @@ impl Backend for HubBackend {
     }
 
     async fn set_subscription_state(&self, id: String, state: String) -> Result<(), AppError> {
-        sending::set_state(&self.0.hub.db, &id, &state).await?;
-        self.0.hub.deliveries.wake();
-        tracing::info!(subscription = %id, %state, "subscription state changed");
+        sending::set_state(&self.0.hub, &id, &state).await?;
         Ok(())
     }
 
@@ -777,40 +777,22 @@ impl Backend for HubBackend {
     }
 
     async fn rotate_subscription_secret(&self, id: String) -> Result<(), AppError> {
-        sending::rotate_secret(&self.0.hub.db, &id, None, self.0.hub.config.secret_overlap).await?;
-        tracing::info!(subscription = %id, "subscription secret rotated");
+        sending::rotate_secret(&self.0.hub, &id, None).await?;
         Ok(())
     }
 
     async fn send_test_event(&self, id: String) -> Result<i64, AppError> {
-        let db = &self.0.hub.db;
-        let subscription = subscriptions::find(db, &id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(no_such_subscription)?;
-        let message_id = sending::send_test(db, &subscription).await?;
-        self.0.hub.deliveries.wake();
-        deliveries::for_message(db, &message_id)
-            .await
-            .map_err(internal)?
-            .first()
-            .map(|d| d.id)
-            .ok_or(AppError::Internal)
+        Ok(redelivery::send_test(&self.0.hub, &id).await?)
     }
 
     async fn redeliver_failed(&self, id: String, since: String) -> Result<u64, AppError> {
         let since =
             history::parse_instant(since.trim()).map_err(|e| AppError::invalid("since", e))?;
-        self.requeue_failed(id, since, false).await
+        Ok(redelivery::redeliver_failed(&self.0.hub, &id, since).await?)
     }
 
     async fn reenable_and_redeliver(&self, id: String) -> Result<u64, AppError> {
-        let subscription = subscriptions::find(&self.0.hub.db, &id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(no_such_subscription)?;
-        let since = subscription.disabled_at.unwrap_or_else(now_millis);
-        self.requeue_failed(id, since, true).await
+        Ok(redelivery::reenable_and_redeliver(&self.0.hub, &id).await?)
     }
 
     async fn list_deliveries(&self, query: DeliveryQuery) -> Result<DeliveryPageDto, AppError> {
@@ -889,35 +871,7 @@ impl Backend for HubBackend {
     }
 
     async fn redeliver(&self, id: i64) -> Result<(), AppError> {
-        if !deliveries::redeliver(&self.0.hub.db, id)
-            .await
-            .map_err(internal)?
-        {
-            return Err(no_such_delivery());
-        }
-        self.0.hub.deliveries.wake();
-        tracing::info!(delivery = id, "redelivery queued");
-        Ok(())
-    }
-}
-
-impl HubBackend {
-    async fn requeue_failed(
-        &self,
-        id: String,
-        since: i64,
-        reactivate: bool,
-    ) -> Result<u64, AppError> {
-        subscriptions::find(&self.0.hub.db, &id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(no_such_subscription)?;
-        let count = deliveries::redeliver_failed(&self.0.hub.db, id.clone(), since, reactivate)
-            .await
-            .map_err(internal)?;
-        self.0.hub.deliveries.wake();
-        tracing::info!(subscription = %id, count, reactivate, "failed deliveries queued again");
-        Ok(count)
+        Ok(redelivery::redeliver(&self.0.hub, id).await?)
     }
 }
 

@@ -637,10 +637,15 @@ impl Handler for Publish {
                 |_| serde_json::json!({ "body": String::from_utf8_lossy(&event.body) }),
             );
             let key = format!("event-{}-{}", event.id, self.event_type);
-            let published = publish(&self.db, &self.event_type, &payload, Some(key))
-                .await
-                .map_err(|e| e.to_string())?;
-            self.deliveries.wake();
+            let published = publish(
+                &self.db,
+                &self.deliveries,
+                &self.event_type,
+                &payload,
+                Some(key),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             Ok(match published {
                 Published::New {
                     message_id,

@@ -4,6 +4,7 @@
 //! - [`catalog`]: the event types subscriptions choose from, as people and scripts change them.
 //! - [`credentials`]: which subscriber headers and URL parameters are credentials, shown
 //!   redacted and kept when an edit sends `[redacted]` back.
+//! - [`deliveries`]: redelivery by hand and the test event.
 //! - [`filter`]: event-type names and the `*` / `prefix.*` patterns subscriptions select with.
 //! - [`signing`]: signing secrets, Standard Webhooks signatures and headers, and the ASP.NET
 //!   WebHooks-compatible body and `ms-signature`.
@@ -14,6 +15,7 @@
 
 pub mod catalog;
 pub mod credentials;
+pub mod deliveries;
 pub mod filter;
 pub mod retry;
 pub mod signing;

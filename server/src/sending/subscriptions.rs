@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 use super::credentials;
 use super::filter::{self, EventPattern, EventType};
 use super::signing::SigningSecret;
+use super::worker::DeliveryWorker;
+use crate::Hub;
 use crate::error::{Error, invalid};
 use crate::outbound::{Outbound, validate_url};
 use crate::storage::deliveries::{self, NewMessage, Published, Recipients};
@@ -250,29 +252,32 @@ pub async fn delete(db: &Db, id: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Pauses (`paused`) or resumes / re-enables (`active`) a subscription.
-pub async fn set_state(db: &Db, id: &str, state: &str) -> Result<Subscription, Error> {
+/// Pauses (`paused`) or resumes / re-enables (`active`) a subscription; a resumed one's
+/// deliveries go out at once.
+pub async fn set_state(hub: &Hub, id: &str, state: &str) -> Result<Subscription, Error> {
     if ![ACTIVE, PAUSED].contains(&state) {
         return Err(invalid("state", "active or paused"));
     }
-    let state = state.to_owned();
-    subscriptions::modify(db, id.to_owned(), move |s| {
-        s.state = sea_orm::Set(state);
+    let new_state = state.to_owned();
+    let changed = subscriptions::modify(&hub.db, id.to_owned(), move |s| {
+        s.state = sea_orm::Set(new_state);
         s.disabled_reason = sea_orm::Set(None);
         s.disabled_at = sea_orm::Set(None);
         s.failing_since = sea_orm::Set(None);
     })
     .await?
-    .ok_or(Error::NotFound("subscription"))
+    .ok_or(Error::NotFound("subscription"))?;
+    hub.deliveries.wake();
+    tracing::info!(subscription = %id, %state, "subscription state changed");
+    Ok(changed)
 }
 
-/// A new secret signs from now on; the old one signs too until `overlap` has passed, so
+/// A new secret signs from now on; the old one signs too until `secret_overlap` has passed, so
 /// receivers can switch without refusing a delivery.
 pub async fn rotate_secret(
-    db: &Db,
+    hub: &Hub,
     id: &str,
     secret: Option<String>,
-    overlap: std::time::Duration,
 ) -> Result<Subscription, Error> {
     let secret = match secret {
         Some(secret) => {
@@ -280,14 +285,16 @@ pub async fn rotate_secret(
         }
         None => SigningSecret::generate(),
     };
-    let until = now_millis() + overlap.as_millis() as i64;
-    subscriptions::modify(db, id.to_owned(), move |s| {
+    let until = now_millis() + hub.config.secret_overlap.as_millis() as i64;
+    let rotated = subscriptions::modify(&hub.db, id.to_owned(), move |s| {
         s.previous_secret = sea_orm::Set(Some(s.secret.as_ref().clone()));
         s.previous_secret_until = sea_orm::Set(Some(until));
         s.secret = sea_orm::Set(secret.expose().to_owned());
     })
     .await?
-    .ok_or(Error::NotFound("subscription"))
+    .ok_or(Error::NotFound("subscription"))?;
+    tracing::info!(subscription = %id, "subscription secret rotated");
+    Ok(rotated)
 }
 
 /// Whether a subscription's stored filters select `event_type`.
@@ -299,9 +306,11 @@ pub fn selects(filters_json: &str, event_type: &str) -> bool {
 }
 
 /// Publishes a message of a catalog type to every subscription that selects it: the message
-/// and its deliveries are committed before this returns.
+/// and its deliveries are committed before this returns, and `worker` is woken to send them.
+/// (It takes the worker rather than the hub as the `publish` handler calls it too.)
 pub async fn publish(
     db: &Db,
+    worker: &DeliveryWorker,
     event_type: &str,
     payload: &Value,
     idempotency_key: Option<String>,
@@ -324,7 +333,7 @@ pub async fn publish(
     {
         return Err(invalid("idempotency_key", "1 to 200 characters"));
     }
-    Ok(deliveries::publish(
+    let published = deliveries::publish(
         db,
         NewMessage {
             id: crate::ids::random_id("msg_", 24),
@@ -334,12 +343,14 @@ pub async fn publish(
         },
         Recipients::Matching(selects),
     )
-    .await?)
+    .await?;
+    worker.wake();
+    Ok(published)
 }
 
 /// A `hookhub.test` message to one subscription only, whatever its filters and state allow
 /// (a paused or disabled one gets it queued or failed like any other).
-pub async fn send_test(db: &Db, subscription: &Subscription) -> Result<String, Error> {
+pub(super) async fn send_test(db: &Db, subscription: &Subscription) -> Result<String, Error> {
     let payload = serde_json::json!({
         "message": "A test event from hookhub.",
         "subscription": subscription.id,

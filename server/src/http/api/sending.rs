@@ -16,6 +16,7 @@ use crate::http::extract::ApiJson;
 use crate::receiving::history::{self, DeliveryParams, parse_instant};
 use crate::sending::catalog as domain_catalog;
 use crate::sending::credentials;
+use crate::sending::deliveries as redelivery;
 use crate::sending::subscriptions::{self as domain, SubscriptionInput};
 use crate::storage::catalog::{self, EventType};
 use crate::storage::deliveries::{self, Delivery, Published};
@@ -205,8 +206,7 @@ pub async fn patch_subscription(
         updated = domain::update(&state.hub.db, &state.hub.outbound, &id, input).await?;
     }
     if let Some(new_state) = body.state {
-        updated = domain::set_state(&state.hub.db, &id, &new_state).await?;
-        state.hub.deliveries.wake();
+        updated = domain::set_state(&state.hub, &id, &new_state).await?;
     }
     Ok(Json(subscription_json(&updated)))
 }
@@ -233,13 +233,7 @@ pub async fn rotate_subscription_secret(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RotateSecret>,
 ) -> Answer {
-    let rotated = domain::rotate_secret(
-        &state.hub.db,
-        &id,
-        body.secret,
-        state.hub.config.secret_overlap,
-    )
-    .await?;
+    let rotated = domain::rotate_secret(&state.hub, &id, body.secret).await?;
     let mut json = subscription_json(&rotated);
     json["secret"] = Value::String(rotated.secret.clone());
     Ok(Json(json))
@@ -258,12 +252,8 @@ pub async fn redeliver_failed(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RedeliverFailed>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    find_subscription(&state, &id).await?;
     let since = parse_instant(body.since.trim()).map_err(|e| invalid(format!("since: {e}")))?;
-    let queued = deliveries::redeliver_failed(&state.hub.db, id, since, false)
-        .await
-        .map_err(ApiError::internal)?;
-    state.hub.deliveries.wake();
+    let queued = redelivery::redeliver_failed(&state.hub, &id, since).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))))
 }
 
@@ -326,8 +316,15 @@ pub async fn publish(
         ),
         None => None,
     };
-    let published = domain::publish(&state.hub.db, &body.event_type, &body.payload, key).await?;
-    state.hub.deliveries.wake();
+    let hub = &state.hub;
+    let published = domain::publish(
+        &hub.db,
+        &hub.deliveries,
+        &body.event_type,
+        &body.payload,
+        key,
+    )
+    .await?;
     Ok(match published {
         Published::New {
             message_id,
@@ -427,13 +424,7 @@ pub async fn redeliver(
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::bad_request("a delivery id is a whole number"))?;
-    if !deliveries::redeliver(&state.hub.db, id)
-        .await
-        .map_err(ApiError::internal)?
-    {
-        return Err(ApiError::not_found("no such delivery"));
-    }
-    state.hub.deliveries.wake();
+    redelivery::redeliver(&state.hub, id).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

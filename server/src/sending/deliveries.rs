@@ -1,0 +1,67 @@
+//! Deliveries queued again by hand: one delivery now, or everything a subscription failed since
+//! a time, and the test event. Each wakes the delivery worker, so nothing waits for its poll.
+
+use crate::Hub;
+use crate::error::{Error, Result};
+use crate::storage::{deliveries, now_millis, subscriptions};
+
+/// Queues one delivery again now, with a fresh schedule and the same `webhook-id`.
+pub async fn redeliver(hub: &Hub, id: i64) -> Result<()> {
+    if !deliveries::redeliver(&hub.db, id).await? {
+        return Err(Error::NotFound("delivery"));
+    }
+    hub.deliveries.wake();
+    tracing::info!(delivery = id, "redelivery queued");
+    Ok(())
+}
+
+/// Queues again every failed delivery of the subscription created at or after `since`
+/// (Unix milliseconds); answers how many.
+pub async fn redeliver_failed(hub: &Hub, subscription_id: &str, since: i64) -> Result<u64> {
+    requeue_failed(hub, subscription_id, since, false).await
+}
+
+/// Makes a disabled subscription active again and queues what failed since it was disabled.
+pub async fn reenable_and_redeliver(hub: &Hub, subscription_id: &str) -> Result<u64> {
+    let subscription = subscriptions::find(&hub.db, subscription_id)
+        .await?
+        .ok_or(Error::NotFound("subscription"))?;
+    let since = subscription.disabled_at.unwrap_or_else(now_millis);
+    requeue_failed(hub, subscription_id, since, true).await
+}
+
+async fn requeue_failed(
+    hub: &Hub,
+    subscription_id: &str,
+    since: i64,
+    reactivate: bool,
+) -> Result<u64> {
+    subscriptions::find(&hub.db, subscription_id)
+        .await?
+        .ok_or(Error::NotFound("subscription"))?;
+    let count =
+        deliveries::redeliver_failed(&hub.db, subscription_id.to_owned(), since, reactivate)
+            .await?;
+    hub.deliveries.wake();
+    tracing::info!(
+        subscription = %subscription_id,
+        count,
+        reactivate,
+        "failed deliveries queued again"
+    );
+    Ok(count)
+}
+
+/// Sends a `hookhub.test` message to one subscription; answers the id of its delivery.
+pub async fn send_test(hub: &Hub, subscription_id: &str) -> Result<i64> {
+    let subscription = subscriptions::find(&hub.db, subscription_id)
+        .await?
+        .ok_or(Error::NotFound("subscription"))?;
+    let message_id = super::subscriptions::send_test(&hub.db, &subscription).await?;
+    hub.deliveries.wake();
+    deliveries::for_message(&hub.db, &message_id)
+        .await?
+        .first()
+        .map(|d| d.id)
+        .ok_or(Error::NotFound("delivery"))
+}

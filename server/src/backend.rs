@@ -393,10 +393,7 @@ impl Backend for HubBackend {
             settings,
         };
         match receiving::create(&self.0.hub.db, request).await {
-            Ok(source) => {
-                tracing::info!(source = %source.id, provider = %source.provider, "source created");
-                Ok(self.source_dto(host.as_deref(), source))
-            }
+            Ok(source) => Ok(self.source_dto(host.as_deref(), source)),
             Err(Error::Invalid { field, message }) => {
                 let field = if field == "settings" {
                     "pusher_key"
@@ -482,19 +479,16 @@ impl Backend for HubBackend {
             settings: matches!(source.provider.as_str(), "pusher" | "trello").then_some(settings),
             ..Default::default()
         };
-        receiving::update(&self.0.hub.db, &source, update).await?;
-        tracing::info!(source = %id, "source updated");
+        receiving::update(&self.0.hub.db, &id, update).await?;
         Ok(())
     }
 
     async fn set_source_enabled(&self, id: String, enabled: bool) -> Result<(), AppError> {
-        let source = self.source(&id).await?;
         let update = SourceUpdate {
             enabled: Some(enabled),
             ..Default::default()
         };
-        receiving::update(&self.0.hub.db, &source, update).await?;
-        tracing::info!(source = %id, enabled, "source enabled state changed");
+        receiving::update(&self.0.hub.db, &id, update).await?;
         Ok(())
     }
 
@@ -503,31 +497,16 @@ impl Backend for HubBackend {
         id: String,
         secret: Option<String>,
     ) -> Result<(), AppError> {
-        let source = self.source(&id).await?;
-        receiving::rotate_secret(&self.0.hub.db, &source, secret).await?;
-        tracing::info!(source = %id, "source secret rotated");
+        receiving::rotate_secret(&self.0.hub.db, &id, secret).await?;
         Ok(())
     }
 
     async fn drop_previous_secret(&self, id: String) -> Result<(), AppError> {
-        sources::drop_previous_secret(&self.0.hub.db, id.clone())
-            .await
-            .map_err(internal)?
-            .ok_or_else(no_such_source)?;
-        tracing::info!(source = %id, "previous source secret removed");
-        Ok(())
+        Ok(receiving::drop_previous_secret(&self.0.hub.db, &id).await?)
     }
 
     async fn delete_source(&self, id: String) -> Result<(), AppError> {
-        if !sources::delete(&self.0.hub.db, &id)
-            .await
-            .map_err(internal)?
-        {
-            return Err(no_such_source());
-        }
-        self.0.hub.handlers.forget_chains();
-        tracing::info!(source = %id, "source deleted");
-        Ok(())
+        Ok(receiving::delete(&self.0.hub, &id).await?)
     }
 
     async fn list_handlers(&self, source_id: Option<String>) -> Result<Vec<HandlerDto>, AppError> {

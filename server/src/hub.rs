@@ -1,6 +1,10 @@
-//! The hub: what every use case works with, the database, the outgoing client, the handler
+//! The hub: what the use cases work with, the database, the outgoing client, the handler
 //! registry, the workers to wake and the settings. The dashboard, the REST API and the CLI
 //! each hold one and hand it to the use cases. Cheap to clone.
+//!
+//! A use case takes the hub when it wakes a worker, clears a cache or reads a setting; one that
+//! only reads and writes the database takes the `Db`, so benches and tools can call it without
+//! a running hub.
 
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@ use rand::RngCore;
 use serde_json::{Map, Value};
 
 use super::providers::Provider;
+use crate::Hub;
 use crate::error::{Error, invalid};
 use crate::storage::Db;
 use crate::storage::sources::{self, NewSource, Source, SourceChange};
@@ -43,7 +44,7 @@ pub async fn create(db: &Db, req: SourceRequest) -> Result<Source, Error> {
     let name = checked_name(&req.name)?;
     let provider = provider_from(&req.provider, &req.settings)?;
     let secret = checked_secret(req.secret, &provider)?;
-    Ok(sources::create(
+    let source = sources::create(
         db,
         NewSource {
             id: generate_id(),
@@ -53,7 +54,9 @@ pub async fn create(db: &Db, req: SourceRequest) -> Result<Source, Error> {
             secret,
         },
     )
-    .await?)
+    .await?;
+    tracing::info!(source = %source.id, provider = %source.provider, "source created");
+    Ok(source)
 }
 
 /// An edit: each field left `None` stays as it is. The provider itself cannot change; its
@@ -65,12 +68,9 @@ pub struct SourceUpdate {
     pub settings: Option<Map<String, Value>>,
 }
 
-/// Applies an edit; `Ok(None)` when there is no such source.
-pub async fn update(
-    db: &Db,
-    source: &Source,
-    update: SourceUpdate,
-) -> Result<Option<Source>, Error> {
+/// Applies an edit.
+pub async fn update(db: &Db, id: &str, update: SourceUpdate) -> Result<Source, Error> {
+    let source = find(db, id).await?;
     let name = update.name.as_deref().map(checked_name).transpose()?;
     let settings = match update.settings {
         Some(settings) => Some(settings_json(&provider_from(&source.provider, &settings)?)?),
@@ -81,20 +81,50 @@ pub async fn update(
         enabled: update.enabled,
         settings,
     };
-    Ok(sources::update(db, source.id.clone(), change).await?)
+    let updated = sources::update(db, source.id, change)
+        .await?
+        .ok_or(Error::NotFound("source"))?;
+    tracing::info!(source = %id, enabled = updated.enabled, "source updated");
+    Ok(updated)
 }
 
 /// Starts a rotation: the new secret (generated when `None`) becomes current, and the current one
 /// stays accepted until [`sources::drop_previous_secret`].
-pub async fn rotate_secret(
-    db: &Db,
-    source: &Source,
-    secret: Option<String>,
-) -> Result<Option<Source>, Error> {
+pub async fn rotate_secret(db: &Db, id: &str, secret: Option<String>) -> Result<Source, Error> {
+    let source = find(db, id).await?;
     let provider: Provider = serde_json::from_str(&source.settings)
         .map_err(|e| invalid("settings", format!("stored settings do not parse: {e}")))?;
     let secret = checked_secret(secret, &provider)?;
-    Ok(sources::rotate_secret(db, source.id.clone(), secret).await?)
+    let rotated = sources::rotate_secret(db, source.id, secret)
+        .await?
+        .ok_or(Error::NotFound("source"))?;
+    tracing::info!(source = %id, "source secret rotated");
+    Ok(rotated)
+}
+
+/// Ends a rotation: only the current secret is accepted from now on.
+pub async fn drop_previous_secret(db: &Db, id: &str) -> Result<(), Error> {
+    sources::drop_previous_secret(db, id.to_owned())
+        .await?
+        .ok_or(Error::NotFound("source"))?;
+    tracing::info!(source = %id, "previous source secret removed");
+    Ok(())
+}
+
+/// Deletes the source with every event it received; its handler chain is forgotten at once.
+pub async fn delete(hub: &Hub, id: &str) -> Result<(), Error> {
+    if !sources::delete(&hub.db, id).await? {
+        return Err(Error::NotFound("source"));
+    }
+    hub.handlers.forget_chains();
+    tracing::info!(source = %id, "source deleted");
+    Ok(())
+}
+
+async fn find(db: &Db, id: &str) -> Result<Source, Error> {
+    sources::find(db, id)
+        .await?
+        .ok_or(Error::NotFound("source"))
 }
 
 fn checked_name(name: &str) -> Result<String, Error> {

@@ -37,7 +37,6 @@ pub async fn create(
         settings: body.settings,
     };
     let source = domain::create(&state.hub.db, request).await?;
-    tracing::info!(source = %source.id, provider = %source.provider, "source created");
     let mut json = source_json(&state, &headers, &source);
     // The one answer that carries the secret: the caller needs it to configure the provider.
     json["secret"] = Value::String(source.secret.clone());
@@ -85,16 +84,12 @@ pub async fn patch(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchSource>,
 ) -> Result<Json<Value>, ApiError> {
-    let source = find(&state, &id).await?;
     let update = SourceUpdate {
         name: body.name,
         enabled: body.enabled,
         settings: body.settings,
     };
-    let source = domain::update(&state.hub.db, &source, update)
-        .await?
-        .ok_or_else(no_such_source)?;
-    tracing::info!(source = %source.id, "source updated");
+    let source = domain::update(&state.hub.db, &id, update).await?;
     Ok(Json(source_json(&state, &headers, &source)))
 }
 
@@ -103,14 +98,7 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if !sources::delete(&state.hub.db, &id)
-        .await
-        .map_err(ApiError::internal)?
-    {
-        return Err(no_such_source());
-    }
-    state.hub.handlers.forget_chains();
-    tracing::info!(source = %id, "source deleted");
+    domain::delete(&state.hub, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -130,11 +118,7 @@ pub async fn rotate_secret(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RotateSecret>,
 ) -> Result<Json<Value>, ApiError> {
-    let source = find(&state, &id).await?;
-    let source = domain::rotate_secret(&state.hub.db, &source, body.secret)
-        .await?
-        .ok_or_else(no_such_source)?;
-    tracing::info!(source = %source.id, "source secret rotated");
+    let source = domain::rotate_secret(&state.hub.db, &id, body.secret).await?;
     let mut json = source_json(&state, &headers, &source);
     json["secret"] = Value::String(source.secret.clone());
     Ok(Json(json))
@@ -145,10 +129,7 @@ pub async fn drop_previous_secret(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    sources::drop_previous_secret(&state.hub.db, id)
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or_else(no_such_source)?;
+    domain::drop_previous_secret(&state.hub.db, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -15,7 +15,7 @@ use app::dto::{
 use app::error::AppError;
 
 use crate::AppState;
-use crate::auth::{self, ApiToken};
+use crate::auth::{self, accounts};
 use crate::error::Error;
 use crate::receiving::handlers::HandlerRequest;
 use crate::receiving::history::{self, DeliveryParams, EventParams};
@@ -34,7 +34,7 @@ use crate::storage::{
     now_millis,
     sources::{self, Source},
     subscriptions::{self, Subscription},
-    users::{self, CreateUserError, Removal, User},
+    users::{self, User},
 };
 
 /// Events per page in the dashboard.
@@ -90,7 +90,9 @@ impl From<Error> for AppError {
                 AppError::invalid(field, message)
             }
             Error::NotFound(what) => AppError::NotFound(format!("There is no such {what}.")),
+            Error::Forbidden(message) => AppError::Forbidden(message),
             Error::Db(err) => internal(err),
+            Error::Internal(err) => internal(err),
         }
     }
 }
@@ -112,11 +114,6 @@ fn readable_body(body: &[u8]) -> Option<String> {
 
 fn login_refused() -> AppError {
     AppError::Forbidden("That username and password do not match.".into())
-}
-
-fn check_new_account(username: &str, password: &str) -> Result<(), AppError> {
-    auth::check_username(username).map_err(|m| AppError::invalid("username", m))?;
-    auth::check_password(password).map_err(|m| AppError::invalid("password", m))
 }
 
 impl HubBackend {
@@ -157,31 +154,6 @@ impl HubBackend {
             created_at: source.created_at,
         }
     }
-
-    async fn create_user(
-        &self,
-        username: String,
-        password: String,
-        is_admin: bool,
-        only_if_none: bool,
-    ) -> Result<UserDto, AppError> {
-        let username = username.trim().to_owned();
-        check_new_account(&username, &password)?;
-        let hash = auth::hash_password(password).await.map_err(internal)?;
-        match users::create(&self.0.hub.db, username, hash, is_admin, only_if_none).await {
-            Ok(user) => {
-                tracing::info!(user = %user.username, admin = user.is_admin, "user created");
-                Ok(user_dto(user))
-            }
-            Err(CreateUserError::Taken) => {
-                Err(AppError::invalid("username", "That username is taken."))
-            }
-            Err(CreateUserError::AlreadySetUp) => Err(AppError::Forbidden(
-                "hookhub is already set up. Log in instead.".into(),
-            )),
-            Err(CreateUserError::Db(err)) => Err(internal(err)),
-        }
-    }
 }
 
 #[async_trait::async_trait]
@@ -191,7 +163,8 @@ impl Backend for HubBackend {
     }
 
     async fn set_up_admin(&self, username: String, password: String) -> Result<UserDto, AppError> {
-        self.create_user(username, password, true, true).await
+        let user = accounts::create_user(&self.0.hub.db, &username, password, true, true).await?;
+        Ok(user_dto(user))
     }
 
     async fn authenticate(
@@ -251,26 +224,12 @@ impl Backend for HubBackend {
         current: String,
         new: String,
     ) -> Result<UserDto, AppError> {
-        let user = users::find(&self.0.hub.db, user_id)
-            .await
-            .map_err(internal)?
-            .ok_or(AppError::Unauthorized)?;
-        if !auth::verify_password(current, Some(user.password_hash)).await {
-            return Err(AppError::invalid(
-                "current",
-                "That is not your current password.",
-            ));
+        match accounts::change_password(&self.0.hub.db, user_id, current, new).await {
+            Ok(user) => Ok(user_dto(user)),
+            // Removed meanwhile: signed out.
+            Err(Error::NotFound(_)) => Err(AppError::Unauthorized),
+            Err(err) => Err(err.into()),
         }
-        auth::check_password(&new).map_err(|m| AppError::invalid("new", m))?;
-        let hash = auth::hash_password(new).await.map_err(internal)?;
-        users::set_password_hash(&self.0.hub.db, user_id, hash.clone())
-            .await
-            .map_err(internal)?;
-        tracing::info!(user = %user.username, "password changed; other sessions ended");
-        Ok(user_dto(User {
-            password_hash: hash,
-            ..user
-        }))
     }
 
     async fn list_users(&self) -> Result<Vec<UserDto>, AppError> {
@@ -288,24 +247,13 @@ impl Backend for HubBackend {
         password: String,
         is_admin: bool,
     ) -> Result<UserDto, AppError> {
-        self.create_user(username, password, is_admin, false).await
+        let user =
+            accounts::create_user(&self.0.hub.db, &username, password, is_admin, false).await?;
+        Ok(user_dto(user))
     }
 
     async fn remove_user(&self, acting_user_id: i64, id: i64) -> Result<(), AppError> {
-        if acting_user_id == id {
-            return Err(AppError::Forbidden("You cannot remove yourself.".into()));
-        }
-        match users::delete(&self.0.hub.db, acting_user_id, id)
-            .await
-            .map_err(internal)?
-        {
-            Removal::Removed => {
-                tracing::info!(user_id = id, "user removed");
-                Ok(())
-            }
-            Removal::NoSuchUser => Err(AppError::NotFound("There is no such user.".into())),
-            Removal::NotAnAdmin => Err(AppError::admin_only()),
-        }
+        Ok(accounts::remove_user(&self.0.hub.db, acting_user_id, id).await?)
     }
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyDto>, AppError> {
@@ -318,39 +266,15 @@ impl Backend for HubBackend {
     }
 
     async fn create_api_key(&self, name: String) -> Result<NewApiKeyDto, AppError> {
-        let name = name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::invalid(
-                "name",
-                "Give the key a name of 1 to 100 characters.",
-            ));
-        }
-        // The token exists only here: stored as a hash, shown this once.
-        let token = ApiToken::generate();
-        let key = api_keys::create(
-            &self.0.hub.db,
-            name,
-            token.prefix.clone(),
-            token.hash.clone(),
-        )
-        .await
-        .map_err(internal)?;
-        tracing::info!(api_key = %key.name, prefix = %key.prefix, "API key created");
+        let (key, token) = accounts::create_api_key(&self.0.hub.db, &name).await?;
         Ok(NewApiKeyDto {
             key: key_dto(key),
-            token: token.token,
+            token,
         })
     }
 
     async fn revoke_api_key(&self, id: i64) -> Result<(), AppError> {
-        if !api_keys::revoke(&self.0.hub.db, id)
-            .await
-            .map_err(internal)?
-        {
-            return Err(AppError::NotFound("There is no such API key.".into()));
-        }
-        tracing::info!(api_key_id = id, "API key revoked");
-        Ok(())
+        Ok(accounts::revoke_api_key(&self.0.hub.db, id).await?)
     }
 
     async fn overview(&self) -> Result<OverviewDto, AppError> {

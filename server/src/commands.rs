@@ -1,15 +1,12 @@
 //! The commands for scripted installs. They open the same database file as a running server
-//! and go through the same checks as the dashboard.
+//! and go through the same use cases as the dashboard.
 
-use app::backend::Backend;
-
-use crate::backend::HubBackend;
+use crate::Config;
+use crate::auth::accounts;
 use crate::storage::{Db, users};
-use crate::{AppState, Config};
 
-async fn open(config: Config) -> anyhow::Result<AppState> {
-    let db = Db::open_with(&config.database, config.durability).await?;
-    AppState::new(config, db, Vec::new())
+async fn open(config: &Config) -> anyhow::Result<Db> {
+    Ok(Db::open_with(&config.database, config.durability).await?)
 }
 
 /// Adds a user; the first user is always an admin.
@@ -19,12 +16,11 @@ pub async fn create_user(
     password: String,
     admin: bool,
 ) -> anyhow::Result<String> {
-    let state = open(config).await?;
-    let first = users::count(&state.hub.db).await? == 0;
-    let user = HubBackend(state)
-        .add_user(username, password, admin || first)
+    let db = open(&config).await?;
+    let first = users::count(&db).await? == 0;
+    let user = accounts::create_user(&db, &username, password, admin || first, false)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(message)?;
     Ok(format!(
         "created {} `{}`",
         if user.is_admin { "admin" } else { "user" },
@@ -34,10 +30,20 @@ pub async fn create_user(
 
 /// Creates an API key and returns its token, the only time it is shown.
 pub async fn create_key(config: Config, name: String) -> anyhow::Result<String> {
-    let state = open(config).await?;
-    let created = HubBackend(state)
-        .create_api_key(name)
+    let db = open(&config).await?;
+    let (_, token) = accounts::create_api_key(&db, &name)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(created.token)
+        .map_err(message)?;
+    Ok(token)
+}
+
+/// What the person at the terminal reads: the reason alone for what they can fix.
+fn message(err: crate::error::Error) -> anyhow::Error {
+    use crate::error::Error;
+    match err {
+        Error::Invalid { message, .. } | Error::Conflict { message, .. } => {
+            anyhow::anyhow!(message)
+        }
+        err => err.into(),
+    }
 }

@@ -22,8 +22,14 @@ pub enum Error {
         field: &'static str,
         message: String,
     },
+    /// Not allowed to the one asking, with why.
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Db(#[from] DbErr),
+    /// A fault of ours outside the database (password hashing, say).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,6 +1,7 @@
 //! Accounts and credentials: password hashing, login throttling, API key tokens, and the
 //! rules for user names and passwords.
 
+pub mod accounts;
 mod api_keys;
 mod password;
 mod throttle;

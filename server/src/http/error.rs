@@ -113,7 +113,9 @@ impl From<crate::error::Error> for ApiError {
                 "conflict",
                 format!("{field}: {message}"),
             ),
+            Error::Forbidden(message) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
             Error::Db(err) => Self::from_db(err),
+            Error::Internal(err) => Self::internal(err),
         }
     }
 }

@@ -1,8 +1,7 @@
-//! hookhub's server: configuration, startup, storage, accounts, the plain HTTP surface and the
-//! implementation of the dashboard's [`app::backend::Backend`] port.
+//! hookhub's server: configuration, startup, the use cases of receiving, sending and accounts,
+//! storage, and the HTTP surface (the dashboard's [`app::backend::Backend`] port among it).
 
 pub mod auth;
-mod backend;
 pub mod commands;
 pub mod config;
 pub mod error;

@@ -191,7 +191,7 @@ async fn is_signed_in(state: &AppState, session: AuthSession) -> bool {
     match users::find(&state.hub.db, id).await {
         Ok(Some(user)) => {
             session
-                .is_current_for(&crate::backend::user_dto(user))
+                .is_current_for(&super::dashboard::user_dto(user))
                 .await
                 .unwrap_or(false)
                 && session.keep_alive(lifetime).await.unwrap_or(false)

@@ -3,6 +3,7 @@
 
 mod api;
 pub(crate) mod connections;
+mod dashboard;
 mod deadline;
 mod error;
 mod extract;
@@ -29,11 +30,11 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::AppState;
-use crate::backend::HubBackend;
 use crate::storage::Integrity;
 use crate::storage::sessions::SessionDbStore;
 use app::backend::BackendRef;
 use app::{App, shell};
+use dashboard::HubBackend;
 
 pub const SESSION_COOKIE: &str = "hookhub_session";
 /// The largest body a page or server function takes (axum's default, as a 413 rather than a

@@ -1,6 +1,6 @@
-//! The dashboard's port, implemented over storage and auth. Maps domain results to the DTOs and
-//! errors the browser sees; internal failures are logged here and reach the user only as
-//! `AppError::Internal`.
+//! The dashboard's port, implemented over the use cases: form text becomes their inputs, their
+//! results the DTOs and errors the browser sees. Internal failures are logged here and reach
+//! the user only as `AppError::Internal`.
 
 use std::time::Instant;
 

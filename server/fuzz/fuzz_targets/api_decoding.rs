@@ -13,10 +13,10 @@ use std::time::Duration;
 use hookhub_fuzz::Reader;
 use http::{HeaderMap, Method};
 use libfuzzer_sys::fuzz_target;
+use server::outbound::{AllowList, blocked_range, validate_url};
 use server::receiving::history::{EventParams, filter, parse_instant};
 use server::receiving::providers::{Incoming, Provider, Secret, verify};
 use server::sending::filter::{EventPattern, EventType, matches, validate_name, validate_pattern};
-use server::sending::outbound::{AllowList, blocked_range, validate_url};
 use server::sending::retry::{AttemptOutcome, Decision, RetrySchedule, decide, parse_retry_after};
 use server::sending::signing::{
     SigningSecret, aspnet_body, aspnet_headers, sign, standard_headers,

@@ -615,7 +615,6 @@ impl Backend for HubBackend {
     ) -> Result<SubscriptionDto, AppError> {
         let input = subscription_input(form)?;
         let created = sending::create(&self.0.hub.db, &self.0.hub.outbound, input).await?;
-        tracing::info!(subscription = %created.id, "subscription created");
         Ok(subscription_dto(created))
     }
 
@@ -626,7 +625,6 @@ impl Backend for HubBackend {
     ) -> Result<(), AppError> {
         let input = subscription_input(form)?;
         sending::update(&self.0.hub.db, &self.0.hub.outbound, &id, input).await?;
-        tracing::info!(subscription = %id, "subscription updated");
         Ok(())
     }
 

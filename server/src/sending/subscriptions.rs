@@ -188,7 +188,7 @@ pub async fn create(
         None => SigningSecret::generate(),
     };
     let checked = check(db, outbound, &input).await?;
-    Ok(subscriptions::create(
+    let created = subscriptions::create(
         db,
         NewSubscription {
             id: crate::ids::random_id("sub_", 20),
@@ -201,7 +201,9 @@ pub async fn create(
             mode: checked.mode,
         },
     )
-    .await?)
+    .await?;
+    tracing::info!(subscription = %created.id, "subscription created");
+    Ok(created)
 }
 
 /// Replaces what a form or PATCH edits; the secret and state stay, and so does every
@@ -217,7 +219,7 @@ pub async fn update(
         .ok_or(Error::NotFound("subscription"))?;
     keep_redacted_credentials(&mut input, Some(&current))?;
     let checked = check(db, outbound, &input).await?;
-    subscriptions::modify(db, id.to_owned(), move |s| {
+    let updated = subscriptions::modify(db, id.to_owned(), move |s| {
         s.url = sea_orm::Set(checked.url);
         s.description = sea_orm::Set(checked.description);
         s.event_types = sea_orm::Set(checked.event_types);
@@ -226,7 +228,9 @@ pub async fn update(
         s.mode = sea_orm::Set(checked.mode);
     })
     .await?
-    .ok_or(Error::NotFound("subscription"))
+    .ok_or(Error::NotFound("subscription"))?;
+    tracing::info!(subscription = %id, "subscription updated");
+    Ok(updated)
 }
 
 /// Puts the stored value back wherever the input says `[redacted]`.

@@ -130,7 +130,6 @@ pub async fn create_subscription(
     ApiJson(body): ApiJson<SubscriptionBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let created = domain::create(&state.hub.db, &state.hub.outbound, body.into()).await?;
-    tracing::info!(subscription = %created.id, "subscription created");
     let mut json = subscription_json(&created);
     // The one answer that carries the secret: the subscriber needs it to verify.
     json["secret"] = Value::String(created.secret.clone());

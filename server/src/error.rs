@@ -1,5 +1,5 @@
 //! The one error of hookhub's use cases. Each edge converts it once: the dashboard into its
-//! `AppError` (`backend.rs`), the REST API into its JSON error (`http/error.rs`). What the
+//! `AppError` (`http/dashboard.rs`), the REST API into its JSON error (`http/error.rs`). What the
 //! caller can fix carries a message for them; a database failure is logged at the edge, and a
 //! full or failing disk is told apart there (503) from a fault of ours (500).
 

@@ -3,7 +3,8 @@
 
 use crate::Hub;
 use crate::error::{Error, Result};
-use crate::storage::{deliveries, now_millis, subscriptions};
+use crate::storage::subscriptions::{self, Subscription};
+use crate::storage::{deliveries, now_millis};
 
 /// Queues one delivery again now, with a fresh schedule and the same `webhook-id`.
 pub async fn redeliver(hub: &Hub, id: i64) -> Result<()> {
@@ -18,27 +19,24 @@ pub async fn redeliver(hub: &Hub, id: i64) -> Result<()> {
 /// Queues again every failed delivery of the subscription created at or after `since`
 /// (Unix milliseconds); answers how many.
 pub async fn redeliver_failed(hub: &Hub, subscription_id: &str, since: i64) -> Result<u64> {
+    find_subscription(hub, subscription_id).await?;
     requeue_failed(hub, subscription_id, since, false).await
 }
 
 /// Makes a disabled subscription active again and queues what failed since it was disabled.
 pub async fn reenable_and_redeliver(hub: &Hub, subscription_id: &str) -> Result<u64> {
-    let subscription = subscriptions::find(&hub.db, subscription_id)
-        .await?
-        .ok_or(Error::NotFound("subscription"))?;
+    let subscription = find_subscription(hub, subscription_id).await?;
     let since = subscription.disabled_at.unwrap_or_else(now_millis);
     requeue_failed(hub, subscription_id, since, true).await
 }
 
+/// Queues the failed deliveries of a subscription the caller has found.
 async fn requeue_failed(
     hub: &Hub,
     subscription_id: &str,
     since: i64,
     reactivate: bool,
 ) -> Result<u64> {
-    subscriptions::find(&hub.db, subscription_id)
-        .await?
-        .ok_or(Error::NotFound("subscription"))?;
     let count =
         deliveries::redeliver_failed(&hub.db, subscription_id.to_owned(), since, reactivate)
             .await?;
@@ -54,9 +52,7 @@ async fn requeue_failed(
 
 /// Sends a `hookhub.test` message to one subscription; answers the id of its delivery.
 pub async fn send_test(hub: &Hub, subscription_id: &str) -> Result<i64> {
-    let subscription = subscriptions::find(&hub.db, subscription_id)
-        .await?
-        .ok_or(Error::NotFound("subscription"))?;
+    let subscription = find_subscription(hub, subscription_id).await?;
     let message_id = super::subscriptions::send_test(&hub.db, &subscription).await?;
     hub.deliveries.wake();
     deliveries::for_message(&hub.db, &message_id)
@@ -64,4 +60,10 @@ pub async fn send_test(hub: &Hub, subscription_id: &str) -> Result<i64> {
         .first()
         .map(|d| d.id)
         .ok_or(Error::NotFound("delivery"))
+}
+
+async fn find_subscription(hub: &Hub, id: &str) -> Result<Subscription> {
+    subscriptions::find(&hub.db, id)
+        .await?
+        .ok_or(Error::NotFound("subscription"))
 }

@@ -465,29 +465,16 @@ impl Backend for HubBackend {
             event_types: new.event_types.split(',').map(str::to_owned).collect(),
             config,
         };
-        match self.0.hub.handlers.add(&self.0.hub.db, request).await {
-            Ok(row) => {
-                tracing::info!(handler = %row.id, kind = %row.kind, "handler added");
-                Ok(self.handler_dto(row))
-            }
-            // The form has a field per setting, named like the setting.
-            Err(err) => Err(err.into()),
-        }
+        let row = self.0.hub.handlers.add(&self.0.hub.db, request).await?;
+        Ok(self.handler_dto(row))
     }
 
     async fn remove_handler(&self, source_id: Option<String>, id: String) -> Result<(), AppError> {
-        let removed = self
-            .0
-            .hub
+        let hub = &self.0.hub;
+        Ok(hub
             .handlers
-            .remove(&self.0.hub.db, source_id, id.clone())
-            .await
-            .map_err(internal)?;
-        if !removed {
-            return Err(AppError::NotFound("There is no such handler.".into()));
-        }
-        tracing::info!(handler = %id, "handler removed");
-        Ok(())
+            .remove(&hub.db, source_id.as_deref(), &id)
+            .await?)
     }
 
     async fn list_events(&self, query: EventQuery) -> Result<EventPageDto, AppError> {

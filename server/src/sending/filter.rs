@@ -3,20 +3,26 @@
 //! A name is a dot-separated path such as `invoice.paid`: ASCII letters, digits, `_` and `-`
 //! in non-empty segments, at most [`MAX_NAME_LEN`] bytes. Names compare case-sensitively. A
 //! pattern is `*` (every event), `prefix.*` (every name below `prefix`), or an exact name.
+//!
+//! Received events carry whatever type their provider names (`push`, `orders/create`,
+//! `updateCard`), so the patterns handlers select them with take any printable name, up to
+//! [`MAX_RECEIVED_NAME_LEN`] characters, in the same three forms and matched the same way.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 pub const MAX_NAME_LEN: usize = 128;
+/// As long as the event-type label ingest keeps from a request.
+pub const MAX_RECEIVED_NAME_LEN: usize = 256;
 
 /// Why a name or pattern was refused; each message says what to change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
     #[error("an event type cannot be empty")]
     Empty,
-    #[error("an event type is at most {MAX_NAME_LEN} characters long, this one is {0}")]
-    TooLong(usize),
+    #[error("an event type is at most {max} characters long, this one is {len}")]
+    TooLong { max: usize, len: usize },
     #[error(
         "an event type may only hold letters, digits, '.', '_' and '-' (found {0:?}); \
          wildcards go in filters, as '*' or 'prefix.*'"
@@ -24,6 +30,8 @@ pub enum FilterError {
     InvalidChar(char),
     #[error("an event type cannot start or end with '.' or have two dots in a row")]
     EmptySegment,
+    #[error("an event type cannot hold control characters or start or end with a space")]
+    Unprintable,
     #[error("a '*' in a filter must stand alone ('*') or be the whole last segment ('invoice.*')")]
     MisplacedWildcard,
 }
@@ -41,7 +49,10 @@ pub fn validate_name(name: &str) -> Result<(), FilterError> {
     }
     // Only ASCII is left, so bytes and characters count the same.
     if name.len() > MAX_NAME_LEN {
-        return Err(FilterError::TooLong(name.len()));
+        return Err(FilterError::TooLong {
+            max: MAX_NAME_LEN,
+            len: name.len(),
+        });
     }
     if name.split('.').any(str::is_empty) {
         return Err(FilterError::EmptySegment);
@@ -49,8 +60,39 @@ pub fn validate_name(name: &str) -> Result<(), FilterError> {
     Ok(())
 }
 
+/// Checks that `name` could be a received event's type: printable, trimmed, and no longer
+/// than ingest keeps.
+fn validate_received_name(name: &str) -> Result<(), FilterError> {
+    if name.is_empty() {
+        return Err(FilterError::Empty);
+    }
+    if name.chars().any(char::is_control) || name.trim() != name {
+        return Err(FilterError::Unprintable);
+    }
+    let len = name.chars().count();
+    if len > MAX_RECEIVED_NAME_LEN {
+        return Err(FilterError::TooLong {
+            max: MAX_RECEIVED_NAME_LEN,
+            len,
+        });
+    }
+    Ok(())
+}
+
 /// Checks that `pattern` is `*`, `prefix.*` with a valid name as prefix, or a valid name.
 pub fn validate_pattern(pattern: &str) -> Result<(), FilterError> {
+    check_pattern(pattern, validate_name)
+}
+
+/// Checks a pattern for received event types: the same forms, with any printable name.
+pub fn validate_received_pattern(pattern: &str) -> Result<(), FilterError> {
+    check_pattern(pattern, validate_received_name)
+}
+
+fn check_pattern(
+    pattern: &str,
+    validate_name: fn(&str) -> Result<(), FilterError>,
+) -> Result<(), FilterError> {
     if pattern == "*" {
         return Ok(());
     }
@@ -170,7 +212,10 @@ mod tests {
         assert_eq!(validate_name(""), Err(FilterError::Empty));
         assert_eq!(
             validate_name(&"a".repeat(MAX_NAME_LEN + 1)),
-            Err(FilterError::TooLong(MAX_NAME_LEN + 1))
+            Err(FilterError::TooLong {
+                max: MAX_NAME_LEN,
+                len: MAX_NAME_LEN + 1
+            })
         );
         assert_eq!(
             validate_name("invoice paid"),
@@ -219,6 +264,34 @@ mod tests {
         assert_eq!(validate_pattern(".*"), Err(FilterError::Empty));
         assert_eq!(validate_pattern(""), Err(FilterError::Empty));
         assert_eq!(validate_pattern("a..*"), Err(FilterError::EmptySegment));
+    }
+
+    #[test]
+    fn received_patterns_take_provider_names_in_the_same_forms() {
+        for pattern in ["*", "orders/create", "updateCard", "repo:push", "invoice.*"] {
+            assert_eq!(validate_received_pattern(pattern), Ok(()), "{pattern}");
+        }
+        assert_eq!(
+            validate_received_pattern("orders/*"),
+            Err(FilterError::MisplacedWildcard)
+        );
+        assert_eq!(
+            validate_received_pattern("a\nb"),
+            Err(FilterError::Unprintable)
+        );
+        assert_eq!(
+            validate_received_pattern(" push"),
+            Err(FilterError::Unprintable)
+        );
+        assert_eq!(
+            validate_received_pattern(&"e".repeat(MAX_RECEIVED_NAME_LEN + 1)),
+            Err(FilterError::TooLong {
+                max: MAX_RECEIVED_NAME_LEN,
+                len: MAX_RECEIVED_NAME_LEN + 1
+            })
+        );
+        assert!(matches("orders/create", "orders/create"));
+        assert!(!matches("orders/create", "orders/created"));
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! One rule, whichever edge a change comes through: the REST API and the dashboard's server
 //! functions call the same use case, so they check, trim and refuse alike.
 
-use app::api::{CreateEventType, SetEventTypeDeprecated};
+use app::api::{CreateEventType, RemoveHandler, SetEventTypeDeprecated};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use crate::handlers::add_handler;
 use crate::helpers::app_error;
 use crate::receiving::Hub;
 
@@ -107,4 +108,114 @@ async fn event_types_follow_the_same_rules_through_the_api_and_the_dashboard() {
         app_error(unknown).await,
         app::error::AppError::NotFound(_)
     ));
+}
+
+#[tokio::test]
+async fn handlers_follow_the_same_rules_through_the_api_and_the_dashboard() {
+    let hub = Hub::start().await;
+    let admin = hub.app.set_up().await;
+    let source = hub
+        .create_source(json!({"name": "gh", "provider": "github"}))
+        .await;
+    let source = source["id"].as_str().unwrap();
+    let handlers = format!("/api/v1/sources/{source}/handlers");
+    let add_through_dashboard = async |event_types: &str| {
+        let fields = [
+            ("source_id", source),
+            ("kind", "respond"),
+            ("status", "202"),
+            ("event_types", event_types),
+        ];
+        add_handler(&hub, &admin, &fields).await
+    };
+
+    // A wildcard inside a name is refused by both, as a fault of the patterns, with one message.
+    let (status, refused) = hub
+        .api(
+            Method::POST,
+            &handlers,
+            Some(json!({"kind": "respond", "event_types": ["invoice*"], "settings": {"status": 202}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.starts_with("event_types: `invoice*`"), "{message}");
+    let (status, refused) = add_through_dashboard("invoice*").await;
+    assert!(!status.is_success());
+    assert_eq!(refused["Invalid"]["field"], "event_types", "{refused}");
+    assert_eq!(
+        refused["Invalid"]["message"].as_str(),
+        message.strip_prefix("event_types: ")
+    );
+
+    // Both trim the patterns and drop blank ones; a provider's own name such as Shopify's
+    // `orders/create` is a pattern too.
+    let (status, by_api) = hub
+        .api(
+            Method::POST,
+            &handlers,
+            Some(json!({
+                "kind": "respond",
+                "event_types": [" push ", "", "orders/create"],
+                "settings": {"status": 202}
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{by_api}");
+    let (status, by_dashboard) = add_through_dashboard(" push , ,orders/create").await;
+    assert_eq!(status, StatusCode::OK, "{by_dashboard}");
+    let (_, listed) = hub.api(Method::GET, &handlers, None).await;
+    let listed = listed["data"].as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    for handler in listed {
+        assert_eq!(handler["event_types"], json!(["push", "orders/create"]));
+        assert_eq!(handler["source_id"], json!(source));
+    }
+
+    // Each edge removes what the other added; a handler that is gone is not found by either.
+    let (by_api, by_dashboard) = (
+        by_api["id"].as_str().unwrap(),
+        by_dashboard["id"].as_str().unwrap(),
+    );
+    let removed = hub
+        .app
+        .call::<RemoveHandler>(&admin, &[("source_id", source), ("id", by_api)])
+        .await;
+    assert!(removed.status().is_success());
+    let (status, _) = hub
+        .api(Method::DELETE, &format!("{handlers}/{by_dashboard}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = hub
+        .api(Method::DELETE, &format!("{handlers}/{by_api}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let gone = hub
+        .app
+        .call::<RemoveHandler>(&admin, &[("source_id", source), ("id", by_dashboard)])
+        .await;
+    assert!(matches!(
+        app_error(gone).await,
+        app::error::AppError::NotFound(_)
+    ));
+    let (_, listed) = hub.api(Method::GET, &handlers, None).await;
+    assert_eq!(listed["data"], json!([]));
+
+    // The global chain has the same routes, and an unknown source is not found.
+    let (status, global) = hub
+        .api(
+            Method::POST,
+            "/api/v1/handlers",
+            Some(json!({"kind": "respond", "settings": {"status": 410}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{global}");
+    assert_eq!(global["source_id"], json!(null));
+    assert_eq!(global["settings"]["status"], json!(410));
+    let (_, listed) = hub.api(Method::GET, "/api/v1/handlers", None).await;
+    assert_eq!(listed["data"][0]["id"], global["id"]);
+    let (status, _) = hub
+        .api(Method::GET, "/api/v1/sources/src_nope/handlers", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

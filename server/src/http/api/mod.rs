@@ -2,6 +2,7 @@
 //! one shape of [`ApiError`].
 
 pub(super) mod events;
+mod handlers;
 mod sending;
 mod sources;
 
@@ -10,7 +11,7 @@ use axum::Router;
 use axum::extract::{FromRequestParts, State};
 use axum::http::{StatusCode, header, request::Parts};
 use axum::routing::{delete, get, patch, post};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::AppState;
 use crate::auth::hash_token;
@@ -32,6 +33,19 @@ pub fn router() -> Router<AppState> {
             "/sources/{id}/previous-secret",
             delete(sources::drop_previous_secret),
         )
+        .route(
+            "/sources/{id}/handlers",
+            get(handlers::list_for_source).post(handlers::add_to_source),
+        )
+        .route(
+            "/sources/{id}/handlers/{handler_id}",
+            delete(handlers::remove_from_source),
+        )
+        .route(
+            "/handlers",
+            get(handlers::list_global).post(handlers::add_global),
+        )
+        .route("/handlers/{id}", delete(handlers::remove_global))
         .route("/events", get(events::list))
         .route("/events/{id}", get(events::get))
         .route("/events/{id}/body", get(events::body))
@@ -72,6 +86,52 @@ pub fn router() -> Router<AppState> {
         })
 }
 
+/// A whole list, as `{"data": [...]}`.
+#[derive(Serialize)]
+pub struct List<T> {
+    pub data: Vec<T>,
+}
+
+/// One page of a list read newest first. Pass `next_cursor` back as `cursor` for the page
+/// after; it is `null` on the last page.
+#[derive(Serialize)]
+pub struct Page<T, C> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<C>,
+}
+
+impl<T, C> Page<T, C> {
+    /// A page as full as asked for may have more after it, from its last row on.
+    pub fn of<R>(
+        rows: Vec<R>,
+        limit: u64,
+        cursor: impl Fn(&R) -> C,
+        out: impl FnMut(R) -> T,
+    ) -> Self {
+        let next_cursor = (rows.len() as u64 == limit)
+            .then(|| rows.last().map(cursor))
+            .flatten();
+        Self {
+            data: rows.into_iter().map(out).collect(),
+            next_cursor,
+        }
+    }
+}
+
+const DEFAULT_LIMIT: u64 = 50;
+const MAX_LIMIT: u64 = 250;
+
+/// A list's `limit`: 50 when left out, at most 250.
+pub fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {MAX_LIMIT}"
+        )));
+    }
+    Ok(limit)
+}
+
 /// Times in API answers: RFC 3339 in UTC.
 pub fn rfc3339(millis: i64) -> Option<String> {
     chrono::DateTime::from_timestamp_millis(millis)
@@ -108,9 +168,24 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
-async fn whoami(
-    Authenticated(key): Authenticated,
-    State(_): State<AppState>,
-) -> Json<serde_json::Value> {
-    Json(json!({"api_key": {"id": key.id, "name": key.name, "prefix": key.prefix}}))
+#[derive(Serialize)]
+struct WhoAmI {
+    api_key: KeyOut,
+}
+
+#[derive(Serialize)]
+struct KeyOut {
+    id: i64,
+    name: String,
+    prefix: String,
+}
+
+async fn whoami(Authenticated(key): Authenticated, State(_): State<AppState>) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        api_key: KeyOut {
+            id: key.id,
+            name: key.name,
+            prefix: key.prefix,
+        },
+    })
 }

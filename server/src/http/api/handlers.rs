@@ -1,0 +1,148 @@
+//! `/api/v1/sources/{id}/handlers` and `/api/v1/handlers` (the global chain): the ordered steps
+//! run on each verified event, added and removed with the same rules as in the dashboard.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{Authenticated, List, rfc3339};
+use crate::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::receiving::handlers::HandlerRequest;
+use crate::storage::handlers::{self, HandlerRow};
+use crate::storage::sources;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateHandler {
+    kind: String,
+    /// After the others when left out.
+    position: Option<i32>,
+    /// Every event when empty.
+    #[serde(default)]
+    event_types: Vec<String>,
+    /// The kind's settings, such as `{"url": ...}` for `forward`.
+    #[serde(default)]
+    settings: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+pub struct HandlerOut {
+    id: String,
+    /// `null` for a global handler.
+    source_id: Option<String>,
+    position: i32,
+    kind: String,
+    event_types: Vec<String>,
+    settings: Value,
+    /// What it does, in one line.
+    summary: String,
+    created_at: Option<String>,
+}
+
+pub async fn list_global(
+    _: Authenticated,
+    State(state): State<AppState>,
+) -> Result<Json<List<HandlerOut>>, ApiError> {
+    list(&state, None).await
+}
+
+pub async fn list_for_source(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(source_id): Path<String>,
+) -> Result<Json<List<HandlerOut>>, ApiError> {
+    if sources::find(&state.hub.db, &source_id)
+        .await
+        .map_err(ApiError::from_db)?
+        .is_none()
+    {
+        return Err(ApiError::not_found("no such source"));
+    }
+    list(&state, Some(&source_id)).await
+}
+
+pub async fn add_global(
+    _: Authenticated,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateHandler>,
+) -> Result<(StatusCode, Json<HandlerOut>), ApiError> {
+    add(&state, None, body).await
+}
+
+pub async fn add_to_source(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(source_id): Path<String>,
+    ApiJson(body): ApiJson<CreateHandler>,
+) -> Result<(StatusCode, Json<HandlerOut>), ApiError> {
+    add(&state, Some(source_id), body).await
+}
+
+pub async fn remove_global(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let hub = &state.hub;
+    hub.handlers.remove(&hub.db, None, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn remove_from_source(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path((source_id, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let hub = &state.hub;
+    hub.handlers.remove(&hub.db, Some(&source_id), &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list(
+    state: &AppState,
+    source_id: Option<&str>,
+) -> Result<Json<List<HandlerOut>>, ApiError> {
+    let rows = handlers::list(&state.hub.db, source_id)
+        .await
+        .map_err(ApiError::from_db)?;
+    let data = rows
+        .into_iter()
+        .map(|row| handler_out(state, row))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(List { data }))
+}
+
+async fn add(
+    state: &AppState,
+    source_id: Option<String>,
+    body: CreateHandler,
+) -> Result<(StatusCode, Json<HandlerOut>), ApiError> {
+    let request = HandlerRequest {
+        source_id,
+        kind: body.kind,
+        position: body.position,
+        event_types: body.event_types,
+        config: Value::Object(body.settings),
+    };
+    let row = state.hub.handlers.add(&state.hub.db, request).await?;
+    Ok((StatusCode::CREATED, Json(handler_out(state, row)?)))
+}
+
+fn handler_out(state: &AppState, row: HandlerRow) -> Result<HandlerOut, ApiError> {
+    let event_types = serde_json::from_str(&row.event_types).map_err(ApiError::internal)?;
+    let settings = serde_json::from_str(&row.config).map_err(ApiError::internal)?;
+    Ok(HandlerOut {
+        summary: state.hub.handlers.describe(&row),
+        created_at: rfc3339(row.created_at),
+        id: row.id,
+        source_id: row.source_id,
+        position: row.position,
+        kind: row.kind,
+        event_types,
+        settings,
+    })
+}

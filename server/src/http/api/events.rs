@@ -6,18 +6,15 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use super::{Authenticated, rfc3339};
+use super::{Authenticated, Page, page_limit, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::receiving::history::{self, EventParams};
 use crate::storage::events::{self, Event};
-use crate::storage::handlers;
-
-const DEFAULT_LIMIT: u64 = 50;
-const MAX_LIMIT: u64 = 250;
+use crate::storage::handlers::{self, HandlerRun};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,14 +34,9 @@ pub async fn list(
     _: Authenticated,
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<EventOut, i64>>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::bad_request(format!(
-            "limit must be between 1 and {MAX_LIMIT}"
-        )));
-    }
+    let limit = page_limit(query.limit)?;
     let filter = history::filter(EventParams {
         source: query.source,
         event_type: query.event_type,
@@ -58,48 +50,37 @@ pub async fn list(
     .map_err(|e| ApiError::bad_request(format!("{}: {}", e.field, e.message)))?;
     let page = events::list(&state.hub.db, filter)
         .await
-        .map_err(ApiError::internal)?;
-    let next_cursor = (page.len() as u64 == limit)
-        .then(|| page.last().map(|e| e.id))
-        .flatten();
-    let data: Vec<Value> = page.iter().map(summary).collect();
-    Ok(Json(json!({ "data": data, "next_cursor": next_cursor })))
+        .map_err(ApiError::from_db)?;
+    Ok(Json(Page::of(
+        page,
+        limit,
+        |e| e.id,
+        |e| EventOut::from(&e),
+    )))
 }
 
 pub async fn get(
     _: Authenticated,
     State(state): State<AppState>,
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventDetailOut>, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::bad_request("an event id is a whole number"))?;
     let event = events::find(&state.hub.db, id)
         .await
-        .map_err(ApiError::internal)?
+        .map_err(ApiError::from_db)?
         .ok_or_else(|| ApiError::not_found("no such event"))?;
-    let mut json = summary(&event);
-    json["method"] = Value::String(event.method.clone());
-    json["remote_addr"] = json!(event.remote_addr);
-    json["headers"] = serde_json::from_str(&event.headers).unwrap_or(Value::Null);
-    json["body"] = json!(std::str::from_utf8(&event.body).ok());
-    json["body_base64"] = Value::String(STANDARD.encode(&event.body));
     let runs = handlers::runs_for_event(&state.hub.db, id)
         .await
-        .map_err(ApiError::internal)?;
-    json["handler_runs"] = runs
-        .iter()
-        .map(|run| {
-            json!({
-                "handler_id": run.handler_id,
-                "kind": run.handler_kind,
-                "status": run.status,
-                "attempts": run.attempts,
-                "outcome": run.outcome,
-                "next_attempt_at": (run.status == handlers::PENDING).then(|| rfc3339(run.next_at)),
-                "updated_at": rfc3339(run.updated_at),
-            })
-        })
-        .collect();
-    Ok(Json(json))
+        .map_err(ApiError::from_db)?;
+    Ok(Json(EventDetailOut {
+        summary: EventOut::from(&event),
+        method: event.method,
+        remote_addr: event.remote_addr,
+        headers: serde_json::from_str(&event.headers).map_err(ApiError::internal)?,
+        body: std::str::from_utf8(&event.body).ok().map(str::to_owned),
+        body_base64: STANDARD.encode(&event.body),
+        handler_runs: runs.into_iter().map(RunOut::from).collect(),
+    }))
 }
 
 pub async fn body(
@@ -139,16 +120,73 @@ pub async fn raw_body(
         .into_response())
 }
 
-fn summary(event: &Event) -> Value {
-    json!({
-        "id": event.id,
-        "source_id": event.source_id,
-        "received_at": rfc3339(event.received_at),
-        "event_type": event.event_type,
-        "delivery_id": event.delivery_id,
-        "content_type": event.content_type,
-        "size": event.body.len(),
-        "verification": event.verification,
-        "handling": event.handling,
-    })
+#[derive(Serialize)]
+pub struct EventOut {
+    id: i64,
+    source_id: String,
+    received_at: Option<String>,
+    event_type: Option<String>,
+    delivery_id: Option<String>,
+    content_type: Option<String>,
+    size: usize,
+    verification: String,
+    handling: String,
+}
+
+impl From<&Event> for EventOut {
+    fn from(event: &Event) -> Self {
+        Self {
+            id: event.id,
+            source_id: event.source_id.clone(),
+            received_at: rfc3339(event.received_at),
+            event_type: event.event_type.clone(),
+            delivery_id: event.delivery_id.clone(),
+            content_type: event.content_type.clone(),
+            size: event.body.len(),
+            verification: event.verification.clone(),
+            handling: event.handling.clone(),
+        }
+    }
+}
+
+/// One event read alone: the summary, and everything that arrived with it.
+#[derive(Serialize)]
+pub struct EventDetailOut {
+    #[serde(flatten)]
+    summary: EventOut,
+    method: String,
+    remote_addr: Option<String>,
+    headers: Value,
+    /// The body as text, when it is UTF-8.
+    body: Option<String>,
+    /// The exact bytes.
+    body_base64: String,
+    handler_runs: Vec<RunOut>,
+}
+
+#[derive(Serialize)]
+pub struct RunOut {
+    handler_id: String,
+    kind: String,
+    status: String,
+    attempts: i32,
+    outcome: Option<String>,
+    next_attempt_at: Option<String>,
+    updated_at: Option<String>,
+}
+
+impl From<HandlerRun> for RunOut {
+    fn from(run: HandlerRun) -> Self {
+        Self {
+            next_attempt_at: (run.status == handlers::PENDING)
+                .then(|| rfc3339(run.next_at))
+                .flatten(),
+            updated_at: rfc3339(run.updated_at),
+            handler_id: run.handler_id,
+            kind: run.handler_kind,
+            status: run.status,
+            attempts: run.attempts,
+            outcome: run.outcome,
+        }
+    }
 }

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use super::{Authenticated, rfc3339};
+use super::{Authenticated, List, Page, page_limit, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
@@ -19,10 +19,10 @@ use crate::sending::credentials;
 use crate::sending::deliveries as redelivery;
 use crate::sending::subscriptions::{self as domain, SubscriptionInput};
 use crate::storage::catalog::{self, EventType};
-use crate::storage::deliveries::{self, Delivery, Published};
+use crate::storage::deliveries::{self, Attempt, Delivery, Published};
 use crate::storage::subscriptions::{self, Subscription};
 
-type Answer = Result<Json<Value>, ApiError>;
+type Answer<T> = Result<Json<T>, ApiError>;
 type Rejection<T> = Result<T, axum::extract::rejection::QueryRejection>;
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -43,18 +43,21 @@ pub async fn create_event_type(
     _: Authenticated,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewEventType>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<EventTypeOut>), ApiError> {
     let created = domain_catalog::create(&state.hub.db, &body.name, &body.description).await?;
-    Ok((StatusCode::CREATED, Json(event_type_json(&created))))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
-pub async fn list_event_types(_: Authenticated, State(state): State<AppState>) -> Answer {
+pub async fn list_event_types(
+    _: Authenticated,
+    State(state): State<AppState>,
+) -> Answer<List<EventTypeOut>> {
     let types = catalog::list(&state.hub.db)
         .await
-        .map_err(ApiError::internal)?;
-    Ok(Json(
-        json!({ "data": types.iter().map(event_type_json).collect::<Vec<_>>() }),
-    ))
+        .map_err(ApiError::from_db)?;
+    Ok(Json(List {
+        data: types.into_iter().map(Into::into).collect(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -69,7 +72,7 @@ pub async fn patch_event_type(
     State(state): State<AppState>,
     Path(name): Path<String>,
     ApiJson(body): ApiJson<PatchEventType>,
-) -> Answer {
+) -> Answer<EventTypeOut> {
     let updated = domain_catalog::update(
         &state.hub.db,
         &name,
@@ -77,16 +80,26 @@ pub async fn patch_event_type(
         body.deprecated,
     )
     .await?;
-    Ok(Json(event_type_json(&updated)))
+    Ok(Json(updated.into()))
 }
 
-fn event_type_json(t: &EventType) -> Value {
-    json!({
-        "name": t.name,
-        "description": t.description,
-        "deprecated": t.deprecated,
-        "created_at": rfc3339(t.created_at),
-    })
+#[derive(Serialize)]
+pub struct EventTypeOut {
+    name: String,
+    description: String,
+    deprecated: bool,
+    created_at: Option<String>,
+}
+
+impl From<EventType> for EventTypeOut {
+    fn from(t: EventType) -> Self {
+        Self {
+            created_at: rfc3339(t.created_at),
+            name: t.name,
+            description: t.description,
+            deprecated: t.deprecated,
+        }
+    }
 }
 
 // ---- subscriptions ----
@@ -128,31 +141,35 @@ pub async fn create_subscription(
     _: Authenticated,
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SubscriptionBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SubscriptionOut>), ApiError> {
     let created = domain::create(&state.hub.db, &state.hub.outbound, body.into()).await?;
-    let mut json = subscription_json(&created);
     // The one answer that carries the secret: the subscriber needs it to verify.
-    json["secret"] = Value::String(created.secret.clone());
-    Ok((StatusCode::CREATED, Json(json)))
+    Ok((
+        StatusCode::CREATED,
+        Json(SubscriptionOut::with_secret(created)?),
+    ))
 }
 
-pub async fn list_subscriptions(_: Authenticated, State(state): State<AppState>) -> Answer {
+pub async fn list_subscriptions(
+    _: Authenticated,
+    State(state): State<AppState>,
+) -> Answer<List<SubscriptionOut>> {
     let all = subscriptions::list(&state.hub.db)
         .await
-        .map_err(ApiError::internal)?;
-    Ok(Json(
-        json!({ "data": all.iter().map(subscription_json).collect::<Vec<_>>() }),
-    ))
+        .map_err(ApiError::from_db)?;
+    let data = all
+        .into_iter()
+        .map(SubscriptionOut::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(Json(List { data }))
 }
 
 pub async fn get_subscription(
     _: Authenticated,
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Answer {
-    Ok(Json(subscription_json(
-        &find_subscription(&state, &id).await?,
-    )))
+) -> Answer<SubscriptionOut> {
+    Ok(Json(find_subscription(&state, &id).await?.try_into()?))
 }
 
 /// Edits replace the URL, filters, headers, properties, description and mode; a `state` of
@@ -174,7 +191,7 @@ pub async fn patch_subscription(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchSubscription>,
-) -> Answer {
+) -> Answer<SubscriptionOut> {
     let current = find_subscription(&state, &id).await?;
     let mut updated = current.clone();
     if body.url.is_some()
@@ -187,17 +204,11 @@ pub async fn patch_subscription(
         let input = SubscriptionInput {
             url: body.url.unwrap_or(current.url.clone()),
             description: body.description.unwrap_or(current.description.clone()),
-            event_types: body
-                .event_types
-                .unwrap_or_else(|| stored(&current.event_types)),
-            headers: body
-                .headers
-                .unwrap_or_else(|| stored(&current.headers))
+            event_types: or_stored(body.event_types, &current.event_types)?,
+            headers: or_stored(body.headers, &current.headers)?
                 .into_iter()
                 .collect(),
-            properties: body
-                .properties
-                .unwrap_or_else(|| stored(&current.properties)),
+            properties: or_stored(body.properties, &current.properties)?,
             mode: body.mode.unwrap_or(current.mode.clone()),
             secret: None,
             verify_echo: false,
@@ -207,7 +218,7 @@ pub async fn patch_subscription(
     if let Some(new_state) = body.state {
         updated = domain::set_state(&state.hub, &id, &new_state).await?;
     }
-    Ok(Json(subscription_json(&updated)))
+    Ok(Json(updated.try_into()?))
 }
 
 pub async fn delete_subscription(
@@ -231,11 +242,9 @@ pub async fn rotate_subscription_secret(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RotateSecret>,
-) -> Answer {
+) -> Answer<SubscriptionOut> {
     let rotated = domain::rotate_secret(&state.hub, &id, body.secret).await?;
-    let mut json = subscription_json(&rotated);
-    json["secret"] = Value::String(rotated.secret.clone());
-    Ok(Json(json))
+    Ok(Json(SubscriptionOut::with_secret(rotated)?))
 }
 
 #[derive(Deserialize)]
@@ -250,14 +259,20 @@ pub async fn redeliver_failed(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RedeliverFailed>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Queued>), ApiError> {
     let since = parse_instant(body.since.trim()).map_err(|e| invalid(format!("since: {e}")))?;
     let queued = redelivery::redeliver_failed(&state.hub, &id, since).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({ "queued": queued }))))
+    Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
 }
 
-fn stored<T: serde::de::DeserializeOwned + Default>(json: &str) -> T {
-    serde_json::from_str(json).unwrap_or_default()
+#[derive(Serialize)]
+pub struct Queued {
+    queued: u64,
+}
+
+/// The new value of a JSON column, or the stored one when the patch leaves it out.
+fn or_stored<T: serde::de::DeserializeOwned>(new: Option<T>, stored: &str) -> Result<T, ApiError> {
+    new.map_or_else(|| column(stored), Ok)
 }
 
 async fn find_subscription(state: &AppState, id: &str) -> Result<Subscription, ApiError> {
@@ -267,26 +282,67 @@ async fn find_subscription(state: &AppState, id: &str) -> Result<Subscription, A
         .ok_or_else(|| ApiError::not_found("no such subscription"))
 }
 
-fn subscription_json(s: &Subscription) -> Value {
-    let parse = |json: &str| serde_json::from_str::<Value>(json).unwrap_or(Value::Null);
-    json!({
-        "id": s.id,
-        "url": credentials::redact_url(&s.url),
-        "description": s.description,
-        "event_types": parse(&s.event_types),
-        "headers": stored::<BTreeMap<String, String>>(&s.headers)
-            .into_iter()
-            .map(credentials::redact_header)
-            .collect::<BTreeMap<_, _>>(),
-        "properties": parse(&s.properties),
-        "mode": s.mode,
-        "state": s.state,
-        "disabled_reason": s.disabled_reason,
-        "disabled_at": s.disabled_at.and_then(rfc3339),
-        "previous_secret_until": s.previous_secret_until.and_then(rfc3339),
-        "created_at": rfc3339(s.created_at),
-        "updated_at": rfc3339(s.updated_at),
-    })
+#[derive(Serialize)]
+pub struct SubscriptionOut {
+    id: String,
+    /// Credentials in the URL and the headers come back as `[redacted]`.
+    url: String,
+    description: String,
+    event_types: Vec<String>,
+    headers: BTreeMap<String, String>,
+    properties: Map<String, Value>,
+    mode: String,
+    state: String,
+    disabled_reason: Option<String>,
+    disabled_at: Option<String>,
+    previous_secret_until: Option<String>,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    /// Only in the answers to creating it and rotating its secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
+
+impl SubscriptionOut {
+    fn with_secret(s: Subscription) -> Result<Self, ApiError> {
+        let secret = s.secret.clone();
+        Ok(Self {
+            secret: Some(secret),
+            ..Self::try_from(s)?
+        })
+    }
+}
+
+impl TryFrom<Subscription> for SubscriptionOut {
+    type Error = ApiError;
+
+    fn try_from(s: Subscription) -> Result<Self, ApiError> {
+        let headers: BTreeMap<String, String> = column(&s.headers)?;
+        Ok(Self {
+            url: credentials::redact_url(&s.url),
+            event_types: column(&s.event_types)?,
+            headers: headers
+                .into_iter()
+                .map(credentials::redact_header)
+                .collect(),
+            properties: column(&s.properties)?,
+            disabled_at: s.disabled_at.and_then(rfc3339),
+            previous_secret_until: s.previous_secret_until.and_then(rfc3339),
+            created_at: rfc3339(s.created_at),
+            updated_at: rfc3339(s.updated_at),
+            id: s.id,
+            description: s.description,
+            mode: s.mode,
+            state: s.state,
+            disabled_reason: s.disabled_reason,
+            secret: None,
+        })
+    }
+}
+
+/// A JSON column; a row that does not parse is the hub's fault, not an empty value.
+fn column<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ApiError> {
+    serde_json::from_str(json).map_err(ApiError::internal)
 }
 
 // ---- messages ----
@@ -305,7 +361,7 @@ pub async fn publish(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<NewMessage>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<MessageOut>), ApiError> {
     let key = match headers.get("idempotency-key") {
         Some(value) => Some(
             value
@@ -324,19 +380,31 @@ pub async fn publish(
         key,
     )
     .await?;
-    Ok(match published {
+    let answer = match published {
         Published::New {
             message_id,
             deliveries,
-        } => (
-            StatusCode::ACCEPTED,
-            Json(json!({ "id": message_id, "deliveries": deliveries, "duplicate": false })),
-        ),
-        Published::Existing { message_id } => (
-            StatusCode::ACCEPTED,
-            Json(json!({ "id": message_id, "duplicate": true })),
-        ),
-    })
+        } => MessageOut {
+            id: message_id,
+            deliveries: Some(deliveries),
+            duplicate: false,
+        },
+        Published::Existing { message_id } => MessageOut {
+            id: message_id,
+            deliveries: None,
+            duplicate: true,
+        },
+    };
+    Ok((StatusCode::ACCEPTED, Json(answer)))
+}
+
+#[derive(Serialize)]
+pub struct MessageOut {
+    id: String,
+    /// How many deliveries it queued; left out for a duplicate, which queued none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deliveries: Option<u64>,
+    duplicate: bool,
 }
 
 // ---- deliveries ----
@@ -357,12 +425,9 @@ pub async fn list_deliveries(
     _: Authenticated,
     State(state): State<AppState>,
     query: Rejection<Query<ListDeliveries>>,
-) -> Answer {
+) -> Answer<Page<DeliveryOut, i64>> {
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=250).contains(&limit) {
-        return Err(ApiError::bad_request("limit must be between 1 and 250"));
-    }
+    let limit = page_limit(query.limit)?;
     let filter = history::delivery_filter(DeliveryParams {
         subscription: query.subscription,
         status: query.status,
@@ -375,46 +440,28 @@ pub async fn list_deliveries(
     .map_err(|e| ApiError::bad_request(format!("{}: {}", e.field, e.message)))?;
     let page = deliveries::list(&state.hub.db, filter)
         .await
-        .map_err(ApiError::internal)?;
-    let next_cursor = (page.len() as u64 == limit)
-        .then(|| page.last().map(|d| d.id))
-        .flatten();
-    Ok(Json(json!({
-        "data": page.iter().map(delivery_json).collect::<Vec<_>>(),
-        "next_cursor": next_cursor,
-    })))
+        .map_err(ApiError::from_db)?;
+    Ok(Json(Page::of(page, limit, |d| d.id, DeliveryOut::from)))
 }
 
 pub async fn get_delivery(
     _: Authenticated,
     State(state): State<AppState>,
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
-) -> Answer {
+) -> Answer<DeliveryOut<Vec<AttemptOut>>> {
     let Path(id) = id.map_err(|_| ApiError::bad_request("a delivery id is a whole number"))?;
     let delivery = deliveries::find(&state.hub.db, id)
         .await
-        .map_err(ApiError::internal)?
+        .map_err(ApiError::from_db)?
         .ok_or_else(|| ApiError::not_found("no such delivery"))?;
     let attempts = deliveries::attempts(&state.hub.db, id)
         .await
-        .map_err(ApiError::internal)?;
-    let mut json = delivery_json(&delivery);
-    json["attempts"] = attempts
-        .iter()
-        .map(|a| {
-            let parse = |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
-            json!({
-                "started_at": rfc3339(a.started_at),
-                "duration_ms": a.duration_ms,
-                "request_headers": parse(&a.request_headers),
-                "response_status": a.response_status,
-                "response_headers": a.response_headers.as_deref().map(parse),
-                "response_body": a.response_body.as_deref().map(String::from_utf8_lossy),
-                "error": a.error,
-            })
-        })
-        .collect();
-    Ok(Json(json))
+        .map_err(ApiError::from_db)?;
+    let attempts = attempts
+        .into_iter()
+        .map(AttemptOut::try_from)
+        .collect::<Result<_, _>>()?;
+    Ok(Json(DeliveryOut::from(delivery).with_attempts(attempts)))
 }
 
 pub async fn redeliver(
@@ -427,17 +474,86 @@ pub async fn redeliver(
     Ok(StatusCode::ACCEPTED)
 }
 
-fn delivery_json(d: &Delivery) -> Value {
-    json!({
-        "id": d.id,
-        "message_id": d.message_id,
-        "subscription_id": d.subscription_id,
-        "event_type": d.event_type,
-        "status": d.status,
-        "attempts": d.attempts,
-        "next_attempt_at": (d.status == deliveries::PENDING).then(|| rfc3339(d.next_attempt_at)),
-        "last_status": d.last_status,
-        "last_error": d.last_error,
-        "created_at": rfc3339(d.created_at),
-    })
+/// A delivery; `attempts` is their count in lists and the attempts themselves, oldest first,
+/// when it is read alone.
+#[derive(Serialize)]
+pub struct DeliveryOut<A = i32> {
+    id: i64,
+    message_id: String,
+    subscription_id: String,
+    event_type: String,
+    status: String,
+    attempts: A,
+    /// While pending: when the next attempt is due.
+    next_attempt_at: Option<String>,
+    last_status: Option<i32>,
+    last_error: Option<String>,
+    created_at: Option<String>,
+}
+
+impl From<Delivery> for DeliveryOut {
+    fn from(d: Delivery) -> Self {
+        Self {
+            next_attempt_at: (d.status == deliveries::PENDING)
+                .then(|| rfc3339(d.next_attempt_at))
+                .flatten(),
+            created_at: rfc3339(d.created_at),
+            id: d.id,
+            message_id: d.message_id,
+            subscription_id: d.subscription_id,
+            event_type: d.event_type,
+            status: d.status,
+            attempts: d.attempts,
+            last_status: d.last_status,
+            last_error: d.last_error,
+        }
+    }
+}
+
+impl DeliveryOut {
+    fn with_attempts(self, attempts: Vec<AttemptOut>) -> DeliveryOut<Vec<AttemptOut>> {
+        DeliveryOut {
+            attempts,
+            id: self.id,
+            message_id: self.message_id,
+            subscription_id: self.subscription_id,
+            event_type: self.event_type,
+            status: self.status,
+            next_attempt_at: self.next_attempt_at,
+            last_status: self.last_status,
+            last_error: self.last_error,
+            created_at: self.created_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct AttemptOut {
+    started_at: Option<String>,
+    duration_ms: i64,
+    request_headers: Value,
+    response_status: Option<i32>,
+    response_headers: Option<Value>,
+    /// As text; bytes that are not UTF-8 are replaced.
+    response_body: Option<String>,
+    error: Option<String>,
+}
+
+impl TryFrom<Attempt> for AttemptOut {
+    type Error = ApiError;
+
+    fn try_from(a: Attempt) -> Result<Self, ApiError> {
+        Ok(Self {
+            started_at: rfc3339(a.started_at),
+            duration_ms: a.duration_ms,
+            request_headers: column(&a.request_headers)?,
+            response_status: a.response_status,
+            response_headers: a.response_headers.as_deref().map(column).transpose()?,
+            response_body: a
+                .response_body
+                .as_deref()
+                .map(|body| String::from_utf8_lossy(body).into_owned()),
+            error: a.error,
+        })
+    }
 }

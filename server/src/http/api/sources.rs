@@ -4,10 +4,10 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use super::{Authenticated, rfc3339};
+use super::{Authenticated, List, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, request_host};
@@ -29,7 +29,7 @@ pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CreateSource>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SourceOut>), ApiError> {
     let request = SourceRequest {
         name: body.name,
         provider: body.provider,
@@ -37,25 +37,25 @@ pub async fn create(
         settings: body.settings,
     };
     let source = domain::create(&state.hub.db, request).await?;
-    let mut json = source_json(&state, &headers, &source);
     // The one answer that carries the secret: the caller needs it to configure the provider.
-    json["secret"] = Value::String(source.secret.clone());
-    Ok((StatusCode::CREATED, Json(json)))
+    let secret = source.secret.clone();
+    let out = SourceOut::new(&state, &headers, source)?.with_secret(secret);
+    Ok((StatusCode::CREATED, Json(out)))
 }
 
 pub async fn list(
     _: Authenticated,
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<List<SourceOut>>, ApiError> {
     let sources = sources::list(&state.hub.db)
         .await
-        .map_err(ApiError::internal)?;
-    let data: Vec<Value> = sources
-        .iter()
-        .map(|s| source_json(&state, &headers, s))
-        .collect();
-    Ok(Json(json!({ "data": data })))
+        .map_err(ApiError::from_db)?;
+    let data = sources
+        .into_iter()
+        .map(|s| SourceOut::new(&state, &headers, s))
+        .collect::<Result<_, _>>()?;
+    Ok(Json(List { data }))
 }
 
 pub async fn get(
@@ -63,9 +63,9 @@ pub async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SourceOut>, ApiError> {
     let source = find(&state, &id).await?;
-    Ok(Json(source_json(&state, &headers, &source)))
+    Ok(Json(SourceOut::new(&state, &headers, source)?))
 }
 
 #[derive(Deserialize)]
@@ -83,14 +83,14 @@ pub async fn patch(
     headers: HeaderMap,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchSource>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SourceOut>, ApiError> {
     let update = SourceUpdate {
         name: body.name,
         enabled: body.enabled,
         settings: body.settings,
     };
     let source = domain::update(&state.hub.db, &id, update).await?;
-    Ok(Json(source_json(&state, &headers, &source)))
+    Ok(Json(SourceOut::new(&state, &headers, source)?))
 }
 
 pub async fn delete(
@@ -117,11 +117,12 @@ pub async fn rotate_secret(
     headers: HeaderMap,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RotateSecret>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SourceOut>, ApiError> {
     let source = domain::rotate_secret(&state.hub.db, &id, body.secret).await?;
-    let mut json = source_json(&state, &headers, &source);
-    json["secret"] = Value::String(source.secret.clone());
-    Ok(Json(json))
+    let secret = source.secret.clone();
+    Ok(Json(
+        SourceOut::new(&state, &headers, source)?.with_secret(secret),
+    ))
 }
 
 pub async fn drop_previous_secret(
@@ -136,7 +137,7 @@ pub async fn drop_previous_secret(
 async fn find(state: &AppState, id: &str) -> Result<Source, ApiError> {
     sources::find(&state.hub.db, id)
         .await
-        .map_err(ApiError::internal)?
+        .map_err(ApiError::from_db)?
         .ok_or_else(no_such_source)
 }
 
@@ -144,20 +145,51 @@ fn no_such_source() -> ApiError {
     ApiError::not_found("no such source")
 }
 
-fn source_json(state: &AppState, headers: &HeaderMap, source: &Source) -> Value {
-    let mut settings: Value = serde_json::from_str(&source.settings).unwrap_or(Value::Null);
-    if let Some(map) = settings.as_object_mut() {
-        map.remove("provider");
+#[derive(Serialize)]
+pub struct SourceOut {
+    id: String,
+    name: String,
+    provider: String,
+    /// The provider's settings, such as pusher's `key`.
+    settings: Value,
+    enabled: bool,
+    /// True while the previous secret is still accepted.
+    rotating: bool,
+    /// Where the provider sends its webhooks.
+    url: String,
+    created_at: Option<String>,
+    updated_at: Option<String>,
+    /// Only in the answers to creating the source and rotating its secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
+
+impl SourceOut {
+    fn new(state: &AppState, headers: &HeaderMap, source: Source) -> Result<Self, ApiError> {
+        let mut settings: Value =
+            serde_json::from_str(&source.settings).map_err(ApiError::internal)?;
+        if let Some(map) = settings.as_object_mut() {
+            map.remove("provider");
+        }
+        let public_url = state.hub.config.public_url.as_deref();
+        Ok(Self {
+            url: endpoint_url(public_url, request_host(headers), &source.id),
+            settings,
+            rotating: source.previous_secret.is_some(),
+            created_at: rfc3339(source.created_at),
+            updated_at: rfc3339(source.updated_at),
+            id: source.id,
+            name: source.name,
+            provider: source.provider,
+            enabled: source.enabled,
+            secret: None,
+        })
     }
-    json!({
-        "id": source.id,
-        "name": source.name,
-        "provider": source.provider,
-        "settings": settings,
-        "enabled": source.enabled,
-        "rotating": source.previous_secret.is_some(),
-        "url": endpoint_url(state.hub.config.public_url.as_deref(), request_host(headers), &source.id),
-        "created_at": rfc3339(source.created_at),
-        "updated_at": rfc3339(source.updated_at),
-    })
+
+    fn with_secret(self, secret: String) -> Self {
+        Self {
+            secret: Some(secret),
+            ..self
+        }
+    }
 }

@@ -20,6 +20,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use config::Config;
 pub use hub::Hub;
@@ -70,7 +71,8 @@ pub async fn stop_signal() {
     }
 }
 
-/// Runs hookhub on `listener` until `shutdown` is cancelled, then drains in-flight requests.
+/// Runs hookhub on `listener` until `shutdown` is cancelled, then drains in-flight requests
+/// and waits for every background task it started.
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -90,28 +92,30 @@ pub async fn run_with(
         .await
         .with_context(|| format!("opening the database {}", config.database.display()))?;
     let state = AppState::new(config, db.clone(), handler_kinds)?;
-    tokio::spawn({
-        let db = db.clone();
-        async move { db.check_integrity().await }
+    let tasks = TaskTracker::new();
+    tasks.spawn({
+        let (db, shutdown) = (db.clone(), shutdown.clone());
+        async move { shutdown.run_until_cancelled(db.check_integrity()).await }
     });
-    tokio::spawn(storage::sessions::delete_expired_periodically(
+    tasks.spawn(storage::sessions::delete_expired_periodically(
         db.clone(),
         shutdown.clone(),
     ));
     if let Some(keep) = state.hub.config.retention {
-        tokio::spawn(storage::retention::prune_periodically(
+        tasks.spawn(storage::retention::prune_periodically(
             db.clone(),
             keep,
             shutdown.clone(),
         ));
     }
-    tokio::spawn(state.hub.handler_worker.clone().run(shutdown.clone()));
-    tokio::spawn(state.hub.deliveries.clone().run(shutdown.clone()));
-    tokio::spawn(storage::events::index_continuously(
+    tasks.spawn(state.hub.handler_worker.clone().run(shutdown.clone()));
+    tasks.spawn(state.hub.deliveries.clone().run(shutdown.clone()));
+    tasks.spawn(storage::events::index_continuously(
         db.clone(),
         state.hub.search_indexer.clone(),
         shutdown.clone(),
     ));
+    tasks.close();
 
     let limits = http::connections::Limits {
         header_timeout: state.hub.config.header_timeout,
@@ -120,7 +124,9 @@ pub async fn run_with(
     let router = http::router(state)?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "hookhub is listening");
+    // Returns once `shutdown` is cancelled, which stops the tasks too.
     http::connections::serve(listener, router, limits, shutdown).await;
+    tasks.wait().await;
     tracing::info!("hookhub stopped");
     Ok(())
 }

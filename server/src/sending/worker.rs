@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use rand::Rng;
 use serde_json::{Map, Value, json};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
-use tokio::task::JoinHandle;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::credentials;
@@ -31,6 +31,9 @@ const LEASE_MS: i64 = 5 * 60 * 1000;
 const IDLE_POLL: Duration = Duration::from_millis(250);
 /// Claimed per database round trip at most.
 const CLAIM_BATCH: usize = 256;
+/// How long the attempts under way at shutdown get to finish and be recorded; one cut off is
+/// made again after the next start.
+const DRAIN: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct DeliveryWorker(Arc<Inner>);
@@ -44,17 +47,23 @@ struct Inner {
     /// Deliveries in flight per subscription.
     busy: Mutex<HashMap<String, usize>>,
     wake: Notify,
-    /// Attempts on their way to the database, written in batches.
-    records: mpsc::Sender<(AttemptRecord, oneshot::Sender<()>)>,
+    /// Attempts on their way to the database, written in batches by [`DeliveryWorker::run`],
+    /// which takes the receiving end.
+    records: mpsc::Sender<Recorded>,
+    queue: Mutex<Option<mpsc::Receiver<Recorded>>>,
+    disable_after: Duration,
 }
+
+/// An attempt to record, and who to tell once it is committed.
+type Recorded = (AttemptRecord, oneshot::Sender<()>);
 
 impl DeliveryWorker {
     pub fn new(db: Db, outbound: Outbound, config: &Config) -> Self {
         let (records, queue) = mpsc::channel(RECORD_BATCH * 4);
-        let disable_after = config.disable_after;
-        tokio::spawn(record_in_batches(db.clone(), queue, disable_after));
         Self(Arc::new(Inner {
             records,
+            queue: Mutex::new(Some(queue)),
+            disable_after: config.disable_after,
             db,
             outbound,
             schedule: RetrySchedule::new(config.delivery_retries.clone()),
@@ -70,42 +79,58 @@ impl DeliveryWorker {
         self.0.wake.notify_one();
     }
 
-    /// Claims what is due now and delivers it to the end; the number of attempts made.
-    pub async fn run_once(&self) -> usize {
-        let started = self.dispatch().await;
-        let count = started.len();
-        for handle in started {
-            let _ = handle.await;
-        }
-        count
-    }
-
-    /// Delivers until `shutdown`, after releasing the leases a previous process left behind.
+    /// Delivers until `shutdown`, after releasing the leases a previous process left behind;
+    /// then lets the attempts under way finish (for [`DRAIN`] at most) and records them.
     pub async fn run(self, shutdown: CancellationToken) {
+        let Some(queue) = lock(&self.0.queue).take() else {
+            tracing::error!("the delivery worker was started twice");
+            return;
+        };
+        let recording = CancellationToken::new();
+        let recorder = tokio::spawn(record_in_batches(
+            self.0.db.clone(),
+            queue,
+            self.0.disable_after,
+            recording.clone(),
+        ));
         if let Err(err) = deliveries::release_leases(&self.0.db).await {
             tracing::error!(error = %err, "releasing delivery leases failed");
         }
+        let mut in_flight = JoinSet::new();
         loop {
             let started = tokio::select! {
-                started = self.dispatch() => started.len(),
-                () = shutdown.cancelled() => return,
+                started = self.dispatch(&mut in_flight) => started,
+                () = shutdown.cancelled() => break,
             };
+            while in_flight.try_join_next().is_some() {}
             if started == 0 {
                 tokio::select! {
                     () = self.0.wake.notified() => {}
                     () = tokio::time::sleep(IDLE_POLL) => {}
-                    () = shutdown.cancelled() => return,
+                    () = shutdown.cancelled() => break,
                 }
             }
         }
+        let drained = tokio::time::timeout(DRAIN, async {
+            while in_flight.join_next().await.is_some() {}
+        });
+        if drained.await.is_err() {
+            tracing::warn!(
+                cut_off = in_flight.len(),
+                "deliveries still under way at shutdown will be attempted again"
+            );
+        }
+        in_flight.shutdown().await;
+        recording.cancel();
+        let _ = recorder.await;
     }
 
-    /// Claims as many due deliveries as there are free slots and starts each.
-    async fn dispatch(&self) -> Vec<JoinHandle<()>> {
+    /// Claims as many due deliveries as there are free slots and starts each; how many.
+    async fn dispatch(&self, in_flight: &mut JoinSet<()>) -> usize {
         let inner = &self.0;
         let free = inner.slots.available_permits().min(CLAIM_BATCH);
         if free == 0 {
-            return Vec::new();
+            return 0;
         }
         let saturated: Vec<String> = lock(&inner.busy)
             .iter()
@@ -119,11 +144,11 @@ impl DeliveryWorker {
                 Ok(claimed) => claimed,
                 Err(err) => {
                     tracing::error!(error = %err, "claiming deliveries failed");
-                    return Vec::new();
+                    return 0;
                 }
             };
         if claimed.is_empty() {
-            return Vec::new();
+            return 0;
         }
         // What the claimed deliveries need, in two reads rather than two per delivery.
         let message_ids: Vec<String> = claimed.iter().map(|d| d.message_id.clone()).collect();
@@ -135,7 +160,7 @@ impl DeliveryWorker {
             Ok(loaded) => loaded,
             Err(err) => {
                 tracing::error!(error = %err, "loading claimed deliveries failed; their leases will lapse");
-                return Vec::new();
+                return 0;
             }
         };
         let subscriptions: HashMap<String, Arc<Subscription>> = subscriptions
@@ -147,7 +172,7 @@ impl DeliveryWorker {
             .map(|m| (m.id.clone(), Arc::new(m)))
             .collect();
 
-        let mut started = Vec::with_capacity(claimed.len());
+        let mut started = 0;
         let mut set_aside = Vec::new();
         for delivery in claimed {
             let (Some(subscription), Some(message)) = (
@@ -167,11 +192,12 @@ impl DeliveryWorker {
             };
             let (worker, subscription, message) =
                 (self.clone(), Arc::clone(subscription), Arc::clone(message));
-            started.push(tokio::spawn(async move {
+            in_flight.spawn(async move {
                 worker.deliver(delivery, &subscription, &message).await;
                 drop(slot);
                 worker.wake();
-            }));
+            });
+            started += 1;
         }
         if !set_aside.is_empty()
             && let Err(err) = deliveries::release(&inner.db, set_aside).await
@@ -245,14 +271,27 @@ impl DeliveryWorker {
 const RECORD_BATCH: usize = 256;
 
 /// Writes attempts as they come, each write taking everything queued (up to a batch), and
-/// tells each sender once its record is committed.
+/// tells each sender once its record is committed. After `stop`, writes what is queued and
+/// returns.
 async fn record_in_batches(
     db: Db,
-    mut queue: mpsc::Receiver<(AttemptRecord, oneshot::Sender<()>)>,
+    mut queue: mpsc::Receiver<Recorded>,
     disable_after: Duration,
+    stop: CancellationToken,
 ) {
     let mut batch = Vec::with_capacity(RECORD_BATCH);
-    while queue.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+    loop {
+        let received = tokio::select! {
+            received = queue.recv_many(&mut batch, RECORD_BATCH) => received,
+            // Closed, the queue still hands out what it holds, then nothing.
+            () = stop.cancelled(), if !queue.is_closed() => {
+                queue.close();
+                continue;
+            }
+        };
+        if received == 0 {
+            break;
+        }
         let (records, waiting): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
         let disable_before = now_millis() - disable_after.as_millis() as i64;
         match deliveries::record_attempts(&db, records, disable_before).await {

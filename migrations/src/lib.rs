@@ -13,6 +13,7 @@ mod m20261123_000005_search_in_background;
 mod m20261123_000006_retention;
 mod m20261124_000007_search_words;
 mod m20261202_000008_write_probe;
+mod m20261203_000009_milestones;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_retention::Migration),
             Box::new(m20261124_000007_search_words::Migration),
             Box::new(m20261202_000008_write_probe::Migration),
+            Box::new(m20261203_000009_milestones::Migration),
         ]
     }
 }

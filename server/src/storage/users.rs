@@ -2,10 +2,15 @@
 
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
+use super::entities::milestone;
 use super::entities::user::{self, Entity as Users};
-use super::{Db, now_millis};
+use super::{Db, insert_new, now_millis};
+
+/// The milestone the first-run setup records.
+const SET_UP: &str = "set_up";
 pub use user::Model as User;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,8 +45,11 @@ pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>, s
         .await
 }
 
-/// Adds a user. With `only_if_none`, refuses when any user exists (first-run setup), checked
-/// inside the same write so two concurrent setups cannot both succeed.
+/// Adds a user. With `only_if_none` it is the first-run setup, refused once the hub was set up.
+///
+/// Invariant: only one first-run setup ever succeeds. It does not rest on writes running one
+/// at a time: the setup records the `set_up` milestone in the same transaction as the user,
+/// and of two setups at once the second waits on the first's unique key, then finds it taken.
 pub async fn create(
     db: &Db,
     username: String,
@@ -52,8 +60,17 @@ pub async fn create(
     db.writer()
         .write(move |txn| {
             Box::pin(async move {
-                if only_if_none && Users::find().count(txn).await? > 0 {
-                    return Ok(Err(CreateUserError::AlreadySetUp));
+                if only_if_none {
+                    let milestone = milestone::ActiveModel {
+                        name: Set(SET_UP.to_owned()),
+                        reached_at: Set(now_millis()),
+                    };
+                    if insert_new(txn, milestone, [milestone::Column::Name])
+                        .await?
+                        .is_none()
+                    {
+                        return Ok(Err(CreateUserError::AlreadySetUp));
+                    }
                 }
                 let row = user::ActiveModel {
                     username: Set(username),
@@ -62,7 +79,7 @@ pub async fn create(
                     created_at: Set(now_millis()),
                     ..Default::default()
                 };
-                let Some(id) = super::insert_new(txn, row, [user::Column::Username]).await? else {
+                let Some(id) = insert_new(txn, row, [user::Column::Username]).await? else {
                     return Ok(Err(CreateUserError::Taken));
                 };
                 let user = Users::find_by_id(id)
@@ -99,14 +116,26 @@ pub enum Removal {
     NotAnAdmin,
 }
 
-/// Deletes user `id` on behalf of `acting_id`, checked inside the same write so that two admins
-/// removing each other at once cannot both succeed and leave no admin.
+/// Deletes user `id` on behalf of `acting_id`.
+///
+/// Invariant: two admins removing each other at once leave one. It does not rest on writes
+/// running one at a time: both users' rows are locked, in id order, before the acting user is
+/// checked, so the second removal waits for the first and then finds its admin gone. (SQLite
+/// has no row locks; its one writer runs the two one after the other.)
 pub async fn delete(db: &Db, acting_id: i64, id: i64) -> Result<Removal, sea_orm::DbErr> {
     db.writer()
         .write(move |txn| {
             Box::pin(async move {
-                let acting = Users::find_by_id(acting_id).one(txn).await?;
-                if !acting.is_some_and(|user| user.is_admin) {
+                let both = Users::find()
+                    .filter(user::Column::Id.is_in([acting_id, id]))
+                    .order_by_asc(user::Column::Id)
+                    .lock_exclusive()
+                    .all(txn)
+                    .await?;
+                if !both
+                    .iter()
+                    .any(|user| user.id == acting_id && user.is_admin)
+                {
                     return Ok(Removal::NotAnAdmin);
                 }
                 let deleted = Users::delete_by_id(id).exec(txn).await?;
@@ -123,6 +152,75 @@ pub async fn delete(db: &Db, acting_id: i64, id: i64) -> Result<Removal, sea_orm
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn of_many_setups_at_once_exactly_one_succeeds_and_none_after_it() {
+        let (_dir, db) = Db::open_temp().await;
+        let setups = (0..8).map(|n| create(&db, format!("admin{n}"), "x".into(), true, true));
+        let results = futures::future::join_all(setups).await;
+        let succeeded = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(succeeded, 1, "{results:?}");
+        assert!(
+            results
+                .iter()
+                .filter_map(|r| r.as_ref().err())
+                .all(|e| matches!(e, CreateUserError::AlreadySetUp))
+        );
+        assert_eq!(count(&db).await.unwrap(), 1);
+
+        // Set up once is set up for good, whoever is removed later.
+        let later = create(&db, "late".into(), "x".into(), true, true).await;
+        assert!(matches!(later, Err(CreateUserError::AlreadySetUp)));
+    }
+
+    #[tokio::test]
+    async fn a_hub_set_up_before_milestones_existed_stays_set_up() {
+        use migrations::{Migrator, MigratorTrait};
+        use sea_orm::ActiveModelTrait;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let old = sea_orm::Database::connect(&url).await.unwrap();
+        let before_milestones = Migrator::migrations().len() as u32 - 1;
+        Migrator::up(&old, Some(before_milestones)).await.unwrap();
+        user::ActiveModel {
+            username: Set("admin".into()),
+            password_hash: Set("x".into()),
+            is_admin: Set(true),
+            created_at: Set(now_millis()),
+            ..Default::default()
+        }
+        .insert(&old)
+        .await
+        .unwrap();
+        old.close().await.unwrap();
+
+        let db = Db::open(&path).await.unwrap();
+        let setup = create(&db, "intruder".into(), "x".into(), true, true).await;
+        assert!(matches!(setup, Err(CreateUserError::AlreadySetUp)));
+    }
+
+    #[tokio::test]
+    async fn two_admins_removing_each_other_at_once_leave_one() {
+        let (_dir, db) = Db::open_temp().await;
+        for round in 0..10 {
+            let add = |name: String| create(&db, name, "x".into(), true, false);
+            let ann = add(format!("ann{round}")).await.unwrap();
+            let bob = add(format!("bob{round}")).await.unwrap();
+            let (a, b) = tokio::join!(delete(&db, ann.id, bob.id), delete(&db, bob.id, ann.id));
+            let mut outcomes = [a.unwrap(), b.unwrap()];
+            outcomes.sort_by_key(|o| format!("{o:?}"));
+            assert_eq!(outcomes, [Removal::NotAnAdmin, Removal::Removed]);
+            let left = list(&db).await.unwrap();
+            assert_eq!(
+                left.iter()
+                    .filter(|u| [ann.id, bob.id].contains(&u.id))
+                    .count(),
+                1
+            );
+        }
+    }
 
     #[tokio::test]
     async fn an_admin_removed_meanwhile_cannot_remove_the_other() {

@@ -24,6 +24,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "SQLite file; its directory is created",
     ),
     (
+        "site_dir",
+        "target/site",
+        "the dashboard's compiled files (scripts, styles, icons), as cargo leptos build writes them",
+    ),
+    (
         "durability",
         "normal",
         "normal: an acknowledged webhook survives the process being killed; full: it survives a power loss too (an fsync per commit)",
@@ -133,6 +138,7 @@ pub enum LogFormat {
 pub struct Config {
     pub listen: SocketAddr,
     pub database: PathBuf,
+    pub site_dir: PathBuf,
     pub durability: Durability,
     pub public_url: Option<String>,
     pub secure_cookies: bool,
@@ -245,6 +251,11 @@ impl Config {
         let (database, _) = get("database");
         if database.is_empty() {
             return Err(invalid("database", "must not be empty".into()));
+        }
+
+        let (site_dir, _) = get("site_dir");
+        if site_dir.is_empty() {
+            return Err(invalid("site_dir", "must not be empty".into()));
         }
 
         let durability = match get("durability").0 {
@@ -398,6 +409,7 @@ impl Config {
         Ok(Self {
             listen,
             database: PathBuf::from(database),
+            site_dir: PathBuf::from(site_dir),
             durability,
             public_url,
             secure_cookies,

@@ -21,6 +21,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use serde_json::json;
@@ -29,9 +30,9 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::AppState;
 use crate::storage::Integrity;
 use crate::storage::sessions::SessionDbStore;
+use crate::{AppState, Config};
 use app::backend::BackendRef;
 use app::{App, shell};
 use dashboard::HubBackend;
@@ -51,9 +52,22 @@ pub fn dashboard_routes() -> Vec<AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// The name cargo-leptos gives the dashboard's script, stylesheet and wasm (the workspace's
+/// `[[workspace.metadata.leptos]] name`).
+const SITE_NAME: &str = "hookhub";
+
+/// Built from hookhub's own settings, so the binary needs none of cargo-leptos's variables.
+fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(SITE_NAME)
+        .site_root(config.site_dir.to_string_lossy())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .build()
+}
+
 pub fn router(state: AppState) -> anyhow::Result<Router> {
-    let conf = leptos::config::get_configuration(None)?;
-    let options = conf.leptos_options;
+    let options = leptos_options(&state.hub.config);
     let routes = dashboard_routes();
     let backend = BackendRef(Arc::new(HubBackend(state.clone())));
 

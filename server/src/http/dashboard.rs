@@ -33,6 +33,7 @@ use crate::storage::{
     handlers::{self, HandlerRow},
     now_millis,
     sources::{self, Source},
+    states::{self, DeliveryStatus},
     subscriptions::{self, Subscription},
     users::{self, User},
 };
@@ -810,8 +811,8 @@ fn subscription_dto(s: Subscription) -> SubscriptionDto {
         url: credentials::redact_url(&s.url),
         id: s.id,
         description: s.description,
-        mode: s.mode,
-        state: s.state,
+        mode: states::word(s.mode),
+        state: states::word(s.state),
         disabled_reason: s.disabled_reason,
         disabled_at: s.disabled_at,
         created_at: s.created_at,
@@ -820,13 +821,13 @@ fn subscription_dto(s: Subscription) -> SubscriptionDto {
 
 fn delivery_summary(d: Delivery, subscription_url: String) -> DeliverySummaryDto {
     DeliverySummaryDto {
-        next_attempt_at: (d.status == deliveries::PENDING).then_some(d.next_attempt_at),
+        next_attempt_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
         id: d.id,
         message_id: d.message_id,
         event_type: d.event_type,
         subscription_id: d.subscription_id,
         subscription_url,
-        status: d.status,
+        status: states::word(d.status),
         attempts: d.attempts,
         last_status: d.last_status,
         last_error: d.last_error,

@@ -4,8 +4,11 @@
 
 use chrono::{DateTime, NaiveDateTime};
 
-use crate::storage::deliveries::{self, DeliveryFilter};
+use sea_orm::{ActiveEnum, Iterable};
+
+use crate::storage::deliveries::DeliveryFilter;
 use crate::storage::events::EventFilter;
+use crate::storage::states::{self, DeliveryStatus};
 
 /// The filters as typed; empty strings mean "not set".
 #[derive(Debug, Default)]
@@ -69,16 +72,10 @@ pub struct DeliveryParams {
     pub limit: u64,
 }
 
-pub const DELIVERY_STATUSES: [&str; 3] = [
-    deliveries::PENDING,
-    deliveries::SUCCEEDED,
-    deliveries::FAILED,
-];
-
 pub fn delivery_filter(params: DeliveryParams) -> Result<DeliveryFilter, ParamError> {
     Ok(DeliveryFilter {
         subscription_id: set(params.subscription),
-        status: one_of("status", params.status, &DELIVERY_STATUSES)?,
+        status: state::<DeliveryStatus>("status", params.status)?,
         event_type: set(params.event_type),
         from: instant("from", params.from)?,
         to: instant("to", params.to)?,
@@ -90,6 +87,23 @@ pub fn delivery_filter(params: DeliveryParams) -> Result<DeliveryFilter, ParamEr
 /// A filter as typed: trimmed, and `None` when blank.
 fn set(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// One of a stored state's words, or `None` when blank.
+fn state<T: ActiveEnum<Value = String> + Iterable>(
+    field: &'static str,
+    value: Option<String>,
+) -> Result<Option<T>, ParamError> {
+    let Some(value) = set(value) else {
+        return Ok(None);
+    };
+    states::parse(&value).map(Some).ok_or_else(|| ParamError {
+        field,
+        message: format!(
+            "expected one of {}",
+            T::iter().map(states::word).collect::<Vec<_>>().join(", ")
+        ),
+    })
 }
 
 fn one_of(

@@ -14,7 +14,8 @@ use crate::Hub;
 use crate::error::{Error, invalid};
 use crate::outbound::{Outbound, validate_url};
 use crate::storage::deliveries::{self, NewMessage, Published, Recipients};
-use crate::storage::subscriptions::{self, ACTIVE, NewSubscription, PAUSED, Subscription};
+use crate::storage::states::{self, SigningMode, SubscriptionState};
+use crate::storage::subscriptions::{self, NewSubscription, Subscription};
 use crate::storage::{Db, catalog, now_millis};
 
 const MAX_DESCRIPTION_CHARS: usize = 500;
@@ -36,8 +37,6 @@ const RESERVED_HEADERS: &[&str] = &[
     "webhook-signature",
     "ms-signature",
 ];
-
-pub const MODES: [&str; 2] = ["standard", "aspnet"];
 
 /// A subscription as asked for.
 #[derive(Debug, Default)]
@@ -61,7 +60,7 @@ struct Checked {
     event_types: String,
     headers: String,
     properties: String,
-    mode: String,
+    mode: SigningMode,
 }
 
 async fn check(db: &Db, outbound: &Outbound, input: &SubscriptionInput) -> Result<Checked, Error> {
@@ -100,9 +99,8 @@ async fn check(db: &Db, outbound: &Outbound, input: &SubscriptionInput) -> Resul
         ));
     }
     let mode = match input.mode.trim() {
-        "" => "standard".to_owned(),
-        mode if MODES.contains(&mode) => mode.to_owned(),
-        _ => return Err(invalid("mode", "standard or aspnet")),
+        "" => SigningMode::Standard,
+        mode => states::parse(mode).ok_or_else(|| invalid("mode", "standard or aspnet"))?,
     };
     // Last, as it may wait on DNS: every address the name resolves to must be allowed.
     outbound
@@ -259,10 +257,10 @@ pub async fn delete(db: &Db, id: &str) -> Result<(), Error> {
 /// Pauses (`paused`) or resumes / re-enables (`active`) a subscription; a resumed one's
 /// deliveries go out at once.
 pub async fn set_state(hub: &Hub, id: &str, state: &str) -> Result<Subscription, Error> {
-    if ![ACTIVE, PAUSED].contains(&state) {
-        return Err(invalid("state", "active or paused"));
-    }
-    let new_state = state.to_owned();
+    let new_state = match states::parse(state) {
+        Some(state @ (SubscriptionState::Active | SubscriptionState::Paused)) => state,
+        _ => return Err(invalid("state", "active or paused")),
+    };
     let changed = subscriptions::modify(&hub.db, id.to_owned(), move |s| {
         s.state = sea_orm::Set(new_state);
         s.disabled_reason = sea_orm::Set(None);

@@ -22,7 +22,8 @@ use super::signing::{self, SigningSecret};
 use crate::Config;
 use crate::outbound::Outbound;
 use crate::storage::deliveries::{self, AttemptRecord, Delivery, Message, NewAttempt, Outcome};
-use crate::storage::subscriptions::{self, ACTIVE, Subscription};
+use crate::storage::states::{SigningMode, SubscriptionState};
+use crate::storage::subscriptions::{self, Subscription};
 use crate::storage::{Db, columns, now_millis};
 
 /// Longer than any attempt may take; a lease this old means its worker died.
@@ -182,7 +183,7 @@ impl DeliveryWorker {
                 // Deleted meanwhile: the delivery went with it.
                 continue;
             };
-            if subscription.state != ACTIVE {
+            if subscription.state != SubscriptionState::Active {
                 set_aside.push(delivery.id);
                 continue;
             }
@@ -343,7 +344,7 @@ fn request(
     let mut secrets: Vec<SigningSecret> = SigningSecret::parse(&subscription.secret)
         .into_iter()
         .collect();
-    let (mut headers, body) = if subscription.mode == "aspnet" {
+    let (mut headers, body) = if subscription.mode == SigningMode::AspNet {
         let properties: Map<String, Value> =
             serde_json::from_str(&subscription.properties).unwrap_or_default();
         let body = signing::aspnet_body(

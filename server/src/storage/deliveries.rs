@@ -13,15 +13,12 @@ use super::entities::delivery::{self, Entity as Deliveries};
 use super::entities::message::{self, Entity as Messages};
 use super::entities::subscription::{self, Entity as Subscriptions};
 use super::shapes::{insert_all, one_of};
-use super::subscriptions::{ACTIVE, DISABLED, Subscription};
+use super::states::{DeliveryStatus, SubscriptionState};
+use super::subscriptions::Subscription;
 use super::{Db, insert_new, now_millis};
 pub use attempt::Model as Attempt;
 pub use delivery::Model as Delivery;
 pub use message::Model as Message;
-
-pub const PENDING: &str = "pending";
-pub const SUCCEEDED: &str = "succeeded";
-pub const FAILED: &str = "failed";
 
 #[derive(Debug, Clone)]
 pub struct NewMessage {
@@ -99,12 +96,16 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
             Recipients::Matching(select) => select(&s.event_types, &new.event_type),
         })
         .map(|s| {
-            let disabled = s.state == DISABLED;
+            let disabled = s.state == SubscriptionState::Disabled;
             delivery::ActiveModel {
                 message_id: Set(new.id.clone()),
                 subscription_id: Set(s.id),
                 event_type: Set(new.event_type.clone()),
-                status: Set(if disabled { FAILED } else { PENDING }.to_owned()),
+                status: Set(if disabled {
+                    DeliveryStatus::Failed
+                } else {
+                    DeliveryStatus::Pending
+                }),
                 attempts: Set(0),
                 next_attempt_at: Set(now),
                 leased_until: Set(None),
@@ -143,10 +144,10 @@ pub async fn claim_due(
                 let active = Query::select()
                     .column(subscription::Column::Id)
                     .from(Subscriptions)
-                    .and_where(subscription::Column::State.eq(ACTIVE))
+                    .and_where(subscription::Column::State.eq(SubscriptionState::Active))
                     .to_owned();
                 let mut due = Deliveries::find()
-                    .filter(delivery::Column::Status.eq(PENDING))
+                    .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
                     .filter(delivery::Column::NextAttemptAt.lte(now))
                     .filter(
                         Condition::any()
@@ -189,7 +190,7 @@ pub async fn release_leases(db: &Db) -> Result<u64, DbErr> {
                         delivery::Column::LeasedUntil,
                         Expr::value(Option::<i64>::None),
                     )
-                    .filter(delivery::Column::Status.eq(PENDING))
+                    .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
                     .filter(delivery::Column::LeasedUntil.is_not_null())
                     .exec(txn)
                     .await?;
@@ -333,21 +334,21 @@ pub async fn record_attempts(
                     active.updated_at = Set(now);
                     match outcome {
                         Outcome::Succeeded => {
-                            active.status = Set(SUCCEEDED.to_owned());
+                            active.status = Set(DeliveryStatus::Succeeded);
                             active.last_error = Set(None);
                             succeeded.push(subscription_id);
                         }
                         Outcome::RetryAt(at) => {
-                            active.status = Set(PENDING.to_owned());
+                            active.status = Set(DeliveryStatus::Pending);
                             active.next_attempt_at = Set(at);
                             active.last_error = Set(error);
                         }
                         Outcome::Failed => {
-                            active.status = Set(FAILED.to_owned());
+                            active.status = Set(DeliveryStatus::Failed);
                             active.last_error = Set(error);
                         }
                         Outcome::Disable { reason } => {
-                            active.status = Set(FAILED.to_owned());
+                            active.status = Set(DeliveryStatus::Failed);
                             active.last_error = Set(error);
                             disabled.push((subscription_id, reason));
                         }
@@ -358,8 +359,11 @@ pub async fn record_attempts(
                 for (subscription_id, reason) in disabled {
                     Subscriptions::update_many()
                         .filter(subscription::Column::Id.eq(subscription_id))
-                        .filter(subscription::Column::State.ne(DISABLED))
-                        .col_expr(subscription::Column::State, Expr::value(DISABLED))
+                        .filter(subscription::Column::State.ne(SubscriptionState::Disabled))
+                        .col_expr(
+                            subscription::Column::State,
+                            Expr::value(SubscriptionState::Disabled),
+                        )
                         .col_expr(subscription::Column::DisabledReason, Expr::value(reason))
                         .col_expr(subscription::Column::DisabledAt, Expr::value(now))
                         .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
@@ -405,7 +409,7 @@ pub async fn find_messages(db: &Db, ids: Vec<String>) -> Result<Vec<Message>, Db
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
     pub subscription_id: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<DeliveryStatus>,
     pub event_type: Option<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
@@ -486,7 +490,10 @@ pub async fn redeliver_failed(
             Box::pin(async move {
                 if reactivate {
                     Subscriptions::update_many()
-                        .col_expr(subscription::Column::State, Expr::value(ACTIVE))
+                        .col_expr(
+                            subscription::Column::State,
+                            Expr::value(SubscriptionState::Active),
+                        )
                         .col_expr(
                             subscription::Column::DisabledReason,
                             Expr::value(Option::<String>::None),
@@ -502,7 +509,7 @@ pub async fn redeliver_failed(
                 }
                 let requeued = requeue(Deliveries::update_many())
                     .filter(delivery::Column::SubscriptionId.eq(subscription_id))
-                    .filter(delivery::Column::Status.eq(FAILED))
+                    .filter(delivery::Column::Status.eq(DeliveryStatus::Failed))
                     .filter(delivery::Column::CreatedAt.gte(since))
                     .exec(txn)
                     .await?;
@@ -514,7 +521,10 @@ pub async fn redeliver_failed(
 
 fn requeue(update: sea_orm::UpdateMany<Deliveries>) -> sea_orm::UpdateMany<Deliveries> {
     update
-        .col_expr(delivery::Column::Status, Expr::value(PENDING))
+        .col_expr(
+            delivery::Column::Status,
+            Expr::value(DeliveryStatus::Pending),
+        )
         .col_expr(delivery::Column::Attempts, Expr::value(0))
         .col_expr(delivery::Column::NextAttemptAt, Expr::value(now_millis()))
         .col_expr(
@@ -527,7 +537,11 @@ fn requeue(update: sea_orm::UpdateMany<Deliveries>) -> sea_orm::UpdateMany<Deliv
 /// How many of a subscription's deliveries are pending, succeeded and failed.
 pub async fn counts(db: &Db, subscription_id: &str) -> Result<[u64; 3], DbErr> {
     let mut counts = [0; 3];
-    for (slot, status) in counts.iter_mut().zip([PENDING, SUCCEEDED, FAILED]) {
+    for (slot, status) in counts.iter_mut().zip([
+        DeliveryStatus::Pending,
+        DeliveryStatus::Succeeded,
+        DeliveryStatus::Failed,
+    ]) {
         *slot = Deliveries::find()
             .filter(delivery::Column::SubscriptionId.eq(subscription_id))
             .filter(delivery::Column::Status.eq(status))
@@ -540,7 +554,7 @@ pub async fn counts(db: &Db, subscription_id: &str) -> Result<[u64; 3], DbErr> {
 /// Deliveries still to make, across all subscriptions.
 pub async fn pending_count(db: &Db) -> Result<u64, DbErr> {
     Deliveries::find()
-        .filter(delivery::Column::Status.eq(PENDING))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
         .count(db.read())
         .await
 }

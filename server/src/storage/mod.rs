@@ -13,6 +13,7 @@ pub mod retention;
 pub mod sessions;
 mod shapes;
 pub mod sources;
+pub mod states;
 pub mod subscriptions;
 pub mod users;
 mod writer;

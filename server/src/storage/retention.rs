@@ -13,8 +13,9 @@ use tokio_util::sync::CancellationToken;
 use super::entities::delivery::{self, Entity as Deliveries};
 use super::entities::event::{self, Entity as Events};
 use super::entities::message::{self, Entity as Messages};
+use super::handlers;
+use super::states::DeliveryStatus;
 use super::{Db, now_millis};
-use super::{deliveries, handlers};
 
 /// Rows deleted per write.
 const BATCH: u64 = 1000;
@@ -47,7 +48,7 @@ fn old_messages(before: i64) -> DeleteMany<Messages> {
             Expr::col((Deliveries, delivery::Column::MessageId))
                 .equals((Messages, message::Column::Id)),
         )
-        .and_where(delivery::Column::Status.eq(deliveries::PENDING))
+        .and_where(delivery::Column::Status.eq(DeliveryStatus::Pending))
         .to_owned();
     let oldest = Query::select()
         .column(message::Column::Id)

@@ -3,13 +3,10 @@
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, QueryOrder};
 
 use super::entities::subscription::{self, Entity as Subscriptions};
+use super::states::{SigningMode, SubscriptionState};
 use super::{Db, now_millis};
 pub use subscription::ActiveModel as SubscriptionChange;
 pub use subscription::Model as Subscription;
-
-pub const ACTIVE: &str = "active";
-pub const PAUSED: &str = "paused";
-pub const DISABLED: &str = "disabled";
 
 #[derive(Debug, Clone)]
 pub struct NewSubscription {
@@ -20,7 +17,7 @@ pub struct NewSubscription {
     pub secret: String,
     pub headers: String,
     pub properties: String,
-    pub mode: String,
+    pub mode: SigningMode,
 }
 
 pub async fn create(db: &Db, new: NewSubscription) -> Result<Subscription, DbErr> {
@@ -39,7 +36,7 @@ pub async fn create(db: &Db, new: NewSubscription) -> Result<Subscription, DbErr
                     headers: Set(new.headers),
                     properties: Set(new.properties),
                     mode: Set(new.mode),
-                    state: Set(ACTIVE.to_owned()),
+                    state: Set(SubscriptionState::Active),
                     disabled_reason: Set(None),
                     disabled_at: Set(None),
                     failing_since: Set(None),

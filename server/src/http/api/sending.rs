@@ -20,6 +20,7 @@ use crate::sending::deliveries as redelivery;
 use crate::sending::subscriptions::{self as domain, SubscriptionInput};
 use crate::storage::catalog::{self, EventType};
 use crate::storage::deliveries::{self, Attempt, Delivery, Published};
+use crate::storage::states::{self, DeliveryStatus, SigningMode, SubscriptionState};
 use crate::storage::subscriptions::{self, Subscription};
 
 type Answer<T> = Result<Json<T>, ApiError>;
@@ -209,7 +210,7 @@ pub async fn patch_subscription(
                 .into_iter()
                 .collect(),
             properties: or_stored(body.properties, &current.properties)?,
-            mode: body.mode.unwrap_or(current.mode.clone()),
+            mode: body.mode.unwrap_or_else(|| states::word(current.mode)),
             secret: None,
             verify_echo: false,
         };
@@ -291,8 +292,8 @@ pub struct SubscriptionOut {
     event_types: Vec<String>,
     headers: BTreeMap<String, String>,
     properties: Map<String, Value>,
-    mode: String,
-    state: String,
+    mode: SigningMode,
+    state: SubscriptionState,
     disabled_reason: Option<String>,
     disabled_at: Option<String>,
     previous_secret_until: Option<String>,
@@ -482,7 +483,7 @@ pub struct DeliveryOut<A = i32> {
     message_id: String,
     subscription_id: String,
     event_type: String,
-    status: String,
+    status: DeliveryStatus,
     attempts: A,
     /// While pending: when the next attempt is due.
     next_attempt_at: Option<String>,
@@ -494,7 +495,7 @@ pub struct DeliveryOut<A = i32> {
 impl From<Delivery> for DeliveryOut {
     fn from(d: Delivery) -> Self {
         Self {
-            next_attempt_at: (d.status == deliveries::PENDING)
+            next_attempt_at: (d.status == DeliveryStatus::Pending)
                 .then(|| rfc3339(d.next_attempt_at))
                 .flatten(),
             created_at: rfc3339(d.created_at),

@@ -33,7 +33,7 @@ use crate::storage::{
     handlers::{self, HandlerRow},
     now_millis,
     sources::{self, Source},
-    states::{self, DeliveryStatus},
+    states::{self, DeliveryStatus, RunStatus},
     subscriptions::{self, Subscription},
     users::{self, User},
 };
@@ -80,7 +80,7 @@ fn event_summary(event: &Event, source_name: String) -> EventSummaryDto {
         event_type: event.event_type.clone(),
         delivery_id: event.delivery_id.clone(),
         size: event.body.len() as u64,
-        handling: event.handling.clone(),
+        handling: states::word(event.handling),
     }
 }
 
@@ -535,14 +535,14 @@ impl Backend for HubBackend {
                 .map_err(internal)?
                 .into_iter()
                 .map(|run| HandlerRunDto {
-                    at: if run.status == handlers::PENDING {
+                    at: if run.status == RunStatus::Pending {
                         run.next_at
                     } else {
                         run.updated_at
                     },
                     handler_id: run.handler_id,
                     kind: run.handler_kind,
-                    status: run.status,
+                    status: states::word(run.status),
                     attempts: run.attempts,
                     outcome: run.outcome,
                 })

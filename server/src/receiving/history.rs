@@ -8,7 +8,7 @@ use sea_orm::{ActiveEnum, Iterable};
 
 use crate::storage::deliveries::DeliveryFilter;
 use crate::storage::events::EventFilter;
-use crate::storage::states::{self, DeliveryStatus};
+use crate::storage::states::{self, DeliveryStatus, Handling};
 
 /// The filters as typed; empty strings mean "not set".
 #[derive(Debug, Default)]
@@ -30,12 +30,11 @@ pub struct ParamError {
     pub message: String,
 }
 
-pub const HANDLING: [&str; 4] = ["none", "pending", "ok", "failed"];
 /// Longer searches are refused rather than run.
 const MAX_SEARCH_CHARS: usize = 200;
 
 pub fn filter(params: EventParams) -> Result<EventFilter, ParamError> {
-    let handling = one_of("handling", params.handling, &HANDLING)?;
+    let handling = state::<Handling>("handling", params.handling)?;
     let from = instant("from", params.from)?;
     let to = instant("to", params.to)?;
     let text = set(params.q);
@@ -104,21 +103,6 @@ fn state<T: ActiveEnum<Value = String> + Iterable>(
             T::iter().map(states::word).collect::<Vec<_>>().join(", ")
         ),
     })
-}
-
-fn one_of(
-    field: &'static str,
-    value: Option<String>,
-    allowed: &[&str],
-) -> Result<Option<String>, ParamError> {
-    let value = set(value);
-    match &value {
-        Some(v) if !allowed.contains(&v.as_str()) => Err(ParamError {
-            field,
-            message: format!("expected one of {}", allowed.join(", ")),
-        }),
-        _ => Ok(value),
-    }
 }
 
 fn instant(field: &'static str, value: Option<String>) -> Result<Option<i64>, ParamError> {

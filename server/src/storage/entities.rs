@@ -119,7 +119,7 @@ pub mod event {
         pub delivery_id: Option<String>,
         pub verification: String,
         /// What its handlers made of it: `none`, `pending`, `ok` or `failed`.
-        pub handling: String,
+        pub handling: crate::storage::states::Handling,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -187,7 +187,7 @@ pub mod handler_run {
         pub handler_kind: String,
         pub position: i32,
         /// `pending`, `ok` or `failed` (given up).
-        pub status: String,
+        pub status: crate::storage::states::RunStatus,
         pub attempts: i32,
         pub next_at: i64,
         /// Set while a worker runs it; a crash leaves it to lapse, so the run happens again.

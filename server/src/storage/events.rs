@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use super::entities::event::{self, Entity as Events};
 use super::entities::refused_request::{self, Entity as RefusedRequests};
 use super::handlers::{self, PlannedRun};
+use super::states::Handling;
 use super::{Db, insert_new};
 pub use event::Model as Event;
 pub use refused_request::Model as RefusedRequest;
@@ -65,7 +66,7 @@ pub async fn insert(db: &Db, new: NewEvent, runs: Vec<PlannedRun>) -> Result<Sto
                     event_type: Set(new.event_type),
                     delivery_id: Set(new.delivery_id),
                     verification: Set(new.verification),
-                    handling: Set("none".to_owned()),
+                    handling: Set(Handling::None),
                     ..Default::default()
                 };
                 let key = [event::Column::SourceId, event::Column::DeliveryId];
@@ -95,7 +96,7 @@ pub struct EventFilter {
     pub source_id: Option<String>,
     pub event_type: Option<String>,
     /// `none`, `pending`, `ok` or `failed`.
-    pub handling: Option<String>,
+    pub handling: Option<Handling>,
     /// Received at or after, in milliseconds.
     pub from: Option<i64>,
     /// Received before, in milliseconds.

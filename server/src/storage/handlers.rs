@@ -13,12 +13,9 @@ use super::entities::event::{self, Entity as Events};
 use super::entities::handler::{self, Entity as Handlers};
 use super::entities::handler_run::{self, Entity as HandlerRuns};
 use super::shapes::insert_all;
+use super::states::{Handling, RunStatus};
 pub use handler::Model as HandlerRow;
 pub use handler_run::Model as HandlerRun;
-
-pub const PENDING: &str = "pending";
-pub const OK: &str = "ok";
-pub const FAILED: &str = "failed";
 
 #[derive(Debug, Clone)]
 pub struct NewHandler {
@@ -121,7 +118,7 @@ pub(super) async fn queue<C: ConnectionTrait>(
         handler_id: Set(run.handler_id),
         handler_kind: Set(run.handler_kind),
         position: Set(run.position),
-        status: Set(PENDING.to_owned()),
+        status: Set(RunStatus::Pending),
         attempts: Set(0),
         next_at: Set(now),
         leased_until: Set(None),
@@ -131,7 +128,7 @@ pub(super) async fn queue<C: ConnectionTrait>(
     });
     insert_all(txn, runs.collect()).await?;
     Events::update_many()
-        .col_expr(event::Column::Handling, Expr::value(PENDING))
+        .col_expr(event::Column::Handling, Expr::value(Handling::Pending))
         .filter(event::Column::Id.eq(event_id))
         .exec(txn)
         .await?;
@@ -149,7 +146,7 @@ pub async fn claim_due(
         .write(move |txn| {
             Box::pin(async move {
                 let due = HandlerRuns::find()
-                    .filter(handler_run::Column::Status.eq(PENDING))
+                    .filter(handler_run::Column::Status.eq(RunStatus::Pending))
                     .filter(handler_run::Column::NextAt.lte(now))
                     .filter(
                         Condition::any()
@@ -186,7 +183,7 @@ pub async fn release_leases(db: &Db) -> Result<u64, DbErr> {
                         handler_run::Column::LeasedUntil,
                         Expr::value(Option::<i64>::None),
                     )
-                    .filter(handler_run::Column::Status.eq(PENDING))
+                    .filter(handler_run::Column::Status.eq(RunStatus::Pending))
                     .filter(handler_run::Column::LeasedUntil.is_not_null())
                     .exec(txn)
                     .await?;
@@ -212,33 +209,29 @@ pub async fn finish(db: &Db, run: HandlerRun, finish: Finish, now: i64) -> Resul
                 let event_id = run.event_id;
                 let mut active: handler_run::ActiveModel = run.into();
                 let (status, next_at, outcome) = match finish {
-                    Finish::Ok(outcome) => (OK, now, outcome),
-                    Finish::RetryAt { at, error } => (PENDING, at, error),
-                    Finish::Failed(error) => (FAILED, now, error),
+                    Finish::Ok(outcome) => (RunStatus::Ok, now, outcome),
+                    Finish::RetryAt { at, error } => (RunStatus::Pending, at, error),
+                    Finish::Failed(error) => (RunStatus::Failed, now, error),
                 };
-                active.status = Set(status.to_owned());
+                active.status = Set(status);
                 active.next_at = Set(next_at);
                 active.leased_until = Set(None);
                 active.outcome = Set(Some(outcome));
                 active.updated_at = Set(now);
                 active.update(txn).await?;
 
-                let statuses: Vec<String> = HandlerRuns::find()
+                let statuses: Vec<RunStatus> = HandlerRuns::find()
                     .select_only()
                     .column(handler_run::Column::Status)
                     .filter(handler_run::Column::EventId.eq(event_id))
                     .into_tuple()
                     .all(txn)
                     .await?;
-                let handling = if statuses.iter().any(|s| s == FAILED) {
-                    FAILED
-                } else if statuses.iter().all(|s| s == OK) {
-                    OK
-                } else {
-                    PENDING
-                };
                 Events::update_many()
-                    .col_expr(event::Column::Handling, Expr::value(handling))
+                    .col_expr(
+                        event::Column::Handling,
+                        Expr::value(Handling::of(&statuses)),
+                    )
                     .filter(event::Column::Id.eq(event_id))
                     .exec(txn)
                     .await?;

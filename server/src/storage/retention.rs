@@ -13,8 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::entities::delivery::{self, Entity as Deliveries};
 use super::entities::event::{self, Entity as Events};
 use super::entities::message::{self, Entity as Messages};
-use super::handlers;
-use super::states::DeliveryStatus;
+use super::states::{DeliveryStatus, Handling};
 use super::{Db, now_millis};
 
 /// Rows deleted per write.
@@ -31,7 +30,7 @@ fn old_events(before: i64) -> DeleteMany<Events> {
         .column(event::Column::Id)
         .from(Events)
         .and_where(event::Column::ReceivedAt.lt(before))
-        .and_where(event::Column::Handling.ne(handlers::PENDING))
+        .and_where(event::Column::Handling.ne(Handling::Pending))
         .order_by(event::Column::ReceivedAt, Order::Asc)
         .order_by(event::Column::Id, Order::Asc)
         .limit(BATCH)

@@ -45,6 +45,50 @@ pub enum DeliveryStatus {
     Failed,
 }
 
+/// Where one queued handler run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "ok")]
+    Ok,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+/// What became of an event's handler runs, all told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum, Serialize)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+#[serde(rename_all = "lowercase")]
+pub enum Handling {
+    /// No handler queued a run.
+    #[sea_orm(string_value = "none")]
+    None,
+    /// Some run is still to happen (or to happen again).
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "ok")]
+    Ok,
+    /// Some run failed for good.
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}
+
+impl Handling {
+    /// The event's handling, from the statuses of its runs.
+    pub fn of(runs: &[RunStatus]) -> Self {
+        if runs.contains(&RunStatus::Failed) {
+            Self::Failed
+        } else if runs.iter().all(|s| *s == RunStatus::Ok) {
+            Self::Ok
+        } else {
+            Self::Pending
+        }
+    }
+}
+
 /// The word a state is stored and shown as.
 pub fn word<T: ActiveEnum<Value = String>>(state: T) -> String {
     state.to_value()
@@ -70,6 +114,14 @@ mod tests {
             serde_json::to_value(SigningMode::AspNet).unwrap(),
             serde_json::json!("aspnet")
         );
+    }
+
+    #[test]
+    fn an_event_is_handled_once_every_run_is_ok_and_failed_once_one_failed() {
+        use RunStatus::{Failed, Ok, Pending};
+        assert_eq!(Handling::of(&[Ok, Ok]), Handling::Ok);
+        assert_eq!(Handling::of(&[Ok, Pending]), Handling::Pending);
+        assert_eq!(Handling::of(&[Pending, Failed, Ok]), Handling::Failed);
     }
 
     #[tokio::test]

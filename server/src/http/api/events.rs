@@ -15,6 +15,7 @@ use crate::http::error::ApiError;
 use crate::receiving::history::{self, EventParams};
 use crate::storage::events::{self, Event};
 use crate::storage::handlers::{self, HandlerRun};
+use crate::storage::states::{Handling, RunStatus};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -130,7 +131,7 @@ pub struct EventOut {
     content_type: Option<String>,
     size: usize,
     verification: String,
-    handling: String,
+    handling: Handling,
 }
 
 impl From<&Event> for EventOut {
@@ -144,7 +145,7 @@ impl From<&Event> for EventOut {
             content_type: event.content_type.clone(),
             size: event.body.len(),
             verification: event.verification.clone(),
-            handling: event.handling.clone(),
+            handling: event.handling,
         }
     }
 }
@@ -168,7 +169,7 @@ pub struct EventDetailOut {
 pub struct RunOut {
     handler_id: String,
     kind: String,
-    status: String,
+    status: RunStatus,
     attempts: i32,
     outcome: Option<String>,
     next_attempt_at: Option<String>,
@@ -178,7 +179,7 @@ pub struct RunOut {
 impl From<HandlerRun> for RunOut {
     fn from(run: HandlerRun) -> Self {
         Self {
-            next_attempt_at: (run.status == handlers::PENDING)
+            next_attempt_at: (run.status == RunStatus::Pending)
                 .then(|| rfc3339(run.next_at))
                 .flatten(),
             updated_at: rfc3339(run.updated_at),

@@ -13,6 +13,7 @@ use reqwest::{Client, StatusCode, redirect};
 use server::receiving::sources::{self, SourceRequest};
 use server::storage::Db;
 use server::storage::events::{self, NewEvent};
+use server::storage::search;
 use server_fn::ServerFn;
 use tokio::task::JoinSet;
 
@@ -275,7 +276,7 @@ async fn populate(
         done??;
     }
     // The hub indexes bodies for search in the background; measure search over all of them.
-    while events::index_for_search(db, 5000).await? > 0 {}
+    while search::index_for_search(db, 5000).await? > 0 {}
     Ok(())
 }
 

@@ -110,7 +110,7 @@ pub async fn run_with(
     }
     tasks.spawn(state.hub.handler_worker.clone().run(shutdown.clone()));
     tasks.spawn(state.hub.deliveries.clone().run(shutdown.clone()));
-    tasks.spawn(storage::events::index_continuously(
+    tasks.spawn(storage::search::index_continuously(
         db.clone(),
         state.hub.search_indexer.clone(),
         shutdown.clone(),

@@ -10,6 +10,7 @@ mod entities;
 pub mod events;
 pub mod handlers;
 pub mod retention;
+pub mod search;
 pub mod sessions;
 mod shapes;
 pub mod sources;

@@ -1,0 +1,224 @@
+//! Full-text search over received bodies: SQLite's FTS5 (the `events_fts` table and its word
+//! list, made by the migrations), kept up to date in the background. Everything that knows it
+//! is FTS5 is here, so another engine can bring a search of its own.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order};
+use sea_orm::{ConnectionTrait, DbErr, QueryTrait, Select};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::Db;
+use super::entities::event::{self, Entity as Events};
+
+/// Narrows `query` to the events whose body matches `text`, newest first and older than
+/// `before`; false, leaving it as it was, when `text` holds nothing to search for.
+///
+/// The index drives the search, newest first, so a common word stops after one page instead
+/// of collecting every match.
+pub(super) async fn narrow(
+    db: &Db,
+    query: &mut Select<Events>,
+    text: &str,
+    before: Option<i64>,
+) -> Result<bool, DbErr> {
+    let Some(search) = Search::parse(text) else {
+        return Ok(false);
+    };
+    let completions = match search.prefix() {
+        Some(prefix) => completions(db, &prefix).await?,
+        None => None,
+    };
+    let fts = search.query(completions.as_deref());
+    let fts_table = Alias::new("events_fts");
+    let rowid = Expr::col((fts_table.clone(), Alias::new("rowid")));
+    let select = QueryTrait::query(query);
+    select
+        .join(
+            JoinType::InnerJoin,
+            fts_table,
+            rowid.clone().equals((Events, event::Column::Id)),
+        )
+        .and_where(Expr::cust_with_values("events_fts MATCH ?", [fts]))
+        .order_by_expr(rowid.clone(), Order::Desc);
+    if let Some(before) = before {
+        select.and_where(rowid.lt(before));
+    }
+    Ok(true)
+}
+
+/// Indexes up to `batch` events not yet in the search index, oldest first, in one write; the
+/// number indexed. Searches see an event once this has run after its insert.
+pub async fn index_for_search(db: &Db, batch: u64) -> Result<u64, DbErr> {
+    db.writer()
+        .write(move |txn| {
+            Box::pin(async move {
+                let backend = txn.get_database_backend();
+                let statement = |sql: &str, values: Vec<sea_orm::Value>| {
+                    sea_orm::Statement::from_sql_and_values(backend, sql, values)
+                };
+                let last: i64 = txn
+                    .query_one_raw(statement(
+                        "SELECT last_event_id FROM search_progress WHERE id = 1",
+                        vec![],
+                    ))
+                    .await?
+                    .map(|row| row.try_get("", "last_event_id"))
+                    .transpose()?
+                    .unwrap_or(0);
+                let newest: Option<i64> = txn
+                    .query_one_raw(statement(
+                        "SELECT max(id) AS newest FROM \
+                           (SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?)",
+                        vec![last.into(), (batch as i64).into()],
+                    ))
+                    .await?
+                    .and_then(|row| row.try_get("", "newest").ok());
+                let Some(newest) = newest else {
+                    return Ok(0);
+                };
+                let indexed = txn
+                    .execute_raw(statement(
+                        "INSERT INTO events_fts(rowid, body) \
+                           SELECT id, CAST(body AS TEXT) FROM events WHERE id > ? AND id <= ?",
+                        vec![last.into(), newest.into()],
+                    ))
+                    .await?
+                    .rows_affected();
+                txn.execute_raw(statement(
+                    "UPDATE search_progress SET last_event_id = ? WHERE id = 1",
+                    vec![newest.into()],
+                ))
+                .await?;
+                Ok(indexed)
+            })
+        })
+        .await
+}
+
+/// Keeps the search index up to date: indexes in batches whenever woken, and at least every
+/// second, until `shutdown`.
+pub async fn index_continuously(db: Db, wake: Arc<Notify>, shutdown: CancellationToken) {
+    const BATCH: u64 = 2000;
+    loop {
+        match index_for_search(&db, BATCH).await {
+            Ok(BATCH) => continue,
+            Ok(_) => {}
+            Err(err) => tracing::error!(error = %err, "indexing bodies for search failed"),
+        }
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// Words looked up to finish the last word of a search: a prefix that finishes as more of them
+/// is left to FTS5.
+const COMPLETIONS: usize = 16;
+
+/// What a person typed, as an FTS5 query that cannot be read as FTS syntax: each word becomes
+/// a quoted phrase (FTS5 splits it into tokens the way it split the bodies), all must match,
+/// and the last may be the start of a word.
+pub(super) struct Search<'a> {
+    words: Vec<&'a str>,
+    last: &'a str,
+}
+
+impl<'a> Search<'a> {
+    /// `None` when there is nothing to search for.
+    pub(super) fn parse(text: &'a str) -> Option<Self> {
+        let mut words: Vec<&str> = text.split_whitespace().collect();
+        let last = words.pop()?;
+        text.chars()
+            .any(char::is_alphanumeric)
+            .then_some(Self { words, last })
+    }
+
+    /// Where the last word's last token is, when FTS5's tokenizer keeps it as typed but for
+    /// case: ASCII letters and digits, with no other letter joined to either end. Other tokens
+    /// (accents, other scripts) are left to FTS5's own prefix search.
+    fn last_token(&self) -> Option<Range<usize>> {
+        let word = self.last;
+        let end = word.rfind(|c: char| c.is_ascii_alphanumeric())? + 1;
+        if !word[end..].is_ascii() {
+            return None;
+        }
+        let start = match word[..end]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !c.is_ascii_alphanumeric())
+        {
+            None => 0,
+            Some((i, c)) if c.is_ascii() => i + 1,
+            Some(_) => return None,
+        };
+        Some(start..end)
+    }
+
+    /// The start of a word to look up completions for, as the index spells it.
+    pub(super) fn prefix(&self) -> Option<String> {
+        self.last_token()
+            .map(|token| self.last[token].to_ascii_lowercase())
+    }
+
+    /// The query: the last word as a prefix or, given the words [`Self::prefix`] finishes as,
+    /// as any one of them. Spelled out, FTS5 reads the newest matches first and stops after a
+    /// page; as a prefix it gathers every match first.
+    pub(super) fn query(&self, completions: Option<&[String]>) -> String {
+        let last = match (completions, self.last_token()) {
+            (Some(words), Some(token)) => {
+                let (before, after) = (&self.last[..token.start], &self.last[token.end..]);
+                let any: Vec<String> = words
+                    .iter()
+                    .map(|word| phrase(&format!("{before}{word}{after}")))
+                    .collect();
+                format!("({})", any.join(" OR "))
+            }
+            _ => format!("{}*", phrase(self.last)),
+        };
+        let mut query: Vec<String> = self.words.iter().map(|word| phrase(word)).collect();
+        query.push(last);
+        query.join(" AND ")
+    }
+}
+
+fn phrase(word: &str) -> String {
+    format!("\"{}\"", word.replace('"', "\"\""))
+}
+
+/// The indexed words that start with `prefix`, in order, when there are 1 to [`COMPLETIONS`]
+/// of them. Each is one seek from just past the one before, all in one statement: asking for
+/// them all at once would read every occurrence of each.
+pub(super) async fn completions(db: &Db, prefix: &str) -> Result<Option<Vec<String>>, DbErr> {
+    let Some(last) = prefix.bytes().last().filter(|_| prefix.is_ascii()) else {
+        return Ok(None);
+    };
+    // The prefix is ASCII letters and digits, so the first string past every word it starts is
+    // the prefix with its last character moved on by one; and U+0001, a separator to FTS5,
+    // sorts before every character a word can hold, so `word` + U+0001 is just past `word`.
+    let past = format!("{}{}", &prefix[..prefix.len() - 1], char::from(last + 1));
+    let rows = db
+        .read()
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            db.read().get_database_backend(),
+            "WITH RECURSIVE found(term, n) AS ( \
+               SELECT (SELECT term FROM events_fts_words \
+                        WHERE term >= ?1 AND term < ?2 LIMIT 1), 1 \
+               UNION ALL \
+               SELECT (SELECT term FROM events_fts_words \
+                        WHERE term >= found.term || char(1) AND term < ?2 LIMIT 1), n + 1 \
+                 FROM found WHERE found.term IS NOT NULL AND n <= ?3) \
+             SELECT term FROM found WHERE term IS NOT NULL",
+            [prefix.into(), past.into(), (COMPLETIONS as i64).into()],
+        ))
+        .await?;
+    let found = rows
+        .iter()
+        .map(|row| row.try_get::<String>("", "term"))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((1..=COMPLETIONS).contains(&found.len()).then_some(found))
+}

@@ -2,16 +2,17 @@
 //! record of every attempt. A message and all its deliveries are committed in one transaction;
 //! the worker claims due deliveries with a lease, so a crash leaves them to be claimed again.
 
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::attempt::{self, Entity as Attempts};
 use super::entities::delivery::{self, Entity as Deliveries};
 use super::entities::message::{self, Entity as Messages};
 use super::entities::subscription::{self, Entity as Subscriptions};
+use super::lease::Queue;
 use super::shapes::{insert_all, one_of};
 use super::states::{DeliveryStatus, SubscriptionState};
 use super::subscriptions::Subscription;
@@ -129,6 +130,18 @@ pub async fn find_message(db: &Db, id: &str) -> Result<Option<Message>, DbErr> {
     Messages::find_by_id(id).one(db.read()).await
 }
 
+/// The deliveries, as a queue: pending until they succeed or fail for good, due at their
+/// next attempt.
+fn queue() -> Queue<Deliveries> {
+    Queue {
+        id: delivery::Column::Id,
+        status: delivery::Column::Status,
+        pending: DeliveryStatus::Pending.into(),
+        due_at: delivery::Column::NextAttemptAt,
+        leased_until: delivery::Column::LeasedUntil,
+    }
+}
+
 /// Claims up to `limit` due deliveries of active subscriptions, leaving out `busy` ones
 /// (those at their concurrency limit), oldest due first, for `lease_ms`.
 pub async fn claim_due(
@@ -146,32 +159,18 @@ pub async fn claim_due(
                     .from(Subscriptions)
                     .and_where(subscription::Column::State.eq(SubscriptionState::Active))
                     .to_owned();
-                let mut due = Deliveries::find()
-                    .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
-                    .filter(delivery::Column::NextAttemptAt.lte(now))
-                    .filter(
-                        Condition::any()
-                            .add(delivery::Column::LeasedUntil.is_null())
-                            .add(delivery::Column::LeasedUntil.lt(now)),
-                    )
+                let mut due = queue()
+                    .due(now, limit)
                     .filter(delivery::Column::SubscriptionId.in_subquery(active));
                 if !busy.is_empty() {
                     due = due.filter(one_of(delivery::Column::SubscriptionId, busy).not());
                 }
-                let due = due
-                    .order_by_asc(delivery::Column::NextAttemptAt)
-                    .order_by_asc(delivery::Column::Id)
-                    .limit(limit)
-                    // Where the engine locks rows, two hubs never claim the same ones.
-                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-                    .all(txn)
-                    .await?;
+                let due = due.all(txn).await?;
                 if due.is_empty() {
                     return Ok(due);
                 }
-                Deliveries::update_many()
-                    .col_expr(delivery::Column::LeasedUntil, Expr::value(now + lease_ms))
-                    .filter(one_of(delivery::Column::Id, due.iter().map(|d| d.id)))
+                queue()
+                    .lease(due.iter().map(|d| d.id), now + lease_ms)
                     .exec(txn)
                     .await?;
                 Ok(due)
@@ -183,20 +182,7 @@ pub async fn claim_due(
 /// When the process starts nothing is in flight: leases left by a crash are released at once.
 pub async fn release_leases(db: &Db) -> Result<u64, DbErr> {
     db.writer()
-        .write(|txn| {
-            Box::pin(async move {
-                let released = Deliveries::update_many()
-                    .col_expr(
-                        delivery::Column::LeasedUntil,
-                        Expr::value(Option::<i64>::None),
-                    )
-                    .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
-                    .filter(delivery::Column::LeasedUntil.is_not_null())
-                    .exec(txn)
-                    .await?;
-                Ok(released.rows_affected)
-            })
-        })
+        .write(|txn| Box::pin(async move { queue().release_all(txn).await }))
         .await
 }
 
@@ -204,19 +190,7 @@ pub async fn release_leases(db: &Db) -> Result<u64, DbErr> {
 /// subscription was paused meanwhile).
 pub async fn release(db: &Db, ids: Vec<i64>) -> Result<(), DbErr> {
     db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                Deliveries::update_many()
-                    .col_expr(
-                        delivery::Column::LeasedUntil,
-                        Expr::value(Option::<i64>::None),
-                    )
-                    .filter(one_of(delivery::Column::Id, ids))
-                    .exec(txn)
-                    .await?;
-                Ok(())
-            })
-        })
+        .write(move |txn| Box::pin(async move { queue().release(txn, ids).await }))
         .await
 }
 

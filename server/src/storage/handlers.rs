@@ -2,7 +2,7 @@
 //! runs. A run is queued in the same transaction as its event, claimed with a lease, and
 //! finished with an outcome; a lease left by a crash lapses and the run happens again.
 
-use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -12,6 +12,7 @@ use super::Db;
 use super::entities::event::{self, Entity as Events};
 use super::entities::handler::{self, Entity as Handlers};
 use super::entities::handler_run::{self, Entity as HandlerRuns};
+use super::lease::Queue;
 use super::shapes::insert_all;
 use super::states::{Handling, RunStatus};
 pub use handler::Model as HandlerRow;
@@ -135,6 +136,17 @@ pub(super) async fn queue<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The runs, as a queue: pending until they end, due at `next_at`.
+fn run_queue() -> Queue<HandlerRuns> {
+    Queue {
+        id: handler_run::Column::Id,
+        status: handler_run::Column::Status,
+        pending: RunStatus::Pending.into(),
+        due_at: handler_run::Column::NextAt,
+        leased_until: handler_run::Column::LeasedUntil,
+    }
+}
+
 /// Claims up to `limit` due runs for `lease_ms`, oldest first, counting the attempt.
 pub async fn claim_due(
     db: &Db,
@@ -145,29 +157,24 @@ pub async fn claim_due(
     db.writer()
         .write(move |txn| {
             Box::pin(async move {
-                let due = HandlerRuns::find()
-                    .filter(handler_run::Column::Status.eq(RunStatus::Pending))
-                    .filter(handler_run::Column::NextAt.lte(now))
-                    .filter(
-                        Condition::any()
-                            .add(handler_run::Column::LeasedUntil.is_null())
-                            .add(handler_run::Column::LeasedUntil.lt(now)),
-                    )
-                    .order_by_asc(handler_run::Column::NextAt)
-                    .order_by_asc(handler_run::Column::Id)
-                    .limit(limit)
-                    // Where the engine locks rows, two hubs never claim the same ones.
-                    .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-                    .all(txn)
-                    .await?;
-                let mut claimed = Vec::with_capacity(due.len());
-                for run in due {
-                    let mut active: handler_run::ActiveModel = run.into();
-                    active.leased_until = Set(Some(now + lease_ms));
-                    active.attempts = Set(active.attempts.as_ref() + 1);
-                    claimed.push(active.update(txn).await?);
+                let mut due = run_queue().due(now, limit).all(txn).await?;
+                if due.is_empty() {
+                    return Ok(due);
                 }
-                Ok(claimed)
+                let until = now + lease_ms;
+                run_queue()
+                    .lease(due.iter().map(|run| run.id), until)
+                    .col_expr(
+                        handler_run::Column::Attempts,
+                        Expr::col(handler_run::Column::Attempts).add(1),
+                    )
+                    .exec(txn)
+                    .await?;
+                for run in &mut due {
+                    run.leased_until = Some(until);
+                    run.attempts += 1;
+                }
+                Ok(due)
             })
         })
         .await
@@ -176,20 +183,7 @@ pub async fn claim_due(
 /// When the process starts nothing is running: leases left by a crash are released at once.
 pub async fn release_leases(db: &Db) -> Result<u64, DbErr> {
     db.writer()
-        .write(|txn| {
-            Box::pin(async move {
-                let released = HandlerRuns::update_many()
-                    .col_expr(
-                        handler_run::Column::LeasedUntil,
-                        Expr::value(Option::<i64>::None),
-                    )
-                    .filter(handler_run::Column::Status.eq(RunStatus::Pending))
-                    .filter(handler_run::Column::LeasedUntil.is_not_null())
-                    .exec(txn)
-                    .await?;
-                Ok(released.rows_affected)
-            })
-        })
+        .write(|txn| Box::pin(async move { run_queue().release_all(txn).await }))
         .await
 }
 

@@ -9,6 +9,7 @@ pub mod deliveries;
 mod entities;
 pub mod events;
 pub mod handlers;
+mod lease;
 pub mod retention;
 pub mod search;
 pub mod sessions;

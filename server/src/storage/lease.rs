@@ -1,0 +1,75 @@
+//! The two work queues, deliveries and handler runs, lease their rows one way. A row is due
+//! when it is pending, its time has come and no live lease holds it; a claim leases it until a
+//! time, and a worker that dies leaves a lease that lapses, or that the next start releases.
+//! Claims lock the rows they read with `FOR UPDATE SKIP LOCKED` where the engine has row locks,
+//! so two hubs on one database never claim the same row.
+
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, UpdateMany, Value,
+};
+
+use super::shapes::one_of;
+
+/// A table used as a queue: its columns, and the status its waiting rows have.
+pub(super) struct Queue<E: EntityTrait> {
+    pub id: E::Column,
+    pub status: E::Column,
+    pub pending: Value,
+    /// When a row is due.
+    pub due_at: E::Column,
+    pub leased_until: E::Column,
+}
+
+impl<E: EntityTrait> Queue<E> {
+    /// Up to `limit` rows due at `now`, the longest due first, locked where the engine can.
+    /// Callers may narrow it further.
+    pub fn due(&self, now: i64, limit: u64) -> Select<E> {
+        E::find()
+            .filter(self.status.eq(self.pending.clone()))
+            .filter(self.due_at.lte(now))
+            .filter(
+                Condition::any()
+                    .add(self.leased_until.is_null())
+                    .add(self.leased_until.lt(now)),
+            )
+            .order_by_asc(self.due_at)
+            .order_by_asc(self.id)
+            .limit(limit)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+    }
+
+    /// Leases the rows `ids` until `until`; callers may set more columns on the way.
+    pub fn lease(&self, ids: impl IntoIterator<Item = i64>, until: i64) -> UpdateMany<E> {
+        E::update_many()
+            .col_expr(self.leased_until, Expr::value(until))
+            .filter(one_of(self.id, ids))
+    }
+
+    /// Gives the rows `ids` back to the queue, due as they were.
+    pub async fn release(
+        &self,
+        txn: &impl ConnectionTrait,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> Result<(), DbErr> {
+        E::update_many()
+            .col_expr(self.leased_until, Expr::value(Option::<i64>::None))
+            .filter(one_of(self.id, ids))
+            .exec(txn)
+            .await
+            .map(|_| ())
+    }
+
+    /// Releases every lease on a waiting row; how many. Only for a start, when nothing of this
+    /// queue can be running.
+    pub async fn release_all(&self, txn: &impl ConnectionTrait) -> Result<u64, DbErr> {
+        let released = E::update_many()
+            .col_expr(self.leased_until, Expr::value(Option::<i64>::None))
+            .filter(self.status.eq(self.pending.clone()))
+            .filter(self.leased_until.is_not_null())
+            .exec(txn)
+            .await?;
+        Ok(released.rows_affected)
+    }
+}

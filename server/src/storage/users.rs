@@ -47,9 +47,10 @@ pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>, s
 
 /// Adds a user. With `only_if_none` it is the first-run setup, refused once the hub was set up.
 ///
-/// Invariant: only one first-run setup ever succeeds. It does not rest on writes running one
-/// at a time: the setup records the `set_up` milestone in the same transaction as the user,
-/// and of two setups at once the second waits on the first's unique key, then finds it taken.
+/// Invariant: only one first-run setup ever succeeds, and none once any user was added. It
+/// does not rest on writes running one at a time: every user is added in the same transaction
+/// as an attempt to record the `set_up` milestone, which a setup must be the one to record; of
+/// two at once the second waits on the first's unique key, then finds it taken.
 pub async fn create(
     db: &Db,
     username: String,
@@ -60,17 +61,17 @@ pub async fn create(
     db.writer()
         .write(move |txn| {
             Box::pin(async move {
-                if only_if_none {
-                    let milestone = milestone::ActiveModel {
-                        name: Set(SET_UP.to_owned()),
-                        reached_at: Set(now_millis()),
-                    };
-                    if insert_new(txn, milestone, [milestone::Column::Name])
-                        .await?
-                        .is_none()
-                    {
-                        return Ok(Err(CreateUserError::AlreadySetUp));
-                    }
+                // Every first user sets the hub up, however it was added (the command line's
+                // first user too), so a later first-run setup is refused.
+                let milestone = milestone::ActiveModel {
+                    name: Set(SET_UP.to_owned()),
+                    reached_at: Set(now_millis()),
+                };
+                let first = insert_new(txn, milestone, [milestone::Column::Name])
+                    .await?
+                    .is_some();
+                if only_if_none && !first {
+                    return Ok(Err(CreateUserError::AlreadySetUp));
                 }
                 let row = user::ActiveModel {
                     username: Set(username),
@@ -171,6 +172,17 @@ mod tests {
         // Set up once is set up for good, whoever is removed later.
         let later = create(&db, "late".into(), "x".into(), true, true).await;
         assert!(matches!(later, Err(CreateUserError::AlreadySetUp)));
+    }
+
+    #[tokio::test]
+    async fn a_first_user_from_the_command_line_closes_the_setup() {
+        let (_dir, db) = Db::open_temp().await;
+        create(&db, "ops".into(), "x".into(), true, false)
+            .await
+            .unwrap();
+        let setup = create(&db, "intruder".into(), "x".into(), true, true).await;
+        assert!(matches!(setup, Err(CreateUserError::AlreadySetUp)));
+        assert_eq!(count(&db).await.unwrap(), 1);
     }
 
     #[tokio::test]

@@ -140,3 +140,34 @@ async fn sigterm_stops_the_server_gracefully() {
         .unwrap();
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test]
+async fn a_first_user_made_on_the_command_line_closes_the_first_run_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = hookhub(&dir);
+    command.args(["create-user", "--username", "ops", "--password-stdin"]);
+    let output = run_with_stdin(command, "a long enough password\n");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    let database = dir.path().join("hookhub.db");
+    let app = crate::helpers::TestApp::spawn_with(|config| config.database = database).await;
+    let client = app.client();
+    let setup = app
+        .call::<app::api::SetUp>(
+            &client,
+            &[
+                ("username", "intruder"),
+                ("password", "another long password"),
+                ("confirm", "another long password"),
+            ],
+        )
+        .await;
+    assert!(!setup.status().is_success(), "{}", setup.status());
+    let (_, intruder) = app.log_in("intruder", "another long password").await;
+    assert!(matches!(
+        crate::helpers::app_error(intruder).await,
+        app::error::AppError::Forbidden(_)
+    ));
+    let (_, ops) = app.log_in("ops", "a long enough password").await;
+    assert!(ops.status().is_success() || ops.status().is_redirection());
+}

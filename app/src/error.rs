@@ -22,6 +22,9 @@ pub enum AppError {
     NotFound(String),
     #[error("Something went wrong. The details are in the server log.")]
     Internal,
+    /// The database cannot take changes (a full disk, usually); nothing was saved.
+    #[error("The hub cannot save changes right now, so nothing was saved. Try again in a moment.")]
+    Unavailable,
     #[error("The request could not be completed: {0}")]
     Request(String),
 }
@@ -50,6 +53,7 @@ impl AppError {
             Self::Invalid { .. } => 422,
             Self::Throttled { .. } => 429,
             Self::Internal => 500,
+            Self::Unavailable => 503,
         }
     }
 

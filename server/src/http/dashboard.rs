@@ -45,9 +45,10 @@ const REFUSED_SHOWN: usize = 20;
 
 pub struct HubBackend(pub AppState);
 
-fn internal(err: impl std::fmt::Display) -> AppError {
-    tracing::error!(error = %err, "dashboard request failed");
-    AppError::Internal
+/// A failure of the hub's own: logged, and shown as a storage failure (503, try again) or as
+/// "something went wrong".
+fn internal(err: impl Into<Error>) -> AppError {
+    AppError::from(err.into())
 }
 
 pub(crate) fn user_dto(user: User) -> UserDto {
@@ -92,8 +93,18 @@ impl From<Error> for AppError {
             }
             Error::NotFound(what) => AppError::NotFound(format!("There is no such {what}.")),
             Error::Forbidden(message) => AppError::Forbidden(message),
-            Error::Db(err) => internal(err),
-            Error::Internal(err) => internal(err),
+            Error::Db(err) if crate::storage::is_storage_failure(&err) => {
+                tracing::error!(error = %err, "dashboard request failed: the database cannot take writes");
+                AppError::Unavailable
+            }
+            Error::Db(err) => {
+                tracing::error!(error = %err, "dashboard request failed");
+                AppError::Internal
+            }
+            Error::Internal(err) => {
+                tracing::error!(error = %err, "dashboard request failed");
+                AppError::Internal
+            }
         }
     }
 }

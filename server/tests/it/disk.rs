@@ -212,9 +212,21 @@ async fn a_deleted_database_file_fails_writes_instead_of_acknowledging_them() {
     );
     let response = github_delivery(&hub, url, secret, b"{}", "before").await;
     assert_eq!(response.status(), StatusCode::OK);
+    let admin = hub.app.set_up().await;
 
     let database: PathBuf = hub.app.config.database.clone();
     std::fs::remove_file(&database).unwrap();
+
+    // A change in the dashboard is refused as one to try again, not as a fault of the hub's.
+    let refused = hub
+        .app
+        .call::<app::api::CreateEventType>(&admin, &[("name", "after.delete"), ("description", "")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        crate::helpers::app_error(refused).await,
+        app::error::AppError::Unavailable
+    );
 
     let response = github_delivery(&hub, url, secret, b"{}", "after").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

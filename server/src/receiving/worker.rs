@@ -19,6 +19,9 @@ const CONCURRENCY: usize = 16;
 const LEASE_MS: i64 = 5 * 60 * 1000;
 /// How often to look for due retries when nothing wakes the worker.
 const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How long the runs under way at shutdown get to finish and be recorded; one cut off runs
+/// again after the next start.
+const DRAIN: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct HandlerWorker {
@@ -76,15 +79,23 @@ impl HandlerWorker {
         count
     }
 
-    /// Loops until `shutdown`, after releasing the leases a previous process left behind.
+    /// Loops until `shutdown`, after releasing the leases a previous process left behind; then
+    /// lets the runs under way finish (for [`DRAIN`] at most) and records them.
     pub async fn run(self, shutdown: CancellationToken) {
         if let Err(err) = handlers::release_leases(&self.db).await {
             tracing::error!(error = %err, "releasing handler leases failed");
         }
         loop {
+            let once = self.run_once();
+            tokio::pin!(once);
             let finished = tokio::select! {
-                finished = self.run_once() => finished,
-                () = shutdown.cancelled() => return,
+                finished = &mut once => finished,
+                () = shutdown.cancelled() => {
+                    if tokio::time::timeout(DRAIN, once).await.is_err() {
+                        tracing::warn!("handler runs still under way at shutdown will run again");
+                    }
+                    return;
+                }
             };
             if finished == 0 {
                 tokio::select! {

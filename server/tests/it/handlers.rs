@@ -474,3 +474,50 @@ async fn a_forward_handler_to_a_refused_address_is_refused_when_saved() {
         .unwrap();
     assert_eq!(handlers, json!([]));
 }
+
+#[tokio::test]
+async fn a_run_under_way_at_shutdown_is_finished_and_recorded_before_the_hub_stops() {
+    // A receiver that answers a second after each request arrives.
+    let arrived = Arc::new(tokio::sync::Semaphore::new(0));
+    let requests = Arc::new(Mutex::new(0));
+    let slow = axum::Router::new().fallback({
+        let (arrived, requests) = (Arc::clone(&arrived), Arc::clone(&requests));
+        move || async move {
+            *requests.lock().unwrap() += 1;
+            arrived.add_permits(1);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            "thanks"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay = format!("http://{}/slow", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, slow).await });
+
+    let mut hub = hub_with(Vec::new(), "60").await;
+    let client = hub.app.set_up().await;
+    let source = github_source(&hub).await;
+    let fields = [
+        ("source_id", source.id.as_str()),
+        ("kind", "forward"),
+        ("url", relay.as_str()),
+    ];
+    let (status, answer) = add_handler(&hub, &client, &fields).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let id = event_id(deliver(&hub, &source, "push", "drain-1").await).await;
+    tokio::time::timeout(Duration::from_secs(10), arrived.acquire())
+        .await
+        .expect("the run reached the receiver")
+        .unwrap()
+        .forget();
+
+    // Stopped mid-run, the hub waits for the answer and records it; started again, it finds
+    // nothing left to run.
+    hub.app.restart().await;
+    let event = wait_for_handling(&hub, id, "ok").await;
+    assert_eq!(
+        run_summary(&event),
+        [("forward".to_owned(), "ok".to_owned(), 1)]
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(*requests.lock().unwrap(), 1);
+}

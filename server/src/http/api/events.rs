@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Authenticated, Page, page_limit, rfc3339};
+use super::{Authenticated, Page, column, page_limit, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::receiving::history::{self, EventParams};
@@ -77,7 +77,7 @@ pub async fn get(
         summary: EventOut::from(&event),
         method: event.method,
         remote_addr: event.remote_addr,
-        headers: serde_json::from_str(&event.headers).map_err(ApiError::internal)?,
+        headers: column(&event.headers)?,
         body: std::str::from_utf8(&event.body).ok().map(str::to_owned),
         body_base64: STANDARD.encode(&event.body),
         handler_runs: runs.into_iter().map(RunOut::from).collect(),
@@ -180,8 +180,8 @@ impl From<HandlerRun> for RunOut {
     fn from(run: HandlerRun) -> Self {
         Self {
             next_attempt_at: (run.status == RunStatus::Pending)
-                .then(|| rfc3339(run.next_at))
-                .flatten(),
+                .then_some(run.next_at)
+                .and_then(rfc3339),
             updated_at: rfc3339(run.updated_at),
             handler_id: run.handler_id,
             kind: run.handler_kind,

@@ -7,13 +7,12 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Authenticated, List, rfc3339};
+use super::{Authenticated, List, column, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::receiving::handlers::HandlerRequest;
 use crate::storage::handlers::{self, HandlerRow};
-use crate::storage::sources;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,13 +54,7 @@ pub async fn list_for_source(
     State(state): State<AppState>,
     Path(source_id): Path<String>,
 ) -> Result<Json<List<HandlerOut>>, ApiError> {
-    if sources::find(&state.hub.db, &source_id)
-        .await
-        .map_err(ApiError::from_db)?
-        .is_none()
-    {
-        return Err(ApiError::not_found("no such source"));
-    }
+    super::sources::find(&state, &source_id).await?;
     list(&state, Some(&source_id)).await
 }
 
@@ -133,16 +126,14 @@ async fn add(
 }
 
 fn handler_out(state: &AppState, row: HandlerRow) -> Result<HandlerOut, ApiError> {
-    let event_types = serde_json::from_str(&row.event_types).map_err(ApiError::internal)?;
-    let settings = serde_json::from_str(&row.config).map_err(ApiError::internal)?;
     Ok(HandlerOut {
+        event_types: column(&row.event_types)?,
+        settings: column(&row.config)?,
         summary: state.hub.handlers.describe(&row),
         created_at: rfc3339(row.created_at),
         id: row.id,
         source_id: row.source_id,
         position: row.position,
         kind: row.kind,
-        event_types,
-        settings,
     })
 }

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Authenticated, List, Page, page_limit, rfc3339};
+use super::{Authenticated, List, Page, column, page_limit, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
@@ -341,11 +341,6 @@ impl TryFrom<Subscription> for SubscriptionOut {
     }
 }
 
-/// A JSON column; a row that does not parse is the hub's fault, not an empty value.
-fn column<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ApiError> {
-    serde_json::from_str(json).map_err(ApiError::internal)
-}
-
 // ---- messages ----
 
 #[derive(Deserialize)]
@@ -462,7 +457,7 @@ pub async fn get_delivery(
         .into_iter()
         .map(AttemptOut::try_from)
         .collect::<Result<_, _>>()?;
-    Ok(Json(DeliveryOut::from(delivery).with_attempts(attempts)))
+    Ok(Json(DeliveryOut::new(delivery, attempts)))
 }
 
 pub async fn redeliver(
@@ -492,39 +487,29 @@ pub struct DeliveryOut<A = i32> {
     created_at: Option<String>,
 }
 
-impl From<Delivery> for DeliveryOut {
-    fn from(d: Delivery) -> Self {
+impl<A> DeliveryOut<A> {
+    fn new(d: Delivery, attempts: A) -> Self {
         Self {
             next_attempt_at: (d.status == DeliveryStatus::Pending)
-                .then(|| rfc3339(d.next_attempt_at))
-                .flatten(),
+                .then_some(d.next_attempt_at)
+                .and_then(rfc3339),
             created_at: rfc3339(d.created_at),
             id: d.id,
             message_id: d.message_id,
             subscription_id: d.subscription_id,
             event_type: d.event_type,
             status: d.status,
-            attempts: d.attempts,
+            attempts,
             last_status: d.last_status,
             last_error: d.last_error,
         }
     }
 }
 
-impl DeliveryOut {
-    fn with_attempts(self, attempts: Vec<AttemptOut>) -> DeliveryOut<Vec<AttemptOut>> {
-        DeliveryOut {
-            attempts,
-            id: self.id,
-            message_id: self.message_id,
-            subscription_id: self.subscription_id,
-            event_type: self.event_type,
-            status: self.status,
-            next_attempt_at: self.next_attempt_at,
-            last_status: self.last_status,
-            last_error: self.last_error,
-            created_at: self.created_at,
-        }
+impl From<Delivery> for DeliveryOut {
+    fn from(d: Delivery) -> Self {
+        let attempts = d.attempts;
+        Self::new(d, attempts)
     }
 }
 

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Authenticated, List, rfc3339};
+use super::{Authenticated, List, column, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, request_host};
@@ -134,7 +134,7 @@ pub async fn drop_previous_secret(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn find(state: &AppState, id: &str) -> Result<Source, ApiError> {
+pub(super) async fn find(state: &AppState, id: &str) -> Result<Source, ApiError> {
     sources::find(&state.hub.db, id)
         .await
         .map_err(ApiError::from_db)?
@@ -166,8 +166,7 @@ pub struct SourceOut {
 
 impl SourceOut {
     fn new(state: &AppState, headers: &HeaderMap, source: Source) -> Result<Self, ApiError> {
-        let mut settings: Value =
-            serde_json::from_str(&source.settings).map_err(ApiError::internal)?;
+        let mut settings: Value = column(&source.settings)?;
         if let Some(map) = settings.as_object_mut() {
             map.remove("provider");
         }

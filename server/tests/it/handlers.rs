@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use server::receiving::handlers::{Handler, HandlerKind, SettingError};
 use server::storage::events::Event;
 
-use crate::helpers::TestApp;
+use crate::helpers::{SlowReceiver, TestApp};
 use crate::receiving::{Hub, PUSH, github_delivery};
 
 /// A handler kind for tests: records each run's event id and fails the first `failures` runs.
@@ -477,38 +477,19 @@ async fn a_forward_handler_to_a_refused_address_is_refused_when_saved() {
 
 #[tokio::test]
 async fn a_run_under_way_at_shutdown_is_finished_and_recorded_before_the_hub_stops() {
-    // A receiver that answers a second after each request arrives.
-    let arrived = Arc::new(tokio::sync::Semaphore::new(0));
-    let requests = Arc::new(Mutex::new(0));
-    let slow = axum::Router::new().fallback({
-        let (arrived, requests) = (Arc::clone(&arrived), Arc::clone(&requests));
-        move || async move {
-            *requests.lock().unwrap() += 1;
-            arrived.add_permits(1);
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            "thanks"
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay = format!("http://{}/slow", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, slow).await });
-
+    let receiver = SlowReceiver::start().await;
     let mut hub = hub_with(Vec::new(), "60").await;
     let client = hub.app.set_up().await;
     let source = github_source(&hub).await;
     let fields = [
         ("source_id", source.id.as_str()),
         ("kind", "forward"),
-        ("url", relay.as_str()),
+        ("url", receiver.url.as_str()),
     ];
     let (status, answer) = add_handler(&hub, &client, &fields).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let id = event_id(deliver(&hub, &source, "push", "drain-1").await).await;
-    tokio::time::timeout(Duration::from_secs(10), arrived.acquire())
-        .await
-        .expect("the run reached the receiver")
-        .unwrap()
-        .forget();
+    receiver.wait_for_a_request().await;
 
     // Stopped mid-run, the hub waits for the answer and records it; started again, it finds
     // nothing left to run.
@@ -519,5 +500,5 @@ async fn a_run_under_way_at_shutdown_is_finished_and_recorded_before_the_hub_sto
         [("forward".to_owned(), "ok".to_owned(), 1)]
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(*requests.lock().unwrap(), 1);
+    assert_eq!(receiver.requests(), 1);
 }

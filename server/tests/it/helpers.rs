@@ -206,3 +206,49 @@ pub async fn assert_page(response: Response, status: StatusCode, needle: &str) -
     assert!(body.contains(needle), "page lacks {needle:?}:\n{body}");
     body
 }
+
+/// A receiver on loopback that answers 200 a second after each request arrives, so a test can
+/// stop a hub while a request to it is under way.
+pub struct SlowReceiver {
+    pub url: String,
+    arrived: Arc<tokio::sync::Semaphore>,
+    requests: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl SlowReceiver {
+    pub async fn start() -> Self {
+        let arrived = Arc::new(tokio::sync::Semaphore::new(0));
+        let requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let slow = axum::Router::new().fallback({
+            let (arrived, requests) = (Arc::clone(&arrived), Arc::clone(&requests));
+            move || async move {
+                requests.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                arrived.add_permits(1);
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                "thanks"
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/slow", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, slow).await });
+        Self {
+            url,
+            arrived,
+            requests,
+        }
+    }
+
+    /// Waits until a request has arrived (and is being answered), or fails after 10 s.
+    pub async fn wait_for_a_request(&self) {
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.arrived.acquire())
+            .await
+            .expect("no request reached the receiver")
+            .unwrap()
+            .forget();
+    }
+
+    /// Requests received so far.
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_page};
+use crate::helpers::{SlowReceiver, TestApp, assert_page};
 use crate::receiving::Hub;
 
 /// One request the subscriber received.
@@ -566,31 +566,13 @@ async fn a_subscriber_down_for_a_while_gets_everything_when_it_is_back() {
 
 #[tokio::test]
 async fn a_delivery_under_way_at_shutdown_is_finished_and_recorded_before_the_hub_stops() {
-    // A subscriber that answers a second after each request arrives.
-    let arrived = Arc::new(tokio::sync::Semaphore::new(0));
-    let requests = Arc::new(Mutex::new(0));
-    let slow = axum::Router::new().fallback({
-        let (arrived, requests) = (Arc::clone(&arrived), Arc::clone(&requests));
-        move || async move {
-            *requests.lock().unwrap() += 1;
-            arrived.add_permits(1);
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            AxumStatus::OK
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/slow", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, slow).await });
+    let receiver = SlowReceiver::start().await;
 
     let mut hub = hub("0").await;
     hub.event_type("order.placed").await;
-    hub.subscribe(&url, &["order.placed"]).await;
+    hub.subscribe(&receiver.url, &["order.placed"]).await;
     let message = hub.publish("order.placed", json!({"n": 1})).await;
-    tokio::time::timeout(Duration::from_secs(10), arrived.acquire())
-        .await
-        .expect("the delivery reached the subscriber")
-        .unwrap()
-        .forget();
+    receiver.wait_for_a_request().await;
 
     // Stopped mid-attempt, the hub waits for the answer and records it; started again, it
     // finds nothing left to send.
@@ -599,5 +581,5 @@ async fn a_delivery_under_way_at_shutdown_is_finished_and_recorded_before_the_hu
     assert_eq!(delivery["status"], "succeeded", "{delivery}");
     assert_eq!(delivery["attempts"].as_array().unwrap().len(), 1);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(*requests.lock().unwrap(), 1);
+    assert_eq!(receiver.requests(), 1);
 }

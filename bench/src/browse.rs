@@ -12,6 +12,7 @@ use anyhow::{Context, bail, ensure};
 use reqwest::{Client, StatusCode, redirect};
 use server::receiving::sources::{self, SourceRequest};
 use server::storage::Db;
+use server::storage::columns::JsonText;
 use server::storage::events::{self, NewEvent};
 use server::storage::search;
 use server_fn::ServerFn;
@@ -257,7 +258,7 @@ async fn populate(
                         source_id: source_ids[source].clone(),
                         received_at: base + n as i64 * 1000,
                         method: "POST".into(),
-                        headers: event.headers,
+                        headers: JsonText(event.headers),
                         body: event.body,
                         content_type: Some(content_type.into()),
                         remote_addr: Some("192.0.2.10".into()),

@@ -278,7 +278,7 @@ pub fn github_signature(secret: &[u8], body: &[u8]) -> String {
 pub struct StoredEvent {
     pub event_type: &'static str,
     pub delivery_id: String,
-    pub headers: String,
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -378,7 +378,10 @@ pub fn browse_event(n: u64, source: usize) -> StoredEvent {
     StoredEvent {
         event_type,
         delivery_id,
-        headers: serde_json::to_string(&headers).expect("strings serialize"),
+        headers: headers
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
         body: body.into_bytes(),
     }
 }

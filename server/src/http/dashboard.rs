@@ -148,7 +148,7 @@ impl HubBackend {
     fn handler_dto(&self, row: HandlerRow) -> HandlerDto {
         HandlerDto {
             summary: self.0.hub.handlers.describe(&row),
-            event_types: serde_json::from_str(&row.event_types).unwrap_or_default(),
+            event_types: row.event_types.0,
             id: row.id,
             source_id: row.source_id,
             position: row.position,
@@ -539,7 +539,7 @@ impl Backend for HubBackend {
             remote_addr: event.remote_addr.clone(),
             content_type: event.content_type.clone(),
             verification: event.verification.clone(),
-            headers: serde_json::from_str(&event.headers).unwrap_or_default(),
+            headers: event.headers.0.clone(),
             body_text: readable_body(&event.body),
             runs: handlers::runs_for_event(db, id)
                 .await
@@ -649,7 +649,7 @@ impl Backend for HubBackend {
             secrets: Some(SubscriptionSecretsDto {
                 signing_secret: subscription.secret.clone(),
                 url: subscription.url.clone(),
-                headers: json_pairs(&subscription.headers),
+                headers: subscription.headers.0.clone().into_iter().collect(),
             }),
             previous_secret_until: subscription
                 .previous_secret_until
@@ -755,12 +755,9 @@ impl Backend for HubBackend {
                     number,
                     started_at: a.started_at,
                     duration_ms: a.duration_ms,
-                    request_headers: serde_json::from_str(&a.request_headers).unwrap_or_default(),
+                    request_headers: a.request_headers.0,
                     response_status: a.response_status,
-                    response_headers: a
-                        .response_headers
-                        .and_then(|h| serde_json::from_str(&h).ok())
-                        .unwrap_or_default(),
+                    response_headers: a.response_headers.map(|h| h.0).unwrap_or_default(),
                     response_body: a
                         .response_body
                         .map(|b| String::from_utf8_lossy(&b).into_owned()),
@@ -795,10 +792,9 @@ fn event_type_dto(t: EventType) -> EventTypeDto {
     }
 }
 
-/// Stored headers or properties (a JSON object) as name and value pairs.
-fn json_pairs(json: &str) -> Vec<(String, String)> {
-    serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(json)
-        .unwrap_or_default()
+/// Stored properties as name and value pairs, a value that is not a string as its JSON.
+fn property_pairs(properties: serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+    properties
         .into_iter()
         .map(|(k, v)| {
             let v = v
@@ -813,12 +809,14 @@ fn json_pairs(json: &str) -> Vec<(String, String)> {
 /// A subscription as lists and forms show it: its credentials redacted.
 fn subscription_dto(s: Subscription) -> SubscriptionDto {
     SubscriptionDto {
-        event_types: serde_json::from_str(&s.event_types).unwrap_or_default(),
-        headers: json_pairs(&s.headers)
+        event_types: s.event_types.0,
+        headers: s
+            .headers
+            .0
             .into_iter()
             .map(credentials::redact_header)
             .collect(),
-        properties: json_pairs(&s.properties),
+        properties: property_pairs(s.properties.0),
         url: credentials::redact_url(&s.url),
         id: s.id,
         description: s.description,

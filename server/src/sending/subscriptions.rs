@@ -13,6 +13,7 @@ use super::worker::DeliveryWorker;
 use crate::Hub;
 use crate::error::{Error, invalid};
 use crate::outbound::{Outbound, validate_url};
+use crate::storage::columns::JsonText;
 use crate::storage::deliveries::{self, NewMessage, Published, Recipients};
 use crate::storage::states::{self, SigningMode, SubscriptionState};
 use crate::storage::subscriptions::{self, NewSubscription, Subscription};
@@ -57,9 +58,9 @@ pub struct SubscriptionInput {
 struct Checked {
     url: String,
     description: String,
-    event_types: String,
-    headers: String,
-    properties: String,
+    event_types: Vec<String>,
+    headers: BTreeMap<String, String>,
+    properties: Map<String, Value>,
     mode: SigningMode,
 }
 
@@ -113,15 +114,11 @@ async fn check(db: &Db, outbound: &Outbound, input: &SubscriptionInput) -> Resul
     Ok(Checked {
         url,
         description: input.description.trim().to_owned(),
-        event_types: to_json(&patterns),
-        headers: to_json(&headers),
-        properties: to_json(&input.properties),
+        event_types: patterns,
+        headers,
+        properties: input.properties.clone(),
         mode,
     })
-}
-
-fn to_json(value: &impl serde::Serialize) -> String {
-    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// Each filter must be a valid name or pattern, and select at least one type in the catalog, so
@@ -220,9 +217,9 @@ pub async fn update(
     let updated = subscriptions::modify(db, id.to_owned(), move |s| {
         s.url = sea_orm::Set(checked.url);
         s.description = sea_orm::Set(checked.description);
-        s.event_types = sea_orm::Set(checked.event_types);
-        s.headers = sea_orm::Set(checked.headers);
-        s.properties = sea_orm::Set(checked.properties);
+        s.event_types = sea_orm::Set(JsonText(checked.event_types));
+        s.headers = sea_orm::Set(JsonText(checked.headers));
+        s.properties = sea_orm::Set(JsonText(checked.properties));
         s.mode = sea_orm::Set(checked.mode);
     })
     .await?
@@ -236,9 +233,7 @@ fn keep_redacted_credentials(
     input: &mut SubscriptionInput,
     stored: Option<&Subscription>,
 ) -> Result<(), Error> {
-    let stored_headers: BTreeMap<String, String> = stored
-        .and_then(|s| serde_json::from_str(&s.headers).ok())
-        .unwrap_or_default();
+    let stored_headers = stored.map(|s| s.headers.0.clone()).unwrap_or_default();
     input.url = credentials::restore_url(&input.url, stored.map(|s| s.url.as_str()))?;
     input.headers =
         credentials::restore_headers(std::mem::take(&mut input.headers), &stored_headers)?;
@@ -300,9 +295,8 @@ pub async fn rotate_secret(
 }
 
 /// Whether a subscription's stored filters select `event_type`.
-pub fn selects(filters_json: &str, event_type: &str) -> bool {
-    serde_json::from_str::<Vec<String>>(filters_json)
-        .unwrap_or_default()
+pub fn selects(filters: &[String], event_type: &str) -> bool {
+    filters
         .iter()
         .any(|pattern| filter::matches(pattern, event_type))
 }

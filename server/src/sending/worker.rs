@@ -11,7 +11,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use rand::Rng;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -21,10 +21,11 @@ use super::retry::{self, AttemptOutcome, Decision, RetrySchedule};
 use super::signing::{self, SigningSecret};
 use crate::Config;
 use crate::outbound::Outbound;
+use crate::storage::columns::{self, HeaderPairs, JsonText};
 use crate::storage::deliveries::{self, AttemptRecord, Delivery, Message, NewAttempt, Outcome};
 use crate::storage::states::{SigningMode, SubscriptionState};
 use crate::storage::subscriptions::{self, Subscription};
-use crate::storage::{Db, columns, now_millis};
+use crate::storage::{Db, now_millis};
 
 /// Longer than any attempt may take; a lease this old means its worker died.
 const LEASE_MS: i64 = 5 * 60 * 1000;
@@ -345,14 +346,12 @@ fn request(
         .into_iter()
         .collect();
     let (mut headers, body) = if subscription.mode == SigningMode::AspNet {
-        let properties: Map<String, Value> =
-            serde_json::from_str(&subscription.properties).unwrap_or_default();
         let body = signing::aspnet_body(
             &message.id,
             attempt,
             &message.event_type,
             &payload,
-            &properties,
+            &subscription.properties.0,
         );
         let headers = secrets
             .first()
@@ -379,11 +378,10 @@ fn request(
             signing::standard_headers(&message.id, now / 1000, &body, &secrets).unwrap_or_default();
         (headers, body)
     };
-    let extra: Map<String, Value> = serde_json::from_str(&subscription.headers).unwrap_or_default();
-    for (name, value) in extra {
-        if let (Ok(name), Some(Ok(value))) = (
+    for (name, value) in &subscription.headers.0 {
+        if let (Ok(name), Ok(value)) = (
             HeaderName::try_from(name.as_str()),
-            value.as_str().map(HeaderValue::try_from),
+            HeaderValue::try_from(value.as_str()),
         ) {
             headers.insert(name, value);
         }
@@ -392,7 +390,7 @@ fn request(
 }
 
 /// The request headers as JSON pairs for the attempt log, secrets replaced.
-fn redacted(headers: &HeaderMap) -> String {
+fn redacted(headers: &HeaderMap) -> JsonText<HeaderPairs> {
     columns::header_pairs_shown(headers, |name, value| {
         if credentials::is_credential(name.as_str()) {
             credentials::REDACTED.to_owned()
@@ -414,7 +412,7 @@ mod tests {
         headers.insert("authorization", HeaderValue::from_static("Bearer t"));
         headers.insert("x-api-key", HeaderValue::from_static("k"));
         headers.insert("webhook-id", HeaderValue::from_static("msg_1"));
-        let logged = redacted(&headers);
+        let logged = serde_json::to_string(&redacted(&headers).0).unwrap();
         for secret in ["v1,abc", "sha256=abc", "Bearer t", "\"k\""] {
             assert!(!logged.contains(secret), "{logged}");
         }

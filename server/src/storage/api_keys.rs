@@ -19,21 +19,20 @@ pub async fn create(
     prefix: String,
     key_hash: String,
 ) -> Result<ApiKey, sea_orm::DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                api_key::ActiveModel {
-                    name: Set(name),
-                    prefix: Set(prefix),
-                    key_hash: Set(key_hash),
-                    created_at: Set(now_millis()),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            api_key::ActiveModel {
+                name: Set(name),
+                prefix: Set(prefix),
+                key_hash: Set(key_hash),
+                created_at: Set(now_millis()),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await
         })
-        .await
+    })
+    .await
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ApiKey>, sea_orm::DbErr> {
@@ -67,34 +66,32 @@ pub async fn touch(db: &Db, key: &ApiKey) -> Result<(), sea_orm::DbErr> {
         return Ok(());
     }
     let id = key.id;
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                ApiKeys::update_many()
-                    .col_expr(api_key::Column::LastUsedAt, now.into())
-                    .filter(api_key::Column::Id.eq(id))
-                    .exec(txn)
-                    .await
-                    .map(|_| ())
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            ApiKeys::update_many()
+                .col_expr(api_key::Column::LastUsedAt, now.into())
+                .filter(api_key::Column::Id.eq(id))
+                .exec(txn)
+                .await
+                .map(|_| ())
         })
-        .await
+    })
+    .await
 }
 
 /// Revokes a key; false when there was no such key.
 pub async fn revoke(db: &Db, id: i64) -> Result<bool, sea_orm::DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let exists = ApiKeys::find_by_id(id).one(txn).await?.is_some();
-                ApiKeys::update_many()
-                    .col_expr(api_key::Column::RevokedAt, now_millis().into())
-                    .filter(api_key::Column::Id.eq(id))
-                    .filter(api_key::Column::RevokedAt.is_null())
-                    .exec(txn)
-                    .await?;
-                Ok(exists)
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let exists = ApiKeys::find_by_id(id).one(txn).await?.is_some();
+            ApiKeys::update_many()
+                .col_expr(api_key::Column::RevokedAt, now_millis().into())
+                .filter(api_key::Column::Id.eq(id))
+                .filter(api_key::Column::RevokedAt.is_null())
+                .exec(txn)
+                .await?;
+            Ok(exists)
         })
-        .await
+    })
+    .await
 }

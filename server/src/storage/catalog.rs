@@ -14,22 +14,21 @@ pub async fn create(
     name: String,
     description: String,
 ) -> Result<Option<EventType>, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let created = EventType {
-                    name,
-                    description,
-                    deprecated: false,
-                    created_at: now_millis(),
-                };
-                let row = created.clone().into_active_model();
-                Ok(insert_new(txn, row, [event_type::Column::Name])
-                    .await?
-                    .map(|_| created))
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let created = EventType {
+                name,
+                description,
+                deprecated: false,
+                created_at: now_millis(),
+            };
+            let row = created.clone().into_active_model();
+            Ok(insert_new(txn, row, [event_type::Column::Name])
+                .await?
+                .map(|_| created))
         })
-        .await
+    })
+    .await
 }
 
 pub async fn list(db: &Db) -> Result<Vec<EventType>, DbErr> {
@@ -51,21 +50,20 @@ pub async fn update(
     description: Option<String>,
     deprecated: Option<bool>,
 ) -> Result<Option<EventType>, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let Some(found) = EventTypes::find_by_id(name).one(txn).await? else {
-                    return Ok(None);
-                };
-                let mut active: event_type::ActiveModel = found.into();
-                if let Some(description) = description {
-                    active.description = Set(description);
-                }
-                if let Some(deprecated) = deprecated {
-                    active.deprecated = Set(deprecated);
-                }
-                active.update(txn).await.map(Some)
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let Some(found) = EventTypes::find_by_id(name).one(txn).await? else {
+                return Ok(None);
+            };
+            let mut active: event_type::ActiveModel = found.into();
+            if let Some(description) = description {
+                active.description = Set(description);
+            }
+            if let Some(deprecated) = deprecated {
+                active.deprecated = Set(deprecated);
+            }
+            active.update(txn).await.map(Some)
         })
-        .await
+    })
+    .await
 }

@@ -8,6 +8,7 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
+use super::columns::{HeaderPairs, JsonText};
 use super::entities::attempt::{self, Entity as Attempts};
 use super::entities::delivery::{self, Entity as Deliveries};
 use super::entities::message::{self, Entity as Messages};
@@ -32,7 +33,7 @@ pub struct NewMessage {
 /// Who a message goes to.
 pub enum Recipients {
     /// Every subscription whose filters select the event type (`select(filters, type)`).
-    Matching(fn(&str, &str) -> bool),
+    Matching(fn(&[String], &str) -> bool),
     /// Only this subscription, whatever its filters (a test event).
     Only(String),
 }
@@ -52,8 +53,7 @@ pub enum Published {
 /// Commits the message and its deliveries in one transaction. A disabled subscription's
 /// delivery is recorded as failed at once, so "re-enable and redeliver" can pick it up.
 pub async fn publish(db: &Db, new: NewMessage, to: Recipients) -> Result<Published, DbErr> {
-    db.writer()
-        .write(move |txn| Box::pin(async move { publish_in(txn, new, to).await }))
+    db.write(move |txn| Box::pin(async move { publish_in(txn, new, to).await }))
         .await
 }
 
@@ -94,7 +94,7 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
         .into_iter()
         .filter(|s| match &to {
             Recipients::Only(_) => true,
-            Recipients::Matching(select) => select(&s.event_types, &new.event_type),
+            Recipients::Matching(select) => select(&s.event_types.0, &new.event_type),
         })
         .map(|s| {
             let disabled = s.state == SubscriptionState::Disabled;
@@ -151,46 +151,43 @@ pub async fn claim_due(
     lease_ms: i64,
     busy: Vec<String>,
 ) -> Result<Vec<Delivery>, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let active = Query::select()
-                    .column(subscription::Column::Id)
-                    .from(Subscriptions)
-                    .and_where(subscription::Column::State.eq(SubscriptionState::Active))
-                    .to_owned();
-                let mut due = queue()
-                    .due(now, limit)
-                    .filter(delivery::Column::SubscriptionId.in_subquery(active));
-                if !busy.is_empty() {
-                    due = due.filter(one_of(delivery::Column::SubscriptionId, busy).not());
-                }
-                let due = due.all(txn).await?;
-                if due.is_empty() {
-                    return Ok(due);
-                }
-                queue()
-                    .lease(due.iter().map(|d| d.id), now + lease_ms)
-                    .exec(txn)
-                    .await?;
-                Ok(due)
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let active = Query::select()
+                .column(subscription::Column::Id)
+                .from(Subscriptions)
+                .and_where(subscription::Column::State.eq(SubscriptionState::Active))
+                .to_owned();
+            let mut due = queue()
+                .due(now, limit)
+                .filter(delivery::Column::SubscriptionId.in_subquery(active));
+            if !busy.is_empty() {
+                due = due.filter(one_of(delivery::Column::SubscriptionId, busy).not());
+            }
+            let due = due.all(txn).await?;
+            if due.is_empty() {
+                return Ok(due);
+            }
+            queue()
+                .lease(due.iter().map(|d| d.id), now + lease_ms)
+                .exec(txn)
+                .await?;
+            Ok(due)
         })
-        .await
+    })
+    .await
 }
 
 /// When the process starts nothing is in flight: leases left by a crash are released at once.
 pub async fn release_leases(db: &Db) -> Result<u64, DbErr> {
-    db.writer()
-        .write(|txn| Box::pin(async move { queue().release_all(txn).await }))
+    db.write(|txn| Box::pin(async move { queue().release_all(txn).await }))
         .await
 }
 
 /// Gives claimed deliveries back without an attempt (over a concurrency limit, or their
 /// subscription was paused meanwhile).
 pub async fn release(db: &Db, ids: Vec<i64>) -> Result<(), DbErr> {
-    db.writer()
-        .write(move |txn| Box::pin(async move { queue().release(txn, ids).await }))
+    db.write(move |txn| Box::pin(async move { queue().release(txn, ids).await }))
         .await
 }
 
@@ -199,9 +196,9 @@ pub async fn release(db: &Db, ids: Vec<i64>) -> Result<(), DbErr> {
 pub struct NewAttempt {
     pub started_at: i64,
     pub duration_ms: i64,
-    pub request_headers: String,
+    pub request_headers: JsonText<HeaderPairs>,
     pub response_status: Option<i32>,
-    pub response_headers: Option<String>,
+    pub response_headers: Option<JsonText<HeaderPairs>>,
     pub response_body: Option<Vec<u8>>,
     pub error: Option<String>,
 }
@@ -236,139 +233,137 @@ pub async fn record_attempts(
     records: Vec<AttemptRecord>,
     disable_before: i64,
 ) -> Result<(), DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let now = now_millis();
-                let attempts = records.iter().map(|r| attempt::ActiveModel {
-                    delivery_id: Set(r.delivery.id),
-                    started_at: Set(r.attempt.started_at),
-                    duration_ms: Set(r.attempt.duration_ms),
-                    request_headers: Set(r.attempt.request_headers.clone()),
-                    response_status: Set(r.attempt.response_status),
-                    response_headers: Set(r.attempt.response_headers.clone()),
-                    response_body: Set(r.attempt.response_body.clone()),
-                    error: Set(r.attempt.error.clone()),
-                    ..Default::default()
-                });
-                insert_all(txn, attempts.collect()).await?;
+    db.write(move |txn| {
+        Box::pin(async move {
+            let now = now_millis();
+            let attempts = records.iter().map(|r| attempt::ActiveModel {
+                delivery_id: Set(r.delivery.id),
+                started_at: Set(r.attempt.started_at),
+                duration_ms: Set(r.attempt.duration_ms),
+                request_headers: Set(r.attempt.request_headers.clone()),
+                response_status: Set(r.attempt.response_status),
+                response_headers: Set(r.attempt.response_headers.clone()),
+                response_body: Set(r.attempt.response_body.clone()),
+                error: Set(r.attempt.error.clone()),
+                ..Default::default()
+            });
+            insert_all(txn, attempts.collect()).await?;
 
-                // Each subscription's failure streak, read once for the whole batch.
-                let failing: Vec<String> = records
-                    .iter()
-                    .filter(|r| matches!(r.outcome, Outcome::RetryAt(_) | Outcome::Failed))
-                    .map(|r| r.delivery.subscription_id.clone())
-                    .collect();
-                let streaks: std::collections::HashMap<String, Option<i64>> = if failing.is_empty()
-                {
-                    Default::default()
-                } else {
-                    Subscriptions::find()
-                        .filter(one_of(subscription::Column::Id, failing.clone()))
-                        .all(txn)
-                        .await?
-                        .into_iter()
-                        .map(|s| (s.id, s.failing_since))
-                        .collect()
-                };
+            // Each subscription's failure streak, read once for the whole batch.
+            let failing: Vec<String> = records
+                .iter()
+                .filter(|r| matches!(r.outcome, Outcome::RetryAt(_) | Outcome::Failed))
+                .map(|r| r.delivery.subscription_id.clone())
+                .collect();
+            let streaks: std::collections::HashMap<String, Option<i64>> = if failing.is_empty() {
+                Default::default()
+            } else {
+                Subscriptions::find()
+                    .filter(one_of(subscription::Column::Id, failing.clone()))
+                    .all(txn)
+                    .await?
+                    .into_iter()
+                    .map(|s| (s.id, s.failing_since))
+                    .collect()
+            };
 
-                let mut succeeded: Vec<String> = Vec::new();
-                let mut disabled: Vec<(String, String)> = Vec::new();
-                for record in records {
-                    let AttemptRecord {
-                        delivery,
-                        attempt,
-                        mut outcome,
-                    } = record;
-                    let subscription_id = delivery.subscription_id.clone();
-                    if matches!(outcome, Outcome::RetryAt(_) | Outcome::Failed) {
-                        let since = streaks
-                            .get(&subscription_id)
-                            .copied()
-                            .flatten()
-                            .unwrap_or(now);
-                        if since < disable_before {
-                            outcome = Outcome::Disable {
-                                reason: format!(
-                                    "Every delivery failed since {}.",
-                                    chrono::DateTime::from_timestamp_millis(since)
-                                        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                                        .unwrap_or_default()
-                                ),
-                            };
-                        }
+            let mut succeeded: Vec<String> = Vec::new();
+            let mut disabled: Vec<(String, String)> = Vec::new();
+            for record in records {
+                let AttemptRecord {
+                    delivery,
+                    attempt,
+                    mut outcome,
+                } = record;
+                let subscription_id = delivery.subscription_id.clone();
+                if matches!(outcome, Outcome::RetryAt(_) | Outcome::Failed) {
+                    let since = streaks
+                        .get(&subscription_id)
+                        .copied()
+                        .flatten()
+                        .unwrap_or(now);
+                    if since < disable_before {
+                        outcome = Outcome::Disable {
+                            reason: format!(
+                                "Every delivery failed since {}.",
+                                chrono::DateTime::from_timestamp_millis(since)
+                                    .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                                    .unwrap_or_default()
+                            ),
+                        };
                     }
-                    let error = attempt
-                        .error
-                        .or_else(|| attempt.response_status.map(|s| format!("HTTP {s}")));
-                    let mut active: delivery::ActiveModel = delivery.into();
-                    active.attempts = Set(active.attempts.as_ref() + 1);
-                    active.leased_until = Set(None);
-                    active.last_status = Set(attempt.response_status);
-                    active.updated_at = Set(now);
-                    match outcome {
-                        Outcome::Succeeded => {
-                            active.status = Set(DeliveryStatus::Succeeded);
-                            active.last_error = Set(None);
-                            succeeded.push(subscription_id);
-                        }
-                        Outcome::RetryAt(at) => {
-                            active.status = Set(DeliveryStatus::Pending);
-                            active.next_attempt_at = Set(at);
-                            active.last_error = Set(error);
-                        }
-                        Outcome::Failed => {
-                            active.status = Set(DeliveryStatus::Failed);
-                            active.last_error = Set(error);
-                        }
-                        Outcome::Disable { reason } => {
-                            active.status = Set(DeliveryStatus::Failed);
-                            active.last_error = Set(error);
-                            disabled.push((subscription_id, reason));
-                        }
+                }
+                let error = attempt
+                    .error
+                    .or_else(|| attempt.response_status.map(|s| format!("HTTP {s}")));
+                let mut active: delivery::ActiveModel = delivery.into();
+                active.attempts = Set(active.attempts.as_ref() + 1);
+                active.leased_until = Set(None);
+                active.last_status = Set(attempt.response_status);
+                active.updated_at = Set(now);
+                match outcome {
+                    Outcome::Succeeded => {
+                        active.status = Set(DeliveryStatus::Succeeded);
+                        active.last_error = Set(None);
+                        succeeded.push(subscription_id);
                     }
-                    active.update(txn).await?;
+                    Outcome::RetryAt(at) => {
+                        active.status = Set(DeliveryStatus::Pending);
+                        active.next_attempt_at = Set(at);
+                        active.last_error = Set(error);
+                    }
+                    Outcome::Failed => {
+                        active.status = Set(DeliveryStatus::Failed);
+                        active.last_error = Set(error);
+                    }
+                    Outcome::Disable { reason } => {
+                        active.status = Set(DeliveryStatus::Failed);
+                        active.last_error = Set(error);
+                        disabled.push((subscription_id, reason));
+                    }
                 }
+                active.update(txn).await?;
+            }
 
-                for (subscription_id, reason) in disabled {
-                    Subscriptions::update_many()
-                        .filter(subscription::Column::Id.eq(subscription_id))
-                        .filter(subscription::Column::State.ne(SubscriptionState::Disabled))
-                        .col_expr(
-                            subscription::Column::State,
-                            Expr::value(SubscriptionState::Disabled),
-                        )
-                        .col_expr(subscription::Column::DisabledReason, Expr::value(reason))
-                        .col_expr(subscription::Column::DisabledAt, Expr::value(now))
-                        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
-                        .exec(txn)
-                        .await?;
-                }
-                // A failure starts a streak where none runs; a success ends one. Only rows that
-                // change are touched.
-                if !failing.is_empty() {
-                    Subscriptions::update_many()
-                        .col_expr(subscription::Column::FailingSince, Expr::value(now))
-                        .filter(one_of(subscription::Column::Id, failing))
-                        .filter(subscription::Column::FailingSince.is_null())
-                        .exec(txn)
-                        .await?;
-                }
-                if !succeeded.is_empty() {
-                    Subscriptions::update_many()
-                        .col_expr(
-                            subscription::Column::FailingSince,
-                            Expr::value(Option::<i64>::None),
-                        )
-                        .filter(one_of(subscription::Column::Id, succeeded))
-                        .filter(subscription::Column::FailingSince.is_not_null())
-                        .exec(txn)
-                        .await?;
-                }
-                Ok(())
-            })
+            for (subscription_id, reason) in disabled {
+                Subscriptions::update_many()
+                    .filter(subscription::Column::Id.eq(subscription_id))
+                    .filter(subscription::Column::State.ne(SubscriptionState::Disabled))
+                    .col_expr(
+                        subscription::Column::State,
+                        Expr::value(SubscriptionState::Disabled),
+                    )
+                    .col_expr(subscription::Column::DisabledReason, Expr::value(reason))
+                    .col_expr(subscription::Column::DisabledAt, Expr::value(now))
+                    .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+                    .exec(txn)
+                    .await?;
+            }
+            // A failure starts a streak where none runs; a success ends one. Only rows that
+            // change are touched.
+            if !failing.is_empty() {
+                Subscriptions::update_many()
+                    .col_expr(subscription::Column::FailingSince, Expr::value(now))
+                    .filter(one_of(subscription::Column::Id, failing))
+                    .filter(subscription::Column::FailingSince.is_null())
+                    .exec(txn)
+                    .await?;
+            }
+            if !succeeded.is_empty() {
+                Subscriptions::update_many()
+                    .col_expr(
+                        subscription::Column::FailingSince,
+                        Expr::value(Option::<i64>::None),
+                    )
+                    .filter(one_of(subscription::Column::Id, succeeded))
+                    .filter(subscription::Column::FailingSince.is_not_null())
+                    .exec(txn)
+                    .await?;
+            }
+            Ok(())
         })
-        .await
+    })
+    .await
 }
 
 /// The messages with these ids.
@@ -438,17 +433,16 @@ pub async fn attempts(db: &Db, delivery_id: i64) -> Result<Vec<Attempt>, DbErr> 
 
 /// Queues a delivery again, now, with a fresh retry schedule. False when there is none.
 pub async fn redeliver(db: &Db, id: i64) -> Result<bool, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let requeued = requeue(Deliveries::update_many())
-                    .filter(delivery::Column::Id.eq(id))
-                    .exec(txn)
-                    .await?;
-                Ok(requeued.rows_affected > 0)
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let requeued = requeue(Deliveries::update_many())
+                .filter(delivery::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            Ok(requeued.rows_affected > 0)
         })
-        .await
+    })
+    .await
 }
 
 /// Queues again every delivery of the subscription that failed and was created at or after
@@ -459,38 +453,37 @@ pub async fn redeliver_failed(
     since: i64,
     reactivate: bool,
 ) -> Result<u64, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                if reactivate {
-                    Subscriptions::update_many()
-                        .col_expr(
-                            subscription::Column::State,
-                            Expr::value(SubscriptionState::Active),
-                        )
-                        .col_expr(
-                            subscription::Column::DisabledReason,
-                            Expr::value(Option::<String>::None),
-                        )
-                        .col_expr(
-                            subscription::Column::FailingSince,
-                            Expr::value(Option::<i64>::None),
-                        )
-                        .col_expr(subscription::Column::UpdatedAt, Expr::value(now_millis()))
-                        .filter(subscription::Column::Id.eq(subscription_id.clone()))
-                        .exec(txn)
-                        .await?;
-                }
-                let requeued = requeue(Deliveries::update_many())
-                    .filter(delivery::Column::SubscriptionId.eq(subscription_id))
-                    .filter(delivery::Column::Status.eq(DeliveryStatus::Failed))
-                    .filter(delivery::Column::CreatedAt.gte(since))
+    db.write(move |txn| {
+        Box::pin(async move {
+            if reactivate {
+                Subscriptions::update_many()
+                    .col_expr(
+                        subscription::Column::State,
+                        Expr::value(SubscriptionState::Active),
+                    )
+                    .col_expr(
+                        subscription::Column::DisabledReason,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .col_expr(
+                        subscription::Column::FailingSince,
+                        Expr::value(Option::<i64>::None),
+                    )
+                    .col_expr(subscription::Column::UpdatedAt, Expr::value(now_millis()))
+                    .filter(subscription::Column::Id.eq(subscription_id.clone()))
                     .exec(txn)
                     .await?;
-                Ok(requeued.rows_affected)
-            })
+            }
+            let requeued = requeue(Deliveries::update_many())
+                .filter(delivery::Column::SubscriptionId.eq(subscription_id))
+                .filter(delivery::Column::Status.eq(DeliveryStatus::Failed))
+                .filter(delivery::Column::CreatedAt.gte(since))
+                .exec(txn)
+                .await?;
+            Ok(requeued.rows_affected)
         })
-        .await
+    })
+    .await
 }
 
 fn requeue(update: sea_orm::UpdateMany<Deliveries>) -> sea_orm::UpdateMany<Deliveries> {

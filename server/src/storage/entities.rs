@@ -102,6 +102,8 @@ pub mod source {
 pub mod event {
     use sea_orm::entity::prelude::*;
 
+    use crate::storage::columns::{HeaderPairs, JsonText};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "events")]
     pub struct Model {
@@ -110,8 +112,8 @@ pub mod event {
         pub source_id: String,
         pub received_at: i64,
         pub method: String,
-        /// Header pairs as a JSON array of `[name, value]`, in the order received.
-        pub headers: String,
+        /// Header pairs in the order received.
+        pub headers: JsonText<HeaderPairs>,
         pub body: Vec<u8>,
         pub content_type: Option<String>,
         pub remote_addr: Option<String>,
@@ -131,6 +133,8 @@ pub mod event {
 pub mod refused_request {
     use sea_orm::entity::prelude::*;
 
+    use crate::storage::columns::{HeaderPairs, JsonText};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "refused_requests")]
     pub struct Model {
@@ -140,7 +144,7 @@ pub mod refused_request {
         pub received_at: i64,
         pub reason: String,
         pub remote_addr: Option<String>,
-        pub headers: String,
+        pub headers: JsonText<HeaderPairs>,
         pub body_prefix: Vec<u8>,
     }
 
@@ -153,6 +157,8 @@ pub mod refused_request {
 pub mod handler {
     use sea_orm::entity::prelude::*;
 
+    use crate::storage::columns::JsonText;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "handlers")]
     pub struct Model {
@@ -162,9 +168,9 @@ pub mod handler {
         pub source_id: Option<String>,
         pub position: i32,
         pub kind: String,
-        /// JSON array of event-type patterns; empty means every event.
-        pub event_types: String,
-        pub config: String,
+        /// Event-type patterns; empty means every event.
+        pub event_types: JsonText<Vec<String>>,
+        pub config: JsonText<serde_json::Value>,
         pub created_at: i64,
     }
 
@@ -224,6 +230,8 @@ pub mod event_type {
 pub mod subscription {
     use sea_orm::entity::prelude::*;
 
+    use crate::storage::columns::JsonText;
+
     #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "subscriptions")]
     pub struct Model {
@@ -231,15 +239,15 @@ pub mod subscription {
         pub id: String,
         pub url: String,
         pub description: String,
-        /// JSON array of names and patterns.
-        pub event_types: String,
+        /// Names and patterns.
+        pub event_types: JsonText<Vec<String>>,
         pub secret: String,
         pub previous_secret: Option<String>,
         pub previous_secret_until: Option<i64>,
-        /// JSON object of extra headers.
-        pub headers: String,
-        /// JSON object of extra properties.
-        pub properties: String,
+        /// Extra headers, by lowercase name.
+        pub headers: JsonText<std::collections::BTreeMap<String, String>>,
+        /// Extra properties.
+        pub properties: JsonText<serde_json::Map<String, serde_json::Value>>,
         pub mode: crate::storage::states::SigningMode,
         pub state: crate::storage::states::SubscriptionState,
         pub disabled_reason: Option<String>,
@@ -316,6 +324,8 @@ pub mod delivery {
 pub mod attempt {
     use sea_orm::entity::prelude::*;
 
+    use crate::storage::columns::{HeaderPairs, JsonText};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "attempts")]
     pub struct Model {
@@ -324,9 +334,9 @@ pub mod attempt {
         pub delivery_id: i64,
         pub started_at: i64,
         pub duration_ms: i64,
-        pub request_headers: String,
+        pub request_headers: JsonText<HeaderPairs>,
         pub response_status: Option<i32>,
-        pub response_headers: Option<String>,
+        pub response_headers: Option<JsonText<HeaderPairs>>,
         pub response_body: Option<Vec<u8>>,
         pub error: Option<String>,
     }

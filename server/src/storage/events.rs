@@ -5,6 +5,7 @@ use sea_orm::{
     QuerySelect,
 };
 
+use super::columns::{HeaderPairs, JsonText};
 use super::entities::event::{self, Entity as Events};
 use super::entities::refused_request::{self, Entity as RefusedRequests};
 use super::handlers::{self, PlannedRun};
@@ -22,7 +23,7 @@ pub struct NewEvent {
     pub source_id: String,
     pub received_at: i64,
     pub method: String,
-    pub headers: String,
+    pub headers: JsonText<HeaderPairs>,
     pub body: Vec<u8>,
     pub content_type: Option<String>,
     pub remote_addr: Option<String>,
@@ -41,41 +42,40 @@ pub enum Stored {
 /// Commits the event with its queued handler runs (answering only after the commit), or finds
 /// the earlier copy of the same delivery, whose runs were queued with it.
 pub async fn insert(db: &Db, new: NewEvent, runs: Vec<PlannedRun>) -> Result<Stored, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let received_at = new.received_at;
-                let source_id = new.source_id.clone();
-                let delivery_id = new.delivery_id.clone();
-                let row = event::ActiveModel {
-                    source_id: Set(new.source_id),
-                    received_at: Set(new.received_at),
-                    method: Set(new.method),
-                    headers: Set(new.headers),
-                    body: Set(new.body),
-                    content_type: Set(new.content_type),
-                    remote_addr: Set(new.remote_addr),
-                    event_type: Set(new.event_type),
-                    delivery_id: Set(new.delivery_id),
-                    verification: Set(new.verification),
-                    handling: Set(Handling::None),
-                    ..Default::default()
-                };
-                let key = [event::Column::SourceId, event::Column::DeliveryId];
-                if let Some(id) = insert_new(txn, row, key).await? {
-                    handlers::queue(txn, id, runs, received_at).await?;
-                    return Ok(Stored::New(id));
-                }
-                let first = Events::find()
-                    .filter(event::Column::SourceId.eq(source_id))
-                    .filter(event::Column::DeliveryId.eq(delivery_id))
-                    .one(txn)
-                    .await?
-                    .ok_or_else(|| DbErr::RecordNotFound("the first copy of a delivery".into()))?;
-                Ok(Stored::Duplicate(first.id))
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let received_at = new.received_at;
+            let source_id = new.source_id.clone();
+            let delivery_id = new.delivery_id.clone();
+            let row = event::ActiveModel {
+                source_id: Set(new.source_id),
+                received_at: Set(new.received_at),
+                method: Set(new.method),
+                headers: Set(new.headers),
+                body: Set(new.body),
+                content_type: Set(new.content_type),
+                remote_addr: Set(new.remote_addr),
+                event_type: Set(new.event_type),
+                delivery_id: Set(new.delivery_id),
+                verification: Set(new.verification),
+                handling: Set(Handling::None),
+                ..Default::default()
+            };
+            let key = [event::Column::SourceId, event::Column::DeliveryId];
+            if let Some(id) = insert_new(txn, row, key).await? {
+                handlers::queue(txn, id, runs, received_at).await?;
+                return Ok(Stored::New(id));
+            }
+            let first = Events::find()
+                .filter(event::Column::SourceId.eq(source_id))
+                .filter(event::Column::DeliveryId.eq(delivery_id))
+                .one(txn)
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound("the first copy of a delivery".into()))?;
+            Ok(Stored::Duplicate(first.id))
         })
-        .await
+    })
+    .await
 }
 
 pub async fn find(db: &Db, id: i64) -> Result<Option<Event>, DbErr> {
@@ -135,42 +135,41 @@ pub async fn record_refused(
     source_id: String,
     reason: String,
     remote_addr: Option<String>,
-    headers: String,
+    headers: JsonText<HeaderPairs>,
     body_prefix: Vec<u8>,
     received_at: i64,
 ) -> Result<(), DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                refused_request::ActiveModel {
-                    source_id: Set(source_id.clone()),
-                    received_at: Set(received_at),
-                    reason: Set(reason),
-                    remote_addr: Set(remote_addr),
-                    headers: Set(headers),
-                    body_prefix: Set(body_prefix),
-                    ..Default::default()
-                }
-                .insert(txn)
+    db.write(move |txn| {
+        Box::pin(async move {
+            refused_request::ActiveModel {
+                source_id: Set(source_id.clone()),
+                received_at: Set(received_at),
+                reason: Set(reason),
+                remote_addr: Set(remote_addr),
+                headers: Set(headers),
+                body_prefix: Set(body_prefix),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+            let oldest_kept = RefusedRequests::find()
+                .filter(refused_request::Column::SourceId.eq(source_id.clone()))
+                .order_by_desc(refused_request::Column::Id)
+                .offset(REFUSED_KEPT_PER_SOURCE - 1)
+                .limit(1)
+                .one(txn)
                 .await?;
-                let oldest_kept = RefusedRequests::find()
-                    .filter(refused_request::Column::SourceId.eq(source_id.clone()))
-                    .order_by_desc(refused_request::Column::Id)
-                    .offset(REFUSED_KEPT_PER_SOURCE - 1)
-                    .limit(1)
-                    .one(txn)
+            if let Some(oldest_kept) = oldest_kept {
+                RefusedRequests::delete_many()
+                    .filter(refused_request::Column::SourceId.eq(source_id))
+                    .filter(refused_request::Column::Id.lt(oldest_kept.id))
+                    .exec(txn)
                     .await?;
-                if let Some(oldest_kept) = oldest_kept {
-                    RefusedRequests::delete_many()
-                        .filter(refused_request::Column::SourceId.eq(source_id))
-                        .filter(refused_request::Column::Id.lt(oldest_kept.id))
-                        .exec(txn)
-                        .await?;
-                }
-                Ok(())
-            })
+            }
+            Ok(())
         })
-        .await
+    })
+    .await
 }
 
 /// Newest first.
@@ -211,7 +210,7 @@ mod tests {
             source_id: "src_test".into(),
             received_at: 1,
             method: "POST".into(),
-            headers: "[]".into(),
+            headers: JsonText::default(),
             body: body.to_vec(),
             content_type: None,
             remote_addr: None,
@@ -270,7 +269,7 @@ mod tests {
                 "src_test".into(),
                 format!("r{i}"),
                 None,
-                "[]".into(),
+                JsonText::default(),
                 Vec::new(),
                 1,
             )

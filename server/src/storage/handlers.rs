@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::Db;
+use super::columns::JsonText;
 use super::entities::event::{self, Entity as Events};
 use super::entities::handler::{self, Entity as Handlers};
 use super::entities::handler_run::{self, Entity as HandlerRuns};
@@ -25,44 +26,41 @@ pub struct NewHandler {
     pub position: i32,
     pub kind: String,
     pub event_types: Vec<String>,
-    pub config: String,
+    pub config: serde_json::Value,
 }
 
 pub async fn create(db: &Db, new: NewHandler) -> Result<HandlerRow, DbErr> {
-    let event_types = serde_json::to_string(&new.event_types).map_err(json_err)?;
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                handler::ActiveModel {
-                    id: Set(new.id),
-                    source_id: Set(new.source_id),
-                    position: Set(new.position),
-                    kind: Set(new.kind),
-                    event_types: Set(event_types),
-                    config: Set(new.config),
-                    created_at: Set(super::now_millis()),
-                }
-                .insert(txn)
-                .await
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            handler::ActiveModel {
+                id: Set(new.id),
+                source_id: Set(new.source_id),
+                position: Set(new.position),
+                kind: Set(new.kind),
+                event_types: Set(JsonText(new.event_types)),
+                config: Set(JsonText(new.config)),
+                created_at: Set(super::now_millis()),
+            }
+            .insert(txn)
+            .await
         })
-        .await
+    })
+    .await
 }
 
 /// Removes a handler; `source_id` scopes it (`None` for a global one). True when one was removed.
 pub async fn delete(db: &Db, source_id: Option<String>, id: String) -> Result<bool, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let removed = Handlers::delete_many()
-                    .filter(handler::Column::Id.eq(id))
-                    .filter(scope(source_id.as_deref()))
-                    .exec(txn)
-                    .await?;
-                Ok(removed.rows_affected > 0)
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let removed = Handlers::delete_many()
+                .filter(handler::Column::Id.eq(id))
+                .filter(scope(source_id.as_deref()))
+                .exec(txn)
+                .await?;
+            Ok(removed.rows_affected > 0)
         })
-        .await
+    })
+    .await
 }
 
 fn scope(source_id: Option<&str>) -> Condition {
@@ -154,36 +152,34 @@ pub async fn claim_due(
     limit: u64,
     lease_ms: i64,
 ) -> Result<Vec<HandlerRun>, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let mut due = run_queue().due(now, limit).all(txn).await?;
-                if due.is_empty() {
-                    return Ok(due);
-                }
-                let until = now + lease_ms;
-                run_queue()
-                    .lease(due.iter().map(|run| run.id), until)
-                    .col_expr(
-                        handler_run::Column::Attempts,
-                        Expr::col(handler_run::Column::Attempts).add(1),
-                    )
-                    .exec(txn)
-                    .await?;
-                for run in &mut due {
-                    run.leased_until = Some(until);
-                    run.attempts += 1;
-                }
-                Ok(due)
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let mut due = run_queue().due(now, limit).all(txn).await?;
+            if due.is_empty() {
+                return Ok(due);
+            }
+            let until = now + lease_ms;
+            run_queue()
+                .lease(due.iter().map(|run| run.id), until)
+                .col_expr(
+                    handler_run::Column::Attempts,
+                    Expr::col(handler_run::Column::Attempts).add(1),
+                )
+                .exec(txn)
+                .await?;
+            for run in &mut due {
+                run.leased_until = Some(until);
+                run.attempts += 1;
+            }
+            Ok(due)
         })
-        .await
+    })
+    .await
 }
 
 /// When the process starts nothing is running: leases left by a crash are released at once.
 pub async fn release_leases(db: &Db) -> Result<u64, DbErr> {
-    db.writer()
-        .write(|txn| Box::pin(async move { run_queue().release_all(txn).await }))
+    db.write(|txn| Box::pin(async move { run_queue().release_all(txn).await }))
         .await
 }
 
@@ -197,42 +193,41 @@ pub enum Finish {
 
 /// Records a run's end and recomputes its event's handling state, in one write.
 pub async fn finish(db: &Db, run: HandlerRun, finish: Finish, now: i64) -> Result<(), DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let event_id = run.event_id;
-                let mut active: handler_run::ActiveModel = run.into();
-                let (status, next_at, outcome) = match finish {
-                    Finish::Ok(outcome) => (RunStatus::Ok, now, outcome),
-                    Finish::RetryAt { at, error } => (RunStatus::Pending, at, error),
-                    Finish::Failed(error) => (RunStatus::Failed, now, error),
-                };
-                active.status = Set(status);
-                active.next_at = Set(next_at);
-                active.leased_until = Set(None);
-                active.outcome = Set(Some(outcome));
-                active.updated_at = Set(now);
-                active.update(txn).await?;
+    db.write(move |txn| {
+        Box::pin(async move {
+            let event_id = run.event_id;
+            let mut active: handler_run::ActiveModel = run.into();
+            let (status, next_at, outcome) = match finish {
+                Finish::Ok(outcome) => (RunStatus::Ok, now, outcome),
+                Finish::RetryAt { at, error } => (RunStatus::Pending, at, error),
+                Finish::Failed(error) => (RunStatus::Failed, now, error),
+            };
+            active.status = Set(status);
+            active.next_at = Set(next_at);
+            active.leased_until = Set(None);
+            active.outcome = Set(Some(outcome));
+            active.updated_at = Set(now);
+            active.update(txn).await?;
 
-                let statuses: Vec<RunStatus> = HandlerRuns::find()
-                    .select_only()
-                    .column(handler_run::Column::Status)
-                    .filter(handler_run::Column::EventId.eq(event_id))
-                    .into_tuple()
-                    .all(txn)
-                    .await?;
-                Events::update_many()
-                    .col_expr(
-                        event::Column::Handling,
-                        Expr::value(Handling::of(&statuses)),
-                    )
-                    .filter(event::Column::Id.eq(event_id))
-                    .exec(txn)
-                    .await?;
-                Ok(())
-            })
+            let statuses: Vec<RunStatus> = HandlerRuns::find()
+                .select_only()
+                .column(handler_run::Column::Status)
+                .filter(handler_run::Column::EventId.eq(event_id))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            Events::update_many()
+                .col_expr(
+                    event::Column::Handling,
+                    Expr::value(Handling::of(&statuses)),
+                )
+                .filter(event::Column::Id.eq(event_id))
+                .exec(txn)
+                .await?;
+            Ok(())
         })
-        .await
+    })
+    .await
 }
 
 /// An event's runs in the order its handlers ran.
@@ -243,8 +238,4 @@ pub async fn runs_for_event(db: &Db, event_id: i64) -> Result<Vec<HandlerRun>, D
         .order_by_asc(handler_run::Column::Id)
         .all(db.read())
         .await
-}
-
-fn json_err(err: serde_json::Error) -> DbErr {
-    DbErr::Custom(format!("encoding handler settings: {err}"))
 }

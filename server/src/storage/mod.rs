@@ -1,6 +1,13 @@
-//! Storage: one SQLite file behind sea-orm. Reads go through a pool; every write goes through
-//! the single [`writer::Writer`] task, which commits whatever is queued in one transaction.
-//! Queries live in modules named by aggregate.
+//! Storage: one SQLite file behind sea-orm. Queries live in modules named by aggregate.
+//!
+//! The engine seam is [`Db`]: reads go through [`Db::read`], a pool, and every write through
+//! [`Db::write`], the only way to change the database. Behind it sits the engine's way of
+//! committing: for SQLite, the single [`writer`] task that commits whatever is queued in one
+//! transaction (group commit). A write is a closure over a transaction and must not rely on
+//! being the only write under way: rules that need rows to stay put (one first-run setup, the
+//! last admin) lock or claim them in the same write, so they hold where an engine runs writes
+//! concurrently too. What only one engine can do lives in the module that
+//! owns it: FTS5 in [`search`], `json_each` in [`shapes`], the file's integrity check here.
 
 pub mod api_keys;
 pub mod catalog;
@@ -24,17 +31,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Alias, Query};
 use sea_orm::sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, PrimaryKeyTrait,
-    SqlxSqliteConnector, TryInsertResult,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    PrimaryKeyTrait, SqlxSqliteConnector, TryInsertResult,
 };
 
-pub use writer::{Failure, Writer, is_storage_failure};
+use writer::Writer;
+pub use writer::{Failure, is_storage_failure};
 
 const READ_CONNECTIONS: u32 = 4;
 
@@ -139,8 +148,17 @@ impl Db {
         &self.read
     }
 
-    pub fn writer(&self) -> &Writer {
-        &self.writer
+    /// Runs `f` in a transaction and answers once that transaction has committed: the value
+    /// `f` answered, or its error (and then none of its changes are kept). The error is a
+    /// storage failure ([`is_storage_failure`]) when the database could not take the write.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, DbErr>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>
+            + Send
+            + 'static,
+    {
+        self.writer.write(f).await
     }
 
     pub fn path(&self) -> &Path {
@@ -170,22 +188,21 @@ impl Db {
         if self.write_failure().is_none() {
             return self.writer.ping().await;
         }
-        self.writer
-            .write(|txn| {
-                Box::pin(async move {
-                    let probe = Alias::new("write_probe");
-                    let insert = Query::insert()
-                        .into_table(probe.clone())
-                        .columns([Alias::new("filler")])
-                        .values_panic([vec![0u8; PROBE_BYTES].into()])
-                        .to_owned();
-                    txn.execute(&insert).await?;
-                    txn.execute(&Query::delete().from_table(probe).to_owned())
-                        .await?;
-                    Ok(())
-                })
+        self.write(|txn| {
+            Box::pin(async move {
+                let probe = Alias::new("write_probe");
+                let insert = Query::insert()
+                    .into_table(probe.clone())
+                    .columns([Alias::new("filler")])
+                    .values_panic([vec![0u8; PROBE_BYTES].into()])
+                    .to_owned();
+                txn.execute(&insert).await?;
+                txn.execute(&Query::delete().from_table(probe).to_owned())
+                    .await?;
+                Ok(())
             })
-            .await
+        })
+        .await
     }
 
     pub fn integrity(&self) -> Integrity {

@@ -83,7 +83,6 @@ async fn delete_in_batches<E: EntityTrait>(
     let mut deleted = 0;
     loop {
         let batch = db
-            .writer()
             .write(move |txn| {
                 Box::pin(async move { Ok(batch_before(before).exec(txn).await?.rows_affected) })
             })

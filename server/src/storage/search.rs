@@ -52,50 +52,49 @@ pub(super) async fn narrow(
 /// Indexes up to `batch` events not yet in the search index, oldest first, in one write; the
 /// number indexed. Searches see an event once this has run after its insert.
 pub async fn index_for_search(db: &Db, batch: u64) -> Result<u64, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let backend = txn.get_database_backend();
-                let statement = |sql: &str, values: Vec<sea_orm::Value>| {
-                    sea_orm::Statement::from_sql_and_values(backend, sql, values)
-                };
-                let last: i64 = txn
-                    .query_one_raw(statement(
-                        "SELECT last_event_id FROM search_progress WHERE id = 1",
-                        vec![],
-                    ))
-                    .await?
-                    .map(|row| row.try_get("", "last_event_id"))
-                    .transpose()?
-                    .unwrap_or(0);
-                let newest: Option<i64> = txn
-                    .query_one_raw(statement(
-                        "SELECT max(id) AS newest FROM \
-                           (SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?)",
-                        vec![last.into(), (batch as i64).into()],
-                    ))
-                    .await?
-                    .and_then(|row| row.try_get("", "newest").ok());
-                let Some(newest) = newest else {
-                    return Ok(0);
-                };
-                let indexed = txn
-                    .execute_raw(statement(
-                        "INSERT INTO events_fts(rowid, body) \
-                           SELECT id, CAST(body AS TEXT) FROM events WHERE id > ? AND id <= ?",
-                        vec![last.into(), newest.into()],
-                    ))
-                    .await?
-                    .rows_affected();
-                txn.execute_raw(statement(
-                    "UPDATE search_progress SET last_event_id = ? WHERE id = 1",
-                    vec![newest.into()],
+    db.write(move |txn| {
+        Box::pin(async move {
+            let backend = txn.get_database_backend();
+            let statement = |sql: &str, values: Vec<sea_orm::Value>| {
+                sea_orm::Statement::from_sql_and_values(backend, sql, values)
+            };
+            let last: i64 = txn
+                .query_one_raw(statement(
+                    "SELECT last_event_id FROM search_progress WHERE id = 1",
+                    vec![],
                 ))
-                .await?;
-                Ok(indexed)
-            })
+                .await?
+                .map(|row| row.try_get("", "last_event_id"))
+                .transpose()?
+                .unwrap_or(0);
+            let newest: Option<i64> = txn
+                .query_one_raw(statement(
+                    "SELECT max(id) AS newest FROM \
+                           (SELECT id FROM events WHERE id > ? ORDER BY id LIMIT ?)",
+                    vec![last.into(), (batch as i64).into()],
+                ))
+                .await?
+                .and_then(|row| row.try_get("", "newest").ok());
+            let Some(newest) = newest else {
+                return Ok(0);
+            };
+            let indexed = txn
+                .execute_raw(statement(
+                    "INSERT INTO events_fts(rowid, body) \
+                           SELECT id, CAST(body AS TEXT) FROM events WHERE id > ? AND id <= ?",
+                    vec![last.into(), newest.into()],
+                ))
+                .await?
+                .rows_affected();
+            txn.execute_raw(statement(
+                "UPDATE search_progress SET last_event_id = ? WHERE id = 1",
+                vec![newest.into()],
+            ))
+            .await?;
+            Ok(indexed)
         })
-        .await
+    })
+    .await
 }
 
 /// Keeps the search index up to date: indexes in batches whenever woken, and at least every

@@ -55,7 +55,6 @@ impl SessionStore for SessionDbStore {
             let model = to_model(record)?;
             let inserted = self
                 .db
-                .writer()
                 .write(move |txn| {
                     Box::pin(async move { Sessions::insert(model).exec(txn).await.map(|_| ()) })
                 })
@@ -72,7 +71,6 @@ impl SessionStore for SessionDbStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let model = to_model(record)?;
         self.db
-            .writer()
             .write(move |txn| {
                 Box::pin(async move {
                     Sessions::insert(model)
@@ -114,7 +112,6 @@ impl SessionStore for SessionDbStore {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         let id = id.to_string();
         self.db
-            .writer()
             .write(move |txn| {
                 Box::pin(async move { Sessions::delete_by_id(id).exec(txn).await.map(|_| ()) })
             })
@@ -128,7 +125,6 @@ pub async fn delete_expired_periodically(db: Db, shutdown: CancellationToken) {
     loop {
         let now = now_millis();
         let deleted = db
-            .writer()
             .write(move |txn| {
                 Box::pin(async move {
                     Sessions::delete_many()

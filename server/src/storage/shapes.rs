@@ -106,8 +106,7 @@ mod tests {
                 ..Default::default()
             })
             .collect::<Vec<_>>();
-        db.writer()
-            .write(move |txn| Box::pin(insert_all(txn, rows)))
+        db.write(move |txn| Box::pin(insert_all(txn, rows)))
             .await
             .unwrap();
         let names =

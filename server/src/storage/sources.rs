@@ -19,26 +19,25 @@ pub struct NewSource {
 }
 
 pub async fn create(db: &Db, new: NewSource) -> Result<Source, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let now = now_millis();
-                source::ActiveModel {
-                    id: Set(new.id),
-                    name: Set(new.name),
-                    provider: Set(new.provider),
-                    settings: Set(new.settings),
-                    secret: Set(new.secret),
-                    previous_secret: Set(None),
-                    enabled: Set(true),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                }
-                .insert(txn)
-                .await
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let now = now_millis();
+            source::ActiveModel {
+                id: Set(new.id),
+                name: Set(new.name),
+                provider: Set(new.provider),
+                settings: Set(new.settings),
+                secret: Set(new.secret),
+                previous_secret: Set(None),
+                enabled: Set(true),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(txn)
+            .await
         })
-        .await
+    })
+    .await
 }
 
 /// Sources by id, kept in memory: every webhook reads its source, and sources change rarely.
@@ -138,7 +137,6 @@ async fn modify(
     let cache = db.clone();
     let forget_id = id.clone();
     let changed = db
-        .writer()
         .write(move |txn| {
             Box::pin(async move {
                 let Some(source) = Sources::find_by_id(id).one(txn).await? else {
@@ -163,12 +161,11 @@ pub async fn delete(db: &Db, id: &str) -> Result<bool, DbErr> {
 }
 
 async fn delete_row(db: &Db, id: String) -> Result<bool, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let deleted = Sources::delete_by_id(id).exec(txn).await?;
-                Ok(deleted.rows_affected > 0)
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let deleted = Sources::delete_by_id(id).exec(txn).await?;
+            Ok(deleted.rows_affected > 0)
         })
-        .await
+    })
+    .await
 }

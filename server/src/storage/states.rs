@@ -135,26 +135,25 @@ mod tests {
             id: "sub_1".into(),
             url: "https://example.com/hook".into(),
             description: String::new(),
-            event_types: "[\"*\"]".into(),
+            event_types: vec!["*".into()],
             secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
-            headers: "{}".into(),
-            properties: "{}".into(),
+            headers: Default::default(),
+            properties: Default::default(),
             mode: SigningMode::Standard,
         };
         stored::create(&db, new).await.unwrap();
         assert!(stored::find(&db, "sub_1").await.unwrap().is_some());
-        db.writer()
-            .write(|txn| {
-                Box::pin(async move {
-                    Subscriptions::update_many()
-                        .col_expr(subscription::Column::State, Expr::value("retired"))
-                        .exec(txn)
-                        .await
-                        .map(|_| ())
-                })
+        db.write(|txn| {
+            Box::pin(async move {
+                Subscriptions::update_many()
+                    .col_expr(subscription::Column::State, Expr::value("retired"))
+                    .exec(txn)
+                    .await
+                    .map(|_| ())
             })
-            .await
-            .unwrap();
+        })
+        .await
+        .unwrap();
         assert!(stored::find(&db, "sub_1").await.is_err());
     }
 }

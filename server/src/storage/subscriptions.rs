@@ -1,7 +1,11 @@
 //! Subscriptions: where messages are sent, with their filters, secrets and state.
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, QueryOrder};
+use std::collections::BTreeMap;
 
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, QueryOrder};
+use serde_json::{Map, Value};
+
+use super::columns::JsonText;
 use super::entities::subscription::{self, Entity as Subscriptions};
 use super::states::{SigningMode, SubscriptionState};
 use super::{Db, now_millis};
@@ -13,41 +17,40 @@ pub struct NewSubscription {
     pub id: String,
     pub url: String,
     pub description: String,
-    pub event_types: String,
+    pub event_types: Vec<String>,
     pub secret: String,
-    pub headers: String,
-    pub properties: String,
+    pub headers: BTreeMap<String, String>,
+    pub properties: Map<String, Value>,
     pub mode: SigningMode,
 }
 
 pub async fn create(db: &Db, new: NewSubscription) -> Result<Subscription, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let now = now_millis();
-                subscription::ActiveModel {
-                    id: Set(new.id),
-                    url: Set(new.url),
-                    description: Set(new.description),
-                    event_types: Set(new.event_types),
-                    secret: Set(new.secret),
-                    previous_secret: Set(None),
-                    previous_secret_until: Set(None),
-                    headers: Set(new.headers),
-                    properties: Set(new.properties),
-                    mode: Set(new.mode),
-                    state: Set(SubscriptionState::Active),
-                    disabled_reason: Set(None),
-                    disabled_at: Set(None),
-                    failing_since: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                }
-                .insert(txn)
-                .await
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let now = now_millis();
+            subscription::ActiveModel {
+                id: Set(new.id),
+                url: Set(new.url),
+                description: Set(new.description),
+                event_types: Set(JsonText(new.event_types)),
+                secret: Set(new.secret),
+                previous_secret: Set(None),
+                previous_secret_until: Set(None),
+                headers: Set(JsonText(new.headers)),
+                properties: Set(JsonText(new.properties)),
+                mode: Set(new.mode),
+                state: Set(SubscriptionState::Active),
+                disabled_reason: Set(None),
+                disabled_at: Set(None),
+                failing_since: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(txn)
+            .await
         })
-        .await
+    })
+    .await
 }
 
 pub async fn find(db: &Db, id: &str) -> Result<Option<Subscription>, DbErr> {
@@ -67,29 +70,27 @@ pub async fn modify(
     id: String,
     change: impl FnOnce(&mut SubscriptionChange) + Send + 'static,
 ) -> Result<Option<Subscription>, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let Some(found) = Subscriptions::find_by_id(id).one(txn).await? else {
-                    return Ok(None);
-                };
-                let mut active: SubscriptionChange = found.into();
-                change(&mut active);
-                active.updated_at = Set(now_millis());
-                active.update(txn).await.map(Some)
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let Some(found) = Subscriptions::find_by_id(id).one(txn).await? else {
+                return Ok(None);
+            };
+            let mut active: SubscriptionChange = found.into();
+            change(&mut active);
+            active.updated_at = Set(now_millis());
+            active.update(txn).await.map(Some)
         })
-        .await
+    })
+    .await
 }
 
 /// Deletes the subscription with its deliveries and their attempts. True when it existed.
 pub async fn delete(db: &Db, id: String) -> Result<bool, DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let deleted = Subscriptions::delete_by_id(id).exec(txn).await?;
-                Ok(deleted.rows_affected > 0)
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let deleted = Subscriptions::delete_by_id(id).exec(txn).await?;
+            Ok(deleted.rows_affected > 0)
         })
-        .await
+    })
+    .await
 }

@@ -58,54 +58,52 @@ pub async fn create(
     is_admin: bool,
     only_if_none: bool,
 ) -> Result<User, CreateUserError> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                // Every first user sets the hub up, however it was added (the command line's
-                // first user too), so a later first-run setup is refused.
-                let milestone = milestone::ActiveModel {
-                    name: Set(SET_UP.to_owned()),
-                    reached_at: Set(now_millis()),
-                };
-                let first = insert_new(txn, milestone, [milestone::Column::Name])
-                    .await?
-                    .is_some();
-                if only_if_none && !first {
-                    return Ok(Err(CreateUserError::AlreadySetUp));
-                }
-                let row = user::ActiveModel {
-                    username: Set(username),
-                    password_hash: Set(password_hash),
-                    is_admin: Set(is_admin),
-                    created_at: Set(now_millis()),
-                    ..Default::default()
-                };
-                let Some(id) = insert_new(txn, row, [user::Column::Username]).await? else {
-                    return Ok(Err(CreateUserError::Taken));
-                };
-                let user = Users::find_by_id(id)
-                    .one(txn)
-                    .await?
-                    .ok_or_else(|| sea_orm::DbErr::RecordNotFound("the user just added".into()))?;
-                Ok(Ok(user))
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            // Every first user sets the hub up, however it was added (the command line's
+            // first user too), so a later first-run setup is refused.
+            let milestone = milestone::ActiveModel {
+                name: Set(SET_UP.to_owned()),
+                reached_at: Set(now_millis()),
+            };
+            let first = insert_new(txn, milestone, [milestone::Column::Name])
+                .await?
+                .is_some();
+            if only_if_none && !first {
+                return Ok(Err(CreateUserError::AlreadySetUp));
+            }
+            let row = user::ActiveModel {
+                username: Set(username),
+                password_hash: Set(password_hash),
+                is_admin: Set(is_admin),
+                created_at: Set(now_millis()),
+                ..Default::default()
+            };
+            let Some(id) = insert_new(txn, row, [user::Column::Username]).await? else {
+                return Ok(Err(CreateUserError::Taken));
+            };
+            let user = Users::find_by_id(id)
+                .one(txn)
+                .await?
+                .ok_or_else(|| sea_orm::DbErr::RecordNotFound("the user just added".into()))?;
+            Ok(Ok(user))
         })
-        .await?
+    })
+    .await?
 }
 
 pub async fn set_password_hash(db: &Db, id: i64, hash: String) -> Result<(), sea_orm::DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                Users::update_many()
-                    .col_expr(user::Column::PasswordHash, hash.into())
-                    .filter(user::Column::Id.eq(id))
-                    .exec(txn)
-                    .await
-                    .map(|_| ())
-            })
+    db.write(move |txn| {
+        Box::pin(async move {
+            Users::update_many()
+                .col_expr(user::Column::PasswordHash, hash.into())
+                .filter(user::Column::Id.eq(id))
+                .exec(txn)
+                .await
+                .map(|_| ())
         })
-        .await
+    })
+    .await
 }
 
 /// What became of a removal.
@@ -124,30 +122,29 @@ pub enum Removal {
 /// checked, so the second removal waits for the first and then finds its admin gone. (SQLite
 /// has no row locks; its one writer runs the two one after the other.)
 pub async fn delete(db: &Db, acting_id: i64, id: i64) -> Result<Removal, sea_orm::DbErr> {
-    db.writer()
-        .write(move |txn| {
-            Box::pin(async move {
-                let both = Users::find()
-                    .filter(user::Column::Id.is_in([acting_id, id]))
-                    .order_by_asc(user::Column::Id)
-                    .lock_exclusive()
-                    .all(txn)
-                    .await?;
-                if !both
-                    .iter()
-                    .any(|user| user.id == acting_id && user.is_admin)
-                {
-                    return Ok(Removal::NotAnAdmin);
-                }
-                let deleted = Users::delete_by_id(id).exec(txn).await?;
-                Ok(if deleted.rows_affected > 0 {
-                    Removal::Removed
-                } else {
-                    Removal::NoSuchUser
-                })
+    db.write(move |txn| {
+        Box::pin(async move {
+            let both = Users::find()
+                .filter(user::Column::Id.is_in([acting_id, id]))
+                .order_by_asc(user::Column::Id)
+                .lock_exclusive()
+                .all(txn)
+                .await?;
+            if !both
+                .iter()
+                .any(|user| user.id == acting_id && user.is_admin)
+            {
+                return Ok(Removal::NotAnAdmin);
+            }
+            let deleted = Users::delete_by_id(id).exec(txn).await?;
+            Ok(if deleted.rows_affected > 0 {
+                Removal::Removed
+            } else {
+                Removal::NoSuchUser
             })
         })
-        .await
+    })
+    .await
 }
 
 #[cfg(test)]

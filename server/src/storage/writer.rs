@@ -449,10 +449,7 @@ mod tests {
     }
 
     async fn write_sql(db: &Db, sql: String) -> Result<(), DbErr> {
-        db.writer()
-            .write(move |txn| {
-                Box::pin(async move { txn.execute_unprepared(&sql).await.map(|_| ()) })
-            })
+        db.write(move |txn| Box::pin(async move { txn.execute_unprepared(&sql).await.map(|_| ()) }))
             .await
     }
 
@@ -464,18 +461,17 @@ mod tests {
         for i in 0..200 {
             let db = db.clone();
             tasks.push(tokio::spawn(async move {
-                db.writer()
-                    .write(move |txn| {
-                        Box::pin(async move {
-                            txn.execute_unprepared(&insert(format!("u{i}"))).await?;
-                            if i % 10 == 0 {
-                                // Fails after its insert: the savepoint must take the insert back.
-                                return Err(DbErr::Custom("refused".into()));
-                            }
-                            Ok(i)
-                        })
+                db.write(move |txn| {
+                    Box::pin(async move {
+                        txn.execute_unprepared(&insert(format!("u{i}"))).await?;
+                        if i % 10 == 0 {
+                            // Fails after its insert: the savepoint must take the insert back.
+                            return Err(DbErr::Custom("refused".into()));
+                        }
+                        Ok(i)
                     })
-                    .await
+                })
+                .await
             }));
         }
         let mut failed = 0;
@@ -486,14 +482,13 @@ mod tests {
         }
         assert_eq!(failed, 20);
         assert_eq!(count(&db).await, 180);
-        assert_eq!(db.writer().health().failure(), None);
+        assert_eq!(db.writer.health().failure(), None);
     }
 
     #[tokio::test]
     async fn a_panicking_job_fails_its_caller_and_the_writer_keeps_going() {
         let (_dir, db) = Db::open_temp().await;
         let panicked = db
-            .writer()
             .write(
                 |_txn| -> futures::future::BoxFuture<'_, Result<(), DbErr>> {
                     Box::pin(async move { panic!("a bug in a write job") })
@@ -540,9 +535,9 @@ mod tests {
             assert!(acknowledged < 1000, "the database never filled");
         }
         // A ping shows the writer alive but proves nothing about room: still failing.
-        db.writer().ping().await.unwrap();
+        db.writer.ping().await.unwrap();
         let failure = db
-            .writer()
+            .writer
             .health()
             .failure()
             .expect("writes reported failing");
@@ -551,7 +546,7 @@ mod tests {
         // The fresh connection the writer opened after the failure has SQLite's default limit:
         // room has returned, and the next write commits and clears the failure by itself.
         write_sql(&db, insert("after".into())).await.unwrap();
-        assert_eq!(db.writer().health().failure(), None);
+        assert_eq!(db.writer.health().failure(), None);
         assert_eq!(count(&db).await, acknowledged + 1);
     }
 
@@ -566,7 +561,7 @@ mod tests {
         let err = write_sql(&db, insert("lost".into())).await.unwrap_err();
         assert!(is_storage_failure(&err), "{err}");
         let failure = db
-            .writer()
+            .writer
             .health()
             .failure()
             .expect("writes reported failing");

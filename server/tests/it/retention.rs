@@ -28,8 +28,7 @@ async fn search(hub: &crate::receiving::Hub, q: &str) -> Vec<i64> {
 }
 
 async fn execute(db: &Db, sql: String) {
-    db.writer()
-        .write(move |txn| Box::pin(async move { txn.execute_unprepared(&sql).await }))
+    db.write(move |txn| Box::pin(async move { txn.execute_unprepared(&sql).await }))
         .await
         .unwrap();
 }

@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use super::{Authenticated, Page, column, page_limit, rfc3339};
+use super::{Authenticated, Page, page_limit, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::receiving::history::{self, EventParams};
+use crate::storage::columns::HeaderPairs;
 use crate::storage::events::{self, Event};
 use crate::storage::handlers::{self, HandlerRun};
 use crate::storage::states::{Handling, RunStatus};
@@ -77,7 +77,7 @@ pub async fn get(
         summary: EventOut::from(&event),
         method: event.method,
         remote_addr: event.remote_addr,
-        headers: column(&event.headers)?,
+        headers: event.headers.0,
         body: std::str::from_utf8(&event.body).ok().map(str::to_owned),
         body_base64: STANDARD.encode(&event.body),
         handler_runs: runs.into_iter().map(RunOut::from).collect(),
@@ -157,7 +157,7 @@ pub struct EventDetailOut {
     summary: EventOut,
     method: String,
     remote_addr: Option<String>,
-    headers: Value,
+    headers: HeaderPairs,
     /// The body as text, when it is UTF-8.
     body: Option<String>,
     /// The exact bytes.

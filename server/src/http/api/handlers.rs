@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Authenticated, List, column, rfc3339};
+use super::{Authenticated, List, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
@@ -127,8 +127,8 @@ async fn add(
 
 fn handler_out(state: &AppState, row: HandlerRow) -> Result<HandlerOut, ApiError> {
     Ok(HandlerOut {
-        event_types: column(&row.event_types)?,
-        settings: column(&row.config)?,
+        event_types: row.event_types.0.clone(),
+        settings: row.config.0.clone(),
         summary: state.hub.handlers.describe(&row),
         created_at: rfc3339(row.created_at),
         id: row.id,

@@ -132,12 +132,6 @@ pub fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
     Ok(limit)
 }
 
-/// A JSON column of a stored row; one that does not parse is the hub's fault, not an empty
-/// value.
-pub fn column<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, ApiError> {
-    serde_json::from_str(json).map_err(ApiError::internal)
-}
-
 /// Times in API answers: RFC 3339 in UTC.
 pub fn rfc3339(millis: i64) -> Option<String> {
     chrono::DateTime::from_timestamp_millis(millis)

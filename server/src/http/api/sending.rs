@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Authenticated, List, Page, column, page_limit, rfc3339};
+use super::{Authenticated, List, Page, page_limit, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
@@ -19,6 +19,7 @@ use crate::sending::credentials;
 use crate::sending::deliveries as redelivery;
 use crate::sending::subscriptions::{self as domain, SubscriptionInput};
 use crate::storage::catalog::{self, EventType};
+use crate::storage::columns::HeaderPairs;
 use crate::storage::deliveries::{self, Attempt, Delivery, Published};
 use crate::storage::states::{self, DeliveryStatus, SigningMode, SubscriptionState};
 use crate::storage::subscriptions::{self, Subscription};
@@ -205,11 +206,13 @@ pub async fn patch_subscription(
         let input = SubscriptionInput {
             url: body.url.unwrap_or(current.url.clone()),
             description: body.description.unwrap_or(current.description.clone()),
-            event_types: or_stored(body.event_types, &current.event_types)?,
-            headers: or_stored(body.headers, &current.headers)?
+            event_types: body.event_types.unwrap_or(current.event_types.0.clone()),
+            headers: body
+                .headers
+                .unwrap_or(current.headers.0.clone())
                 .into_iter()
                 .collect(),
-            properties: or_stored(body.properties, &current.properties)?,
+            properties: body.properties.unwrap_or(current.properties.0.clone()),
             mode: body.mode.unwrap_or_else(|| states::word(current.mode)),
             secret: None,
             verify_echo: false,
@@ -272,10 +275,6 @@ pub struct Queued {
 }
 
 /// The new value of a JSON column, or the stored one when the patch leaves it out.
-fn or_stored<T: serde::de::DeserializeOwned>(new: Option<T>, stored: &str) -> Result<T, ApiError> {
-    new.map_or_else(|| column(stored), Ok)
-}
-
 async fn find_subscription(state: &AppState, id: &str) -> Result<Subscription, ApiError> {
     subscriptions::find(&state.hub.db, id)
         .await
@@ -318,15 +317,16 @@ impl TryFrom<Subscription> for SubscriptionOut {
     type Error = ApiError;
 
     fn try_from(s: Subscription) -> Result<Self, ApiError> {
-        let headers: BTreeMap<String, String> = column(&s.headers)?;
         Ok(Self {
             url: credentials::redact_url(&s.url),
-            event_types: column(&s.event_types)?,
-            headers: headers
+            event_types: s.event_types.0,
+            headers: s
+                .headers
+                .0
                 .into_iter()
                 .map(credentials::redact_header)
                 .collect(),
-            properties: column(&s.properties)?,
+            properties: s.properties.0,
             disabled_at: s.disabled_at.and_then(rfc3339),
             previous_secret_until: s.previous_secret_until.and_then(rfc3339),
             created_at: rfc3339(s.created_at),
@@ -517,9 +517,9 @@ impl From<Delivery> for DeliveryOut {
 pub struct AttemptOut {
     started_at: Option<String>,
     duration_ms: i64,
-    request_headers: Value,
+    request_headers: HeaderPairs,
     response_status: Option<i32>,
-    response_headers: Option<Value>,
+    response_headers: Option<HeaderPairs>,
     /// As text; bytes that are not UTF-8 are replaced.
     response_body: Option<String>,
     error: Option<String>,
@@ -532,9 +532,9 @@ impl TryFrom<Attempt> for AttemptOut {
         Ok(Self {
             started_at: rfc3339(a.started_at),
             duration_ms: a.duration_ms,
-            request_headers: column(&a.request_headers)?,
+            request_headers: a.request_headers.0,
             response_status: a.response_status,
-            response_headers: a.response_headers.as_deref().map(column).transpose()?,
+            response_headers: a.response_headers.map(|h| h.0),
             response_body: a
                 .response_body
                 .as_deref()

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Authenticated, List, column, rfc3339};
+use super::{Authenticated, List, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, request_host};
@@ -166,7 +166,8 @@ pub struct SourceOut {
 
 impl SourceOut {
     fn new(state: &AppState, headers: &HeaderMap, source: Source) -> Result<Self, ApiError> {
-        let mut settings: Value = column(&source.settings)?;
+        let mut settings: Value =
+            serde_json::from_str(&source.settings).map_err(ApiError::internal)?;
         if let Some(map) = settings.as_object_mut() {
             map.remove("provider");
         }

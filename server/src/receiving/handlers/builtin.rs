@@ -201,10 +201,8 @@ impl HandlerKind for ForwardKind {
 impl Handler for Forward {
     fn run<'a>(&'a self, event: &'a Event) -> BoxFuture<'a, Result<String, String>> {
         Box::pin(async move {
-            let received: Vec<(String, String)> =
-                serde_json::from_str(&event.headers).unwrap_or_default();
             let mut headers = HeaderMap::new();
-            for (name, value) in received {
+            for (name, value) in &event.headers.0 {
                 if HOP_HEADERS.contains(&name.as_str()) {
                     continue;
                 }

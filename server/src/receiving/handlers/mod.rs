@@ -202,7 +202,7 @@ impl HandlerKinds {
                 position,
                 kind: kind.name().to_owned(),
                 event_types,
-                config: req.config.to_string(),
+                config: req.config,
             },
         )
         .await?;
@@ -224,9 +224,8 @@ impl HandlerKinds {
 
     /// What a stored handler does, in one line.
     pub fn describe(&self, row: &HandlerRow) -> String {
-        let config = serde_json::from_str(&row.config).unwrap_or(Value::Null);
         match self.kinds.get(row.kind.as_str()) {
-            Some(kind) => kind.describe(&config),
+            Some(kind) => kind.describe(&row.config.0),
             None => format!("not available in this build ({})", row.kind),
         }
     }
@@ -264,11 +263,8 @@ impl HandlerKinds {
             .get(row.kind.as_str())
             .ok_or_else(|| format!("kind `{}` is not registered in this build", row.kind));
         let built = built.and_then(|kind| {
-            let config = serde_json::from_str(&row.config).map_err(|e| e.to_string())?;
-            let handler = kind.build(&config).map_err(|e| e.to_string())?;
-            // Unreadable patterns must not widen to every event.
-            let event_types: Vec<String> =
-                serde_json::from_str(&row.event_types).map_err(|e| e.to_string())?;
+            let handler = kind.build(&row.config.0).map_err(|e| e.to_string())?;
+            let event_types = row.event_types.0.clone();
             if let Some(stale) = event_types
                 .iter()
                 .find(|p| validate_received_pattern(p).is_err())

@@ -1,7 +1,7 @@
 //! The one error of hookhub's use cases. Each edge converts it once: the dashboard into its
-//! `AppError` (`http/dashboard.rs`), the REST API into its JSON error (`http/error.rs`). What the
-//! caller can fix carries a message for them; a database failure is logged at the edge, and a
-//! full or failing disk is told apart there (503) from a fault of ours (500).
+//! `AppError` (`http/dashboard/errors.rs`), the REST API into its JSON error (`http/error.rs`).
+//! What the caller can fix carries a message for them; a database failure is logged at the
+//! edge, and a full or failing disk is told apart there (503) from a fault of ours (500).
 
 use sea_orm::DbErr;
 
@@ -25,6 +25,9 @@ pub enum Error {
     /// Not allowed to the one asking, with why.
     #[error("{0}")]
     Forbidden(String),
+    /// Too many failed attempts: try again after this many seconds.
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
     #[error(transparent)]
     Db(#[from] DbErr),
     /// A fault of ours outside the database (password hashing, say).

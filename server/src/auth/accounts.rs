@@ -1,13 +1,14 @@
 //! Accounts and API keys as the dashboard and the command line change them: names and
-//! passwords checked, passwords hashed, keys generated, every change logged. Login stays with
-//! the dashboard, which owns the throttle.
+//! passwords checked, passwords hashed, keys generated, logins throttled, every change logged.
 
 use crate::error::{Error, Result, invalid};
 use crate::storage::Db;
 use crate::storage::api_keys::{self, ApiKey};
 use crate::storage::users::{self, CreateUserError, Removal, User};
 
-use super::{ApiToken, check_password, check_username, hash_password, verify_password};
+use super::{
+    ApiToken, LoginThrottle, check_password, check_username, hash_password, verify_password,
+};
 
 const MAX_KEY_NAME_CHARS: usize = 100;
 
@@ -37,6 +38,50 @@ pub async fn create_user(
         })?;
     tracing::info!(user = %user.username, admin = user.is_admin, "user created");
     Ok(user)
+}
+
+/// Checks a login. Failures count against the user name and against `client` (the address it
+/// came from) in `throttle`; an unknown name costs the same work and gets the same answer as a
+/// wrong password, so neither tells which names exist.
+pub async fn log_in(
+    db: &Db,
+    throttle: &LoginThrottle,
+    username: &str,
+    password: String,
+    client: Option<&str>,
+) -> Result<User> {
+    let refused = || Error::Forbidden("That username and password do not match.".into());
+    let username = username.trim();
+    if check_username(username).is_err() {
+        // No such user can exist: no throttle entry for a name of any length.
+        verify_password(password, None).await;
+        return Err(refused());
+    }
+    let mut keys = vec![format!("user:{username}")];
+    keys.extend(client.map(|c| format!("client:{c}")));
+    throttle
+        .begin_attempt(&keys, std::time::Instant::now())
+        .map_err(|retry_after_secs| Error::Throttled { retry_after_secs })?;
+
+    let user = users::find_by_username(db, username).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = verify_password(password, hash).await;
+    match user {
+        Some(user) if verified => {
+            throttle.record_success(&keys);
+            tracing::info!(user = %user.username, "login");
+            Ok(user)
+        }
+        Some(user) => {
+            tracing::info!(user = %user.username, "failed login");
+            Err(refused())
+        }
+        // A name no user has is often a password typed into the wrong field: never logged.
+        None => {
+            tracing::info!("failed login for an unknown user name");
+            Err(refused())
+        }
+    }
 }
 
 /// Changes a user's password once the current one is proven; their other sessions end, as

@@ -114,6 +114,11 @@ impl From<crate::error::Error> for ApiError {
                 format!("{field}: {message}"),
             ),
             Error::Forbidden(message) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            Error::Throttled { retry_after_secs } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                format!("too many attempts; try again in {retry_after_secs} s"),
+            ),
             Error::Db(err) => Self::from_db(err),
             Error::Internal(err) => Self::internal(err),
         }

@@ -1,21 +1,26 @@
 //! The dashboard's port, implemented over the use cases: form text becomes their inputs, their
-//! results the DTOs and errors the browser sees. Internal failures are logged here and reach
-//! the user only as `AppError::Internal`.
+//! results the DTOs and errors the browser sees (the conversions are in `dtos` and `errors`).
 
-use std::time::Instant;
+mod dtos;
+mod errors;
 
 use app::backend::Backend;
 use app::dto::{
     ApiKeyDto, AttemptDto, DeliveryCountsDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
-    DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventSummaryDto, EventTypeDto,
-    HandlerDto, HandlerRunDto, NewApiKeyDto, NewHandlerDto, OverviewDto, RefusedDto,
-    SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
-    SubscriptionSecretsDto, UserDto,
+    EventDetailDto, EventPageDto, EventQuery, EventTypeDto, HandlerDto, HandlerRunDto,
+    NewApiKeyDto, NewHandlerDto, OverviewDto, RefusedDto, SourceDetailDto, SourceDto,
+    SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto, SubscriptionSecretsDto, UserDto,
 };
 use app::error::AppError;
 
+pub(crate) use self::dtos::user_dto;
+use self::dtos::{
+    delivery_summary, event_summary, event_type_dto, key_dto, readable_body, subscription_dto,
+    subscription_input,
+};
+use self::errors::{internal, no_such_delivery, no_such_source, no_such_subscription};
 use crate::AppState;
-use crate::auth::{self, accounts};
+use crate::auth::accounts;
 use crate::error::Error;
 use crate::receiving::handlers::HandlerRequest;
 use crate::receiving::history::{self, DeliveryParams, EventParams};
@@ -24,18 +29,16 @@ use crate::receiving::sources::{self as receiving, SourceRequest, SourceUpdate, 
 use crate::sending::catalog as sending_catalog;
 use crate::sending::credentials;
 use crate::sending::deliveries as redelivery;
-use crate::sending::subscriptions::{self as sending, SubscriptionInput};
+use crate::sending::subscriptions as sending;
 use crate::storage::{
-    api_keys::{self, ApiKey},
-    catalog::{self, EventType},
-    deliveries::{self, Delivery, DeliveryFilter, Published},
-    events::{self, Event},
+    api_keys, catalog,
+    deliveries::{self, DeliveryFilter, Published},
+    events,
     handlers::{self, HandlerRow},
     now_millis,
     sources::{self, Source},
-    states::{self, DeliveryStatus, RunStatus},
-    subscriptions::{self, Subscription},
-    users::{self, User},
+    states::{self, RunStatus},
+    subscriptions, users,
 };
 
 /// Events per page in the dashboard.
@@ -44,89 +47,6 @@ const EVENTS_PAGE: u64 = 50;
 const REFUSED_SHOWN: usize = 20;
 
 pub struct HubBackend(pub AppState);
-
-/// A failure of the hub's own: logged, and shown as a storage failure (503, try again) or as
-/// "something went wrong".
-fn internal(err: impl Into<Error>) -> AppError {
-    AppError::from(err.into())
-}
-
-pub(crate) fn user_dto(user: User) -> UserDto {
-    UserDto {
-        id: user.id,
-        username: user.username,
-        is_admin: user.is_admin,
-        created_at: user.created_at,
-        session_stamp: auth::session_stamp(&user.password_hash),
-    }
-}
-
-fn key_dto(key: ApiKey) -> ApiKeyDto {
-    ApiKeyDto {
-        id: key.id,
-        name: key.name,
-        prefix: key.prefix,
-        created_at: key.created_at,
-        last_used_at: key.last_used_at,
-        revoked_at: key.revoked_at,
-    }
-}
-
-fn event_summary(event: &Event, source_name: String) -> EventSummaryDto {
-    EventSummaryDto {
-        id: event.id,
-        source_id: event.source_id.clone(),
-        source_name,
-        received_at: event.received_at,
-        event_type: event.event_type.clone(),
-        delivery_id: event.delivery_id.clone(),
-        size: event.body.len() as u64,
-        handling: states::word(event.handling),
-    }
-}
-
-impl From<Error> for AppError {
-    fn from(err: Error) -> Self {
-        match err {
-            Error::Invalid { field, message } | Error::Conflict { field, message } => {
-                AppError::invalid(field, message)
-            }
-            Error::NotFound(what) => AppError::NotFound(format!("There is no such {what}.")),
-            Error::Forbidden(message) => AppError::Forbidden(message),
-            Error::Db(err) if crate::storage::is_storage_failure(&err) => {
-                tracing::error!(error = %err, "dashboard request failed: the database cannot take writes");
-                AppError::Unavailable
-            }
-            Error::Db(err) => {
-                tracing::error!(error = %err, "dashboard request failed");
-                AppError::Internal
-            }
-            Error::Internal(err) => {
-                tracing::error!(error = %err, "dashboard request failed");
-                AppError::Internal
-            }
-        }
-    }
-}
-
-fn no_such_source() -> AppError {
-    AppError::NotFound("There is no such source.".into())
-}
-
-/// A body for people to read: pretty-printed when it is JSON, as sent when it is other text.
-fn readable_body(body: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(body).ok()?;
-    Some(
-        serde_json::from_str::<serde_json::Value>(text)
-            .ok()
-            .and_then(|json| serde_json::to_string_pretty(&json).ok())
-            .unwrap_or_else(|| text.to_owned()),
-    )
-}
-
-fn login_refused() -> AppError {
-    AppError::Forbidden("That username and password do not match.".into())
-}
 
 impl HubBackend {
     async fn source(&self, id: &str) -> Result<Source, AppError> {
@@ -185,42 +105,15 @@ impl Backend for HubBackend {
         password: String,
         client: Option<String>,
     ) -> Result<UserDto, AppError> {
-        let username = username.trim().to_owned();
-        if auth::check_username(&username).is_err() {
-            // No such user can exist: the same work and answer as a wrong password, no throttle
-            // entry for a name of any length.
-            auth::verify_password(password, None).await;
-            return Err(login_refused());
-        }
-        let mut keys = vec![format!("user:{username}")];
-        keys.extend(client.map(|c| format!("client:{c}")));
-        let throttle = &self.0.throttle;
-        throttle
-            .begin_attempt(&keys, Instant::now())
-            .map_err(|retry_after_secs| AppError::Throttled { retry_after_secs })?;
-
-        let user = users::find_by_username(&self.0.hub.db, &username)
-            .await
-            .map_err(internal)?;
-        // Unknown users are checked against a dummy hash: the same work and the same answer.
-        let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let verified = auth::verify_password(password, hash).await;
-        match user {
-            Some(user) if verified => {
-                throttle.record_success(&keys);
-                tracing::info!(user = %user.username, "login");
-                Ok(user_dto(user))
-            }
-            Some(user) => {
-                tracing::info!(user = %user.username, "failed login");
-                Err(login_refused())
-            }
-            // A name no user has is often a password typed into the wrong field: never logged.
-            None => {
-                tracing::info!("failed login for an unknown user name");
-                Err(login_refused())
-            }
-        }
+        let user = accounts::log_in(
+            &self.0.hub.db,
+            &self.0.throttle,
+            &username,
+            password,
+            client.as_deref(),
+        )
+        .await?;
+        Ok(user_dto(user))
     }
 
     async fn find_user(&self, id: i64) -> Result<Option<UserDto>, AppError> {
@@ -774,107 +667,3 @@ impl Backend for HubBackend {
 
 /// Deliveries per page in the dashboard.
 const DELIVERIES_PAGE: u64 = 50;
-
-fn no_such_subscription() -> AppError {
-    AppError::NotFound("There is no such subscription.".into())
-}
-
-fn no_such_delivery() -> AppError {
-    AppError::NotFound("There is no such delivery.".into())
-}
-
-fn event_type_dto(t: EventType) -> EventTypeDto {
-    EventTypeDto {
-        name: t.name,
-        description: t.description,
-        deprecated: t.deprecated,
-        created_at: t.created_at,
-    }
-}
-
-/// Stored properties as name and value pairs, a value that is not a string as its JSON.
-fn property_pairs(properties: serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
-    properties
-        .into_iter()
-        .map(|(k, v)| {
-            let v = v
-                .as_str()
-                .map(str::to_owned)
-                .unwrap_or_else(|| v.to_string());
-            (k, v)
-        })
-        .collect()
-}
-
-/// A subscription as lists and forms show it: its credentials redacted.
-fn subscription_dto(s: Subscription) -> SubscriptionDto {
-    SubscriptionDto {
-        event_types: s.event_types.0,
-        headers: s
-            .headers
-            .0
-            .into_iter()
-            .map(credentials::redact_header)
-            .collect(),
-        properties: property_pairs(s.properties.0),
-        url: credentials::redact_url(&s.url),
-        id: s.id,
-        description: s.description,
-        mode: states::word(s.mode),
-        state: states::word(s.state),
-        disabled_reason: s.disabled_reason,
-        disabled_at: s.disabled_at,
-        created_at: s.created_at,
-    }
-}
-
-fn delivery_summary(d: Delivery, subscription_url: String) -> DeliverySummaryDto {
-    DeliverySummaryDto {
-        next_attempt_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
-        id: d.id,
-        message_id: d.message_id,
-        event_type: d.event_type,
-        subscription_id: d.subscription_id,
-        subscription_url,
-        status: states::word(d.status),
-        attempts: d.attempts,
-        last_status: d.last_status,
-        last_error: d.last_error,
-        created_at: d.created_at,
-    }
-}
-
-/// The form's text fields as a subscription input: event types one per line (or
-/// comma-separated), headers and properties as `Name: value` lines.
-fn subscription_input(form: SubscriptionFormDto) -> Result<SubscriptionInput, AppError> {
-    let lines = |field: &'static str, text: &str| -> Result<Vec<(String, String)>, AppError> {
-        text.lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(|line| {
-                line.split_once(':')
-                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                    .ok_or_else(|| {
-                        AppError::invalid(field, format!("`{line}` is not `Name: value`."))
-                    })
-            })
-            .collect()
-    };
-    Ok(SubscriptionInput {
-        url: form.url,
-        description: form.description,
-        event_types: form
-            .event_types
-            .split(['\n', ','])
-            .map(str::to_owned)
-            .collect(),
-        headers: lines("headers", &form.headers)?,
-        properties: lines("properties", &form.properties)?
-            .into_iter()
-            .map(|(k, v)| (k, serde_json::Value::String(v)))
-            .collect(),
-        mode: form.mode,
-        secret: None,
-        verify_echo: form.verify_echo.is_some_and(|v| v == "on" || v == "true"),
-    })
-}

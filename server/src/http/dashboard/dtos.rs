@@ -1,0 +1,161 @@
+//! What the dashboard shows, from what is stored, and what its forms mean, as use-case input.
+
+use app::dto::{
+    ApiKeyDto, DeliverySummaryDto, EventSummaryDto, EventTypeDto, SubscriptionDto,
+    SubscriptionFormDto, UserDto,
+};
+use app::error::AppError;
+
+use crate::auth;
+use crate::sending::credentials;
+use crate::sending::subscriptions::SubscriptionInput;
+use crate::storage::api_keys::ApiKey;
+use crate::storage::catalog::EventType;
+use crate::storage::deliveries::Delivery;
+use crate::storage::events::Event;
+use crate::storage::states::{self, DeliveryStatus};
+use crate::storage::subscriptions::Subscription;
+use crate::storage::users::User;
+
+pub(crate) fn user_dto(user: User) -> UserDto {
+    UserDto {
+        id: user.id,
+        username: user.username,
+        is_admin: user.is_admin,
+        created_at: user.created_at,
+        session_stamp: auth::session_stamp(&user.password_hash),
+    }
+}
+
+pub(super) fn key_dto(key: ApiKey) -> ApiKeyDto {
+    ApiKeyDto {
+        id: key.id,
+        name: key.name,
+        prefix: key.prefix,
+        created_at: key.created_at,
+        last_used_at: key.last_used_at,
+        revoked_at: key.revoked_at,
+    }
+}
+
+pub(super) fn event_summary(event: &Event, source_name: String) -> EventSummaryDto {
+    EventSummaryDto {
+        id: event.id,
+        source_id: event.source_id.clone(),
+        source_name,
+        received_at: event.received_at,
+        event_type: event.event_type.clone(),
+        delivery_id: event.delivery_id.clone(),
+        size: event.body.len() as u64,
+        handling: states::word(event.handling),
+    }
+}
+
+/// A body for people to read: pretty-printed when it is JSON, as sent when it is other text.
+pub(super) fn readable_body(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    Some(
+        serde_json::from_str::<serde_json::Value>(text)
+            .ok()
+            .and_then(|json| serde_json::to_string_pretty(&json).ok())
+            .unwrap_or_else(|| text.to_owned()),
+    )
+}
+
+pub(super) fn event_type_dto(t: EventType) -> EventTypeDto {
+    EventTypeDto {
+        name: t.name,
+        description: t.description,
+        deprecated: t.deprecated,
+        created_at: t.created_at,
+    }
+}
+
+/// Stored properties as name and value pairs, a value that is not a string as its JSON.
+pub(super) fn property_pairs(
+    properties: serde_json::Map<String, serde_json::Value>,
+) -> Vec<(String, String)> {
+    properties
+        .into_iter()
+        .map(|(k, v)| {
+            let v = v
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| v.to_string());
+            (k, v)
+        })
+        .collect()
+}
+
+/// A subscription as lists and forms show it: its credentials redacted.
+pub(super) fn subscription_dto(s: Subscription) -> SubscriptionDto {
+    SubscriptionDto {
+        event_types: s.event_types.0,
+        headers: s
+            .headers
+            .0
+            .into_iter()
+            .map(credentials::redact_header)
+            .collect(),
+        properties: property_pairs(s.properties.0),
+        url: credentials::redact_url(&s.url),
+        id: s.id,
+        description: s.description,
+        mode: states::word(s.mode),
+        state: states::word(s.state),
+        disabled_reason: s.disabled_reason,
+        disabled_at: s.disabled_at,
+        created_at: s.created_at,
+    }
+}
+
+pub(super) fn delivery_summary(d: Delivery, subscription_url: String) -> DeliverySummaryDto {
+    DeliverySummaryDto {
+        next_attempt_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
+        id: d.id,
+        message_id: d.message_id,
+        event_type: d.event_type,
+        subscription_id: d.subscription_id,
+        subscription_url,
+        status: states::word(d.status),
+        attempts: d.attempts,
+        last_status: d.last_status,
+        last_error: d.last_error,
+        created_at: d.created_at,
+    }
+}
+
+/// The form's text fields as a subscription input: event types one per line (or
+/// comma-separated), headers and properties as `Name: value` lines.
+pub(super) fn subscription_input(form: SubscriptionFormDto) -> Result<SubscriptionInput, AppError> {
+    let lines = |field: &'static str, text: &str| -> Result<Vec<(String, String)>, AppError> {
+        text.lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                line.split_once(':')
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .ok_or_else(|| {
+                        AppError::invalid(field, format!("`{line}` is not `Name: value`."))
+                    })
+            })
+            .collect()
+    };
+    Ok(SubscriptionInput {
+        url: form.url,
+        description: form.description,
+        event_types: form
+            .event_types
+            .split(['\n', ','])
+            .map(str::to_owned)
+            .collect(),
+        headers: lines("headers", &form.headers)?,
+        properties: lines("properties", &form.properties)?
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect(),
+        mode: form.mode,
+        secret: None,
+        verify_echo: form.verify_echo.is_some_and(|v| v == "on" || v == "true"),
+    })
+}

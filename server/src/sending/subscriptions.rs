@@ -14,7 +14,7 @@ use crate::Hub;
 use crate::error::{Error, invalid};
 use crate::outbound::{Outbound, validate_url};
 use crate::storage::columns::JsonText;
-use crate::storage::deliveries::{self, NewMessage, Published, Recipients};
+use crate::storage::messages::{self, NewMessage, Published, Recipients};
 use crate::storage::states::{self, SigningMode, SubscriptionState};
 use crate::storage::subscriptions::{self, NewSubscription, Subscription};
 use crate::storage::{Db, catalog, now_millis};
@@ -329,7 +329,7 @@ pub async fn publish(
     {
         return Err(invalid("idempotency_key", "1 to 200 characters"));
     }
-    let published = deliveries::publish(
+    let published = messages::publish(
         db,
         NewMessage {
             id: crate::ids::random_id("msg_", 24),
@@ -351,7 +351,7 @@ pub(super) async fn send_test(db: &Db, subscription: &Subscription) -> Result<St
         "message": "A test event from hookhub.",
         "subscription": subscription.id,
     });
-    let published = deliveries::publish(
+    let published = messages::publish(
         db,
         NewMessage {
             id: crate::ids::random_id("msg_", 24),

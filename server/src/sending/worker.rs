@@ -22,7 +22,8 @@ use super::signing::{self, SigningSecret};
 use crate::Config;
 use crate::outbound::Outbound;
 use crate::storage::columns::{self, HeaderPairs, JsonText};
-use crate::storage::deliveries::{self, AttemptRecord, Delivery, Message, NewAttempt, Outcome};
+use crate::storage::deliveries::{self, AttemptRecord, Delivery, NewAttempt, Outcome};
+use crate::storage::messages::{self, Message};
 use crate::storage::states::{SigningMode, SubscriptionState};
 use crate::storage::subscriptions::{self, Subscription};
 use crate::storage::{Db, now_millis};
@@ -156,7 +157,7 @@ impl DeliveryWorker {
         let message_ids: Vec<String> = claimed.iter().map(|d| d.message_id.clone()).collect();
         let loaded = tokio::try_join!(
             subscriptions::list(&inner.db),
-            deliveries::find_messages(&inner.db, message_ids),
+            messages::find_messages(&inner.db, message_ids),
         );
         let (subscriptions, messages) = match loaded {
             Ok(loaded) => loaded,

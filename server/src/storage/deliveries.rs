@@ -1,134 +1,23 @@
-//! Messages, their deliveries (the work queue: one row per message and subscription) and the
-//! record of every attempt. A message and all its deliveries are committed in one transaction;
-//! the worker claims due deliveries with a lease, so a crash leaves them to be claimed again.
+//! Deliveries (the work queue: one row per message and subscription) and the record of every
+//! attempt. The worker claims due deliveries with a lease, so a crash leaves them to be claimed
+//! again.
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::columns::{HeaderPairs, JsonText};
 use super::entities::attempt::{self, Entity as Attempts};
 use super::entities::delivery::{self, Entity as Deliveries};
-use super::entities::message::{self, Entity as Messages};
 use super::entities::subscription::{self, Entity as Subscriptions};
 use super::lease::Queue;
 use super::shapes::{insert_all, one_of};
 use super::states::{DeliveryStatus, SubscriptionState};
-use super::subscriptions::Subscription;
-use super::{Db, insert_new, now_millis};
+use super::{Db, now_millis};
 pub use attempt::Model as Attempt;
 pub use delivery::Model as Delivery;
-pub use message::Model as Message;
-
-#[derive(Debug, Clone)]
-pub struct NewMessage {
-    pub id: String,
-    pub event_type: String,
-    pub payload: String,
-    pub idempotency_key: Option<String>,
-}
-
-/// Who a message goes to.
-pub enum Recipients {
-    /// Every subscription whose filters select the event type (`select(filters, type)`).
-    Matching(fn(&[String], &str) -> bool),
-    /// Only this subscription, whatever its filters (a test event).
-    Only(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Published {
-    New {
-        message_id: String,
-        deliveries: u64,
-    },
-    /// The idempotency key was used before: the first message, untouched.
-    Existing {
-        message_id: String,
-    },
-}
-
-/// Commits the message and its deliveries in one transaction. A disabled subscription's
-/// delivery is recorded as failed at once, so "re-enable and redeliver" can pick it up.
-pub async fn publish(db: &Db, new: NewMessage, to: Recipients) -> Result<Published, DbErr> {
-    db.write(move |txn| Box::pin(async move { publish_in(txn, new, to).await }))
-        .await
-}
-
-/// [`publish`] inside an open transaction, for callers that commit more with it.
-pub(crate) async fn publish_in<C: ConnectionTrait>(
-    txn: &C,
-    new: NewMessage,
-    to: Recipients,
-) -> Result<Published, DbErr> {
-    let now = now_millis();
-    let key = new.idempotency_key.clone();
-    let row = message::ActiveModel {
-        id: Set(new.id.clone()),
-        event_type: Set(new.event_type.clone()),
-        payload: Set(new.payload),
-        idempotency_key: Set(new.idempotency_key),
-        created_at: Set(now),
-    };
-    if insert_new(txn, row, [message::Column::IdempotencyKey])
-        .await?
-        .is_none()
-    {
-        let first = Messages::find()
-            .filter(message::Column::IdempotencyKey.eq(key))
-            .one(txn)
-            .await?
-            .ok_or_else(|| DbErr::RecordNotFound("the first message of a key".into()))?;
-        return Ok(Published::Existing {
-            message_id: first.id,
-        });
-    }
-
-    let subscriptions: Vec<Subscription> = match &to {
-        Recipients::Only(id) => Subscriptions::find_by_id(id.clone()).all(txn).await?,
-        Recipients::Matching(_) => Subscriptions::find().all(txn).await?,
-    };
-    let rows: Vec<delivery::ActiveModel> = subscriptions
-        .into_iter()
-        .filter(|s| match &to {
-            Recipients::Only(_) => true,
-            Recipients::Matching(select) => select(&s.event_types.0, &new.event_type),
-        })
-        .map(|s| {
-            let disabled = s.state == SubscriptionState::Disabled;
-            delivery::ActiveModel {
-                message_id: Set(new.id.clone()),
-                subscription_id: Set(s.id),
-                event_type: Set(new.event_type.clone()),
-                status: Set(if disabled {
-                    DeliveryStatus::Failed
-                } else {
-                    DeliveryStatus::Pending
-                }),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                leased_until: Set(None),
-                last_status: Set(None),
-                last_error: Set(disabled.then(|| "the subscription is disabled".to_owned())),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-        })
-        .collect();
-    let deliveries = rows.len() as u64;
-    insert_all(txn, rows).await?;
-    Ok(Published::New {
-        message_id: new.id,
-        deliveries,
-    })
-}
-
-pub async fn find_message(db: &Db, id: &str) -> Result<Option<Message>, DbErr> {
-    Messages::find_by_id(id).one(db.read()).await
-}
 
 /// The deliveries, as a queue: pending until they succeed or fail for good, due at their
 /// next attempt.
@@ -364,14 +253,6 @@ pub async fn record_attempts(
         })
     })
     .await
-}
-
-/// The messages with these ids.
-pub async fn find_messages(db: &Db, ids: Vec<String>) -> Result<Vec<Message>, DbErr> {
-    Messages::find()
-        .filter(one_of(message::Column::Id, ids))
-        .all(db.read())
-        .await
 }
 
 /// Which deliveries to list: newest first, older than `before` (a delivery id) when paging on.

@@ -17,6 +17,7 @@ mod entities;
 pub mod events;
 pub mod handlers;
 mod lease;
+pub mod messages;
 pub mod retention;
 pub mod search;
 pub mod sessions;

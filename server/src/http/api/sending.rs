@@ -20,7 +20,8 @@ use crate::sending::deliveries as redelivery;
 use crate::sending::subscriptions::{self as domain, SubscriptionInput};
 use crate::storage::catalog::{self, EventType};
 use crate::storage::columns::HeaderPairs;
-use crate::storage::deliveries::{self, Attempt, Delivery, Published};
+use crate::storage::deliveries::{self, Attempt, Delivery};
+use crate::storage::messages::Published;
 use crate::storage::states::{self, DeliveryStatus, SigningMode, SubscriptionState};
 use crate::storage::subscriptions::{self, Subscription};
 

@@ -32,9 +32,10 @@ use crate::sending::deliveries as redelivery;
 use crate::sending::subscriptions as sending;
 use crate::storage::{
     api_keys, catalog,
-    deliveries::{self, DeliveryFilter, Published},
+    deliveries::{self, DeliveryFilter},
     events,
     handlers::{self, HandlerRow},
+    messages::{self, Published},
     now_millis,
     sources::{self, Source},
     states::{self, RunStatus},
@@ -628,7 +629,7 @@ impl Backend for HubBackend {
             .await
             .map_err(internal)?
             .ok_or_else(no_such_delivery)?;
-        let message = deliveries::find_message(db, &delivery.message_id)
+        let message = messages::find_message(db, &delivery.message_id)
             .await
             .map_err(internal)?
             .ok_or(AppError::Internal)?;

@@ -13,8 +13,8 @@ use crate::sending::filter::validate_name;
 use crate::sending::subscriptions::publish;
 use crate::sending::worker::DeliveryWorker;
 use crate::storage::Db;
-use crate::storage::deliveries::Published;
 use crate::storage::events::Event;
+use crate::storage::messages::Published;
 
 /// The built-in kinds, for [`super::HandlerKinds::new`].
 pub fn kinds(db: Db, outbound: Outbound, deliveries: DeliveryWorker) -> Vec<Arc<dyn HandlerKind>> {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use reqwest::{Client, StatusCode, redirect};
+use server::ids::SourceId;
 use server::receiving::sources::{self, SourceRequest};
 use server::storage::Db;
 use server::storage::columns::JsonText;
@@ -227,13 +228,13 @@ pub async fn run(args: BrowseArgs) -> anyhow::Result<()> {
 /// Adds events number `from` up to `to`, from `tasks` concurrent inserters.
 async fn populate(
     db: &Db,
-    source_ids: &[String],
+    source_ids: &[SourceId],
     from: u64,
     to: u64,
     tasks: usize,
 ) -> anyhow::Result<()> {
     let next = Arc::new(AtomicU64::new(from));
-    let source_ids: Arc<[String]> = source_ids.into();
+    let source_ids: Arc<[SourceId]> = source_ids.into();
     // Spread over the past: one event a second, the newest about now.
     let base = server::storage::now_millis() - to as i64 * 1000;
     let mut set = JoinSet::new();

@@ -7,7 +7,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 mod hub;
-mod ids;
+pub mod ids;
 pub mod outbound;
 pub mod receiving;
 pub mod sending;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::providers::Provider;
 use crate::Hub;
 use crate::error::{Error, invalid};
+use crate::ids::SourceId;
 use crate::storage::Db;
 use crate::storage::sources::{self, NewSource, Source, SourceChange};
 
@@ -47,7 +48,7 @@ pub async fn create(db: &Db, req: SourceRequest) -> Result<Source, Error> {
     let source = sources::create(
         db,
         NewSource {
-            id: generate_id(),
+            id: SourceId::generate(),
             name,
             provider: provider.name().to_owned(),
             settings: settings_json(&provider)?,
@@ -104,7 +105,7 @@ pub async fn rotate_secret(db: &Db, id: &str, secret: Option<String>) -> Result<
 
 /// Ends a rotation: only the current secret is accepted from now on.
 pub async fn drop_previous_secret(db: &Db, id: &str) -> Result<(), Error> {
-    sources::drop_previous_secret(db, id.to_owned())
+    sources::drop_previous_secret(db, id.into())
         .await?
         .ok_or(Error::NotFound("source"))?;
     tracing::info!(source = %id, "previous source secret removed");
@@ -165,11 +166,6 @@ pub fn endpoint_url(public_url: Option<&str>, host: Option<&str>, source_id: &st
     }
 }
 
-/// `src_` and 20 random letters and digits: unguessable, and safe in a URL path.
-fn generate_id() -> String {
-    crate::ids::random_id("src_", 20)
-}
-
 /// Standard Webhooks secrets are `whsec_` + base64 of random bytes; every other scheme takes
 /// any string, so 32 random bytes in hex.
 fn generate_secret(provider: &Provider) -> String {
@@ -214,10 +210,7 @@ mod tests {
     }
 
     #[test]
-    fn generated_ids_and_secrets_fit_their_use() {
-        let id = generate_id();
-        assert!(id.starts_with("src_") && id.len() == 24);
-        assert_ne!(id, generate_id());
+    fn generated_secrets_fit_their_use() {
         let secret = generate_secret(&Provider::StandardWebhooks);
         let key = STANDARD
             .decode(secret.strip_prefix("whsec_").unwrap())

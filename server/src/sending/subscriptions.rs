@@ -12,6 +12,7 @@ use super::signing::SigningSecret;
 use super::worker::DeliveryWorker;
 use crate::Hub;
 use crate::error::{Error, invalid};
+use crate::ids::{MessageId, SubscriptionId};
 use crate::outbound::{Outbound, validate_url};
 use crate::storage::columns::JsonText;
 use crate::storage::messages::{self, NewMessage, Published, Recipients};
@@ -186,7 +187,7 @@ pub async fn create(
     let created = subscriptions::create(
         db,
         NewSubscription {
-            id: crate::ids::random_id("sub_", 20),
+            id: SubscriptionId::generate(),
             url: checked.url,
             description: checked.description,
             event_types: checked.event_types,
@@ -332,7 +333,7 @@ pub async fn publish(
     let published = messages::publish(
         db,
         NewMessage {
-            id: crate::ids::random_id("msg_", 24),
+            id: MessageId::generate(),
             event_type: event_type.as_str().to_owned(),
             payload,
             idempotency_key,
@@ -354,7 +355,7 @@ pub(super) async fn send_test(db: &Db, subscription: &Subscription) -> Result<St
     let published = messages::publish(
         db,
         NewMessage {
-            id: crate::ids::random_id("msg_", 24),
+            id: MessageId::generate(),
             event_type: "hookhub.test".to_owned(),
             payload: payload.to_string(),
             idempotency_key: None,
@@ -363,6 +364,8 @@ pub(super) async fn send_test(db: &Db, subscription: &Subscription) -> Result<St
     )
     .await?;
     match published {
-        Published::New { message_id, .. } | Published::Existing { message_id } => Ok(message_id),
+        Published::New { message_id, .. } | Published::Existing { message_id } => {
+            Ok(message_id.into())
+        }
     }
 }

@@ -20,6 +20,7 @@ use super::credentials;
 use super::retry::{self, AttemptOutcome, Decision, RetrySchedule};
 use super::signing::{self, SigningSecret};
 use crate::Config;
+use crate::ids::{MessageId, SubscriptionId};
 use crate::outbound::Outbound;
 use crate::storage::columns::{self, HeaderPairs, JsonText};
 use crate::storage::deliveries::{self, AttemptRecord, Delivery, NewAttempt, Outcome};
@@ -154,7 +155,7 @@ impl DeliveryWorker {
             return 0;
         }
         // What the claimed deliveries need, in two reads rather than two per delivery.
-        let message_ids: Vec<String> = claimed.iter().map(|d| d.message_id.clone()).collect();
+        let message_ids: Vec<MessageId> = claimed.iter().map(|d| d.message_id.clone()).collect();
         let loaded = tokio::try_join!(
             subscriptions::list(&inner.db),
             messages::find_messages(&inner.db, message_ids),
@@ -166,11 +167,11 @@ impl DeliveryWorker {
                 return 0;
             }
         };
-        let subscriptions: HashMap<String, Arc<Subscription>> = subscriptions
+        let subscriptions: HashMap<SubscriptionId, Arc<Subscription>> = subscriptions
             .into_iter()
             .map(|s| (s.id.clone(), Arc::new(s)))
             .collect();
-        let messages: HashMap<String, Arc<Message>> = messages
+        let messages: HashMap<MessageId, Arc<Message>> = messages
             .into_iter()
             .map(|m| (m.id.clone(), Arc::new(m)))
             .collect();

@@ -16,6 +16,7 @@ use super::lease::Queue;
 use super::shapes::{insert_all, one_of};
 use super::states::{DeliveryStatus, SubscriptionState};
 use super::{Db, now_millis};
+use crate::ids::SubscriptionId;
 pub use attempt::Model as Attempt;
 pub use delivery::Model as Delivery;
 
@@ -139,25 +140,26 @@ pub async fn record_attempts(
             insert_all(txn, attempts.collect()).await?;
 
             // Each subscription's failure streak, read once for the whole batch.
-            let failing: Vec<String> = records
+            let failing: Vec<SubscriptionId> = records
                 .iter()
                 .filter(|r| matches!(r.outcome, Outcome::RetryAt(_) | Outcome::Failed))
                 .map(|r| r.delivery.subscription_id.clone())
                 .collect();
-            let streaks: std::collections::HashMap<String, Option<i64>> = if failing.is_empty() {
-                Default::default()
-            } else {
-                Subscriptions::find()
-                    .filter(one_of(subscription::Column::Id, failing.clone()))
-                    .all(txn)
-                    .await?
-                    .into_iter()
-                    .map(|s| (s.id, s.failing_since))
-                    .collect()
-            };
+            let streaks: std::collections::HashMap<SubscriptionId, Option<i64>> =
+                if failing.is_empty() {
+                    Default::default()
+                } else {
+                    Subscriptions::find()
+                        .filter(one_of(subscription::Column::Id, failing.clone()))
+                        .all(txn)
+                        .await?
+                        .into_iter()
+                        .map(|s| (s.id, s.failing_since))
+                        .collect()
+                };
 
-            let mut succeeded: Vec<String> = Vec::new();
-            let mut disabled: Vec<(String, String)> = Vec::new();
+            let mut succeeded: Vec<SubscriptionId> = Vec::new();
+            let mut disabled: Vec<(SubscriptionId, String)> = Vec::new();
             for record in records {
                 let AttemptRecord {
                     delivery,

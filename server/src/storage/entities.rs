@@ -65,11 +65,13 @@ pub mod api_key {
 pub mod source {
     use sea_orm::entity::prelude::*;
 
+    use crate::ids::SourceId;
+
     #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "sources")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
+        pub id: SourceId,
         pub name: String,
         pub provider: String,
         /// The provider's settings as JSON.
@@ -102,6 +104,8 @@ pub mod source {
 pub mod event {
     use sea_orm::entity::prelude::*;
 
+    use crate::ids::SourceId;
+
     use crate::storage::columns::{HeaderPairs, JsonText};
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -109,7 +113,7 @@ pub mod event {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
-        pub source_id: String,
+        pub source_id: SourceId,
         pub received_at: i64,
         pub method: String,
         /// Header pairs in the order received.
@@ -133,6 +137,8 @@ pub mod event {
 pub mod refused_request {
     use sea_orm::entity::prelude::*;
 
+    use crate::ids::SourceId;
+
     use crate::storage::columns::{HeaderPairs, JsonText};
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -140,7 +146,7 @@ pub mod refused_request {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
-        pub source_id: String,
+        pub source_id: SourceId,
         pub received_at: i64,
         pub reason: String,
         pub remote_addr: Option<String>,
@@ -157,15 +163,17 @@ pub mod refused_request {
 pub mod handler {
     use sea_orm::entity::prelude::*;
 
+    use crate::ids::{HandlerId, SourceId};
+
     use crate::storage::columns::JsonText;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "handlers")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
+        pub id: HandlerId,
         /// `None` for a global handler.
-        pub source_id: Option<String>,
+        pub source_id: Option<SourceId>,
         pub position: i32,
         pub kind: String,
         /// Event-type patterns; empty means every event.
@@ -183,13 +191,15 @@ pub mod handler {
 pub mod handler_run {
     use sea_orm::entity::prelude::*;
 
+    use crate::ids::HandlerId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "handler_runs")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub event_id: i64,
-        pub handler_id: String,
+        pub handler_id: HandlerId,
         pub handler_kind: String,
         pub position: i32,
         /// `pending`, `ok` or `failed` (given up).
@@ -230,13 +240,15 @@ pub mod event_type {
 pub mod subscription {
     use sea_orm::entity::prelude::*;
 
+    use crate::ids::SubscriptionId;
+
     use crate::storage::columns::JsonText;
 
     #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "subscriptions")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
+        pub id: SubscriptionId,
         pub url: String,
         pub description: String,
         /// Names and patterns.
@@ -277,11 +289,13 @@ pub mod subscription {
 pub mod message {
     use sea_orm::entity::prelude::*;
 
+    use crate::ids::MessageId;
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "messages")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub id: String,
+        pub id: MessageId,
         pub event_type: String,
         pub payload: String,
         pub idempotency_key: Option<String>,
@@ -297,13 +311,15 @@ pub mod message {
 pub mod delivery {
     use sea_orm::entity::prelude::*;
 
+    use crate::ids::{MessageId, SubscriptionId};
+
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "deliveries")]
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
-        pub message_id: String,
-        pub subscription_id: String,
+        pub message_id: MessageId,
+        pub subscription_id: SubscriptionId,
         pub event_type: String,
         pub status: crate::storage::states::DeliveryStatus,
         pub attempts: i32,

@@ -12,6 +12,7 @@ use super::handlers::{self, PlannedRun};
 use super::search;
 use super::states::Handling;
 use super::{Db, insert_new};
+use crate::ids::SourceId;
 pub use event::Model as Event;
 pub use refused_request::Model as RefusedRequest;
 
@@ -20,7 +21,7 @@ pub const REFUSED_KEPT_PER_SOURCE: u64 = 200;
 
 #[derive(Debug, Clone)]
 pub struct NewEvent {
-    pub source_id: String,
+    pub source_id: SourceId,
     pub received_at: i64,
     pub method: String,
     pub headers: JsonText<HeaderPairs>,
@@ -132,7 +133,7 @@ pub async fn list(db: &Db, filter: EventFilter) -> Result<Vec<Event>, DbErr> {
 /// Records a refused request and drops the source's oldest beyond the cap, in one write.
 pub async fn record_refused(
     db: &Db,
-    source_id: String,
+    source_id: SourceId,
     reason: String,
     remote_addr: Option<String>,
     headers: JsonText<HeaderPairs>,

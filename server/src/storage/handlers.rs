@@ -16,13 +16,14 @@ use super::entities::handler_run::{self, Entity as HandlerRuns};
 use super::lease::Queue;
 use super::shapes::insert_all;
 use super::states::{Handling, RunStatus};
+use crate::ids::{HandlerId, SourceId};
 pub use handler::Model as HandlerRow;
 pub use handler_run::Model as HandlerRun;
 
 #[derive(Debug, Clone)]
 pub struct NewHandler {
-    pub id: String,
-    pub source_id: Option<String>,
+    pub id: HandlerId,
+    pub source_id: Option<SourceId>,
     pub position: i32,
     pub kind: String,
     pub event_types: Vec<String>,
@@ -97,7 +98,7 @@ pub async fn chain(db: &Db, source_id: &str) -> Result<Vec<HandlerRow>, DbErr> {
 /// A run to queue with a new event.
 #[derive(Debug, Clone)]
 pub struct PlannedRun {
-    pub handler_id: String,
+    pub handler_id: HandlerId,
     pub handler_kind: String,
     pub position: i32,
 }

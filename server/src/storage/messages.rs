@@ -10,11 +10,12 @@ use super::shapes::{insert_all, one_of};
 use super::states::{DeliveryStatus, SubscriptionState};
 use super::subscriptions::Subscription;
 use super::{Db, insert_new, now_millis};
+use crate::ids::{MessageId, SubscriptionId};
 pub use message::Model as Message;
 
 #[derive(Debug, Clone)]
 pub struct NewMessage {
-    pub id: String,
+    pub id: MessageId,
     pub event_type: String,
     pub payload: String,
     pub idempotency_key: Option<String>,
@@ -25,19 +26,17 @@ pub enum Recipients {
     /// Every subscription whose filters select the event type (`select(filters, type)`).
     Matching(fn(&[String], &str) -> bool),
     /// Only this subscription, whatever its filters (a test event).
-    Only(String),
+    Only(SubscriptionId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Published {
     New {
-        message_id: String,
+        message_id: MessageId,
         deliveries: u64,
     },
     /// The idempotency key was used before: the first message, untouched.
-    Existing {
-        message_id: String,
-    },
+    Existing { message_id: MessageId },
 }
 
 /// Commits the message and its deliveries in one transaction. A disabled subscription's
@@ -121,7 +120,7 @@ pub async fn find_message(db: &Db, id: &str) -> Result<Option<Message>, DbErr> {
 }
 
 /// The messages with these ids.
-pub async fn find_messages(db: &Db, ids: Vec<String>) -> Result<Vec<Message>, DbErr> {
+pub async fn find_messages(db: &Db, ids: Vec<MessageId>) -> Result<Vec<Message>, DbErr> {
     Messages::find()
         .filter(one_of(message::Column::Id, ids))
         .all(db.read())

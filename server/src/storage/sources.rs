@@ -1,17 +1,18 @@
 //! Sources: the receiver endpoints, `POST /hooks/{id}`.
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, QueryOrder};
-
-use super::entities::source::{self, Entity as Sources};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, QueryOrder};
+
+use super::entities::source::{self, Entity as Sources};
 use super::{Db, now_millis};
+use crate::ids::SourceId;
 pub use source::Model as Source;
 
 #[derive(Debug, Clone)]
 pub struct NewSource {
-    pub id: String,
+    pub id: SourceId,
     pub name: String,
     pub provider: String,
     pub settings: String,
@@ -100,7 +101,7 @@ pub struct SourceChange {
 }
 
 /// Applies `change`; `None` when there is no such source.
-pub async fn update(db: &Db, id: String, change: SourceChange) -> Result<Option<Source>, DbErr> {
+pub async fn update(db: &Db, id: SourceId, change: SourceChange) -> Result<Option<Source>, DbErr> {
     modify(db, id, move |active| {
         if let Some(name) = change.name {
             active.name = Set(name);
@@ -117,7 +118,7 @@ pub async fn update(db: &Db, id: String, change: SourceChange) -> Result<Option<
 
 /// Starts a rotation: `secret` becomes current and the current one stays accepted as the previous
 /// one until [`drop_previous_secret`].
-pub async fn rotate_secret(db: &Db, id: String, secret: String) -> Result<Option<Source>, DbErr> {
+pub async fn rotate_secret(db: &Db, id: SourceId, secret: String) -> Result<Option<Source>, DbErr> {
     modify(db, id, move |active| {
         active.previous_secret = Set(Some(active.secret.as_ref().clone()));
         active.secret = Set(secret);
@@ -125,13 +126,13 @@ pub async fn rotate_secret(db: &Db, id: String, secret: String) -> Result<Option
     .await
 }
 
-pub async fn drop_previous_secret(db: &Db, id: String) -> Result<Option<Source>, DbErr> {
+pub async fn drop_previous_secret(db: &Db, id: SourceId) -> Result<Option<Source>, DbErr> {
     modify(db, id, |active| active.previous_secret = Set(None)).await
 }
 
 async fn modify(
     db: &Db,
-    id: String,
+    id: SourceId,
     change: impl FnOnce(&mut source::ActiveModel) + Send + 'static,
 ) -> Result<Option<Source>, DbErr> {
     let cache = db.clone();
@@ -155,12 +156,12 @@ async fn modify(
 
 /// Deletes the source with its events, refused requests and handlers. True when it existed.
 pub async fn delete(db: &Db, id: &str) -> Result<bool, DbErr> {
-    let deleted = delete_row(db, id.to_owned()).await;
+    let deleted = delete_row(db, id.into()).await;
     forget(db, id);
     deleted
 }
 
-async fn delete_row(db: &Db, id: String) -> Result<bool, DbErr> {
+async fn delete_row(db: &Db, id: SourceId) -> Result<bool, DbErr> {
     db.write(move |txn| {
         Box::pin(async move {
             let deleted = Sources::delete_by_id(id).exec(txn).await?;

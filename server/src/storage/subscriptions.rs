@@ -9,12 +9,13 @@ use super::columns::JsonText;
 use super::entities::subscription::{self, Entity as Subscriptions};
 use super::states::{SigningMode, SubscriptionState};
 use super::{Db, now_millis};
+use crate::ids::SubscriptionId;
 pub use subscription::ActiveModel as SubscriptionChange;
 pub use subscription::Model as Subscription;
 
 #[derive(Debug, Clone)]
 pub struct NewSubscription {
-    pub id: String,
+    pub id: SubscriptionId,
     pub url: String,
     pub description: String,
     pub event_types: Vec<String>,

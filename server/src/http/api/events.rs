@@ -138,7 +138,7 @@ impl From<&Event> for EventOut {
     fn from(event: &Event) -> Self {
         Self {
             id: event.id,
-            source_id: event.source_id.clone(),
+            source_id: event.source_id.to_string(),
             received_at: rfc3339(event.received_at),
             event_type: event.event_type.clone(),
             delivery_id: event.delivery_id.clone(),
@@ -183,7 +183,7 @@ impl From<HandlerRun> for RunOut {
                 .then_some(run.next_at)
                 .and_then(rfc3339),
             updated_at: rfc3339(run.updated_at),
-            handler_id: run.handler_id,
+            handler_id: run.handler_id.into(),
             kind: run.handler_kind,
             status: run.status,
             attempts: run.attempts,

@@ -131,8 +131,8 @@ fn handler_out(state: &AppState, row: HandlerRow) -> Result<HandlerOut, ApiError
         settings: row.config.0.clone(),
         summary: state.hub.handlers.describe(&row),
         created_at: rfc3339(row.created_at),
-        id: row.id,
-        source_id: row.source_id,
+        id: row.id.into(),
+        source_id: row.source_id.map(Into::into),
         position: row.position,
         kind: row.kind,
     })

@@ -178,7 +178,7 @@ impl SourceOut {
             rotating: source.previous_secret.is_some(),
             created_at: rfc3339(source.created_at),
             updated_at: rfc3339(source.updated_at),
-            id: source.id,
+            id: source.id.into(),
             name: source.name,
             provider: source.provider,
             enabled: source.enabled,

@@ -41,7 +41,7 @@ pub(super) fn key_dto(key: ApiKey) -> ApiKeyDto {
 pub(super) fn event_summary(event: &Event, source_name: String) -> EventSummaryDto {
     EventSummaryDto {
         id: event.id,
-        source_id: event.source_id.clone(),
+        source_id: event.source_id.to_string(),
         source_name,
         received_at: event.received_at,
         event_type: event.event_type.clone(),
@@ -99,7 +99,7 @@ pub(super) fn subscription_dto(s: Subscription) -> SubscriptionDto {
             .collect(),
         properties: property_pairs(s.properties.0),
         url: credentials::redact_url(&s.url),
-        id: s.id,
+        id: s.id.into(),
         description: s.description,
         mode: states::word(s.mode),
         state: states::word(s.state),
@@ -113,9 +113,9 @@ pub(super) fn delivery_summary(d: Delivery, subscription_url: String) -> Deliver
     DeliverySummaryDto {
         next_attempt_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
         id: d.id,
-        message_id: d.message_id,
+        message_id: d.message_id.into(),
         event_type: d.event_type,
-        subscription_id: d.subscription_id,
+        subscription_id: d.subscription_id.into(),
         subscription_url,
         status: states::word(d.status),
         attempts: d.attempts,

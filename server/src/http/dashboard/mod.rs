@@ -22,6 +22,7 @@ use self::errors::{internal, no_such_delivery, no_such_source, no_such_subscript
 use crate::AppState;
 use crate::auth::accounts;
 use crate::error::Error;
+use crate::ids::{SourceId, SubscriptionId};
 use crate::receiving::handlers::HandlerRequest;
 use crate::receiving::history::{self, DeliveryParams, EventParams};
 use crate::receiving::providers::Provider;
@@ -70,8 +71,8 @@ impl HubBackend {
         HandlerDto {
             summary: self.0.hub.handlers.describe(&row),
             event_types: row.event_types.0,
-            id: row.id,
-            source_id: row.source_id,
+            id: row.id.into(),
+            source_id: row.source_id.map(Into::into),
             position: row.position,
             kind: row.kind,
         }
@@ -80,7 +81,7 @@ impl HubBackend {
     fn source_dto(&self, host: Option<&str>, source: Source) -> SourceDto {
         SourceDto {
             url: endpoint_url(self.0.hub.config.public_url.as_deref(), host, &source.id),
-            id: source.id,
+            id: source.id.into(),
             name: source.name,
             provider: source.provider,
             enabled: source.enabled,
@@ -385,7 +386,7 @@ impl Backend for HubBackend {
 
     async fn list_events(&self, query: EventQuery) -> Result<EventPageDto, AppError> {
         let db = &self.0.hub.db;
-        let names: std::collections::HashMap<String, String> = sources::list(db)
+        let names: std::collections::HashMap<SourceId, String> = sources::list(db)
             .await
             .map_err(internal)?
             .into_iter()
@@ -445,7 +446,7 @@ impl Backend for HubBackend {
                     } else {
                         run.updated_at
                     },
-                    handler_id: run.handler_id,
+                    handler_id: run.handler_id.into(),
                     kind: run.handler_kind,
                     status: states::word(run.status),
                     attempts: run.attempts,
@@ -489,7 +490,9 @@ impl Backend for HubBackend {
         let published =
             sending::publish(&hub.db, &hub.deliveries, &event_type, &payload, None).await?;
         Ok(match published {
-            Published::New { message_id, .. } | Published::Existing { message_id } => message_id,
+            Published::New { message_id, .. } | Published::Existing { message_id } => {
+                message_id.into()
+            }
         })
     }
 
@@ -591,7 +594,7 @@ impl Backend for HubBackend {
 
     async fn list_deliveries(&self, query: DeliveryQuery) -> Result<DeliveryPageDto, AppError> {
         let db = &self.0.hub.db;
-        let urls: std::collections::HashMap<String, String> = subscriptions::list(db)
+        let urls: std::collections::HashMap<SubscriptionId, String> = subscriptions::list(db)
             .await
             .map_err(internal)?
             .into_iter()

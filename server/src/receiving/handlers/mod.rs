@@ -15,6 +15,7 @@ use sea_orm::DbErr;
 use serde_json::Value;
 
 use crate::error::{Error, invalid};
+use crate::ids::{HandlerId, SourceId};
 use crate::outbound::Outbound;
 use crate::sending::filter::{self, validate_received_pattern};
 use crate::sending::worker::DeliveryWorker;
@@ -121,7 +122,7 @@ const MAX_PATTERNS: usize = 50;
 
 /// One handler in a source's chain.
 struct Link {
-    id: String,
+    id: HandlerId,
     kind: &'static str,
     position: i32,
     event_types: Vec<String>,
@@ -197,8 +198,8 @@ impl HandlerKinds {
         let row = handlers::create(
             db,
             NewHandler {
-                id: crate::ids::random_id("hdl_", 16),
-                source_id: req.source_id,
+                id: HandlerId::generate(),
+                source_id: req.source_id.map(SourceId::from),
                 position,
                 kind: kind.name().to_owned(),
                 event_types,

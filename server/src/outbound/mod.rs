@@ -27,8 +27,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::http::HeaderMap;
+use bytes::Bytes;
+use http::HeaderMap;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::redirect;
 
@@ -373,10 +373,10 @@ mod tests {
     use axum::Router;
     use axum::body::Body;
     use axum::extract::{ConnectInfo, State};
-    use axum::http::{HeaderMap, HeaderValue, StatusCode};
     use axum::response::Redirect;
     use axum::routing::any;
     use futures::StreamExt;
+    use http::{HeaderMap, HeaderValue, StatusCode};
     use tokio::net::TcpListener;
 
     // --- against a real server on 127.0.0.1 ---

@@ -1,8 +1,8 @@
 //! The receive flow for one request: find the source, answer a handshake, verify the signature
 //! over the exact bytes, commit the event (or a refusal), and only then say what to answer.
 
-use axum::body::Bytes;
-use axum::http::{HeaderMap, Method};
+use bytes::Bytes;
+use http::{HeaderMap, Method};
 
 use super::handlers::{Received, Reply};
 use super::providers::{self, Handshake, Incoming, Provider, Secret, VerifyError};
@@ -161,9 +161,8 @@ pub async fn receive(hub: &Hub, req: Request) -> Answer {
 impl From<Handshake> for Reply {
     fn from(handshake: Handshake) -> Self {
         Self {
-            status: axum::http::StatusCode::from_u16(handshake.status)
-                .unwrap_or(axum::http::StatusCode::OK),
-            content_type: axum::http::HeaderValue::from_static(handshake.content_type),
+            status: http::StatusCode::from_u16(handshake.status).unwrap_or(http::StatusCode::OK),
+            content_type: http::HeaderValue::from_static(handshake.content_type),
             body: handshake.body,
         }
     }

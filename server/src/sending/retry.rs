@@ -9,7 +9,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::http::header::RETRY_AFTER;
+use http::header::RETRY_AFTER;
 
 use crate::outbound::AttemptResult;
 
@@ -216,12 +216,7 @@ mod tests {
             status,
             headers: headers
                 .iter()
-                .map(|(name, value)| {
-                    (
-                        axum::http::HeaderName::from_static(name),
-                        value.parse().unwrap(),
-                    )
-                })
+                .map(|(name, value)| (http::HeaderName::from_static(name), value.parse().unwrap()))
                 .collect(),
             body: Vec::new(),
             body_truncated: false,

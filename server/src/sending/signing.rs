@@ -13,11 +13,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use hmac::{Hmac, KeyInit, Mac};
+use http::{HeaderMap, HeaderName, HeaderValue, header};
 use rand::RngCore;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -270,7 +270,7 @@ pub fn aspnet_body(
 mod tests {
     use super::*;
     use crate::receiving::providers::{Incoming, Provider, Secret, verify};
-    use axum::http::Method;
+    use http::Method;
     use serde_json::json;
 
     const SPEC_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -78,8 +78,8 @@ async fn check(db: &Db, outbound: &Outbound, input: &SubscriptionInput) -> Resul
     let mut headers = BTreeMap::new();
     for (name, value) in &input.headers {
         let name = name.trim().to_ascii_lowercase();
-        if axum::http::HeaderName::try_from(name.as_str()).is_err()
-            || axum::http::HeaderValue::try_from(value.trim()).is_err()
+        if http::HeaderName::try_from(name.as_str()).is_err()
+            || http::HeaderValue::try_from(value.trim()).is_err()
         {
             return Err(invalid(
                 "headers",

@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use futures::future::BoxFuture;
+use http::{HeaderMap, HeaderValue, StatusCode};
 use sea_orm::DbErr;
 use serde_json::Value;
 

@@ -1,6 +1,6 @@
 //! A configurable HMAC scheme for senders without a named provider.
 
-use axum::http::HeaderName;
+use http::HeaderName;
 use serde::{Deserialize, Serialize};
 
 use super::crypto::{Algorithm, Encoding, any_key_signed};

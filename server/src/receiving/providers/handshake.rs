@@ -1,6 +1,6 @@
 //! Answers senders expect before, or instead of, storing a delivery: ownership challenges.
 
-use axum::http::Method;
+use http::Method;
 
 use super::request::{json_body, query_param};
 use super::{Incoming, Provider, Verified};
@@ -70,7 +70,7 @@ pub fn post_verify_reply(
 
 #[cfg(test)]
 mod tests {
-    use axum::http::Method;
+    use http::Method;
 
     use super::super::testing::*;
     use super::super::*;

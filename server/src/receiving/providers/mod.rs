@@ -13,7 +13,7 @@ mod schemes;
 #[cfg(test)]
 mod testing;
 
-use axum::http::{HeaderMap, Method};
+use http::{HeaderMap, Method};
 use serde::{Deserialize, Serialize};
 
 pub use crypto::{Algorithm, Encoding};

@@ -1,8 +1,8 @@
 //! Test helpers: an owned request to borrow an [`Incoming`] from, and signing shortcuts.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use super::crypto::{Algorithm, hmac};
 use super::{Incoming, Secret};

@@ -1,14 +1,16 @@
 //! Messages: what was published, committed in one transaction with a delivery for each
 //! subscription it is for (the queue in [`super::deliveries`]).
 
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+};
 
+use super::columns::JsonText;
 use super::entities::delivery;
 use super::entities::message::{self, Entity as Messages};
-use super::entities::subscription::Entity as Subscriptions;
+use super::entities::subscription::{self, Entity as Subscriptions};
 use super::shapes::{insert_all, one_of};
 use super::states::{DeliveryStatus, SubscriptionState};
-use super::subscriptions::Subscription;
 use super::{Db, insert_new, now_millis};
 use crate::ids::{MessageId, SubscriptionId};
 pub use message::Model as Message;
@@ -75,21 +77,29 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
         });
     }
 
-    let subscriptions: Vec<Subscription> = match &to {
-        Recipients::Only(id) => Subscriptions::find_by_id(id.clone()).all(txn).await?,
-        Recipients::Matching(_) => Subscriptions::find().all(txn).await?,
-    };
-    let rows: Vec<delivery::ActiveModel> = subscriptions
+    // Only what choosing the recipients needs: this runs in the write, which every other
+    // write waits for.
+    let mut candidates = Subscriptions::find().select_only().columns([
+        subscription::Column::Id,
+        subscription::Column::EventTypes,
+        subscription::Column::State,
+    ]);
+    if let Recipients::Only(id) = &to {
+        candidates = candidates.filter(subscription::Column::Id.eq(id.clone()));
+    }
+    let candidates: Vec<(SubscriptionId, JsonText<Vec<String>>, SubscriptionState)> =
+        candidates.into_tuple().all(txn).await?;
+    let rows: Vec<delivery::ActiveModel> = candidates
         .into_iter()
-        .filter(|s| match &to {
+        .filter(|(_, filters, _)| match &to {
             Recipients::Only(_) => true,
-            Recipients::Matching(select) => select(&s.event_types.0, &new.event_type),
+            Recipients::Matching(select) => select(&filters.0, &new.event_type),
         })
-        .map(|s| {
-            let disabled = s.state == SubscriptionState::Disabled;
+        .map(|(id, _, state)| {
+            let disabled = state == SubscriptionState::Disabled;
             delivery::ActiveModel {
                 message_id: Set(new.id.clone()),
-                subscription_id: Set(s.id),
+                subscription_id: Set(id),
                 event_type: Set(new.event_type.clone()),
                 status: Set(if disabled {
                     DeliveryStatus::Failed

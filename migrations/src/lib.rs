@@ -14,6 +14,7 @@ mod m20261123_000006_retention;
 mod m20261124_000007_search_words;
 mod m20261202_000008_write_probe;
 mod m20261203_000009_milestones;
+mod m20261204_000010_lease_holders;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_search_words::Migration),
             Box::new(m20261202_000008_write_probe::Migration),
             Box::new(m20261203_000009_milestones::Migration),
+            Box::new(m20261204_000010_lease_holders::Migration),
         ]
     }
 }

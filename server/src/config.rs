@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::ThrottlePolicy;
@@ -32,6 +33,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "durability",
         "normal",
         "normal: an acknowledged webhook survives the process being killed; full: it survives a power loss too (an fsync per commit)",
+    ),
+    (
+        "node_id",
+        "",
+        "this hub's name in the leases it holds on deliveries and handler runs (letters, digits, . _ -); empty: the machine's host name. Hubs sharing one database need distinct ones",
     ),
     (
         "public_url",
@@ -140,6 +146,8 @@ pub struct Config {
     pub database: PathBuf,
     pub site_dir: PathBuf,
     pub durability: Durability,
+    /// This hub's name in its leases: a hub that starts releases only the leases it holds.
+    pub node_id: Arc<str>,
     pub public_url: Option<String>,
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
@@ -267,6 +275,11 @@ impl Config {
                     format!("expected normal or full, got `{other}`"),
                 ));
             }
+        };
+
+        let node_id = match get("node_id").0 {
+            "" => host_name(),
+            id => checked_node_id(id).map_err(|message| invalid("node_id", message))?,
         };
 
         let (public_url, _) = get("public_url");
@@ -411,6 +424,7 @@ impl Config {
             database: PathBuf::from(database),
             site_dir: PathBuf::from(site_dir),
             durability,
+            node_id,
             public_url,
             secure_cookies,
             max_body_bytes,
@@ -451,6 +465,31 @@ impl Config {
             max_lockout: Duration::from_secs(15 * 60),
         }
     }
+}
+
+/// A node id as set: 1 to 64 letters, digits, `.`, `_` or `-`.
+fn checked_node_id(id: &str) -> Result<Arc<str>, String> {
+    let fits = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if fits {
+        Ok(id.into())
+    } else {
+        Err(format!(
+            "expected 1 to 64 letters, digits, `.`, `_` or `-`, got `{id}`"
+        ))
+    }
+}
+
+/// The machine's host name as a node id: stable across restarts and, behind a load balancer,
+/// distinct from machine to machine. `hookhub` where there is none that fits.
+fn host_name() -> Arc<str> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .and_then(|name| checked_node_id(name.trim()).ok())
+        .unwrap_or_else(|| "hookhub".into())
 }
 
 /// A comma-separated list of delays in seconds, fractions allowed (`0.05` in tests); may be empty.
@@ -526,6 +565,27 @@ mod tests {
         assert_eq!(config.database, PathBuf::from("./data/hookhub.db"));
         assert!(!config.secure_cookies);
         assert_eq!(config.log_format, LogFormat::Plain);
+    }
+
+    #[test]
+    fn a_node_id_is_set_or_the_host_name() {
+        let set = Config::load(None, env(&[("HOOKHUB_NODE_ID", "hub-2.eu")])).unwrap();
+        assert_eq!(&*set.node_id, "hub-2.eu");
+        let default = Config::load(None, env(&[])).unwrap();
+        assert!(
+            checked_node_id(&default.node_id).is_ok(),
+            "{}",
+            default.node_id
+        );
+        for bad in ["", "two words", "hub/1", &"x".repeat(65)] {
+            let result = Config::load(None, env(&[("HOOKHUB_NODE_ID", bad)]));
+            if bad.is_empty() {
+                assert!(result.is_ok());
+            } else {
+                let err = result.unwrap_err().to_string();
+                assert!(err.contains("node_id"), "{bad}: {err}");
+            }
+        }
     }
 
     #[test]

@@ -40,6 +40,7 @@ impl Hub {
         Ok(Self {
             handler_worker: HandlerWorker::new(
                 db.clone(),
+                Arc::clone(&config.node_id),
                 Arc::clone(&handlers),
                 config.handler_retries.clone(),
             ),

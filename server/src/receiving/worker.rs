@@ -26,6 +26,8 @@ const DRAIN: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct HandlerWorker {
     db: Db,
+    /// The name this hub leases runs under.
+    node: Arc<str>,
     kinds: Arc<HandlerKinds>,
     /// Delays before the 2nd, 3rd, … attempt; a run fails for good when they are used up.
     retries: Arc<[Duration]>,
@@ -34,9 +36,10 @@ pub struct HandlerWorker {
 }
 
 impl HandlerWorker {
-    pub fn new(db: Db, kinds: Arc<HandlerKinds>, retries: Vec<Duration>) -> Self {
+    pub fn new(db: Db, node: Arc<str>, kinds: Arc<HandlerKinds>, retries: Vec<Duration>) -> Self {
         Self {
             db,
+            node,
             kinds,
             retries: retries.into(),
             wake: Arc::new(Notify::new()),
@@ -55,7 +58,14 @@ impl HandlerWorker {
         if free == 0 {
             return 0;
         }
-        let claimed = match handlers::claim_due(&self.db, now_millis(), free as u64, LEASE_MS).await
+        let claimed = match handlers::claim_due(
+            &self.db,
+            Arc::clone(&self.node),
+            now_millis(),
+            free as u64,
+            LEASE_MS,
+        )
+        .await
         {
             Ok(claimed) => claimed,
             Err(err) => {
@@ -82,7 +92,7 @@ impl HandlerWorker {
     /// Loops until `shutdown`, after releasing the leases a previous process left behind; then
     /// lets the runs under way finish (for [`DRAIN`] at most) and records them.
     pub async fn run(self, shutdown: CancellationToken) {
-        if let Err(err) = handlers::release_leases(&self.db).await {
+        if let Err(err) = handlers::release_leases(&self.db, Arc::clone(&self.node)).await {
             tracing::error!(error = %err, "releasing handler leases failed");
         }
         loop {

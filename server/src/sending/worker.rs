@@ -44,6 +44,8 @@ pub struct DeliveryWorker(Arc<Inner>);
 
 struct Inner {
     db: Db,
+    /// The name this hub leases deliveries under.
+    node: Arc<str>,
     outbound: Outbound,
     schedule: RetrySchedule,
     per_subscription: usize,
@@ -68,6 +70,7 @@ impl DeliveryWorker {
             records,
             queue: Mutex::new(Some(queue)),
             disable_after: config.disable_after,
+            node: Arc::clone(&config.node_id),
             db,
             outbound,
             schedule: RetrySchedule::new(config.delivery_retries.clone()),
@@ -97,7 +100,7 @@ impl DeliveryWorker {
             self.0.disable_after,
             recording.clone(),
         ));
-        if let Err(err) = deliveries::release_leases(&self.0.db).await {
+        if let Err(err) = deliveries::release_leases(&self.0.db, Arc::clone(&self.0.node)).await {
             tracing::error!(error = %err, "releasing delivery leases failed");
         }
         let mut in_flight = JoinSet::new();
@@ -141,16 +144,22 @@ impl DeliveryWorker {
             .filter(|(_, n)| **n >= inner.per_subscription)
             .map(|(id, _)| id.clone())
             .collect();
-        let claimed =
-            match deliveries::claim_due(&inner.db, now_millis(), free as u64, LEASE_MS, saturated)
-                .await
-            {
-                Ok(claimed) => claimed,
-                Err(err) => {
-                    tracing::error!(error = %err, "claiming deliveries failed");
-                    return 0;
-                }
-            };
+        let claimed = match deliveries::claim_due(
+            &inner.db,
+            Arc::clone(&inner.node),
+            now_millis(),
+            free as u64,
+            LEASE_MS,
+            saturated,
+        )
+        .await
+        {
+            Ok(claimed) => claimed,
+            Err(err) => {
+                tracing::error!(error = %err, "claiming deliveries failed");
+                return 0;
+            }
+        };
         if claimed.is_empty() {
             return 0;
         }

@@ -2,6 +2,8 @@
 //! attempt. The worker claims due deliveries with a lease, so a crash leaves them to be claimed
 //! again.
 
+use std::sync::Arc;
+
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait,
@@ -29,6 +31,7 @@ fn queue() -> Queue<Deliveries> {
         pending: DeliveryStatus::Pending.into(),
         due_at: delivery::Column::NextAttemptAt,
         leased_until: delivery::Column::LeasedUntil,
+        leased_by: delivery::Column::LeasedBy,
     }
 }
 
@@ -36,6 +39,7 @@ fn queue() -> Queue<Deliveries> {
 /// (those at their concurrency limit), oldest due first, for `lease_ms`.
 pub async fn claim_due(
     db: &Db,
+    node: Arc<str>,
     now: i64,
     limit: u64,
     lease_ms: i64,
@@ -54,23 +58,29 @@ pub async fn claim_due(
             if !busy.is_empty() {
                 due = due.filter(one_of(delivery::Column::SubscriptionId, busy).not());
             }
-            let due = due.all(txn).await?;
+            let mut due = due.all(txn).await?;
             if due.is_empty() {
                 return Ok(due);
             }
+            let until = now + lease_ms;
             queue()
-                .lease(due.iter().map(|d| d.id), now + lease_ms)
+                .lease(due.iter().map(|d| d.id), &node, until)
                 .exec(txn)
                 .await?;
+            for delivery in &mut due {
+                delivery.leased_until = Some(until);
+                delivery.leased_by = Some(node.to_string());
+            }
             Ok(due)
         })
     })
     .await
 }
 
-/// When the process starts nothing is in flight: leases left by a crash are released at once.
-pub async fn release_leases(db: &Db) -> Result<u64, DbErr> {
-    db.write(|txn| Box::pin(async move { queue().release_all(txn).await }))
+/// When the hub `node` starts nothing of its own is in flight: the leases its crash left are
+/// released at once (other hubs' leases stay with them).
+pub async fn release_leases(db: &Db, node: Arc<str>) -> Result<u64, DbErr> {
+    db.write(move |txn| Box::pin(async move { queue().release_held_by(txn, &node).await }))
         .await
 }
 
@@ -193,6 +203,7 @@ pub async fn record_attempts(
                 let mut active: delivery::ActiveModel = delivery.into();
                 active.attempts = Set(active.attempts.as_ref() + 1);
                 active.leased_until = Set(None);
+                active.leased_by = Set(None);
                 active.last_status = Set(attempt.response_status);
                 active.updated_at = Set(now);
                 match outcome {
@@ -384,6 +395,10 @@ fn requeue(update: sea_orm::UpdateMany<Deliveries>) -> sea_orm::UpdateMany<Deliv
             delivery::Column::LeasedUntil,
             Expr::value(Option::<i64>::None),
         )
+        .col_expr(
+            delivery::Column::LeasedBy,
+            Expr::value(Option::<String>::None),
+        )
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now_millis()))
 }
 
@@ -410,4 +425,89 @@ pub async fn pending_count(db: &Db) -> Result<u64, DbErr> {
         .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
         .count(db.read())
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::MessageId;
+    use crate::storage::messages::{self, NewMessage, Recipients};
+    use crate::storage::states::SigningMode;
+    use crate::storage::subscriptions::{self, NewSubscription};
+
+    #[tokio::test]
+    async fn a_hub_that_starts_releases_only_the_leases_it_held() {
+        let (_dir, db) = Db::open_temp().await;
+        let subscription = SubscriptionId::generate();
+        subscriptions::create(
+            &db,
+            NewSubscription {
+                id: subscription.clone(),
+                url: "https://example.com/hook".into(),
+                description: String::new(),
+                event_types: vec!["*".into()],
+                secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+                headers: Default::default(),
+                properties: Default::default(),
+                mode: SigningMode::Standard,
+            },
+        )
+        .await
+        .unwrap();
+        for _ in 0..4 {
+            let message = NewMessage {
+                id: MessageId::generate(),
+                event_type: "invoice.paid".into(),
+                payload: "{}".into(),
+                idempotency_key: None,
+            };
+            messages::publish(&db, message, Recipients::Only(subscription.clone()))
+                .await
+                .unwrap();
+        }
+        let (a, b): (Arc<str>, Arc<str>) = ("hub-a".into(), "hub-b".into());
+        let now = now_millis();
+        let claim =
+            |node: &Arc<str>, limit| claim_due(&db, Arc::clone(node), now, limit, 60_000, vec![]);
+        let held_by_a = claim(&a, 2).await.unwrap();
+        let held_by_b = claim(&b, 1).await.unwrap();
+        assert_eq!((held_by_a.len(), held_by_b.len()), (2, 1));
+        // One more, leased before leases named their holder.
+        let unnamed = claim(&b, 1).await.unwrap()[0].id;
+        db.write(move |txn| {
+            Box::pin(async move {
+                Deliveries::update_many()
+                    .col_expr(
+                        delivery::Column::LeasedBy,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .filter(delivery::Column::Id.eq(unnamed))
+                    .exec(txn)
+                    .await
+                    .map(drop)
+            })
+        })
+        .await
+        .unwrap();
+
+        // B restarts: its own lease and the unnamed one come back; A's stay leased.
+        assert_eq!(release_leases(&db, Arc::clone(&b)).await.unwrap(), 2);
+        let mut freed: Vec<i64> = claim(&b, 10).await.unwrap().iter().map(|d| d.id).collect();
+        freed.sort();
+        let mut expected = vec![held_by_b[0].id, unnamed];
+        expected.sort();
+        assert_eq!(freed, expected);
+        // A restarts: its two come back.
+        assert_eq!(release_leases(&db, Arc::clone(&a)).await.unwrap(), 2);
+        let again = claim(&a, 10).await.unwrap();
+        assert_eq!(
+            again.iter().map(|d| d.id).collect::<Vec<_>>(),
+            held_by_a.iter().map(|d| d.id).collect::<Vec<_>>()
+        );
+        assert!(
+            again
+                .iter()
+                .all(|d| d.leased_by.as_deref() == Some("hub-a"))
+        );
+    }
 }

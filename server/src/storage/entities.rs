@@ -208,6 +208,8 @@ pub mod handler_run {
         pub next_at: i64,
         /// Set while a worker runs it; a crash leaves it to lapse, so the run happens again.
         pub leased_until: Option<i64>,
+        /// The node id of the hub holding the lease.
+        pub leased_by: Option<String>,
         pub outcome: Option<String>,
         pub updated_at: i64,
     }
@@ -325,6 +327,8 @@ pub mod delivery {
         pub attempts: i32,
         pub next_attempt_at: i64,
         pub leased_until: Option<i64>,
+        /// The node id of the hub holding the lease.
+        pub leased_by: Option<String>,
         pub last_status: Option<i32>,
         pub last_error: Option<String>,
         pub created_at: i64,

@@ -2,6 +2,8 @@
 //! runs. A run is queued in the same transaction as its event, claimed with a lease, and
 //! finished with an outcome; a lease left by a crash lapses and the run happens again.
 
+use std::sync::Arc;
+
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
@@ -143,12 +145,14 @@ fn run_queue() -> Queue<HandlerRuns> {
         pending: RunStatus::Pending.into(),
         due_at: handler_run::Column::NextAt,
         leased_until: handler_run::Column::LeasedUntil,
+        leased_by: handler_run::Column::LeasedBy,
     }
 }
 
 /// Claims up to `limit` due runs for `lease_ms`, oldest first, counting the attempt.
 pub async fn claim_due(
     db: &Db,
+    node: Arc<str>,
     now: i64,
     limit: u64,
     lease_ms: i64,
@@ -161,7 +165,7 @@ pub async fn claim_due(
             }
             let until = now + lease_ms;
             run_queue()
-                .lease(due.iter().map(|run| run.id), until)
+                .lease(due.iter().map(|run| run.id), &node, until)
                 .col_expr(
                     handler_run::Column::Attempts,
                     Expr::col(handler_run::Column::Attempts).add(1),
@@ -170,6 +174,7 @@ pub async fn claim_due(
                 .await?;
             for run in &mut due {
                 run.leased_until = Some(until);
+                run.leased_by = Some(node.to_string());
                 run.attempts += 1;
             }
             Ok(due)
@@ -178,9 +183,10 @@ pub async fn claim_due(
     .await
 }
 
-/// When the process starts nothing is running: leases left by a crash are released at once.
-pub async fn release_leases(db: &Db) -> Result<u64, DbErr> {
-    db.write(|txn| Box::pin(async move { run_queue().release_all(txn).await }))
+/// When the hub `node` starts nothing of its own is running: the leases its crash left are
+/// released at once (other hubs' leases stay with them).
+pub async fn release_leases(db: &Db, node: Arc<str>) -> Result<u64, DbErr> {
+    db.write(move |txn| Box::pin(async move { run_queue().release_held_by(txn, &node).await }))
         .await
 }
 
@@ -206,6 +212,7 @@ pub async fn finish(db: &Db, run: HandlerRun, finish: Finish, now: i64) -> Resul
             active.status = Set(status);
             active.next_at = Set(next_at);
             active.leased_until = Set(None);
+            active.leased_by = Set(None);
             active.outcome = Set(Some(outcome));
             active.updated_at = Set(now);
             active.update(txn).await?;

@@ -1,8 +1,9 @@
 //! The two work queues, deliveries and handler runs, lease their rows one way. A row is due
 //! when it is pending, its time has come and no live lease holds it; a claim leases it until a
-//! time, and a worker that dies leaves a lease that lapses, or that the next start releases.
-//! Claims lock the rows they read with `FOR UPDATE SKIP LOCKED` where the engine has row locks,
-//! so two hubs on one database never claim the same row.
+//! time in the name of the hub claiming it (its node id), and a worker that dies leaves a lease
+//! that lapses, or that the same hub's next start releases. Claims lock the rows they read with
+//! `FOR UPDATE SKIP LOCKED` where the engine has row locks, so two hubs on one database never
+//! claim the same row, and a hub that starts never takes back another live hub's leases.
 
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
@@ -20,6 +21,7 @@ pub(super) struct Queue<E: EntityTrait> {
     /// When a row is due.
     pub due_at: E::Column,
     pub leased_until: E::Column,
+    pub leased_by: E::Column,
 }
 
 impl<E: EntityTrait> Queue<E> {
@@ -40,10 +42,17 @@ impl<E: EntityTrait> Queue<E> {
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
     }
 
-    /// Leases the rows `ids` until `until`; callers may set more columns on the way.
-    pub fn lease(&self, ids: impl IntoIterator<Item = i64>, until: i64) -> UpdateMany<E> {
+    /// Leases the rows `ids` to the hub `node` until `until`; callers may set more columns on
+    /// the way.
+    pub fn lease(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+        node: &str,
+        until: i64,
+    ) -> UpdateMany<E> {
         E::update_many()
             .col_expr(self.leased_until, Expr::value(until))
+            .col_expr(self.leased_by, Expr::value(node))
             .filter(one_of(self.id, ids))
     }
 
@@ -53,23 +62,38 @@ impl<E: EntityTrait> Queue<E> {
         txn: &impl ConnectionTrait,
         ids: impl IntoIterator<Item = i64>,
     ) -> Result<(), DbErr> {
-        E::update_many()
-            .col_expr(self.leased_until, Expr::value(Option::<i64>::None))
+        self.unlease(E::update_many())
             .filter(one_of(self.id, ids))
             .exec(txn)
             .await
             .map(|_| ())
     }
 
-    /// Releases every lease on a waiting row; how many. Only for a start, when nothing of this
-    /// queue can be running.
-    pub async fn release_all(&self, txn: &impl ConnectionTrait) -> Result<u64, DbErr> {
-        let released = E::update_many()
-            .col_expr(self.leased_until, Expr::value(Option::<i64>::None))
+    /// Releases the leases the hub `node` holds on waiting rows, and those no hub is named on
+    /// (taken before leases named their holder); how many. Only for the start of `node`, when
+    /// nothing it claimed can be running; other hubs' leases stay until they lapse.
+    pub async fn release_held_by(
+        &self,
+        txn: &impl ConnectionTrait,
+        node: &str,
+    ) -> Result<u64, DbErr> {
+        let released = self
+            .unlease(E::update_many())
             .filter(self.status.eq(self.pending.clone()))
             .filter(self.leased_until.is_not_null())
+            .filter(
+                Condition::any()
+                    .add(self.leased_by.eq(node))
+                    .add(self.leased_by.is_null()),
+            )
             .exec(txn)
             .await?;
         Ok(released.rows_affected)
+    }
+
+    fn unlease(&self, update: UpdateMany<E>) -> UpdateMany<E> {
+        update
+            .col_expr(self.leased_until, Expr::value(Option::<i64>::None))
+            .col_expr(self.leased_by, Expr::value(Option::<String>::None))
     }
 }

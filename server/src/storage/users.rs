@@ -191,7 +191,10 @@ mod tests {
         let path = dir.path().join("old.db");
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let old = sea_orm::Database::connect(&url).await.unwrap();
-        let before_milestones = Migrator::migrations().len() as u32 - 1;
+        let before_milestones = Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == "m20261203_000009_milestones")
+            .unwrap() as u32;
         Migrator::up(&old, Some(before_milestones)).await.unwrap();
         user::ActiveModel {
             username: Set("admin".into()),

@@ -59,12 +59,6 @@ macro_rules! text_id {
             }
         }
 
-        impl From<&String> for $name {
-            fn from(id: &String) -> Self {
-                Self(id.clone())
-            }
-        }
-
         impl From<$name> for String {
             fn from(id: $name) -> Self {
                 id.0

@@ -15,6 +15,7 @@ mod m20261124_000007_search_words;
 mod m20261202_000008_write_probe;
 mod m20261203_000009_milestones;
 mod m20261204_000010_lease_holders;
+mod m20261204_000011_leads;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_write_probe::Migration),
             Box::new(m20261203_000009_milestones::Migration),
             Box::new(m20261204_000010_lease_holders::Migration),
+            Box::new(m20261204_000011_leads::Migration),
         ]
     }
 }

@@ -37,7 +37,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "node_id",
         "",
-        "this hub's name in the leases it holds on deliveries and handler runs (letters, digits, . _ -); empty: the machine's host name. Hubs sharing one database need distinct ones",
+        "this hub's name in the leases it holds on deliveries and handler runs and in the leads of the periodic jobs it runs (letters, digits, . _ -); empty: the machine's host name. Hubs sharing one database need distinct ones",
     ),
     (
         "public_url",

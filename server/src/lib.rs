@@ -97,13 +97,16 @@ pub async fn run_with(
         let (db, shutdown) = (db.clone(), shutdown.clone());
         async move { shutdown.run_until_cancelled(db.check_integrity()).await }
     });
+    let node = &state.hub.config.node_id;
     tasks.spawn(storage::sessions::delete_expired_periodically(
         db.clone(),
+        Arc::clone(node),
         shutdown.clone(),
     ));
     if let Some(keep) = state.hub.config.retention {
         tasks.spawn(storage::retention::prune_periodically(
             db.clone(),
+            Arc::clone(node),
             keep,
             shutdown.clone(),
         ));

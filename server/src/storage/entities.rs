@@ -383,3 +383,21 @@ pub mod milestone {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod lead {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "leads")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub job: String,
+        pub held_by: String,
+        pub until: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -16,6 +16,7 @@ pub mod deliveries;
 mod entities;
 pub mod events;
 pub mod handlers;
+pub mod leads;
 mod lease;
 pub mod messages;
 pub mod retention;

@@ -4,6 +4,7 @@
 //! and their attempts with it (foreign-key cascade); deleting an event, its handler runs and its
 //! search-index entry (cascade and trigger).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Order, Query};
@@ -14,7 +15,7 @@ use super::entities::delivery::{self, Entity as Deliveries};
 use super::entities::event::{self, Entity as Events};
 use super::entities::message::{self, Entity as Messages};
 use super::states::{DeliveryStatus, Handling};
-use super::{Db, now_millis};
+use super::{Db, leads, now_millis};
 
 /// Rows deleted per write.
 const BATCH: u64 = 1000;
@@ -94,18 +95,28 @@ async fn delete_in_batches<E: EntityTrait>(
     }
 }
 
-/// Prunes what is older than `keep` now and every hour until `shutdown`.
-pub async fn prune_periodically(db: Db, keep: Duration, shutdown: CancellationToken) {
+/// Prunes what is older than `keep` now and every hour until `shutdown`, on one hub at a time:
+/// the one holding the `retention` lead (see [`leads`]).
+pub async fn prune_periodically(
+    db: Db,
+    node: Arc<str>,
+    keep: Duration,
+    shutdown: CancellationToken,
+) {
     loop {
-        let before = now_millis().saturating_sub(keep.as_millis() as i64);
-        match prune(&db, before).await {
-            Ok(pruned) if pruned != Pruned::default() => tracing::info!(
-                events = pruned.events,
-                messages = pruned.messages,
-                "deleted what is older than the retention period"
-            ),
-            Ok(_) => {}
-            Err(err) => tracing::error!(error = %err, "deleting old events and messages failed"),
+        if leads::held(&db, "retention", &node, EVERY).await {
+            let before = now_millis().saturating_sub(keep.as_millis() as i64);
+            match prune(&db, before).await {
+                Ok(pruned) if pruned != Pruned::default() => tracing::info!(
+                    events = pruned.events,
+                    messages = pruned.messages,
+                    "deleted what is older than the retention period"
+                ),
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, "deleting old events and messages failed")
+                }
+            }
         }
         tokio::select! {
             () = shutdown.cancelled() => return,

@@ -1,6 +1,7 @@
 //! tower-sessions' store on our own database, so sessions survive a restart and share the one
 //! writer and the one pool with everything else.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,7 +12,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 use super::entities::session::{self, Entity as Sessions};
-use super::{Db, is_unique_violation, now_millis};
+use super::{Db, is_unique_violation, leads, now_millis};
 
 const CLEANUP_EVERY: Duration = Duration::from_secs(3600);
 
@@ -120,22 +121,25 @@ impl SessionStore for SessionDbStore {
     }
 }
 
-/// Removes expired sessions every hour until `shutdown`.
-pub async fn delete_expired_periodically(db: Db, shutdown: CancellationToken) {
+/// Removes expired sessions every hour until `shutdown`, on one hub at a time: the one holding
+/// the `sessions` lead (see [`leads`]).
+pub async fn delete_expired_periodically(db: Db, node: Arc<str>, shutdown: CancellationToken) {
     loop {
-        let now = now_millis();
-        let deleted = db
-            .write(move |txn| {
-                Box::pin(async move {
-                    Sessions::delete_many()
-                        .filter(session::Column::ExpiresAt.lte(now))
-                        .exec(txn)
-                        .await
+        if leads::held(&db, "sessions", &node, CLEANUP_EVERY).await {
+            let now = now_millis();
+            let deleted = db
+                .write(move |txn| {
+                    Box::pin(async move {
+                        Sessions::delete_many()
+                            .filter(session::Column::ExpiresAt.lte(now))
+                            .exec(txn)
+                            .await
+                    })
                 })
-            })
-            .await;
-        if let Err(err) = deleted {
-            tracing::warn!(error = %err, "could not delete expired sessions");
+                .await;
+            if let Err(err) = deleted {
+                tracing::warn!(error = %err, "could not delete expired sessions");
+            }
         }
         tokio::select! {
             () = shutdown.cancelled() => return,

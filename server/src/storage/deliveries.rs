@@ -432,28 +432,15 @@ mod tests {
     use super::*;
     use crate::ids::MessageId;
     use crate::storage::messages::{self, NewMessage, Recipients};
-    use crate::storage::states::SigningMode;
-    use crate::storage::subscriptions::{self, NewSubscription};
+    use crate::storage::subscriptions;
 
     #[tokio::test]
     async fn a_hub_that_starts_releases_only_the_leases_it_held() {
         let (_dir, db) = Db::open_temp().await;
         let subscription = SubscriptionId::generate();
-        subscriptions::create(
-            &db,
-            NewSubscription {
-                id: subscription.clone(),
-                url: "https://example.com/hook".into(),
-                description: String::new(),
-                event_types: vec!["*".into()],
-                secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
-                headers: Default::default(),
-                properties: Default::default(),
-                mode: SigningMode::Standard,
-            },
-        )
-        .await
-        .unwrap();
+        subscriptions::create(&db, subscriptions::sample(subscription.clone()))
+            .await
+            .unwrap();
         for _ in 0..4 {
             let message = NewMessage {
                 id: MessageId::generate(),

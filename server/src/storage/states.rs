@@ -127,21 +127,13 @@ mod tests {
     #[tokio::test]
     async fn a_word_no_state_has_is_an_error_when_read() {
         use crate::storage::entities::subscription::{self, Entity as Subscriptions};
-        use crate::storage::subscriptions::{self as stored, NewSubscription};
+        use crate::storage::subscriptions as stored;
         use sea_orm::sea_query::Expr;
 
         let (_dir, db) = crate::storage::Db::open_temp().await;
-        let new = NewSubscription {
-            id: "sub_1".into(),
-            url: "https://example.com/hook".into(),
-            description: String::new(),
-            event_types: vec!["*".into()],
-            secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
-            headers: Default::default(),
-            properties: Default::default(),
-            mode: SigningMode::Standard,
-        };
-        stored::create(&db, new).await.unwrap();
+        stored::create(&db, stored::sample("sub_1".into()))
+            .await
+            .unwrap();
         assert!(stored::find(&db, "sub_1").await.unwrap().is_some());
         db.write(|txn| {
             Box::pin(async move {

@@ -95,3 +95,18 @@ pub async fn delete(db: &Db, id: String) -> Result<bool, DbErr> {
     })
     .await
 }
+
+/// A subscription to every event type at a made-up address, for storage tests.
+#[cfg(test)]
+pub(crate) fn sample(id: SubscriptionId) -> NewSubscription {
+    NewSubscription {
+        id,
+        url: "https://example.com/hook".into(),
+        description: String::new(),
+        event_types: vec!["*".into()],
+        secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+        headers: BTreeMap::new(),
+        properties: Map::new(),
+        mode: SigningMode::Standard,
+    }
+}

@@ -45,6 +45,25 @@ struct Shared {
     stop: CancellationToken,
 }
 
+/// Serves `app` on a loopback port, on the runtime behind `on`, until `stop`.
+pub async fn serve_on(
+    on: &Handle,
+    app: Router,
+    stop: CancellationToken,
+) -> anyhow::Result<SocketAddr> {
+    on.spawn(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .into_future(),
+        );
+        anyhow::Ok(addr)
+    })
+    .await?
+}
+
 pub struct Subscribers {
     pub addr: SocketAddr,
     shared: Shared,
@@ -64,19 +83,7 @@ impl Subscribers {
             .route("/fail", post(fail))
             .route("/hang", post(hang))
             .with_state(shared.clone());
-        let stop = shared.stop.clone();
-        let addr = on
-            .spawn(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-                let addr = listener.local_addr()?;
-                tokio::spawn(
-                    axum::serve(listener, app)
-                        .with_graceful_shutdown(stop.cancelled_owned())
-                        .into_future(),
-                );
-                anyhow::Ok(addr)
-            })
-            .await??;
+        let addr = serve_on(on, app, shared.stop.clone()).await?;
         Ok(Self { addr, shared })
     }
 

@@ -39,7 +39,7 @@ use self::report::{COLUMNS, Row, Summary, print_failures, print_row, summary};
 use crate::corpus::{self, COMMON_WORD};
 use crate::hub::Hub;
 use crate::stats::{self, percentile};
-use crate::{SoakArgs, browse, load, process, send, temp_dir};
+use crate::{SoakArgs, browse, load, process, send, subscribers, temp_dir};
 
 const SECRET: &str = "bench: It's a Secret to Everybody";
 /// Distinct pre-signed bodies the ingest load cycles through.
@@ -579,18 +579,7 @@ async fn count_arrivals(
     let app = Router::new()
         .route("/ok/{n}", post(arrival))
         .with_state(arrived.clone());
-    let addr = on
-        .spawn(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-            let addr = listener.local_addr()?;
-            tokio::spawn(
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(stop.cancelled_owned())
-                    .into_future(),
-            );
-            anyhow::Ok(addr)
-        })
-        .await??;
+    let addr = subscribers::serve_on(on, app, stop).await?;
     Ok((addr, arrived))
 }
 

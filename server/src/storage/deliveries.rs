@@ -384,22 +384,15 @@ pub async fn redeliver_failed(
 }
 
 fn requeue(update: sea_orm::UpdateMany<Deliveries>) -> sea_orm::UpdateMany<Deliveries> {
-    update
+    let update = update
         .col_expr(
             delivery::Column::Status,
             Expr::value(DeliveryStatus::Pending),
         )
         .col_expr(delivery::Column::Attempts, Expr::value(0))
         .col_expr(delivery::Column::NextAttemptAt, Expr::value(now_millis()))
-        .col_expr(
-            delivery::Column::LeasedUntil,
-            Expr::value(Option::<i64>::None),
-        )
-        .col_expr(
-            delivery::Column::LeasedBy,
-            Expr::value(Option::<String>::None),
-        )
-        .col_expr(delivery::Column::UpdatedAt, Expr::value(now_millis()))
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now_millis()));
+    queue().unlease(update)
 }
 
 /// How many of a subscription's deliveries are pending, succeeded and failed.

@@ -91,7 +91,8 @@ impl<E: EntityTrait> Queue<E> {
         Ok(released.rows_affected)
     }
 
-    fn unlease(&self, update: UpdateMany<E>) -> UpdateMany<E> {
+    /// `update` with the lease taken off: no time, no holder.
+    pub fn unlease(&self, update: UpdateMany<E>) -> UpdateMany<E> {
         update
             .col_expr(self.leased_until, Expr::value(Option::<i64>::None))
             .col_expr(self.leased_by, Expr::value(Option::<String>::None))

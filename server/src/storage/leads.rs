@@ -2,11 +2,13 @@
 //! lead. A pass first takes or renews the lead in one write; a hub that finds another live
 //! hub's lead skips the pass, and takes the lead over once it lapses (its holder stopped).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, DbErr, EntityTrait, QueryFilter};
+use tokio_util::sync::CancellationToken;
 
 use super::entities::lead::{self, Entity as Leads};
 use super::{Db, insert_new, now_millis};
@@ -50,10 +52,34 @@ pub async fn hold(
     .await
 }
 
+/// Runs `pass` of `job` now and every `every` until `shutdown`, on one hub at a time: each
+/// pass runs only where [`held`] says `node` holds the lead.
+pub async fn periodically<F, Fut>(
+    db: &Db,
+    job: &'static str,
+    node: Arc<str>,
+    every: Duration,
+    shutdown: CancellationToken,
+    mut pass: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    loop {
+        if held(db, job, &node, every).await {
+            pass().await;
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
 /// Whether this pass of `job`, run every `every`, is `node`'s to run: [`hold`] for one and a
 /// half periods, so the lead outlives the wait for the holder's next pass and lapses soon
 /// after the holder stops. A failure to find out is logged and skips the pass.
-pub async fn held(db: &Db, job: &'static str, node: &Arc<str>, every: Duration) -> bool {
+async fn held(db: &Db, job: &'static str, node: &Arc<str>, every: Duration) -> bool {
     match hold(db, job, Arc::clone(node), every * 3 / 2).await {
         Ok(true) => true,
         Ok(false) => {

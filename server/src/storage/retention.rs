@@ -103,26 +103,19 @@ pub async fn prune_periodically(
     keep: Duration,
     shutdown: CancellationToken,
 ) {
-    loop {
-        if leads::held(&db, "retention", &node, EVERY).await {
-            let before = now_millis().saturating_sub(keep.as_millis() as i64);
-            match prune(&db, before).await {
-                Ok(pruned) if pruned != Pruned::default() => tracing::info!(
-                    events = pruned.events,
-                    messages = pruned.messages,
-                    "deleted what is older than the retention period"
-                ),
-                Ok(_) => {}
-                Err(err) => {
-                    tracing::error!(error = %err, "deleting old events and messages failed")
-                }
-            }
+    leads::periodically(&db, "retention", node, EVERY, shutdown, || async {
+        let before = now_millis().saturating_sub(keep.as_millis() as i64);
+        match prune(&db, before).await {
+            Ok(pruned) if pruned != Pruned::default() => tracing::info!(
+                events = pruned.events,
+                messages = pruned.messages,
+                "deleted what is older than the retention period"
+            ),
+            Ok(_) => {}
+            Err(err) => tracing::error!(error = %err, "deleting old events and messages failed"),
         }
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(EVERY) => {}
-        }
-    }
+    })
+    .await
 }
 
 #[cfg(test)]

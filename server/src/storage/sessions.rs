@@ -124,26 +124,21 @@ impl SessionStore for SessionDbStore {
 /// Removes expired sessions every hour until `shutdown`, on one hub at a time: the one holding
 /// the `sessions` lead (see [`leads`]).
 pub async fn delete_expired_periodically(db: Db, node: Arc<str>, shutdown: CancellationToken) {
-    loop {
-        if leads::held(&db, "sessions", &node, CLEANUP_EVERY).await {
-            let now = now_millis();
-            let deleted = db
-                .write(move |txn| {
-                    Box::pin(async move {
-                        Sessions::delete_many()
-                            .filter(session::Column::ExpiresAt.lte(now))
-                            .exec(txn)
-                            .await
-                    })
+    leads::periodically(&db, "sessions", node, CLEANUP_EVERY, shutdown, || async {
+        let now = now_millis();
+        let deleted = db
+            .write(move |txn| {
+                Box::pin(async move {
+                    Sessions::delete_many()
+                        .filter(session::Column::ExpiresAt.lte(now))
+                        .exec(txn)
+                        .await
                 })
-                .await;
-            if let Err(err) = deleted {
-                tracing::warn!(error = %err, "could not delete expired sessions");
-            }
+            })
+            .await;
+        if let Err(err) = deleted {
+            tracing::warn!(error = %err, "could not delete expired sessions");
         }
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(CLEANUP_EVERY) => {}
-        }
-    }
+    })
+    .await
 }

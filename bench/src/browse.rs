@@ -170,7 +170,7 @@ pub async fn run(args: BrowseArgs) -> anyhow::Result<()> {
             stats::count(step - stored),
             took.as_secs_f64(),
             (step - stored) as f64 / took.as_secs_f64(),
-            stats::bytes(db.size_bytes()),
+            stats::bytes(db.size_bytes().await),
         );
         stored = step;
         let search = match search {

@@ -32,7 +32,7 @@ impl Hub {
     /// without the per-client connection limit, as all the load comes from this one address.
     pub fn config(database: &Path) -> anyhow::Result<Config> {
         let mut config = Config::load(None, Vec::new()).context("default configuration")?;
-        config.database = database.to_path_buf();
+        config.database = database.into();
         config.max_connections_per_ip = 0;
         Ok(config)
     }

@@ -4,6 +4,7 @@
 //! PostgreSQL, cheap to index and compare.
 
 pub use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DatabaseBackend;
 
 mod m20261123_000001_accounts;
 mod m20261123_000002_receiving;
@@ -16,13 +17,26 @@ mod m20261202_000008_write_probe;
 mod m20261203_000009_milestones;
 mod m20261204_000010_lease_holders;
 mod m20261204_000011_leads;
+mod m20261205_000012_postgres_search;
 
 pub struct Migrator;
 
-/// Runs `statements` in order where the search index lives, SQLite's FTS5; other backends
-/// have no search index and skip them.
+/// Runs `statements` in order on SQLite only: what only it has, such as its FTS5 search index.
 async fn on_sqlite(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    if manager.get_database_backend() != sea_orm_migration::sea_orm::DatabaseBackend::Sqlite {
+    on(DatabaseBackend::Sqlite, manager, statements).await
+}
+
+/// Runs `statements` in order on PostgreSQL only: what only it has, such as `tsvector`.
+async fn on_postgres(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    on(DatabaseBackend::Postgres, manager, statements).await
+}
+
+async fn on(
+    backend: DatabaseBackend,
+    manager: &SchemaManager<'_>,
+    statements: &[&str],
+) -> Result<(), DbErr> {
+    if manager.get_database_backend() != backend {
         return Ok(());
     }
     let db = manager.get_connection();
@@ -47,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_milestones::Migration),
             Box::new(m20261204_000010_lease_holders::Migration),
             Box::new(m20261204_000011_leads::Migration),
+            Box::new(m20261205_000012_postgres_search::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::auth::ThrottlePolicy;
 use crate::outbound::{AllowList, OutboundConfig};
-use crate::storage::Durability;
+use crate::storage::{Durability, Location};
 
 /// The file read when no `--config` is given, if it exists.
 pub const DEFAULT_FILE: &str = "hookhub.toml";
@@ -22,7 +22,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "database",
         "./data/hookhub.db",
-        "SQLite file; its directory is created",
+        "a SQLite file's path (or sqlite: URL), its directory created; or a postgres:// URL, for several hubs sharing one PostgreSQL database",
     ),
     (
         "site_dir",
@@ -143,7 +143,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
-    pub database: PathBuf,
+    pub database: Location,
     pub site_dir: PathBuf,
     pub durability: Durability,
     /// This hub's name in its leases: a hub that starts releases only the leases it holds.
@@ -256,10 +256,7 @@ impl Config {
             )
         })?;
 
-        let (database, _) = get("database");
-        if database.is_empty() {
-            return Err(invalid("database", "must not be empty".into()));
-        }
+        let database = Location::parse(get("database").0).map_err(|e| invalid("database", e))?;
 
         let (site_dir, _) = get("site_dir");
         if site_dir.is_empty() {
@@ -421,7 +418,7 @@ impl Config {
 
         Ok(Self {
             listen,
-            database: PathBuf::from(database),
+            database,
             site_dir: PathBuf::from(site_dir),
             durability,
             node_id,
@@ -562,7 +559,10 @@ mod tests {
     fn defaults_are_documented_values() {
         let config = Config::load(None, env(&[])).unwrap();
         assert_eq!(config.listen, "127.0.0.1:3000".parse().unwrap());
-        assert_eq!(config.database, PathBuf::from("./data/hookhub.db"));
+        assert_eq!(
+            config.database,
+            Location::Sqlite("./data/hookhub.db".into())
+        );
         assert!(!config.secure_cookies);
         assert_eq!(config.log_format, LogFormat::Plain);
     }

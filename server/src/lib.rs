@@ -90,7 +90,7 @@ pub async fn run_with(
 ) -> anyhow::Result<()> {
     let db = Db::open_with(&config.database, config.durability)
         .await
-        .with_context(|| format!("opening the database {}", config.database.display()))?;
+        .with_context(|| format!("opening the database {}", config.database))?;
     let state = AppState::new(config, db.clone(), handler_kinds)?;
     let tasks = TaskTracker::new();
     tasks.spawn({

@@ -265,7 +265,7 @@ async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
 
     let window: Shared = Arc::default();
     let stop = CancellationToken::new();
-    let db_at_start = db.size_bytes();
+    let db_at_start = db.size_bytes().await;
     let rss_at_start = process::memory(hub.pid()).map(|m| m.rss);
     let began = Instant::now();
     let mut load = Vec::new();
@@ -350,7 +350,7 @@ async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
         let delivered = arrived_now - last_arrived;
         last_arrived = arrived_now;
         let memory = process::memory(hub.pid());
-        let db_bytes = db.size_bytes();
+        let db_bytes = db.size_bytes().await;
         let (pending, unindexed) = backlog(&db).await;
         let pages_ok: u64 = taken.pages.iter().map(|t| t.ok).sum();
         let mut page_latencies: Vec<u64> = taken
@@ -417,7 +417,7 @@ async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let (pending_at_end, _) = backlog(&db).await;
-    let db_at_end = db.size_bytes();
+    let db_at_end = db.size_bytes().await;
     let memory_at_end = process::memory(hub.pid());
     let measured = if hub.pid().is_some() {
         "the hub's process alone"

@@ -56,7 +56,7 @@ pub async fn claim_due(
                 .due(now, limit)
                 .filter(delivery::Column::SubscriptionId.in_subquery(active));
             if !busy.is_empty() {
-                due = due.filter(one_of(delivery::Column::SubscriptionId, busy).not());
+                due = due.filter(one_of(txn, delivery::Column::SubscriptionId, busy).not());
             }
             let mut due = due.all(txn).await?;
             if due.is_empty() {
@@ -64,7 +64,7 @@ pub async fn claim_due(
             }
             let until = now + lease_ms;
             queue()
-                .lease(due.iter().map(|d| d.id), &node, until)
+                .lease(txn, due.iter().map(|d| d.id), &node, until)
                 .exec(txn)
                 .await?;
             for delivery in &mut due {
@@ -163,7 +163,7 @@ pub async fn record_attempts(
                     Default::default()
                 } else {
                     Subscriptions::find()
-                        .filter(one_of(subscription::Column::Id, failing.clone()))
+                        .filter(one_of(txn, subscription::Column::Id, failing.clone()))
                         .all(txn)
                         .await?
                         .into_iter()
@@ -249,7 +249,7 @@ pub async fn record_attempts(
             if !failing.is_empty() {
                 Subscriptions::update_many()
                     .col_expr(subscription::Column::FailingSince, Expr::value(now))
-                    .filter(one_of(subscription::Column::Id, failing))
+                    .filter(one_of(txn, subscription::Column::Id, failing))
                     .filter(subscription::Column::FailingSince.is_null())
                     .exec(txn)
                     .await?;
@@ -260,7 +260,7 @@ pub async fn record_attempts(
                         subscription::Column::FailingSince,
                         Expr::value(Option::<i64>::None),
                     )
-                    .filter(one_of(subscription::Column::Id, succeeded))
+                    .filter(one_of(txn, subscription::Column::Id, succeeded))
                     .filter(subscription::Column::FailingSince.is_not_null())
                     .exec(txn)
                     .await?;

@@ -350,20 +350,28 @@ mod tests {
             10,
             "ten words, spelled out"
         );
-        assert_eq!(
-            completions(&db, "word0").await.unwrap().map(|w| w.len()),
-            Some(10)
-        );
         let many = EventFilter {
             text: Some("WORD".into()),
             limit: 50,
             ..Default::default()
         };
-        assert_eq!(completions(&db, "word").await.unwrap(), None, "too many");
-        assert_eq!(list(&db, many).await.unwrap().len(), 20, "left to FTS5");
-        assert_eq!(completions(&db, "nothing").await.unwrap(), None);
-        assert_eq!(completions(&db, "").await.unwrap(), None);
-        assert_eq!(completions(&db, "wordé").await.unwrap(), None);
+        assert_eq!(
+            list(&db, many).await.unwrap().len(),
+            20,
+            "every prefix match"
+        );
+        // Finishing a word from FTS5's word list is SQLite's; PostgreSQL's index takes a
+        // prefix as it is.
+        if !db.is_postgres() {
+            assert_eq!(
+                completions(&db, "word0").await.unwrap().map(|w| w.len()),
+                Some(10)
+            );
+            assert_eq!(completions(&db, "word").await.unwrap(), None, "too many");
+            assert_eq!(completions(&db, "nothing").await.unwrap(), None);
+            assert_eq!(completions(&db, "").await.unwrap(), None);
+            assert_eq!(completions(&db, "wordé").await.unwrap(), None);
+        }
         assert!(search(&db, "nothing", None).await.is_empty());
 
         assert_eq!(
@@ -456,6 +464,9 @@ mod tests {
         assert_eq!(search(&db, "findable", None).await.len(), 1);
         sources::delete(&db, "src_test").await.unwrap();
         assert!(search(&db, "findable", None).await.is_empty());
+        if db.is_postgres() {
+            return; // the words are kept on the event's own row
+        }
         let count: Option<i64> = db
             .read()
             .query_one_raw(sea_orm::Statement::from_string(

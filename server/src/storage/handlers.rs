@@ -165,7 +165,7 @@ pub async fn claim_due(
             }
             let until = now + lease_ms;
             run_queue()
-                .lease(due.iter().map(|run| run.id), &node, until)
+                .lease(txn, due.iter().map(|run| run.id), &node, until)
                 .col_expr(
                     handler_run::Column::Attempts,
                     Expr::col(handler_run::Column::Attempts).add(1),

@@ -46,6 +46,7 @@ impl<E: EntityTrait> Queue<E> {
     /// the way.
     pub fn lease(
         &self,
+        db: &impl ConnectionTrait,
         ids: impl IntoIterator<Item = i64>,
         node: &str,
         until: i64,
@@ -53,7 +54,7 @@ impl<E: EntityTrait> Queue<E> {
         E::update_many()
             .col_expr(self.leased_until, Expr::value(until))
             .col_expr(self.leased_by, Expr::value(node))
-            .filter(one_of(self.id, ids))
+            .filter(one_of(db, self.id, ids))
     }
 
     /// Gives the rows `ids` back to the queue, due as they were.
@@ -63,7 +64,7 @@ impl<E: EntityTrait> Queue<E> {
         ids: impl IntoIterator<Item = i64>,
     ) -> Result<(), DbErr> {
         self.unlease(E::update_many())
-            .filter(one_of(self.id, ids))
+            .filter(one_of(txn, self.id, ids))
             .exec(txn)
             .await
             .map(|_| ())

@@ -132,7 +132,7 @@ pub async fn find_message(db: &Db, id: &str) -> Result<Option<Message>, DbErr> {
 /// The messages with these ids.
 pub async fn find_messages(db: &Db, ids: Vec<MessageId>) -> Result<Vec<Message>, DbErr> {
     Messages::find()
-        .filter(one_of(message::Column::Id, ids))
+        .filter(one_of(db.read(), message::Column::Id, ids))
         .all(db.read())
         .await
 }

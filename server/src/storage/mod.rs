@@ -1,13 +1,15 @@
-//! Storage: one SQLite file behind sea-orm. Queries live in modules named by aggregate.
+//! Storage: an embedded SQLite file or a shared PostgreSQL server behind sea-orm. Queries live
+//! in modules named by aggregate.
 //!
 //! The engine seam is [`Db`]: reads go through [`Db::read`], a pool, and every write through
 //! [`Db::write`], the only way to change the database. Behind it sits the engine's way of
 //! committing: for SQLite, the single [`writer`] task that commits whatever is queued in one
-//! transaction (group commit). A write is a closure over a transaction and must not rely on
-//! being the only write under way: rules that need rows to stay put (one first-run setup, the
-//! last admin) lock or claim them in the same write, so they hold where an engine runs writes
-//! concurrently too. What only one engine can do lives in the module that
-//! owns it: FTS5 in [`search`], `json_each` in [`shapes`], the file's integrity check here.
+//! transaction (group commit); for PostgreSQL, a pooled transaction per write ([`postgres`]).
+//! A write is a closure over a transaction and must not rely on being the only write under
+//! way: rules that need rows to stay put (one first-run setup, the last admin) lock or claim
+//! them in the same write, so they hold where writes run concurrently, from several hubs too.
+//! What only one engine can do lives in the module that owns it: full-text search in
+//! [`search`], `json_each` in [`shapes`], the file's integrity check here.
 
 pub mod api_keys;
 pub mod catalog;
@@ -16,9 +18,12 @@ pub mod deliveries;
 mod entities;
 pub mod events;
 pub mod handlers;
+mod health;
 pub mod leads;
 mod lease;
+mod location;
 pub mod messages;
+mod postgres;
 pub mod retention;
 pub mod search;
 pub mod sessions;
@@ -26,6 +31,7 @@ mod shapes;
 pub mod sources;
 pub mod states;
 pub mod subscriptions;
+pub mod testing;
 pub mod users;
 mod writer;
 
@@ -44,8 +50,10 @@ use sea_orm::{
     PrimaryKeyTrait, SqlxSqliteConnector, TryInsertResult,
 };
 
+pub use health::{Failure, is_storage_failure};
+pub use location::Location;
+use postgres::Postgres;
 use writer::Writer;
-pub use writer::{Failure, is_storage_failure};
 
 const READ_CONNECTIONS: u32 = 4;
 
@@ -72,75 +80,61 @@ pub enum Integrity {
 #[derive(Clone)]
 pub struct Db {
     read: DatabaseConnection,
-    writer: Writer,
-    path: PathBuf,
+    engine: Engine,
+    location: Location,
     /// Sources as the receive path reads them on every request; see [`sources::find`].
     sources: sources::Cache,
     integrity: Arc<Mutex<Integrity>>,
 }
 
+#[derive(Clone)]
+enum Engine {
+    Sqlite(Writer),
+    Postgres(Postgres),
+}
+
 impl Db {
-    /// A fresh database in a temporary directory, for unit tests; it lasts as long as the
-    /// directory handed back with it.
+    /// A fresh database for unit tests, on the engine the test run names (see [`testing`]); it
+    /// lasts as long as the directory handed back with it.
     #[cfg(test)]
     pub async fn open_temp() -> (tempfile::TempDir, Self) {
         let dir = tempfile::tempdir().unwrap();
-        let db = Self::open(&dir.path().join("test.db")).await.unwrap();
+        let location = testing::database(dir.path()).await;
+        (dir, Self::open(location).await.unwrap())
+    }
+
+    /// A fresh SQLite file, for the tests of what only SQLite has, whatever the run's engine.
+    #[cfg(test)]
+    pub async fn open_temp_sqlite() -> (tempfile::TempDir, Self) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Self::open(dir.path().join("test.db")).await.unwrap();
         (dir, db)
     }
 
-    /// Opens (creating if needed) the database file, applies migrations and starts the writer.
-    pub async fn open(path: &Path) -> Result<Self, DbErr> {
-        Self::open_with(path, Durability::default()).await
+    /// Opens the database (creating a SQLite file if needed), applies migrations and starts
+    /// the engine's writing.
+    pub async fn open(location: impl Into<Location>) -> Result<Self, DbErr> {
+        Self::open_with(location, Durability::default()).await
     }
 
-    /// [`Db::open`] with the durability of your choice.
-    pub async fn open_with(path: &Path, durability: Durability) -> Result<Self, DbErr> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| DbErr::Custom(format!("creating {}: {e}", dir.display())))?;
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(match durability {
-                Durability::Normal => SqliteSynchronous::Normal,
-                Durability::Full => SqliteSynchronous::Full,
-            })
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let write_pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options.clone())
-            .await
-            .map_err(sqlx_err)?;
-        let write = SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool);
-        Migrator::up(&write, None).await?;
-
-        // Read connections are kept for good, like the writer: each holds SQLite's page cache
-        // (2 MiB, SQLite's default) and a thread, which replacing it would throw away and
-        // build again.
-        let read_pool = SqlitePoolOptions::new()
-            .max_connections(READ_CONNECTIONS)
-            .min_connections(READ_CONNECTIONS)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(options.clone().read_only(true))
-            .await
-            .map_err(sqlx_err)?;
-        let connector = writer::Connector {
-            options,
-            path: path.to_path_buf(),
-            file: writer::FileId::of(path),
+    /// [`Db::open`] with the durability of your choice (SQLite's; a PostgreSQL server has
+    /// its own settings for it).
+    pub async fn open_with(
+        location: impl Into<Location>,
+        durability: Durability,
+    ) -> Result<Self, DbErr> {
+        let location = location.into();
+        let (read, engine) = match &location {
+            Location::Sqlite(path) => open_sqlite(path, durability).await?,
+            Location::Postgres(url) => {
+                let postgres = Postgres::open(url).await?;
+                (postgres.pool().clone(), Engine::Postgres(postgres))
+            }
         };
         Ok(Self {
-            read: SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
-            writer: Writer::start(write, connector),
-            path: path.to_path_buf(),
+            read,
+            engine,
+            location,
             sources: sources::Cache::default(),
             integrity: Arc::new(Mutex::new(Integrity::Checking)),
         })
@@ -160,35 +154,59 @@ impl Db {
             + Send
             + 'static,
     {
-        self.writer.write(f).await
+        match &self.engine {
+            Engine::Sqlite(writer) => writer.write(f).await,
+            Engine::Postgres(postgres) => postgres.write(f).await,
+        }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
-    /// The size of the database and its write-ahead log on disk.
-    pub fn size_bytes(&self) -> u64 {
-        let wal = PathBuf::from(format!("{}-wal", self.path.display()));
-        [self.path.as_path(), wal.as_path()]
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum()
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
     }
 
-    /// Why writes are failing, while they are; see [`writer::Health`].
+    /// The size of the database: the SQLite file and its write-ahead log on disk, or the
+    /// database on the PostgreSQL server.
+    pub async fn size_bytes(&self) -> u64 {
+        match (&self.engine, &self.location) {
+            (Engine::Sqlite(_), Location::Sqlite(path)) => {
+                let wal = PathBuf::from(format!("{}-wal", path.display()));
+                [path.as_path(), wal.as_path()]
+                    .iter()
+                    .filter_map(|p| std::fs::metadata(p).ok())
+                    .map(|m| m.len())
+                    .sum()
+            }
+            (Engine::Postgres(postgres), _) => postgres.size_bytes().await.unwrap_or(0),
+            _ => 0,
+        }
+    }
+
+    /// Why writes are failing, while they are; see [`health::Health`].
     pub fn write_failure(&self) -> Option<Failure> {
-        self.writer.health().failure()
+        match &self.engine {
+            Engine::Sqlite(writer) => writer.health().failure(),
+            Engine::Postgres(postgres) => postgres.health().failure(),
+        }
     }
 
     /// Checks that the read pool and the writer answer and that writes commit. While writes
     /// are failing this makes a real write, so a health check notices by itself when there is
     /// room again, even when no other write comes.
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.read.execute_unprepared("SELECT 1").await?;
+        if let Engine::Postgres(postgres) = &self.engine {
+            postgres.ping().await?;
+        } else {
+            self.read.execute_unprepared("SELECT 1").await?;
+        }
         if self.write_failure().is_none() {
-            return self.writer.ping().await;
+            return match &self.engine {
+                Engine::Sqlite(writer) => writer.ping().await,
+                Engine::Postgres(_) => Ok(()),
+            };
         }
         self.write(|txn| {
             Box::pin(async move {
@@ -216,8 +234,12 @@ impl Db {
 
     /// SQLite's `quick_check` over the whole file: a damaged database is reported loudly at
     /// start instead of failing later, one page at a time. It reads every page, so it runs in
-    /// the background on a read connection.
+    /// the background on a read connection. A PostgreSQL server checks its own pages.
     pub async fn check_integrity(&self) {
+        if self.is_postgres() {
+            *self.integrity.lock().unwrap_or_else(|e| e.into_inner()) = Integrity::Ok;
+            return;
+        }
         let started = std::time::Instant::now();
         let outcome = match self
             .read
@@ -243,7 +265,7 @@ impl Db {
         };
         match &outcome {
             Integrity::Failed(problems) => tracing::error!(
-                database = %self.path.display(),
+                database = %self.location,
                 %problems,
                 "the database is damaged: stop hookhub, keep a copy of the file and restore it from a backup (or try `sqlite3 FILE .recover`)"
             ),
@@ -254,6 +276,58 @@ impl Db {
         }
         *self.integrity.lock().unwrap_or_else(|e| e.into_inner()) = outcome;
     }
+}
+
+/// Opens (creating if needed) the SQLite file, applies migrations and starts the writer.
+async fn open_sqlite(
+    path: &Path,
+    durability: Durability,
+) -> Result<(DatabaseConnection, Engine), DbErr> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| DbErr::Custom(format!("creating {}: {e}", dir.display())))?;
+    }
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(match durability {
+            Durability::Normal => SqliteSynchronous::Normal,
+            Durability::Full => SqliteSynchronous::Full,
+        })
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    let write_pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options.clone())
+        .await
+        .map_err(sqlx_err)?;
+    let write = SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool);
+    Migrator::up(&write, None).await?;
+
+    // Read connections are kept for good, like the writer: each holds SQLite's page cache
+    // (2 MiB, SQLite's default) and a thread, which replacing it would throw away and build
+    // again.
+    let read_pool = SqlitePoolOptions::new()
+        .max_connections(READ_CONNECTIONS)
+        .min_connections(READ_CONNECTIONS)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options.clone().read_only(true))
+        .await
+        .map_err(sqlx_err)?;
+    let connector = writer::Connector {
+        options,
+        path: path.to_path_buf(),
+        file: writer::FileId::of(path),
+    };
+    Ok((
+        SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
+        Engine::Sqlite(Writer::start(write, connector)),
+    ))
 }
 
 /// The size of the health check's probe write: more than a page, so it needs room to grow.

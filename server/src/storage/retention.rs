@@ -126,7 +126,7 @@ mod tests {
 
     #[tokio::test]
     async fn finding_what_is_old_reads_an_index_not_a_whole_table() {
-        let (_dir, db) = Db::open_temp().await;
+        let (_dir, db) = Db::open_temp_sqlite().await;
         let backend = db.read().get_database_backend();
         for statement in [old_events(0).build(backend), old_messages(0).build(backend)] {
             let sql = statement.sql.clone();

@@ -1,6 +1,9 @@
-//! Full-text search over received bodies: SQLite's FTS5 (the `events_fts` table and its word
-//! list, made by the migrations), kept up to date in the background. Everything that knows it
-//! is FTS5 is here, so another engine can bring a search of its own.
+//! Full-text search over received bodies, kept up to date in the background, and everything
+//! that knows how each engine searches:
+//! - SQLite: FTS5 (the `events_fts` table and its word list, made by the migrations);
+//! - PostgreSQL: a `tsvector` column on `events` with a GIN index. The words are split here,
+//!   the way FTS5 splits them, and handed over as a `tsvector` literal, so both engines find
+//!   the same events for the same search and no body, however odd its bytes, fails to index.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -9,6 +12,8 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order};
 use sea_orm::{ConnectionTrait, DbErr, QueryTrait, Select};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 use super::Db;
 use super::entities::event::{self, Entity as Events};
@@ -27,6 +32,19 @@ pub(super) async fn narrow(
     let Some(search) = Search::parse(text) else {
         return Ok(false);
     };
+    if db.is_postgres() {
+        let select = QueryTrait::query(query);
+        select
+            .and_where(Expr::cust_with_values(
+                "events.words @@ CAST($1 AS tsquery)",
+                [search.tsquery()],
+            ))
+            .order_by((Events, event::Column::Id), Order::Desc);
+        if let Some(before) = before {
+            select.and_where(Expr::col((Events, event::Column::Id)).lt(before));
+        }
+        return Ok(true);
+    }
     let completions = match search.prefix() {
         Some(prefix) => completions(db, &prefix).await?,
         None => None,
@@ -52,6 +70,9 @@ pub(super) async fn narrow(
 /// Indexes up to `batch` events not yet in the search index, oldest first, in one write; the
 /// number indexed. Searches see an event once this has run after its insert.
 pub async fn index_for_search(db: &Db, batch: u64) -> Result<u64, DbErr> {
+    if db.is_postgres() {
+        return index_on_postgres(db, batch).await;
+    }
     db.write(move |txn| {
         Box::pin(async move {
             let backend = txn.get_database_backend();
@@ -95,6 +116,90 @@ pub async fn index_for_search(db: &Db, batch: u64) -> Result<u64, DbErr> {
         })
     })
     .await
+}
+
+/// PostgreSQL's indexing: events not yet indexed have no `words`; a batch of them is locked
+/// with `SKIP LOCKED`, so hubs indexing at once take different events, and written back with
+/// the words split here. Event ids commit out of order across hubs, so what is left to do is
+/// told by the rows themselves, not by the highest id done.
+async fn index_on_postgres(db: &Db, batch: u64) -> Result<u64, DbErr> {
+    db.write(move |txn| {
+        Box::pin(async move {
+            let rows = txn
+                .query_all_raw(sea_orm::Statement::from_sql_and_values(
+                    sea_orm::DatabaseBackend::Postgres,
+                    "SELECT id, body FROM events WHERE words IS NULL ORDER BY id LIMIT $1 \
+                     FOR UPDATE SKIP LOCKED",
+                    [(batch as i64).into()],
+                ))
+                .await?;
+            let mut words = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let id: i64 = row.try_get("", "id")?;
+                let body: Vec<u8> = row.try_get("", "body")?;
+                words.push(serde_json::json!({ "id": id, "words": tsvector(&body) }));
+            }
+            if words.is_empty() {
+                return Ok(0);
+            }
+            let indexed = txn
+                .execute_raw(sea_orm::Statement::from_sql_and_values(
+                    sea_orm::DatabaseBackend::Postgres,
+                    "UPDATE events SET words = CAST(found.words AS tsvector) \
+                     FROM json_to_recordset(CAST($1 AS json)) AS found(id bigint, words text) \
+                     WHERE events.id = found.id",
+                    [serde_json::Value::Array(words).to_string().into()],
+                ))
+                .await?
+                .rows_affected();
+            Ok(indexed)
+        })
+    })
+    .await
+}
+
+/// The highest word position a `tsvector` keeps; later words are kept without one.
+const MAX_POSITION: usize = 16_383;
+/// A bound on the `tsvector` literal of one body, well under PostgreSQL's 1 MiB per value:
+/// words past it are not indexed.
+const MAX_TSVECTOR: usize = 512 * 1024;
+
+/// The tokens of `text` as FTS5's default tokenizer makes them: runs of letters and digits,
+/// in lower case, with accents taken off.
+fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|token| !token.is_empty())
+        .map(|token| {
+            token
+                .nfd()
+                .filter(|c| !is_combining_mark(*c))
+                .flat_map(char::to_lowercase)
+                .collect()
+        })
+}
+
+/// A body's words as a `tsvector` literal: each token quoted, with its position while
+/// positions last (phrases need them).
+fn tsvector(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut literal = String::new();
+    for (i, token) in tokens(&text).enumerate() {
+        if literal.len() + token.len() + 10 > MAX_TSVECTOR {
+            break;
+        }
+        literal.push_str(&lexeme(&token));
+        if i < MAX_POSITION {
+            literal.push_str(&format!(":{} ", i + 1));
+        } else {
+            literal.push(' ');
+        }
+    }
+    literal
+}
+
+/// A token quoted for a `tsvector` or `tsquery` literal.
+fn lexeme(token: &str) -> String {
+    format!("'{}'", token.replace('\\', "\\\\").replace('\'', "''"))
 }
 
 /// Keeps the search index up to date: indexes in batches whenever woken, and at least every
@@ -182,6 +287,30 @@ impl<'a> Search<'a> {
         let mut query: Vec<String> = self.words.iter().map(|word| phrase(word)).collect();
         query.push(last);
         query.join(" AND ")
+    }
+}
+
+impl Search<'_> {
+    /// The query as PostgreSQL's `tsquery`: each word's tokens as a phrase, all words required,
+    /// the last token of the last word as a prefix. Every token is quoted, so nothing typed
+    /// reads as query syntax.
+    pub(super) fn tsquery(&self) -> String {
+        let phrase = |word: &str, prefix: bool| {
+            let tokens: Vec<String> = tokens(word).map(|token| lexeme(&token)).collect();
+            let last = tokens.len().checked_sub(1)?;
+            let mut phrase = tokens;
+            if prefix {
+                phrase[last].push_str(":*");
+            }
+            Some(format!("({})", phrase.join(" <-> ")))
+        };
+        let mut query: Vec<String> = self
+            .words
+            .iter()
+            .filter_map(|word| phrase(word, false))
+            .collect();
+        query.extend(phrase(self.last, true));
+        query.join(" & ")
     }
 }
 

@@ -6,26 +6,49 @@
 //! program), memory that grows with the variety of batch sizes a long run sees. With these
 //! helpers a query has one text, and an insert at most seven.
 
-use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ColumnType, ConnectionTrait, DbBackend, DbErr, EntityTrait,
+};
 
 /// The longest run of rows one insert statement takes.
 const MAX_RUN: usize = 64;
 
 /// `column IN (values)` as one SQL text whatever the number of values: they are bound as a
-/// single JSON array and read back with `json_each`.
-pub fn one_of<C, V>(column: C, values: impl IntoIterator<Item = V>) -> Expr
+/// single JSON array and read back as rows, with SQLite's `json_each` or PostgreSQL's
+/// `json_array_elements_text` (cast to the column's type), whichever `db` runs on.
+pub fn one_of<C, V>(
+    db: &impl ConnectionTrait,
+    column: C,
+    values: impl IntoIterator<Item = V>,
+) -> Expr
 where
     C: ColumnTrait,
     V: Into<serde_json::Value>,
 {
-    let list = serde_json::Value::Array(values.into_iter().map(Into::into).collect());
-    column.in_subquery(
-        Query::select()
+    let list = serde_json::Value::Array(values.into_iter().map(Into::into).collect()).to_string();
+    let rows = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let elements =
+                Func::cust("json_array_elements_text").arg(Expr::val(list).cast_as("json"));
+            let value = Expr::col("value");
+            let value = match column.def().get_column_type() {
+                ColumnType::Integer | ColumnType::BigInteger | ColumnType::SmallInteger => {
+                    value.cast_as("bigint")
+                }
+                _ => value,
+            };
+            Query::select()
+                .expr(value)
+                .from_function(elements, "list")
+                .to_owned()
+        }
+        _ => Query::select()
             .column("value")
-            .from_function(Func::cust("json_each").arg(list.to_string()), "list")
+            .from_function(Func::cust("json_each").arg(list), "list")
             .to_owned(),
-    )
+    };
+    column.in_subquery(rows)
 }
 
 /// Inserts `rows` in runs of 64, 32, 16, … 1 rows, so at most seven statement texts exist per
@@ -83,12 +106,13 @@ mod tests {
         );
     }
 
-    #[test]
-    fn one_of_renders_the_same_text_for_any_number_of_values() {
+    #[tokio::test]
+    async fn one_of_renders_the_same_text_for_any_number_of_values() {
+        let (_dir, db) = Db::open_temp().await;
         let sql = |ids: Vec<i64>| {
             Users::find()
-                .filter(one_of(user::Column::Id, ids))
-                .build(sea_orm::DatabaseBackend::Sqlite)
+                .filter(one_of(db.read(), user::Column::Id, ids))
+                .build(db.read().get_database_backend())
                 .sql
         };
         assert_eq!(sql(vec![1]), sql((0..500).collect()));
@@ -114,6 +138,7 @@ mod tests {
 
         let by_name = Users::find()
             .filter(one_of(
+                db.read(),
                 user::Column::Username,
                 ["u3", "u97", "nobody", "u3"],
             ))
@@ -122,7 +147,7 @@ mod tests {
             .unwrap();
         assert_eq!(names(by_name), ["u3", "u97"]);
         let none = Users::find()
-            .filter(one_of(user::Column::Id, Vec::<i64>::new()))
+            .filter(one_of(db.read(), user::Column::Id, Vec::<i64>::new()))
             .all(db.read())
             .await
             .unwrap();

@@ -12,7 +12,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -22,6 +22,8 @@ use sea_orm::{
     SqlxSqliteConnector, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
+
+use super::health::{Health, storage_failure};
 
 /// The most jobs committed together; bounds the latency a long batch adds.
 const MAX_BATCH: usize = 512;
@@ -53,54 +55,6 @@ enum Step {
     /// A savepoint could not be released or rolled back: the transaction can no longer be
     /// trusted, so the whole batch is rolled back and the connection replaced.
     Broken(String),
-}
-
-/// Whether writes are committing, as the writer last found. `/healthz` and the receive and
-/// publish endpoints read it to answer 503 while the disk is full or failing.
-#[derive(Debug, Default)]
-pub struct Health {
-    failure: Mutex<Option<Failure>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// When writes started failing, in Unix milliseconds.
-    pub since: i64,
-    pub reason: String,
-}
-
-impl Health {
-    /// `None` while writes commit.
-    pub fn failure(&self) -> Option<Failure> {
-        self.failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    fn fail(&self, reason: String) {
-        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
-        match failure.as_mut() {
-            Some(failure) => failure.reason = reason,
-            None => {
-                tracing::error!(%reason, "writes are failing; receiving and publishing answer 503 until they commit again");
-                *failure = Some(Failure {
-                    since: super::now_millis(),
-                    reason,
-                });
-            }
-        }
-    }
-
-    fn recover(&self) {
-        let mut failure = self.failure.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(previous) = failure.take() {
-            tracing::warn!(
-                failing_since = previous.since,
-                "writes commit again; the database has recovered"
-            );
-        }
-    }
 }
 
 /// How the writer (re)opens its connection, and how it tells that its file is still the one at
@@ -232,34 +186,6 @@ impl Writer {
 /// The error a caller gets when its write was not committed for a reason of the storage's.
 fn unavailable(message: String) -> DbErr {
     DbErr::Conn(RuntimeErr::Internal(message))
-}
-
-/// True when `err` means the storage could not take a write (disk full, I/O error, corrupt or
-/// read-only file, or the writer gone), as opposed to a write that was refused on its merits.
-pub fn is_storage_failure(err: &DbErr) -> bool {
-    storage_failure(err).is_some()
-}
-
-fn storage_failure(err: &DbErr) -> Option<String> {
-    match err {
-        DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Some(err.to_string()),
-        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
-            let code: i32 = e.as_database_error()?.code()?.parse().ok()?;
-            // SQLite's primary result codes: the low byte of the extended one.
-            const READONLY: i32 = 8;
-            const IOERR: i32 = 10;
-            const CORRUPT: i32 = 11;
-            const FULL: i32 = 13;
-            const CANTOPEN: i32 = 14;
-            const NOTADB: i32 = 26;
-            matches!(
-                code & 0xff,
-                READONLY | IOERR | CORRUPT | FULL | CANTOPEN | NOTADB
-            )
-            .then(|| err.to_string())
-        }
-        _ => None,
-    }
 }
 
 async fn in_savepoint<T, F>(txn: &DatabaseTransaction, f: F) -> (Result<T, DbErr>, Step)
@@ -426,8 +352,15 @@ async fn commit_batch(
 mod tests {
     use sea_orm::{ConnectionTrait, DbErr};
 
-    use super::is_storage_failure;
-    use crate::storage::Db;
+    use crate::storage::is_storage_failure;
+    use crate::storage::{Db, Engine};
+
+    fn writer(db: &Db) -> &super::Writer {
+        match &db.engine {
+            Engine::Sqlite(writer) => writer,
+            Engine::Postgres(_) => unreachable!("opened on SQLite"),
+        }
+    }
 
     async fn count(db: &Db) -> i64 {
         let row = db
@@ -455,7 +388,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_writes_commit_and_a_failing_one_undoes_only_itself() {
-        let (_dir, db) = Db::open_temp().await;
+        let (_dir, db) = Db::open_temp_sqlite().await;
 
         let mut tasks = Vec::new();
         for i in 0..200 {
@@ -482,12 +415,12 @@ mod tests {
         }
         assert_eq!(failed, 20);
         assert_eq!(count(&db).await, 180);
-        assert_eq!(db.writer.health().failure(), None);
+        assert_eq!(writer(&db).health().failure(), None);
     }
 
     #[tokio::test]
     async fn a_panicking_job_fails_its_caller_and_the_writer_keeps_going() {
-        let (_dir, db) = Db::open_temp().await;
+        let (_dir, db) = Db::open_temp_sqlite().await;
         let panicked = db
             .write(
                 |_txn| -> futures::future::BoxFuture<'_, Result<(), DbErr>> {
@@ -504,7 +437,7 @@ mod tests {
     /// writes again by itself once there is room.
     #[tokio::test]
     async fn a_full_database_fails_writes_and_recovers_when_room_returns() {
-        let (_dir, db) = Db::open_temp().await;
+        let (_dir, db) = Db::open_temp_sqlite().await;
         // The limit is the connection's own: set it on the writer's connection.
         let pages: i64 = {
             let row = db
@@ -535,9 +468,8 @@ mod tests {
             assert!(acknowledged < 1000, "the database never filled");
         }
         // A ping shows the writer alive but proves nothing about room: still failing.
-        db.writer.ping().await.unwrap();
-        let failure = db
-            .writer
+        writer(&db).ping().await.unwrap();
+        let failure = writer(&db)
             .health()
             .failure()
             .expect("writes reported failing");
@@ -546,13 +478,13 @@ mod tests {
         // The fresh connection the writer opened after the failure has SQLite's default limit:
         // room has returned, and the next write commits and clears the failure by itself.
         write_sql(&db, insert("after".into())).await.unwrap();
-        assert_eq!(db.writer.health().failure(), None);
+        assert_eq!(writer(&db).health().failure(), None);
         assert_eq!(count(&db).await, acknowledged + 1);
     }
 
     #[tokio::test]
     async fn writes_fail_once_the_database_file_is_replaced() {
-        let (dir, db) = Db::open_temp().await;
+        let (dir, db) = Db::open_temp_sqlite().await;
         write_sql(&db, insert("before".into())).await.unwrap();
         let path = dir.path().join("test.db");
         std::fs::rename(&path, dir.path().join("moved.db")).unwrap();
@@ -560,8 +492,7 @@ mod tests {
 
         let err = write_sql(&db, insert("lost".into())).await.unwrap_err();
         assert!(is_storage_failure(&err), "{err}");
-        let failure = db
-            .writer
+        let failure = writer(&db)
             .health()
             .failure()
             .expect("writes reported failing");

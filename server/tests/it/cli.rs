@@ -150,7 +150,7 @@ async fn a_first_user_made_on_the_command_line_closes_the_first_run_setup() {
     assert!(output.status.success(), "{}", text(&output.stderr));
 
     let database = dir.path().join("hookhub.db");
-    let app = crate::helpers::TestApp::spawn_with(|config| config.database = database).await;
+    let app = crate::helpers::TestApp::spawn_with(|config| config.database = database.into()).await;
     let client = app.client();
     let setup = app
         .call::<app::api::SetUp>(

@@ -4,7 +4,7 @@
 //! disk has room.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::json;
+use server::storage::Location;
 use tokio::sync::Mutex;
 
 use crate::crash::stored_ids;
@@ -128,7 +129,7 @@ async fn pour(
 async fn a_full_disk_loses_no_acknowledged_webhook_and_writing_resumes_when_space_returns() {
     let disk = Tmpfs::mount("16m");
     let database = disk.path().join("hookhub.db");
-    let app = TestApp::spawn_with(|config| config.database = database.clone()).await;
+    let app = TestApp::spawn_with(|config| config.database = database.clone().into()).await;
     let hub = Arc::new(Hub::with_app(app).await);
     let source = hub
         .create_source(json!({"name": "GitHub", "provider": "github"}))
@@ -214,7 +215,9 @@ async fn a_deleted_database_file_fails_writes_instead_of_acknowledging_them() {
     assert_eq!(response.status(), StatusCode::OK);
     let admin = hub.app.set_up().await;
 
-    let database: PathBuf = hub.app.config.database.clone();
+    let Location::Sqlite(database) = hub.app.config.database.clone() else {
+        unreachable!("the disk tests run on SQLite")
+    };
     std::fs::remove_file(&database).unwrap();
 
     // A change in the dashboard is refused as one to try again, not as a fault of the hub's.

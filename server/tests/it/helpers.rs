@@ -40,7 +40,7 @@ impl TestApp {
     ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::load(None, Vec::new()).expect("default config");
-        config.database = dir.path().join("hookhub.db");
+        config.database = server::storage::testing::database(dir.path()).await;
         adjust(&mut config);
         let mut app = Self {
             addr: "127.0.0.1:0".parse().unwrap(),

@@ -191,8 +191,8 @@ impl Backend for HubBackend {
             started_at: self.0.started_at,
             users: users::count(db).await.map_err(internal)?,
             active_api_keys: api_keys::count_active(db).await.map_err(internal)?,
-            database_path: db.path().display().to_string(),
-            database_bytes: db.size_bytes(),
+            database_path: db.location().to_string(),
+            database_bytes: db.size_bytes().await,
         })
     }
 

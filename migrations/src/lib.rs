@@ -18,6 +18,7 @@ mod m20261203_000009_milestones;
 mod m20261204_000010_lease_holders;
 mod m20261204_000011_leads;
 mod m20261205_000012_postgres_search;
+mod m20261205_000013_leased_deliveries;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_lease_holders::Migration),
             Box::new(m20261204_000011_leads::Migration),
             Box::new(m20261205_000012_postgres_search::Migration),
+            Box::new(m20261205_000013_leased_deliveries::Migration),
         ]
     }
 }

@@ -139,18 +139,13 @@ impl DeliveryWorker {
         if free == 0 {
             return 0;
         }
-        let saturated: Vec<String> = lock(&inner.busy)
-            .iter()
-            .filter(|(_, n)| **n >= inner.per_subscription)
-            .map(|(id, _)| id.clone())
-            .collect();
         let claimed = match deliveries::claim_due(
             &inner.db,
             Arc::clone(&inner.node),
             now_millis(),
             free as u64,
             LEASE_MS,
-            saturated,
+            inner.per_subscription,
         )
         .await
         {

@@ -2,6 +2,7 @@
 //! attempt. The worker claims due deliveries with a lease, so a crash leaves them to be claimed
 //! again.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -35,18 +36,42 @@ fn queue() -> Queue<Deliveries> {
     }
 }
 
-/// Claims up to `limit` due deliveries of active subscriptions, leaving out `busy` ones
-/// (those at their concurrency limit), oldest due first, for `lease_ms`.
+/// Claims up to `limit` due deliveries of active subscriptions, oldest due first, for
+/// `lease_ms`, and no more for a subscription than `per_subscription` leased at once by all
+/// hubs together.
+///
+/// The leases alive are counted inside the claim, and claims take turns (see
+/// [`super::lease::take_turn`]), so two hubs claiming at once cannot both see room for the
+/// same subscription.
 pub async fn claim_due(
     db: &Db,
     node: Arc<str>,
     now: i64,
     limit: u64,
     lease_ms: i64,
-    busy: Vec<String>,
+    per_subscription: usize,
 ) -> Result<Vec<Delivery>, DbErr> {
     db.write(move |txn| {
         Box::pin(async move {
+            super::lease::take_turn(txn, CLAIMS).await?;
+            let mut leased: HashMap<SubscriptionId, usize> = Deliveries::find()
+                .select_only()
+                .column(delivery::Column::SubscriptionId)
+                .column_as(delivery::Column::Id.count(), "leased")
+                .filter(delivery::Column::LeasedUntil.gte(now))
+                .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
+                .group_by(delivery::Column::SubscriptionId)
+                .into_tuple::<(SubscriptionId, i64)>()
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|(id, n)| (id, usize::try_from(n).unwrap_or(0)))
+                .collect();
+            let full: Vec<SubscriptionId> = leased
+                .iter()
+                .filter(|(_, n)| **n >= per_subscription)
+                .map(|(id, _)| id.clone())
+                .collect();
             let active = Query::select()
                 .column(subscription::Column::Id)
                 .from(Subscriptions)
@@ -55,10 +80,15 @@ pub async fn claim_due(
             let mut due = queue()
                 .due(now, limit)
                 .filter(delivery::Column::SubscriptionId.in_subquery(active));
-            if !busy.is_empty() {
-                due = due.filter(one_of(txn, delivery::Column::SubscriptionId, busy).not());
+            if !full.is_empty() {
+                due = due.filter(one_of(txn, delivery::Column::SubscriptionId, full).not());
             }
             let mut due = due.all(txn).await?;
+            due.retain(|delivery| {
+                let n = leased.entry(delivery.subscription_id.clone()).or_default();
+                *n += 1;
+                *n <= per_subscription
+            });
             if due.is_empty() {
                 return Ok(due);
             }
@@ -76,6 +106,9 @@ pub async fn claim_due(
     })
     .await
 }
+
+/// The turn delivery claims take, one hub at a time.
+const CLAIMS: i64 = 0x686f_6f6b_6875_6202;
 
 /// When the hub `node` starts nothing of its own is in flight: the leases its crash left are
 /// released at once (other hubs' leases stay with them).
@@ -427,28 +460,69 @@ mod tests {
     use crate::storage::messages::{self, NewMessage, Recipients};
     use crate::storage::subscriptions;
 
-    #[tokio::test]
-    async fn a_hub_that_starts_releases_only_the_leases_it_held() {
-        let (_dir, db) = Db::open_temp().await;
+    /// A subscription with `messages` deliveries due.
+    async fn due_for_one_subscription(db: &Db, messages: usize) -> SubscriptionId {
         let subscription = SubscriptionId::generate();
-        subscriptions::create(&db, subscriptions::sample(subscription.clone()))
+        subscriptions::create(db, subscriptions::sample(subscription.clone()))
             .await
             .unwrap();
-        for _ in 0..4 {
+        for _ in 0..messages {
             let message = NewMessage {
                 id: MessageId::generate(),
                 event_type: "invoice.paid".into(),
                 payload: "{}".into(),
                 idempotency_key: None,
             };
-            messages::publish(&db, message, Recipients::Only(subscription.clone()))
+            messages::publish(db, message, Recipients::Only(subscription.clone()))
                 .await
                 .unwrap();
         }
+        subscription
+    }
+
+    #[tokio::test]
+    async fn hubs_claiming_at_once_lease_no_more_than_the_subscription_limit_together() {
+        let (dir, db) = Db::open_temp().await;
+        due_for_one_subscription(&db, 50).await;
+        // Three hubs: handles of their own on the same database, claiming at the same moment.
+        let mut hubs = vec![db.clone()];
+        for _ in 0..2 {
+            hubs.push(Db::open(db.location()).await.unwrap());
+        }
+        let now = now_millis();
+        let claims = hubs.iter().enumerate().flat_map(|(n, hub)| {
+            (0..4).map(move |round| {
+                let node: Arc<str> = format!("hub-{n}-{round}").into();
+                claim_due(hub, node, now, 10, 60_000, 3)
+            })
+        });
+        let claimed: usize = futures::future::join_all(claims)
+            .await
+            .into_iter()
+            .map(|claim| claim.unwrap().len())
+            .sum();
+        assert_eq!(claimed, 3, "the limit holds across hubs");
+        // A lease that lapses makes room again.
+        let later = now + 60_001;
+        assert_eq!(
+            claim_due(&hubs[1], "hub-x".into(), later, 10, 60_000, 3)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        drop(dir);
+    }
+
+    #[tokio::test]
+    async fn a_hub_that_starts_releases_only_the_leases_it_held() {
+        let (_dir, db) = Db::open_temp().await;
+        due_for_one_subscription(&db, 4).await;
         let (a, b): (Arc<str>, Arc<str>) = ("hub-a".into(), "hub-b".into());
         let now = now_millis();
-        let claim =
-            |node: &Arc<str>, limit| claim_due(&db, Arc::clone(node), now, limit, 60_000, vec![]);
+        let claim = |node: &Arc<str>, limit| {
+            claim_due(&db, Arc::clone(node), now, limit, 60_000, usize::MAX)
+        };
         let held_by_a = claim(&a, 2).await.unwrap();
         let held_by_b = claim(&b, 1).await.unwrap();
         assert_eq!((held_by_a.len(), held_by_b.len()), (2, 1));

@@ -7,8 +7,8 @@
 
 use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, UpdateMany, Value,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, UpdateMany, Value,
 };
 
 use super::shapes::one_of;
@@ -98,4 +98,16 @@ impl<E: EntityTrait> Queue<E> {
             .col_expr(self.leased_until, Expr::value(Option::<i64>::None))
             .col_expr(self.leased_by, Expr::value(Option::<String>::None))
     }
+}
+
+/// Waits, inside the transaction `txn`, until no other hub's transaction holds the turn
+/// `key`, and holds it until `txn` ends: for claims that count what is leased before leasing
+/// more, which two transactions running side by side would both count short. Only PostgreSQL
+/// needs it; SQLite runs one write at a time.
+pub(super) async fn take_turn(txn: &impl ConnectionTrait, key: i64) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({key})"))
+            .await?;
+    }
+    Ok(())
 }

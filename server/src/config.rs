@@ -40,6 +40,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "this hub's name in the leases it holds on deliveries and handler runs and in the leads of the periodic jobs it runs (letters, digits, . _ -); empty: the machine's host name. Hubs sharing one database need distinct ones",
     ),
     (
+        "lease_secs",
+        "300",
+        "how long a delivery or handler run a hub has claimed stays its own; if the hub dies, another takes it up after this (longer than outbound_timeout_secs)",
+    ),
+    (
         "public_url",
         "",
         "the URL people and providers use to reach this hub, e.g. https://hooks.example.com",
@@ -148,6 +153,8 @@ pub struct Config {
     pub durability: Durability,
     /// This hub's name in its leases: a hub that starts releases only the leases it holds.
     pub node_id: Arc<str>,
+    /// How long a claim lasts: what a hub that died had claimed is taken up by others after it.
+    pub lease: Duration,
     pub public_url: Option<String>,
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
@@ -404,6 +411,15 @@ impl Config {
                 "must be between 1 and 300".into(),
             ));
         }
+        let lease_secs = parse_u64("lease_secs")?;
+        if lease_secs <= outbound_timeout_secs || lease_secs > 86_400 {
+            return Err(invalid(
+                "lease_secs",
+                format!(
+                    "must be longer than outbound_timeout_secs ({outbound_timeout_secs}) and at most 86400"
+                ),
+            ));
+        }
 
         let log_format = match get("log_format").0 {
             "plain" => LogFormat::Plain,
@@ -422,6 +438,7 @@ impl Config {
             site_dir: PathBuf::from(site_dir),
             durability,
             node_id,
+            lease: Duration::from_secs(lease_secs),
             public_url,
             secure_cookies,
             max_body_bytes,

@@ -41,6 +41,7 @@ impl Hub {
             handler_worker: HandlerWorker::new(
                 db.clone(),
                 Arc::clone(&config.node_id),
+                config.lease,
                 Arc::clone(&handlers),
                 config.handler_retries.clone(),
             ),

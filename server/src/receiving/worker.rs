@@ -15,8 +15,6 @@ use crate::storage::{Db, events, now_millis};
 
 /// Runs in flight at once.
 const CONCURRENCY: usize = 16;
-/// Longer than any handler may take; a lease this old means its worker died.
-const LEASE_MS: i64 = 5 * 60 * 1000;
 /// How often to look for due retries when nothing wakes the worker.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// How long the runs under way at shutdown get to finish and be recorded; one cut off runs
@@ -28,6 +26,9 @@ pub struct HandlerWorker {
     db: Db,
     /// The name this hub leases runs under.
     node: Arc<str>,
+    /// How long a claimed run stays this hub's: longer than any handler may take, so a lease
+    /// this old means its worker died.
+    lease: Duration,
     kinds: Arc<HandlerKinds>,
     /// Delays before the 2nd, 3rd, … attempt; a run fails for good when they are used up.
     retries: Arc<[Duration]>,
@@ -36,10 +37,17 @@ pub struct HandlerWorker {
 }
 
 impl HandlerWorker {
-    pub fn new(db: Db, node: Arc<str>, kinds: Arc<HandlerKinds>, retries: Vec<Duration>) -> Self {
+    pub fn new(
+        db: Db,
+        node: Arc<str>,
+        lease: Duration,
+        kinds: Arc<HandlerKinds>,
+        retries: Vec<Duration>,
+    ) -> Self {
         Self {
             db,
             node,
+            lease,
             kinds,
             retries: retries.into(),
             wake: Arc::new(Notify::new()),
@@ -63,7 +71,7 @@ impl HandlerWorker {
             Arc::clone(&self.node),
             now_millis(),
             free as u64,
-            LEASE_MS,
+            self.lease.as_millis() as i64,
         )
         .await
         {

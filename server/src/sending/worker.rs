@@ -29,8 +29,6 @@ use crate::storage::states::{SigningMode, SubscriptionState};
 use crate::storage::subscriptions::{self, Subscription};
 use crate::storage::{Db, now_millis};
 
-/// Longer than any attempt may take; a lease this old means its worker died.
-const LEASE_MS: i64 = 5 * 60 * 1000;
 /// How often to look for due retries when nothing wakes the worker.
 const IDLE_POLL: Duration = Duration::from_millis(250);
 /// Claimed per database round trip at most.
@@ -46,6 +44,9 @@ struct Inner {
     db: Db,
     /// The name this hub leases deliveries under.
     node: Arc<str>,
+    /// How long a claimed delivery stays this hub's: longer than any attempt may take, so a
+    /// lease this old means its worker died.
+    lease: Duration,
     outbound: Outbound,
     schedule: RetrySchedule,
     per_subscription: usize,
@@ -71,6 +72,7 @@ impl DeliveryWorker {
             queue: Mutex::new(Some(queue)),
             disable_after: config.disable_after,
             node: Arc::clone(&config.node_id),
+            lease: config.lease,
             db,
             outbound,
             schedule: RetrySchedule::new(config.delivery_retries.clone()),
@@ -144,7 +146,7 @@ impl DeliveryWorker {
             Arc::clone(&inner.node),
             now_millis(),
             free as u64,
-            LEASE_MS,
+            inner.lease.as_millis() as i64,
             inner.per_subscription,
         )
         .await

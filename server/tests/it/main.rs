@@ -4,6 +4,7 @@
 mod accounts;
 mod api;
 mod cli;
+mod cluster;
 mod crash;
 mod disk;
 mod edges;

@@ -30,6 +30,8 @@ pub struct Received {
 pub struct Subscriber {
     pub received: Arc<Mutex<Vec<Received>>>,
     answers: Arc<Mutex<VecDeque<u16>>>,
+    /// How long it takes to answer each request, once recorded.
+    delay: Arc<Mutex<Duration>>,
     pub base: String,
 }
 
@@ -54,6 +56,8 @@ impl Subscriber {
                         at: Instant::now(),
                         status,
                     });
+                    let delay = *state.delay.lock().unwrap();
+                    tokio::time::sleep(delay).await;
                     AxumStatus::from_u16(status).unwrap()
                 }
             },
@@ -66,6 +70,11 @@ impl Subscriber {
 
     pub fn answer(&self, statuses: &[u16]) {
         self.answers.lock().unwrap().extend(statuses);
+    }
+
+    /// Answers every request from now on `delay` after it arrived.
+    pub fn delay(&self, delay: Duration) {
+        *self.delay.lock().unwrap() = delay;
     }
 
     pub fn count(&self) -> usize {

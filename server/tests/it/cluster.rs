@@ -1,0 +1,343 @@
+//! Several hubs: real `hookhub` processes sharing one PostgreSQL database, with webhooks and
+//! messages spread over all of them. They always run on PostgreSQL, the engine several hubs
+//! need: the test command starts a throwaway server and names it in
+//! `HOOKHUB_TEST_POSTGRES_URL`.
+
+use std::collections::HashSet;
+use std::process::Stdio;
+use std::time::Duration;
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use server::storage::testing;
+use tokio::process::Child;
+
+use crate::cli::hookhub;
+use crate::crash::stored_ids;
+use crate::receiving::hmac_sha256;
+use crate::sending::Subscriber;
+
+const SECRET: &str = "cluster-secret";
+
+/// A database of its own on the test run's PostgreSQL server.
+async fn shared_database() -> String {
+    let server = std::env::var(testing::SERVER_VAR).unwrap_or_else(|_| {
+        panic!(
+            "the several-hub tests need PostgreSQL: run `make test`, which starts one, or name a server in {}",
+            testing::SERVER_VAR
+        )
+    });
+    testing::new_postgres_database(&server).await
+}
+
+struct Hub {
+    child: Child,
+    base: String,
+}
+
+/// A `hookhub serve` on a free port, named `node`, on the database at `url`.
+async fn start_hub(dir: &tempfile::TempDir, url: &str, node: &str, env: &[(&str, &str)]) -> Hub {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = tokio::process::Command::from(hookhub(dir))
+        .arg("serve")
+        .env("HOOKHUB_DATABASE", url)
+        .env("HOOKHUB_NODE_ID", node)
+        .env("HOOKHUB_LISTEN", format!("127.0.0.1:{port}"))
+        .env("HOOKHUB_OUTBOUND_ALLOW", "127.0.0.0/8")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = Client::new();
+    for _ in 0..400 {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Hub { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("hub {node} did not start");
+}
+
+/// An API key made with the command line on the database at `url`.
+fn api_key(dir: &tempfile::TempDir, url: &str) -> String {
+    let output = hookhub(dir)
+        .args(["create-api-key", "--name", "cluster"])
+        .env("HOOKHUB_DATABASE", url)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// Sets up, through `hub`, a GitHub source and `subscriptions` subscriptions to `subscriber`
+/// for every event type; answers the source's path.
+async fn set_up(hub: &Hub, key: &str, subscriber: &Subscriber, subscriptions: usize) -> String {
+    let client = Client::new();
+    let post = |path: &str, body: Value| {
+        client
+            .post(format!("{}/api/v1{path}", hub.base))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+    };
+    let source: Value = post(
+        "/sources",
+        json!({"name": "cluster", "provider": "github", "secret": SECRET}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let created = post("/event-types", json!({"name": "cluster.test"}))
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "{}", created.status());
+    for i in 0..subscriptions {
+        let created = post(
+            "/subscriptions",
+            json!({"url": format!("{}/s{i}", subscriber.base), "event_types": ["*"]}),
+        )
+        .await
+        .unwrap();
+        assert!(created.status().is_success(), "{}", created.status());
+    }
+    let url = source["url"].as_str().unwrap();
+    url[url.find("/hooks/").unwrap()..].to_owned()
+}
+
+/// Sends a signed GitHub webhook with delivery id `id` to `base`.
+async fn send_webhook(client: &Client, base: &str, path: &str, id: &str) -> StatusCode {
+    let body = format!(r#"{{"delivery":"{id}"}}"#);
+    let signature = format!(
+        "sha256={}",
+        hex::encode(hmac_sha256(SECRET.as_bytes(), &[body.as_bytes()]))
+    );
+    client
+        .post(format!("{base}{path}"))
+        .header("x-github-event", "push")
+        .header("x-github-delivery", id)
+        .header("x-hub-signature-256", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// Publishes a message through `base`; answers its id.
+async fn publish(client: &Client, base: &str, key: &str) -> String {
+    let response = client
+        .post(format!("{base}/api/v1/messages"))
+        .bearer_auth(key)
+        .json(&json!({"event_type": "cluster.test", "payload": {"n": 1}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let message: Value = response.json().await.unwrap();
+    message["id"].as_str().unwrap().to_owned()
+}
+
+/// Every (subscription path, message id) the subscriber accepted, and how many requests it
+/// accepted in all.
+fn delivered(subscriber: &Subscriber) -> (HashSet<(String, String)>, usize) {
+    let received = subscriber.received.lock().unwrap();
+    let pairs = received
+        .iter()
+        .map(|r| {
+            let id = r.headers["webhook-id"].to_str().unwrap().to_owned();
+            (r.path.clone(), id)
+        })
+        .collect();
+    (pairs, received.len())
+}
+
+/// Waits until the subscriber has every pair of `expected` (a minute at most); what it has.
+async fn wait_for(
+    subscriber: &Subscriber,
+    expected: &HashSet<(String, String)>,
+) -> (HashSet<(String, String)>, usize) {
+    let mut seen = delivered(subscriber);
+    for _ in 0..600 {
+        if seen.0.is_superset(expected) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        seen = delivered(subscriber);
+    }
+    seen
+}
+
+/// Whether any delivery is still to make, as the hub at `hub` reports.
+async fn pending(hub: &Hub, key: &str) -> usize {
+    let page: Value = Client::new()
+        .get(format!(
+            "{}/api/v1/deliveries?status=pending&limit=100",
+            hub.base
+        ))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["data"].as_array().unwrap().len()
+}
+
+fn every_pair(subscriptions: usize, messages: &[String]) -> HashSet<(String, String)> {
+    (0..subscriptions)
+        .flat_map(|i| {
+            messages
+                .iter()
+                .map(move |id| (format!("/s{i}"), id.clone()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn three_hubs_share_the_work_and_deliver_every_message_exactly_once() {
+    const SUBSCRIPTIONS: usize = 4;
+    const WEBHOOKS: usize = 240;
+    const MESSAGES: usize = 120;
+    let dir = tempfile::tempdir().unwrap();
+    let url = shared_database().await;
+    let key = api_key(&dir, &url);
+    let subscriber = Subscriber::start().await;
+    let mut hubs = Vec::new();
+    for node in ["hub-a", "hub-b", "hub-c"] {
+        hubs.push(start_hub(&dir, &url, node, &[]).await);
+    }
+    let path = set_up(&hubs[0], &key, &subscriber, SUBSCRIPTIONS).await;
+
+    // Webhooks and messages round-robin over the three, from several clients at once.
+    let bases: Vec<String> = hubs.iter().map(|hub| hub.base.clone()).collect();
+    let mut senders = tokio::task::JoinSet::new();
+    for sender in 0..6 {
+        let (bases, path, key) = (bases.clone(), path.clone(), key.clone());
+        senders.spawn(async move {
+            let client = Client::new();
+            let mut published = Vec::new();
+            for n in (sender..WEBHOOKS).step_by(6) {
+                let base = &bases[n % bases.len()];
+                let status = send_webhook(&client, base, &path, &format!("d{n}")).await;
+                assert_eq!(status, StatusCode::OK, "webhook {n} on {base}");
+                if n < MESSAGES {
+                    published.push(publish(&client, base, &key).await);
+                }
+            }
+            published
+        });
+    }
+    let mut messages = Vec::new();
+    while let Some(sent) = senders.join_next().await {
+        messages.extend(sent.unwrap());
+    }
+    assert_eq!(messages.len(), MESSAGES);
+
+    // Every acknowledged webhook stored once, and every hub shows the same history.
+    let expected_events: HashSet<String> = (0..WEBHOOKS).map(|n| format!("d{n}")).collect();
+    for hub in &hubs {
+        assert_eq!(
+            stored_ids(&hub.base, &key).await,
+            expected_events,
+            "{}",
+            hub.base
+        );
+    }
+
+    // Every message delivered to every subscriber, none twice.
+    let expected = every_pair(SUBSCRIPTIONS, &messages);
+    let (pairs, requests) = wait_for(&subscriber, &expected).await;
+    assert_eq!(expected.difference(&pairs).count(), 0, "deliveries missing");
+    assert_eq!(pairs.len(), expected.len(), "deliveries nobody published");
+    assert_eq!(requests, expected.len(), "deliveries sent twice");
+
+    for mut hub in hubs {
+        hub.child.start_kill().unwrap();
+        hub.child.wait().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn what_a_killed_hub_held_is_delivered_by_the_others_once_its_lease_lapses() {
+    const SUBSCRIPTIONS: usize = 4;
+    const MESSAGES: usize = 300;
+    const CONCURRENCY: usize = 16;
+    let dir = tempfile::tempdir().unwrap();
+    let url = shared_database().await;
+    let key = api_key(&dir, &url);
+    let subscriber = Subscriber::start().await;
+    let concurrency = CONCURRENCY.to_string();
+    let env = [
+        ("HOOKHUB_LEASE_SECS", "3"),
+        ("HOOKHUB_OUTBOUND_TIMEOUT_SECS", "2"),
+        ("HOOKHUB_DELIVERY_CONCURRENCY", concurrency.as_str()),
+    ];
+    let mut hubs = Vec::new();
+    for node in ["hub-a", "hub-b", "hub-c"] {
+        hubs.push(start_hub(&dir, &url, node, &env).await);
+    }
+    set_up(&hubs[0], &key, &subscriber, SUBSCRIPTIONS).await;
+    // Each delivery takes a while, so that the hub killed has some in flight.
+    subscriber.delay(Duration::from_millis(20));
+
+    let client = Client::new();
+    let mut messages = Vec::new();
+    for n in 0..MESSAGES {
+        messages.push(publish(&client, &hubs[n % hubs.len()].base, &key).await);
+    }
+    let expected = every_pair(SUBSCRIPTIONS, &messages);
+    while delivered(&subscriber).1 < expected.len() / 4 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut killed = hubs.remove(0);
+    killed.child.start_kill().unwrap();
+    killed.child.wait().await.unwrap();
+    // The killed hub's requests in flight reached the subscriber, but it never recorded their
+    // answers: those deliveries stay pending until their lease lapses and another hub makes
+    // them again.
+    let (pairs, requests) = wait_for(&subscriber, &expected).await;
+    assert_eq!(
+        expected.difference(&pairs).count(),
+        0,
+        "deliveries lost with the killed hub"
+    );
+    let mut left = usize::MAX;
+    for _ in 0..300 {
+        left = pending(&hubs[0], &key).await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        left, 0,
+        "deliveries the killed hub held were never made again"
+    );
+    // A delivery is repeated only when the kill came between its request and the record of
+    // it: at most what the killed hub had in flight.
+    let repeated = requests - pairs.len();
+    assert!(repeated <= CONCURRENCY, "{repeated} deliveries repeated");
+    for mut hub in hubs {
+        hub.child.start_kill().unwrap();
+        hub.child.wait().await.unwrap();
+    }
+}

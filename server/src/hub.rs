@@ -9,6 +9,8 @@
 use std::sync::Arc;
 
 use tokio::sync::Notify;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::outbound::Outbound;
@@ -16,6 +18,7 @@ use crate::receiving::handlers::{HandlerKind, HandlerKinds};
 use crate::receiving::worker::HandlerWorker;
 use crate::sending::worker::DeliveryWorker;
 use crate::storage::Db;
+use crate::storage::changes::Change;
 
 #[derive(Clone)]
 pub struct Hub {
@@ -52,5 +55,34 @@ impl Hub {
             config: Arc::new(config),
             db,
         })
+    }
+}
+
+/// Acts on what the other hubs sharing the database announce, until `shutdown`: forgets the
+/// handler chains a change makes stale and wakes the workers for work queued elsewhere. (The
+/// storage forgets stale sources itself.)
+pub async fn hear_other_hubs(hub: Hub, shutdown: CancellationToken) {
+    let mut heard = hub.db.changes().heard();
+    loop {
+        let change = tokio::select! {
+            change = heard.recv() => change,
+            () = shutdown.cancelled() => return,
+        };
+        let change = match change {
+            Ok(change) => change,
+            Err(RecvError::Lagged(_)) => Change::Everything,
+            Err(RecvError::Closed) => return,
+        };
+        match change {
+            // A source deleted takes its handlers with it.
+            Change::Source(_) | Change::Handlers => hub.handlers.forget_chains(),
+            Change::Deliveries => hub.deliveries.wake_here(),
+            Change::HandlerRuns => hub.handler_worker.wake_here(),
+            Change::Everything => {
+                hub.handlers.forget_chains();
+                hub.deliveries.wake_here();
+                hub.handler_worker.wake_here();
+            }
+        }
     }
 }

@@ -111,6 +111,7 @@ pub async fn run_with(
             shutdown.clone(),
         ));
     }
+    tasks.spawn(hub::hear_other_hubs(state.hub.clone(), shutdown.clone()));
     tasks.spawn(state.hub.handler_worker.clone().run(shutdown.clone()));
     tasks.spawn(state.hub.deliveries.clone().run(shutdown.clone()));
     tasks.spawn(storage::search::index_continuously(

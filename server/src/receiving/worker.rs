@@ -10,6 +10,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::handlers::HandlerKinds;
+use crate::storage::changes::Change;
 use crate::storage::handlers::{self, Finish, HandlerRun};
 use crate::storage::{Db, events, now_millis};
 
@@ -55,8 +56,14 @@ impl HandlerWorker {
         }
     }
 
-    /// Tells the worker new runs were queued.
+    /// Tells this hub's worker and the other hubs' that new runs were queued.
     pub fn wake(&self) {
+        self.wake_here();
+        self.db.changes().announce(Change::HandlerRuns);
+    }
+
+    /// Tells this hub's worker only, of runs another hub queued.
+    pub fn wake_here(&self) {
         self.wake.notify_one();
     }
 

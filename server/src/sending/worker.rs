@@ -22,6 +22,7 @@ use super::signing::{self, SigningSecret};
 use crate::Config;
 use crate::ids::{MessageId, SubscriptionId};
 use crate::outbound::Outbound;
+use crate::storage::changes::Change;
 use crate::storage::columns::{self, HeaderPairs, JsonText};
 use crate::storage::deliveries::{self, AttemptRecord, Delivery, NewAttempt, Outcome};
 use crate::storage::messages::{self, Message};
@@ -83,8 +84,14 @@ impl DeliveryWorker {
         }))
     }
 
-    /// Tells the worker new deliveries were queued.
+    /// Tells this hub's worker and the other hubs' that new deliveries were queued.
     pub fn wake(&self) {
+        self.wake_here();
+        self.0.db.changes().announce(Change::Deliveries);
+    }
+
+    /// Tells this hub's worker only: a slot came free, or another hub queued deliveries.
+    pub fn wake_here(&self) {
         self.0.wake.notify_one();
     }
 
@@ -205,7 +212,7 @@ impl DeliveryWorker {
             in_flight.spawn(async move {
                 worker.deliver(delivery, &subscription, &message).await;
                 drop(slot);
-                worker.wake();
+                worker.wake_here();
             });
             started += 1;
         }

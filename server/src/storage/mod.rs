@@ -13,6 +13,7 @@
 
 pub mod api_keys;
 pub mod catalog;
+pub mod changes;
 pub mod columns;
 pub mod deliveries;
 mod entities;
@@ -49,6 +50,7 @@ use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
     PrimaryKeyTrait, SqlxSqliteConnector, TryInsertResult,
 };
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 pub use health::{Failure, is_storage_failure};
 pub use location::Location;
@@ -84,6 +86,10 @@ pub struct Db {
     location: Location,
     /// Sources as the receive path reads them on every request; see [`sources::find`].
     sources: sources::Cache,
+    /// What this hub and the others sharing the database tell each other.
+    changes: changes::Changes,
+    /// Stops the engine's background tasks once the last handle is dropped.
+    _stop: Arc<DropGuard>,
     integrity: Arc<Mutex<Integrity>>,
 }
 
@@ -124,18 +130,27 @@ impl Db {
         durability: Durability,
     ) -> Result<Self, DbErr> {
         let location = location.into();
-        let (read, engine) = match &location {
-            Location::Sqlite(path) => open_sqlite(path, durability).await?,
+        let stop = CancellationToken::new();
+        let cache = sources::Cache::default();
+        let (read, engine, changes) = match &location {
+            Location::Sqlite(path) => {
+                let (read, engine) = open_sqlite(path, durability).await?;
+                (read, engine, changes::Changes::alone())
+            }
             Location::Postgres(url) => {
                 let postgres = Postgres::open(url).await?;
-                (postgres.pool().clone(), Engine::Postgres(postgres))
+                let pool = postgres.pool().get_postgres_connection_pool().clone();
+                let changes = changes::Changes::shared(pool, cache.clone(), stop.clone());
+                (postgres.pool().clone(), Engine::Postgres(postgres), changes)
             }
         };
         Ok(Self {
             read,
             engine,
             location,
-            sources: sources::Cache::default(),
+            sources: cache,
+            changes,
+            _stop: Arc::new(stop.drop_guard()),
             integrity: Arc::new(Mutex::new(Integrity::Checking)),
         })
     }
@@ -158,6 +173,11 @@ impl Db {
             Engine::Sqlite(writer) => writer.write(f).await,
             Engine::Postgres(postgres) => postgres.write(f).await,
         }
+    }
+
+    /// What hubs sharing this database tell each other; see [`changes`].
+    pub fn changes(&self) -> &changes::Changes {
+        &self.changes
     }
 
     pub fn location(&self) -> &Location {

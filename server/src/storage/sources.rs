@@ -1,5 +1,6 @@
 //! Sources: the receiver endpoints, `POST /hooks/{id}`.
 
+use super::changes::Change;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -58,12 +59,24 @@ impl Cache {
     fn lock(&self) -> std::sync::RwLockWriteGuard<'_, CacheState> {
         self.0.write().unwrap_or_else(|p| p.into_inner())
     }
+
+    pub(super) fn forget(&self, id: &str) {
+        let mut cache = self.lock();
+        cache.generation += 1;
+        cache.sources.remove(id);
+    }
+
+    pub(super) fn forget_all(&self) {
+        let mut cache = self.lock();
+        cache.generation += 1;
+        cache.sources.clear();
+    }
 }
 
+/// Drops the source from this hub's cache and tells the other hubs to drop it from theirs.
 fn forget(db: &Db, id: &str) {
-    let mut cache = db.sources.lock();
-    cache.generation += 1;
-    cache.sources.remove(id);
+    db.sources.forget(id);
+    db.changes.announce(Change::Source(id.to_owned()));
 }
 
 pub async fn find(db: &Db, id: &str) -> Result<Option<Source>, DbErr> {

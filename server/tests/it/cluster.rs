@@ -4,6 +4,7 @@
 //! `HOOKHUB_TEST_POSTGRES_URL`.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -340,4 +341,98 @@ async fn what_a_killed_hub_held_is_delivered_by_the_others_once_its_lease_lapses
         hub.child.start_kill().unwrap();
         hub.child.wait().await.unwrap();
     }
+}
+
+/// Polls `refused` for at most a second; whether it came true.
+async fn within_a_second<F: Future<Output = bool>>(mut refused: impl FnMut() -> F) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(1) {
+        if refused().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_change_on_one_hub_takes_effect_on_the_others_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = shared_database().await;
+    let key = api_key(&dir, &url);
+    let subscriber = Subscriber::start().await;
+    let a = start_hub(&dir, &url, "hub-a", &[]).await;
+    let b = start_hub(&dir, &url, "hub-b", &[]).await;
+    let path = set_up(&a, &key, &subscriber, 0).await;
+    let client = Client::new();
+    // B has read the source (and keeps it in memory) before A disables it.
+    assert_eq!(
+        send_webhook(&client, &b.base, &path, "before").await,
+        StatusCode::OK
+    );
+    let source_id = path.trim_start_matches("/hooks/");
+    let disabled = client
+        .patch(format!("{}/api/v1/sources/{source_id}", a.base))
+        .bearer_auth(&key)
+        .json(&json!({"enabled": false}))
+        .send()
+        .await
+        .unwrap();
+    assert!(disabled.status().is_success(), "{}", disabled.status());
+    let refused = within_a_second(|| async {
+        let status = send_webhook(&client, &b.base, &path, "after").await;
+        status != StatusCode::OK
+    })
+    .await;
+    assert!(
+        refused,
+        "hub B still accepts webhooks for a source disabled on A"
+    );
+
+    // An API key revoked on A is refused by B.
+    let whoami = |base: String| {
+        let (client, key) = (client.clone(), key.clone());
+        async move {
+            client
+                .get(format!("{base}/api/v1/whoami"))
+                .bearer_auth(key)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let me: Value = whoami(b.base.clone()).await.json().await.unwrap();
+    let key_id = me["api_key"]["id"].as_i64().unwrap().to_string();
+    let admin = Client::builder().cookie_store(true).build().unwrap();
+    let server_fn = |path: &str, form: Vec<(&'static str, String)>| {
+        admin
+            .post(format!("{}{path}", a.base))
+            .header("origin", &a.base)
+            .form(&form)
+            .send()
+    };
+    let password = "a long enough password".to_owned();
+    let set_up = server_fn(
+        <app::api::SetUp as server_fn::ServerFn>::PATH,
+        vec![
+            ("username", "admin".to_owned()),
+            ("password", password.clone()),
+            ("confirm", password),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(set_up.status().is_success(), "{}", set_up.status());
+    let revoked = server_fn(
+        <app::api::RevokeApiKey as server_fn::ServerFn>::PATH,
+        vec![("id", key_id)],
+    )
+    .await
+    .unwrap();
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    let refused = within_a_second(|| async {
+        whoami(b.base.clone()).await.status() == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    assert!(refused, "hub B still accepts an API key revoked on A");
 }

@@ -20,6 +20,7 @@ use crate::outbound::Outbound;
 use crate::sending::filter::{self, validate_received_pattern};
 use crate::sending::worker::DeliveryWorker;
 use crate::storage::Db;
+use crate::storage::changes::Change;
 use crate::storage::events::Event;
 use crate::storage::handlers::{self, HandlerRow, NewHandler, PlannedRun};
 use crate::storage::sources;
@@ -208,6 +209,7 @@ impl HandlerKinds {
         )
         .await?;
         self.forget_chains();
+        db.changes().announce(Change::Handlers);
         tracing::info!(handler = %row.id, kind = %row.kind, "handler added");
         Ok(row)
     }
@@ -219,6 +221,7 @@ impl HandlerKinds {
             return Err(Error::NotFound("handler"));
         }
         self.forget_chains();
+        db.changes().announce(Change::Handlers);
         tracing::info!(handler = %id, "handler removed");
         Ok(())
     }

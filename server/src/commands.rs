@@ -1,9 +1,11 @@
-//! The commands for scripted installs. They open the same database file as a running server
-//! and go through the same use cases as the dashboard.
+//! The commands for scripted installs. They open the same database as a running server and go
+//! through the same use cases as the dashboard.
+
+use anyhow::Context;
 
 use crate::Config;
 use crate::auth::accounts;
-use crate::storage::{Db, users};
+use crate::storage::{Db, Location, copy, users};
 
 async fn open(config: &Config) -> anyhow::Result<Db> {
     Ok(Db::open_with(&config.database, config.durability).await?)
@@ -35,6 +37,45 @@ pub async fn create_key(config: Config, name: String) -> anyhow::Result<String> 
         .await
         .map_err(message)?;
     Ok(token)
+}
+
+/// Copies the database at `from` (the configured one when `None`) into the empty one at `to`,
+/// telling standard error how far it got; answers the rows copied per table.
+pub async fn copy_database(
+    config: Config,
+    from: Option<String>,
+    to: String,
+) -> anyhow::Result<String> {
+    let location = |setting: &str, flag: &str| {
+        Location::parse(setting).map_err(|e| anyhow::anyhow!("--{flag}: {e}"))
+    };
+    let from = match from {
+        Some(from) => location(&from, "from")?,
+        None => config.database.clone(),
+    };
+    let to = location(&to, "to")?;
+    if from == to {
+        anyhow::bail!("--from and --to name the same database ({from})");
+    }
+    let source = Db::open(&from)
+        .await
+        .with_context(|| format!("opening {from}"))?;
+    let target = Db::open(&to)
+        .await
+        .with_context(|| format!("opening {to}"))?;
+    eprintln!("copying {from} to {to}");
+    let copied = copy::copy_database(&source, &target, |progress| {
+        eprintln!(
+            "  {}: {} of {}",
+            progress.table, progress.copied, progress.total
+        );
+    })
+    .await?;
+    let mut report = format!("copied {from} to {to}:");
+    for (table, rows) in copied {
+        report.push_str(&format!("\n  {table}: {rows}"));
+    }
+    Ok(report)
 }
 
 /// What the person at the terminal reads: the reason alone for what they can fix.

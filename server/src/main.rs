@@ -47,6 +47,17 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Copy every row of one database into another, empty one (stop the hubs first), e.g.
+    /// from the SQLite file to PostgreSQL.
+    CopyDatabase {
+        /// The database to copy: a SQLite file's path or a postgres:// URL; the configured
+        /// `database` when left out.
+        #[arg(long)]
+        from: Option<String>,
+        /// The empty database to copy into, made ready by the copy.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[tokio::main]
@@ -71,6 +82,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::CreateApiKey { name } => {
             println!("{}", commands::create_key(config, name).await?);
+            Ok(())
+        }
+        Command::CopyDatabase { from, to } => {
+            println!("{}", commands::copy_database(config, from, to).await?);
             Ok(())
         }
     }

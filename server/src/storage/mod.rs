@@ -15,6 +15,7 @@ pub mod api_keys;
 pub mod catalog;
 pub mod changes;
 pub mod columns;
+pub mod copy;
 pub mod deliveries;
 mod entities;
 pub mod events;

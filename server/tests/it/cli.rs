@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_hookhub");
+pub const BIN: &str = env!("CARGO_BIN_EXE_hookhub");
 
 pub fn hookhub(dir: &tempfile::TempDir) -> Command {
     let mut command = Command::new(BIN);

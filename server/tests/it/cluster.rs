@@ -436,3 +436,113 @@ async fn a_change_on_one_hub_takes_effect_on_the_others_within_a_second() {
     .await;
     assert!(refused, "hub B still accepts an API key revoked on A");
 }
+
+#[tokio::test]
+async fn a_sqlite_database_copied_to_postgres_answers_the_same() {
+    let subscriber = Subscriber::start().await;
+    let from = crate::sending::hub("0").await;
+    let file = match &from.app.config.database {
+        server::storage::Location::Sqlite(path) => path.clone(),
+        other => panic!("the hub to copy from runs on SQLite, not {other}"),
+    };
+    let source = from
+        .create_source(json!({"name": "GitHub", "provider": "github", "secret": SECRET}))
+        .await;
+    let path = source["url"].as_str().unwrap();
+    let path = &path[path.find("/hooks/").unwrap()..];
+    let client = Client::new();
+    for n in 0..5 {
+        let sent = send_webhook(&client, &from.app.url(""), path, &format!("copy-{n}")).await;
+        assert_eq!(sent, StatusCode::OK);
+    }
+    from.event_type("invoice.paid").await;
+    from.subscribe(&format!("{}/copied", subscriber.base), &["*"])
+        .await;
+    let message = from.publish("invoice.paid", json!({"amount": 7})).await;
+    from.settled_delivery(&message).await;
+    let admin = from.app.set_up().await;
+    let pages = ["/events", "/subscriptions", "/messages"];
+    let page = |app: &crate::helpers::TestApp, client: &Client, path: &'static str| {
+        let request = client.get(app.url(path));
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let mut before = Vec::new();
+    for path in pages {
+        before.push(page(&from.app, &admin, path).await);
+    }
+    let expected = api_answers(&from).await;
+    let mut from = from;
+    from.app.stop().await;
+
+    let url = shared_database().await;
+    let copy = tokio::process::Command::new(crate::cli::BIN)
+        .args(["copy-database", "--from"])
+        .arg(&file)
+        .args(["--to", &url])
+        .output()
+        .await
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&copy.stdout),
+        String::from_utf8_lossy(&copy.stderr),
+    );
+    assert!(copy.status.success(), "{err}");
+    assert!(out.contains("events: 5"), "{out}");
+    assert!(err.contains("events: 5 of 5"), "{err}");
+
+    let to = crate::receiving::Hub::start_with(|config| {
+        config.database = server::storage::Location::Postgres(url.clone());
+    })
+    .await;
+    assert_eq!(api_answers(&to).await, expected);
+    let (admin, logged_in) = to
+        .app
+        .log_in(crate::helpers::ADMIN, crate::helpers::PASSWORD)
+        .await;
+    assert!(logged_in.status().is_success(), "{}", logged_in.status());
+    for (path, before) in pages.into_iter().zip(before) {
+        let after = page(&to.app, &admin, path).await;
+        // The same rows: every link to an event, subscription or message on one is on the other.
+        let links = |html: &str| -> Vec<String> {
+            html.split("href=\"")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next())
+                .filter(|href| href.matches('/').count() >= 2)
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(links(&after), links(&before), "{path}");
+        assert!(links(&after).len() > 1, "{path}: {after}");
+    }
+
+    // A second copy into the same database is refused, and says why.
+    let again = tokio::process::Command::new(crate::cli::BIN)
+        .args(["copy-database", "--from"])
+        .arg(&file)
+        .args(["--to", &url])
+        .output()
+        .await
+        .unwrap();
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("empty database"), "{err}");
+}
+
+/// What the REST API lists, as the hub answers, with its own address taken out.
+async fn api_answers(hub: &crate::receiving::Hub) -> String {
+    let mut answers = Vec::new();
+    for path in [
+        "/api/v1/sources",
+        "/api/v1/events",
+        "/api/v1/event-types",
+        "/api/v1/subscriptions",
+        "/api/v1/deliveries",
+    ] {
+        let (status, answer) = hub.api(reqwest::Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        answers.push(answer);
+    }
+    Value::Array(answers)
+        .to_string()
+        .replace(&hub.app.url(""), "http://hub")
+}

@@ -48,8 +48,23 @@ pub struct OverviewDto {
     pub started_at: i64,
     pub users: u64,
     pub active_api_keys: u64,
+    /// `sqlite` or `postgres`.
+    pub database_engine: String,
+    /// The SQLite file, or the PostgreSQL URL without its password.
     pub database_path: String,
     pub database_bytes: u64,
+    /// The hubs seen alive lately on this database, this one among them.
+    pub hubs: Vec<HubDto>,
+    /// This hub's node id.
+    pub node_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubDto {
+    pub node_id: String,
+    pub version: String,
+    pub started_at: i64,
+    pub last_seen: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

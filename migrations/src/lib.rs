@@ -19,6 +19,7 @@ mod m20261204_000010_lease_holders;
 mod m20261204_000011_leads;
 mod m20261205_000012_postgres_search;
 mod m20261205_000013_leased_deliveries;
+mod m20261205_000014_hubs;
 
 pub struct Migrator;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_leads::Migration),
             Box::new(m20261205_000012_postgres_search::Migration),
             Box::new(m20261205_000013_leased_deliveries::Migration),
+            Box::new(m20261205_000014_hubs::Migration),
         ]
     }
 }

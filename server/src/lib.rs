@@ -112,6 +112,13 @@ pub async fn run_with(
         ));
     }
     tasks.spawn(hub::hear_other_hubs(state.hub.clone(), shutdown.clone()));
+    tasks.spawn(storage::hubs::beat_periodically(
+        db.clone(),
+        Arc::clone(node),
+        env!("CARGO_PKG_VERSION"),
+        state.started_at,
+        shutdown.clone(),
+    ));
     tasks.spawn(state.hub.handler_worker.clone().run(shutdown.clone()));
     tasks.spawn(state.hub.deliveries.clone().run(shutdown.clone()));
     tasks.spawn(storage::search::index_continuously(

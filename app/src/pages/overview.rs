@@ -18,7 +18,24 @@ pub fn OverviewPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(o) => view! {
+                    Ok(o) => {
+                        let database = match o.database_engine.as_str() {
+                            "postgres" => "PostgreSQL",
+                            _ => "SQLite file",
+                        };
+                        let this_node = o.node_id.clone();
+                        let hubs = o.hubs.into_iter().map(|hub| {
+                            let this = (hub.node_id == this_node).then_some(" (this hub)");
+                            view! {
+                                <tr>
+                                    <td><code>{hub.node_id}</code>{this}</td>
+                                    <td>{hub.version}</td>
+                                    <td>{format_time(hub.started_at)}</td>
+                                    <td>{format_time(hub.last_seen)}</td>
+                                </tr>
+                            }
+                        }).collect_view();
+                        view! {
                         <section class="stats">
                             <div class="stat">
                                 <span class="stat-label">"Users"</span>
@@ -38,9 +55,20 @@ pub fn OverviewPage() -> impl IntoView {
                             <dl class="facts">
                                 <dt>"Version"</dt><dd>{o.version}</dd>
                                 <dt>"Running since"</dt><dd>{format_time(o.started_at)}</dd>
-                                <dt>"Database file"</dt><dd><code>{o.database_path}</code></dd>
+                                <dt>"Node id"</dt><dd><code>{o.node_id}</code></dd>
+                                <dt>{database}</dt><dd><code>{o.database_path}</code></dd>
                                 <dt>"Health check"</dt><dd><a href="/healthz"><code>"/healthz"</code></a></dd>
                             </dl>
+                        </section>
+                        <section class="panel">
+                            <h2>"Hubs on this database"</h2>
+                            <p class="muted">"Every hub says it is alive every 10 seconds; one silent for 30 seconds is left out."</p>
+                            <div class="table-wrap">
+                                <table class="table">
+                                    <thead><tr><th>"Node id"</th><th>"Version"</th><th>"Running since"</th><th>"Last seen"</th></tr></thead>
+                                    <tbody>{hubs}</tbody>
+                                </table>
+                            </div>
                         </section>
                         <section class="panel">
                             <h2>"Getting started"</h2>
@@ -50,7 +78,8 @@ pub fn OverviewPage() -> impl IntoView {
                                 <li>"Add the people who should see this dashboard under "<a href="/settings#users">"Users"</a>"."</li>
                             </ol>
                         </section>
-                    }.into_any(),
+                        }.into_any()
+                    }
                     Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
                 }
             })}

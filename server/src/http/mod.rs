@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
 /// It says nothing more about the cause: it answers without a session; the log has the details.
 async fn healthz(State(state): State<AppState>) -> Response {
     let ping = state.hub.db.ping().await;
+    let engine = state.hub.db.location().engine();
     let integrity = match state.hub.db.integrity() {
         Integrity::Checking => "checking",
         Integrity::Ok => "ok",
@@ -146,6 +147,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
         (Ok(()), None) => Json(json!({
             "status": if integrity == "failed" { "degraded" } else { "ok" },
             "integrity": integrity,
+            "engine": engine,
+            "node": &*state.hub.config.node_id,
         }))
         .into_response(),
         (ping, failure) => {
@@ -160,6 +163,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
                     "reason": "database",
                     "writes_failing_since": since,
                     "integrity": integrity,
+                    "engine": engine,
+                    "node": &*state.hub.config.node_id,
                 })),
             )
                 .into_response();

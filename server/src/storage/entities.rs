@@ -401,3 +401,22 @@ pub mod lead {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod hub {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "hubs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub node_id: String,
+        pub version: String,
+        pub started_at: i64,
+        pub last_seen: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

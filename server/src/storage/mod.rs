@@ -21,6 +21,7 @@ mod entities;
 pub mod events;
 pub mod handlers;
 mod health;
+pub mod hubs;
 pub mod leads;
 mod lease;
 mod location;

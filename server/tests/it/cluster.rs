@@ -271,10 +271,68 @@ async fn three_hubs_share_the_work_and_deliver_every_message_exactly_once() {
     assert_eq!(pairs.len(), expected.len(), "deliveries nobody published");
     assert_eq!(requests, expected.len(), "deliveries sent twice");
 
+    // Each reports the engine; a session made on one works on the others, whose overview
+    // names all three.
+    let health: Value = Client::new()
+        .get(format!("{}/healthz", hubs[2].base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["engine"], "postgres");
+    assert_eq!(health["node"], "hub-c");
+    let admin = sign_up(&hubs[0]).await;
+    let overview: Value = admin
+        .post(format!(
+            "{}{}",
+            hubs[2].base,
+            <app::api::Overview as server_fn::ServerFn>::PATH
+        ))
+        .header("origin", &hubs[2].base)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let nodes: Vec<&str> = overview["hubs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|hub| hub["node_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(nodes, ["hub-a", "hub-b", "hub-c"]);
+    assert_eq!(overview["database_engine"], "postgres");
+
     for mut hub in hubs {
         hub.child.start_kill().unwrap();
         hub.child.wait().await.unwrap();
     }
+}
+
+/// The first admin, set up through `hub`: a client signed in there.
+async fn sign_up(hub: &Hub) -> Client {
+    let admin = Client::builder().cookie_store(true).build().unwrap();
+    let password = "a long enough password";
+    let set_up = admin
+        .post(format!(
+            "{}{}",
+            hub.base,
+            <app::api::SetUp as server_fn::ServerFn>::PATH
+        ))
+        .header("origin", &hub.base)
+        .form(&[
+            ("username", "admin"),
+            ("password", password),
+            ("confirm", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(set_up.status().is_success(), "{}", set_up.status());
+    admin
 }
 
 #[tokio::test]
@@ -403,7 +461,7 @@ async fn a_change_on_one_hub_takes_effect_on_the_others_within_a_second() {
     };
     let me: Value = whoami(b.base.clone()).await.json().await.unwrap();
     let key_id = me["api_key"]["id"].as_i64().unwrap().to_string();
-    let admin = Client::builder().cookie_store(true).build().unwrap();
+    let admin = sign_up(&a).await;
     let server_fn = |path: &str, form: Vec<(&'static str, String)>| {
         admin
             .post(format!("{}{path}", a.base))
@@ -411,18 +469,6 @@ async fn a_change_on_one_hub_takes_effect_on_the_others_within_a_second() {
             .form(&form)
             .send()
     };
-    let password = "a long enough password".to_owned();
-    let set_up = server_fn(
-        <app::api::SetUp as server_fn::ServerFn>::PATH,
-        vec![
-            ("username", "admin".to_owned()),
-            ("password", password.clone()),
-            ("confirm", password),
-        ],
-    )
-    .await
-    .unwrap();
-    assert!(set_up.status().is_success(), "{}", set_up.status());
     let revoked = server_fn(
         <app::api::RevokeApiKey as server_fn::ServerFn>::PATH,
         vec![("id", key_id)],

@@ -7,7 +7,7 @@ mod errors;
 use app::backend::Backend;
 use app::dto::{
     ApiKeyDto, AttemptDto, DeliveryCountsDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
-    EventDetailDto, EventPageDto, EventQuery, EventTypeDto, HandlerDto, HandlerRunDto,
+    EventDetailDto, EventPageDto, EventQuery, EventTypeDto, HandlerDto, HandlerRunDto, HubDto,
     NewApiKeyDto, NewHandlerDto, OverviewDto, RefusedDto, SourceDetailDto, SourceDto,
     SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto, SubscriptionSecretsDto, UserDto,
 };
@@ -36,6 +36,7 @@ use crate::storage::{
     deliveries::{self, DeliveryFilter},
     events,
     handlers::{self, HandlerRow},
+    hubs,
     messages::{self, Published},
     now_millis,
     sources::{self, Source},
@@ -191,8 +192,21 @@ impl Backend for HubBackend {
             started_at: self.0.started_at,
             users: users::count(db).await.map_err(internal)?,
             active_api_keys: api_keys::count_active(db).await.map_err(internal)?,
+            database_engine: db.location().engine().to_owned(),
             database_path: db.location().to_string(),
             database_bytes: db.size_bytes().await,
+            hubs: hubs::alive(db)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(|hub| HubDto {
+                    node_id: hub.node_id,
+                    version: hub.version,
+                    started_at: hub.started_at,
+                    last_seen: hub.last_seen,
+                })
+                .collect(),
+            node_id: self.0.hub.config.node_id.to_string(),
         })
     }
 

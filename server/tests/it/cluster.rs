@@ -592,3 +592,110 @@ async fn api_answers(hub: &crate::receiving::Hub) -> String {
         .to_string()
         .replace(&hub.app.url(""), "http://hub")
 }
+
+/// Calls the server function `F` on `hub` as the dashboard does; the answer's status and body.
+async fn call<F: server_fn::ServerFn>(
+    client: &Client,
+    hub: &Hub,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let response = client
+        .post(format!("{}{}", hub.base, F::PATH))
+        .header("origin", &hub.base)
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_account_rules_hold_with_two_hubs_writing_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = shared_database().await;
+    let a = start_hub(&dir, &url, "hub-a", &[]).await;
+    let b = start_hub(&dir, &url, "hub-b", &[]).await;
+
+    // Eight first-run setups at once, half through each hub: one admin comes of them.
+    let password = "a long enough password";
+    let setups = (0..8).map(|n| {
+        let hub = if n % 2 == 0 { &a } else { &b };
+        async move {
+            let client = Client::builder().cookie_store(true).build().unwrap();
+            let name = format!("admin{n}");
+            let form = [
+                ("username", name.as_str()),
+                ("password", password),
+                ("confirm", password),
+            ];
+            let (status, _) = call::<app::api::SetUp>(&client, hub, &form).await;
+            (status, client, name)
+        }
+    });
+    let results = futures::future::join_all(setups).await;
+    let winners: Vec<_> = results
+        .iter()
+        .filter(|(status, _, _)| status.is_success())
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        results.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    let root = &winners[0].1;
+    let (status, users) = call::<app::api::ListUsers>(root, &b, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(users.as_array().unwrap().len(), 1);
+
+    // Two admins removing each other at once, one through each hub, leave one of them.
+    for round in 0..4 {
+        let mut pair = Vec::new();
+        for (hub, name) in [(&a, format!("x{round}")), (&b, format!("y{round}"))] {
+            let form = [
+                ("username", name.as_str()),
+                ("password", password),
+                ("is_admin", "on"),
+            ];
+            let (status, added) = call::<app::api::AddUser>(root, &a, &form).await;
+            assert!(status.is_success(), "{status}: {added}");
+            let client = Client::builder().cookie_store(true).build().unwrap();
+            let form = [("username", name.as_str()), ("password", password)];
+            let (status, _) = call::<app::api::LogIn>(&client, hub, &form).await;
+            assert!(status.is_success() || status.is_redirection(), "{status}");
+            pair.push((hub, client, name));
+        }
+        let (_, users) = call::<app::api::ListUsers>(root, &a, &[]).await;
+        let id_of = |name: &str| {
+            users
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|user| user["username"] == name)
+                .map(|user| user["id"].as_i64().unwrap().to_string())
+                .unwrap()
+        };
+        let (x, y) = (id_of(&pair[0].2), id_of(&pair[1].2));
+        let (remove_y, remove_x) = ([("id", y.as_str())], [("id", x.as_str())]);
+        let (x_removes_y, y_removes_x) = tokio::join!(
+            call::<app::api::RemoveUser>(&pair[0].1, pair[0].0, &remove_y),
+            call::<app::api::RemoveUser>(&pair[1].1, pair[1].0, &remove_x),
+        );
+        let removed = [x_removes_y.0, y_removes_x.0]
+            .iter()
+            .filter(|status| status.is_success())
+            .count();
+        assert_eq!(removed, 1, "round {round}: {x_removes_y:?} {y_removes_x:?}");
+        let (_, users) = call::<app::api::ListUsers>(root, &b, &[]).await;
+        let left = users
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|user| {
+                user["username"] == pair[0].2.as_str() || user["username"] == pair[1].2.as_str()
+            })
+            .count();
+        assert_eq!(left, 1, "round {round}");
+    }
+}

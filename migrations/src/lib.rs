@@ -20,6 +20,7 @@ mod m20261204_000011_leads;
 mod m20261205_000012_postgres_search;
 mod m20261205_000013_leased_deliveries;
 mod m20261205_000014_hubs;
+mod m20261205_000015_login_failures;
 
 pub struct Migrator;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000012_postgres_search::Migration),
             Box::new(m20261205_000013_leased_deliveries::Migration),
             Box::new(m20261205_000014_hubs::Migration),
+            Box::new(m20261205_000015_login_failures::Migration),
         ]
     }
 }

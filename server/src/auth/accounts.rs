@@ -2,9 +2,9 @@
 //! passwords checked, passwords hashed, keys generated, logins throttled, every change logged.
 
 use crate::error::{Error, Result, invalid};
-use crate::storage::Db;
 use crate::storage::api_keys::{self, ApiKey};
 use crate::storage::users::{self, CreateUserError, Removal, User};
+use crate::storage::{Db, now_millis};
 
 use super::{
     ApiToken, LoginThrottle, check_password, check_username, hash_password, verify_password,
@@ -60,7 +60,8 @@ pub async fn log_in(
     let mut keys = vec![format!("user:{username}")];
     keys.extend(client.map(|c| format!("client:{c}")));
     throttle
-        .begin_attempt(&keys, std::time::Instant::now())
+        .begin_attempt(db, &keys, now_millis())
+        .await?
         .map_err(|retry_after_secs| Error::Throttled { retry_after_secs })?;
 
     let user = users::find_by_username(db, username).await?;
@@ -68,7 +69,7 @@ pub async fn log_in(
     let verified = verify_password(password, hash).await;
     match user {
         Some(user) if verified => {
-            throttle.record_success(&keys);
+            throttle.record_success(db, &keys).await?;
             tracing::info!(user = %user.username, "login");
             Ok(user)
         }

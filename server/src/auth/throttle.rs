@@ -1,12 +1,14 @@
 //! Login throttling: after `max_failures` failed logins for one user name or one client, further
 //! tries are refused for a lockout that doubles with each further failure, up to `max_lockout`.
-//! Each attempt is counted as it starts, under one lock with the check, so parallel attempts
+//! Each attempt is counted as it starts, in one write with the check, so parallel attempts
 //! cannot all slip past; a success clears the counts, and counts idle for `max_lockout` lapse.
-//! Kept in memory: it is a rate limit, not data.
+//! The counts are in the database, so failures through every hub sharing it add up.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use sea_orm::DbErr;
+
+use crate::storage::{Db, login_failures};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottlePolicy {
@@ -28,68 +30,45 @@ impl ThrottlePolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    failures: u32,
-    last_attempt: Instant,
-    locked_until: Option<Instant>,
-}
-
-/// Entries kept before stale ones are swept, so a flood of names cannot grow memory forever.
-const SWEEP_AT: usize = 10_000;
-
+/// The throttle: its policy over the counts in the database, which every hub sharing it
+/// reads and writes.
 pub struct LoginThrottle {
     policy: ThrottlePolicy,
-    entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl LoginThrottle {
     pub fn new(policy: ThrottlePolicy) -> Self {
-        Self {
-            policy,
-            entries: Mutex::new(HashMap::new()),
-        }
+        Self { policy }
     }
 
-    /// Starts a login attempt: `Err(seconds)` while any of `keys` is locked out, otherwise the
-    /// attempt is counted as a failure until [`record_success`](Self::record_success) says not.
-    pub fn begin_attempt(&self, keys: &[String], now: Instant) -> Result<(), u64> {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let idle = self.policy.max_lockout;
-        let wait = keys
-            .iter()
-            .filter_map(|k| entries.get(k)?.locked_until)
-            .filter(|until| *until > now)
-            .map(|until| until - now)
-            .max();
-        if let Some(wait) = wait {
-            return Err(wait.as_secs_f64().ceil() as u64);
-        }
-        if entries.len() >= SWEEP_AT {
-            entries.retain(|_, e| now.saturating_duration_since(e.last_attempt) < idle);
-        }
-        for key in keys {
-            let entry = entries.entry(key.clone()).or_insert(Entry {
-                failures: 0,
-                last_attempt: now,
-                locked_until: None,
-            });
-            if now.saturating_duration_since(entry.last_attempt) >= idle {
-                entry.failures = 0;
-            }
-            entry.failures = entry.failures.saturating_add(1);
-            entry.last_attempt = now;
-            entry.locked_until = self.policy.lockout(entry.failures).map(|d| now + d);
-        }
-        Ok(())
+    /// Starts a login attempt at `now` (Unix milliseconds): `Ok(Err(seconds))` while any of
+    /// `keys` is locked out, otherwise the attempt is counted as a failure until
+    /// [`record_success`](Self::record_success) says not.
+    pub async fn begin_attempt(
+        &self,
+        db: &Db,
+        keys: &[String],
+        now: i64,
+    ) -> Result<Result<(), u64>, DbErr> {
+        let policy = self.policy;
+        let counted = login_failures::count_attempt(
+            db,
+            keys.to_vec(),
+            now,
+            millis(policy.max_lockout),
+            move |failures| policy.lockout(failures).map(millis),
+        )
+        .await?;
+        Ok(counted.map_err(|wait_ms| (wait_ms as u64).div_ceil(1000)))
     }
 
-    pub fn record_success(&self, keys: &[String]) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        for key in keys {
-            entries.remove(key);
-        }
+    pub async fn record_success(&self, db: &Db, keys: &[String]) -> Result<(), DbErr> {
+        login_failures::clear(db, keys.to_vec()).await
     }
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
@@ -111,33 +90,51 @@ mod tests {
         assert_eq!(POLICY.lockout(u32::MAX), Some(Duration::from_secs(900)));
     }
 
-    #[test]
-    fn locks_after_max_failures_and_clears_on_success() {
+    #[tokio::test]
+    async fn locks_after_max_failures_and_clears_on_success() {
+        let (_dir, db) = Db::open_temp().await;
         let throttle = LoginThrottle::new(POLICY);
         let keys = vec!["user:alice".to_owned()];
-        let start = Instant::now();
+        let attempt = |now| throttle.begin_attempt(&db, &keys, now);
+        let start = 1_000_000;
         for _ in 0..3 {
-            assert_eq!(throttle.begin_attempt(&keys, start), Ok(()));
+            assert_eq!(attempt(start).await.unwrap(), Ok(()));
         }
-        assert_eq!(throttle.begin_attempt(&keys, start), Err(30));
-        let later = start + Duration::from_secs(31);
-        assert_eq!(throttle.begin_attempt(&keys, later), Ok(()));
-        throttle.record_success(&keys);
-        assert_eq!(throttle.begin_attempt(&keys, later), Ok(()));
-        assert_eq!(throttle.begin_attempt(&keys, later), Ok(()));
+        assert_eq!(attempt(start).await.unwrap(), Err(30));
+        let later = start + 31_000;
+        assert_eq!(attempt(later).await.unwrap(), Ok(()));
+        throttle.record_success(&db, &keys).await.unwrap();
+        assert_eq!(attempt(later).await.unwrap(), Ok(()));
+        assert_eq!(attempt(later).await.unwrap(), Ok(()));
     }
 
-    #[test]
-    fn failures_lapse_after_a_quiet_spell() {
+    #[tokio::test]
+    async fn attempts_at_once_are_all_counted() {
+        let (_dir, db) = Db::open_temp().await;
+        let throttle = LoginThrottle::new(POLICY);
+        let keys = vec!["user:alice".to_owned(), "client:10.0.0.1".to_owned()];
+        let attempts = (0..8).map(|_| throttle.begin_attempt(&db, &keys, 5_000));
+        let allowed = futures::future::join_all(attempts)
+            .await
+            .into_iter()
+            .filter(|answer| matches!(answer, Ok(Ok(()))))
+            .count();
+        assert_eq!(allowed, POLICY.max_failures as usize);
+    }
+
+    #[tokio::test]
+    async fn failures_lapse_after_a_quiet_spell() {
+        let (_dir, db) = Db::open_temp().await;
         let throttle = LoginThrottle::new(POLICY);
         let keys = vec!["client:10.0.0.1".to_owned()];
-        let start = Instant::now();
-        throttle.begin_attempt(&keys, start).unwrap();
-        throttle.begin_attempt(&keys, start).unwrap();
-        let quiet = start + POLICY.max_lockout;
+        let attempt = |now| throttle.begin_attempt(&db, &keys, now);
+        let start = 1_000_000;
+        attempt(start).await.unwrap().unwrap();
+        attempt(start).await.unwrap().unwrap();
+        let quiet = start + POLICY.max_lockout.as_millis() as i64;
         for _ in 0..3 {
-            assert_eq!(throttle.begin_attempt(&keys, quiet), Ok(()));
+            assert_eq!(attempt(quiet).await.unwrap(), Ok(()));
         }
-        assert!(throttle.begin_attempt(&keys, quiet).is_err());
+        assert!(attempt(quiet).await.unwrap().is_err());
     }
 }

@@ -25,6 +25,7 @@ pub mod hubs;
 pub mod leads;
 mod lease;
 mod location;
+pub mod login_failures;
 pub mod messages;
 mod postgres;
 pub mod retention;

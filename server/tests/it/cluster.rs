@@ -698,4 +698,17 @@ async fn the_account_rules_hold_with_two_hubs_writing_at_once() {
             .count();
         assert_eq!(left, 1, "round {round}");
     }
+
+    // Failed logins through both hubs add up: the fifth locks the name out on either hub.
+    let client = Client::new();
+    let wrong = [("username", "admin0"), ("password", "not the password")];
+    for n in 0..5 {
+        let hub = if n % 2 == 0 { &a } else { &b };
+        let (status, _) = call::<app::api::LogIn>(&client, hub, &wrong).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "attempt {n}");
+    }
+    for hub in [&a, &b] {
+        let (status, _) = call::<app::api::LogIn>(&client, hub, &wrong).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{}", hub.base);
+    }
 }

@@ -6,6 +6,8 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use reqwest::{Client, StatusCode};
@@ -711,4 +713,109 @@ async fn the_account_rules_hold_with_two_hubs_writing_at_once() {
         let (status, _) = call::<app::api::LogIn>(&client, hub, &wrong).await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{}", hub.base);
     }
+}
+
+/// A TCP proxy in front of the PostgreSQL server that can be cut, as a network failure would:
+/// cutting closes every connection through it and refuses new ones until restored.
+struct Link {
+    addr: std::net::SocketAddr,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    cut: Arc<tokio::sync::Notify>,
+}
+
+impl Link {
+    async fn to(server: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let cut = Arc::new(tokio::sync::Notify::new());
+        let (accepting, cutting) = (Arc::clone(&up), Arc::clone(&cut));
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                if !accepting.load(Ordering::SeqCst) {
+                    continue; // dropped: refused
+                }
+                let cutting = Arc::clone(&cutting);
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(server).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        () = cutting.notified() => {}
+                    }
+                });
+            }
+        });
+        Self { addr, up, cut }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.cut.notify_waiters();
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_hub_that_loses_the_database_answers_503_and_recovers_by_itself() {
+    let url = shared_database().await;
+    let options: sea_orm::sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+    let server: std::net::SocketAddr = format!("{}:{}", options.get_host(), options.get_port())
+        .parse()
+        .unwrap();
+    let link = Link::to(server).await;
+    let through_link = url.replacen(&server.to_string(), &link.addr.to_string(), 1);
+    assert_ne!(through_link, url);
+    let hub = crate::receiving::Hub::start_with(|config| {
+        config.database = server::storage::Location::Postgres(through_link.clone());
+    })
+    .await;
+    let source = hub
+        .create_source(json!({"name": "GitHub", "provider": "github", "secret": SECRET}))
+        .await;
+    let path = source["url"].as_str().unwrap();
+    let path = path[path.find("/hooks/").unwrap()..].to_owned();
+    let base = hub.app.url("");
+    let client = Client::new();
+    assert_eq!(
+        send_webhook(&client, &base, &path, "up-1").await,
+        StatusCode::OK
+    );
+
+    link.cut();
+    let status = send_webhook(&client, &base, &path, "down-1").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    link.restore();
+    let mut healthy = false;
+    for _ in 0..100 {
+        let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+        if health.status().is_success() {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        healthy,
+        "the hub did not recover once the database was back"
+    );
+    assert_eq!(
+        send_webhook(&client, &base, &path, "up-2").await,
+        StatusCode::OK
+    );
+
+    // What was answered 2xx is stored; what was answered 503 is not.
+    let stored = stored_ids(&base, hub.key()).await;
+    let expected: HashSet<String> = ["up-1", "up-2"].map(String::from).into();
+    assert_eq!(stored, expected);
 }

@@ -46,13 +46,15 @@ impl Hub {
         Self { addr, running }.healthy().await
     }
 
-    /// Runs `binary`, a built `hookhub`, on `database` with documented defaults (but, as in
-    /// `config`, no per-client connection limit) and `settings`
-    /// (`HOOKHUB_*` variables), as `start` runs the in-process hub: neither this process's
-    /// `HOOKHUB_*` variables nor a `hookhub.toml` in its directory apply. Its logs go to `log`.
+    /// Runs `binary`, a built `hookhub`, on `database` (a file or a URL) in the directory
+    /// `dir`, with documented defaults (but, as in `config`, no per-client connection limit)
+    /// and `settings` (`HOOKHUB_*` variables), as `start` runs the in-process hub: neither this
+    /// process's `HOOKHUB_*` variables nor a `hookhub.toml` in its directory apply. Its logs go
+    /// to `log`.
     pub async fn spawn(
         binary: &Path,
-        database: &Path,
+        dir: &Path,
+        database: &str,
         settings: &[(&str, &str)],
         log: &Path,
     ) -> anyhow::Result<Self> {
@@ -75,7 +77,7 @@ impl Hub {
         }
         let child = command
             .arg("serve")
-            .current_dir(database.parent().context("the database has no directory")?)
+            .current_dir(dir)
             .env("HOOKHUB_DATABASE", database)
             .env("HOOKHUB_LISTEN", addr.to_string())
             // As for `config`: all the load comes from this one address.
@@ -170,7 +172,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (database, log) = (dir.path().join("hub.db"), dir.path().join("hub.log"));
 
-        let hub = Hub::spawn(&binary, &database, &[], &log).await.unwrap();
+        let setting = database.to_string_lossy();
+        let hub = Hub::spawn(&binary, dir.path(), &setting, &[], &log)
+            .await
+            .unwrap();
         let pid = hub.pid().expect("a process of its own");
         assert_ne!(pid, std::process::id());
         let memory = process::memory(Some(pid)).expect("its memory is readable");
@@ -181,7 +186,7 @@ mod tests {
         assert!(process::memory(Some(pid)).is_none(), "it has exited");
         assert!(database.exists());
 
-        let exits = Hub::spawn(Path::new("false"), &database, &[], &log).await;
+        let exits = Hub::spawn(Path::new("false"), dir.path(), &setting, &[], &log).await;
         let error = exits.err().expect("a hub that exits at once").to_string();
         assert!(error.contains("stopped while starting"), "{error}");
     }

@@ -14,7 +14,7 @@ use crate::load::{self, Outcome, Plan, Target};
 use crate::stats::{self, percentile};
 use crate::{IngestArgs, Only, ceiling, temp_dir};
 
-const SECRET: &str = "bench: It's a Secret to Everybody";
+pub const SECRET: &str = "bench: It's a Secret to Everybody";
 
 #[derive(Clone, Copy, PartialEq)]
 enum Which {
@@ -171,7 +171,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(addr: SocketAddr, path: String, plan: Plan) -> anyhow::Result<Outcome> {
+pub async fn measure(addr: SocketAddr, path: String, plan: Plan) -> anyhow::Result<Outcome> {
     let target = Target {
         addr,
         path,
@@ -181,7 +181,7 @@ async fn measure(addr: SocketAddr, path: String, plan: Plan) -> anyhow::Result<O
     tokio::task::spawn_blocking(move || load::run(target, plan)).await?
 }
 
-fn median_rate(outcome: &Outcome) -> f64 {
+pub fn median_rate(outcome: &Outcome) -> f64 {
     let per_second: Vec<f64> = outcome
         .accepted_per_second
         .iter()

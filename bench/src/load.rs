@@ -48,7 +48,11 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn merge(&mut self, other: Outcome) {
+    pub fn merge(&mut self, other: Outcome) {
+        if self.accepted_per_second.len() < other.accepted_per_second.len() {
+            self.accepted_per_second
+                .resize(other.accepted_per_second.len(), 0);
+        }
         for (i, n) in other.accepted_per_second.into_iter().enumerate() {
             self.accepted_per_second[i] += n;
         }

@@ -13,6 +13,7 @@
 
 mod browse;
 mod ceiling;
+mod cluster;
 mod corpus;
 mod hub;
 mod ingest;
@@ -58,6 +59,34 @@ enum Command {
     /// Mixed ingest, delivery and dashboard browsing at fixed rates for a set time (default
     /// 10 minutes): throughput, p99 latencies, memory and database size over time.
     Soak(SoakArgs),
+    /// Ingest and delivery with 1, 2 and 3 hub processes on one PostgreSQL database, and one
+    /// on SQLite: throughput, CPU time per unit of work and the database's commits per second.
+    Cluster(ClusterArgs),
+}
+
+#[derive(clap::Args)]
+pub struct ClusterArgs {
+    /// The built `hookhub` binary the hubs run as.
+    #[arg(long, default_value = "target/release/hookhub")]
+    pub hub_binary: PathBuf,
+    /// A PostgreSQL server to make the databases on (default: HOOKHUB_TEST_POSTGRES_URL).
+    #[arg(long)]
+    pub postgres_url: Option<String>,
+    /// Hubs on PostgreSQL, from 1 up to this many.
+    #[arg(long, default_value_t = 3)]
+    pub hubs: usize,
+    /// Concurrent webhook connections, spread evenly over the hubs.
+    #[arg(long, default_value_t = 48)]
+    pub connections: usize,
+    /// Measured seconds of ingest per run.
+    #[arg(long, default_value_t = 8.0)]
+    pub duration: f64,
+    /// Messages published per run, spread over the hubs.
+    #[arg(long, default_value_t = 1500)]
+    pub messages: usize,
+    /// Subscribers each message goes to.
+    #[arg(long, default_value_t = 4)]
+    pub subscribers: usize,
 }
 
 #[derive(clap::Args)]
@@ -232,6 +261,7 @@ fn main() -> anyhow::Result<()> {
             Command::Browse(args) => browse::run(args).await,
             Command::Send(args) => send::run(args).await,
             Command::Soak(args) => soak::run(args).await,
+            Command::Cluster(args) => cluster::run(args).await,
         }
     })
 }

@@ -114,6 +114,32 @@ impl ThreadTimes {
     }
 }
 
+/// CPU ticks (user + system) that process `pid` has used so far, all its threads together.
+pub fn process_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat(&stat).map(|(_, ticks)| ticks)
+}
+
+/// CPU ticks used so far by every process on this machine named `name` (as a PostgreSQL
+/// server's are), for a server this process did not start.
+pub fn ticks_named(name: &str) -> u64 {
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    processes
+        .flatten()
+        .filter_map(|p| std::fs::read_to_string(p.path().join("stat")).ok())
+        .filter_map(|stat| parse_stat(&stat))
+        .filter(|(comm, _)| comm == name)
+        .map(|(_, ticks)| ticks)
+        .sum()
+}
+
+/// Ticks as seconds.
+pub fn seconds(ticks: u64) -> f64 {
+    ticks as f64 / TICKS_PER_SECOND
+}
+
 /// The name and utime + stime of `/proc/<pid>/task/<tid>/stat`. The name is in parentheses and
 /// may itself hold spaces or parentheses, so fields are counted from the last `)`.
 fn parse_stat(stat: &str) -> Option<(String, u64)> {

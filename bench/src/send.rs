@@ -218,23 +218,23 @@ async fn scenario(
     })
 }
 
-struct Sent {
+pub struct Sent {
     id: String,
     sent: Instant,
     answered: Instant,
 }
 
 #[derive(Default)]
-struct Publishing {
+pub struct Publishing {
     /// Messages answered 202, with when each was sent and answered.
-    sent: Vec<Sent>,
-    failures: u64,
-    first_failure: Option<String>,
+    pub sent: Vec<Sent>,
+    pub failures: u64,
+    pub first_failure: Option<String>,
 }
 
 /// Publishes `messages` from `publishers` concurrent clients, each one request at a time, until
 /// done or `deadline`.
-async fn publish(
+pub async fn publish(
     url: String,
     key: String,
     messages: usize,

@@ -198,7 +198,9 @@ async fn soak(args: SoakArgs, outside: Handle) -> anyhow::Result<()> {
     let hub = match &args.hub_binary {
         Some(binary) => {
             let settings = [("HOOKHUB_OUTBOUND_ALLOW", LOOPBACK)];
-            Hub::spawn(binary, &path, &settings, &dir.path().join("hub.log")).await?
+            let database = path.to_string_lossy();
+            let log = dir.path().join("hub.log");
+            Hub::spawn(binary, dir.path(), &database, &settings, &log).await?
         }
         None => Hub::start(config).await?,
     };

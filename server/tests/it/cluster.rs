@@ -221,13 +221,12 @@ async fn three_hubs_share_the_work_and_deliver_every_message_exactly_once() {
     const WEBHOOKS: usize = 240;
     const MESSAGES: usize = 120;
     let dir = tempfile::tempdir().unwrap();
-    let url = shared_database().await;
-    let key = api_key(&dir, &url);
     let subscriber = Subscriber::start().await;
-    let mut hubs = Vec::new();
-    for node in ["hub-a", "hub-b", "hub-c"] {
-        hubs.push(start_hub(&dir, &url, node, &[]).await);
-    }
+    // All three start at once on a database none has migrated: one migrates, the others wait.
+    let url = shared_database().await;
+    let starting = ["hub-a", "hub-b", "hub-c"].map(|node| start_hub(&dir, &url, node, &[]));
+    let hubs = futures::future::join_all(starting).await;
+    let key = api_key(&dir, &url);
     let path = set_up(&hubs[0], &key, &subscriber, SUBSCRIPTIONS).await;
 
     // Webhooks and messages round-robin over the three, from several clients at once.

@@ -3,13 +3,15 @@
 //!
 //! The engine seam is [`Db`]: reads go through [`Db::read`], a pool, and every write through
 //! [`Db::write`], the only way to change the database. Behind it sits the engine's way of
-//! committing: for SQLite, the single [`writer`] task that commits whatever is queued in one
-//! transaction (group commit); for PostgreSQL, a pooled transaction per write ([`postgres`]).
+//! committing: for SQLite ([`sqlite`]), the single [`writer`] task that commits whatever is
+//! queued in one transaction (group commit); for PostgreSQL, a pooled transaction per write
+//! ([`postgres`]).
 //! A write is a closure over a transaction and must not rely on being the only write under
 //! way: rules that need rows to stay put (one first-run setup, the last admin) lock or claim
 //! them in the same write, so they hold where writes run concurrently, from several hubs too.
 //! What only one engine can do lives in the module that owns it: full-text search in
-//! [`search`], `json_each` in [`shapes`], the file's integrity check here.
+//! [`search`], `json_each` in [`shapes`], the file's integrity check in [`sqlite`], the
+//! notices between hubs in [`changes`].
 
 pub mod api_keys;
 pub mod catalog;
@@ -33,25 +35,21 @@ pub mod search;
 pub mod sessions;
 mod shapes;
 pub mod sources;
+mod sqlite;
 pub mod states;
 pub mod subscriptions;
 pub mod testing;
 pub mod users;
 mod writer;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use futures::future::BoxFuture;
-use migrations::{Migrator, MigratorTrait};
 use sea_orm::sea_query::{Alias, Query};
-use sea_orm::sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
-};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    PrimaryKeyTrait, SqlxSqliteConnector, TryInsertResult,
+    PrimaryKeyTrait, TryInsertResult,
 };
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -59,8 +57,6 @@ pub use health::{Failure, is_storage_failure};
 pub use location::Location;
 use postgres::Postgres;
 use writer::Writer;
-
-const READ_CONNECTIONS: u32 = 4;
 
 /// What an acknowledged write survives. Both survive the process being killed at any moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -137,8 +133,8 @@ impl Db {
         let cache = sources::Cache::default();
         let (read, engine, changes) = match &location {
             Location::Sqlite(path) => {
-                let (read, engine) = open_sqlite(path, durability).await?;
-                (read, engine, changes::Changes::alone())
+                let (read, writer) = sqlite::open(path, durability).await?;
+                (read, Engine::Sqlite(writer), changes::Changes::alone())
             }
             Location::Postgres(url) => {
                 let postgres = Postgres::open(url).await?;
@@ -220,16 +216,19 @@ impl Db {
     /// are failing this makes a real write, so a health check notices by itself when there is
     /// room again, even when no other write comes.
     pub async fn ping(&self) -> Result<(), DbErr> {
-        if let Engine::Postgres(postgres) = &self.engine {
-            postgres.ping().await?;
-        } else {
-            self.read.execute_unprepared("SELECT 1").await?;
-        }
-        if self.write_failure().is_none() {
-            return match &self.engine {
-                Engine::Sqlite(writer) => writer.ping().await,
-                Engine::Postgres(_) => Ok(()),
-            };
+        match &self.engine {
+            Engine::Sqlite(writer) => {
+                self.read.execute_unprepared("SELECT 1").await?;
+                if self.write_failure().is_none() {
+                    return writer.ping().await;
+                }
+            }
+            Engine::Postgres(postgres) => {
+                postgres.ping().await?;
+                if self.write_failure().is_none() {
+                    return Ok(());
+                }
+            }
         }
         self.write(|txn| {
             Box::pin(async move {
@@ -264,28 +263,7 @@ impl Db {
             return;
         }
         let started = std::time::Instant::now();
-        let outcome = match self
-            .read
-            .query_all_raw(sea_orm::Statement::from_string(
-                self.read.get_database_backend(),
-                "PRAGMA quick_check(10)",
-            ))
-            .await
-        {
-            Ok(rows) => {
-                let problems: Vec<String> = rows
-                    .iter()
-                    .filter_map(|row| row.try_get_by_index::<String>(0).ok())
-                    .filter(|line| line != "ok")
-                    .collect();
-                if problems.is_empty() {
-                    Integrity::Ok
-                } else {
-                    Integrity::Failed(problems.join("; "))
-                }
-            }
-            Err(err) => Integrity::Failed(err.to_string()),
-        };
+        let outcome = sqlite::quick_check(&self.read).await;
         match &outcome {
             Integrity::Failed(problems) => tracing::error!(
                 database = %self.location,
@@ -301,64 +279,8 @@ impl Db {
     }
 }
 
-/// Opens (creating if needed) the SQLite file, applies migrations and starts the writer.
-async fn open_sqlite(
-    path: &Path,
-    durability: Durability,
-) -> Result<(DatabaseConnection, Engine), DbErr> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| DbErr::Custom(format!("creating {}: {e}", dir.display())))?;
-    }
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(match durability {
-            Durability::Normal => SqliteSynchronous::Normal,
-            Durability::Full => SqliteSynchronous::Full,
-        })
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
-    let write_pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(1)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_with(options.clone())
-        .await
-        .map_err(sqlx_err)?;
-    let write = SqlxSqliteConnector::from_sqlx_sqlite_pool(write_pool);
-    Migrator::up(&write, None).await?;
-
-    // Read connections are kept for good, like the writer: each holds SQLite's page cache
-    // (2 MiB, SQLite's default) and a thread, which replacing it would throw away and build
-    // again.
-    let read_pool = SqlitePoolOptions::new()
-        .max_connections(READ_CONNECTIONS)
-        .min_connections(READ_CONNECTIONS)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_with(options.clone().read_only(true))
-        .await
-        .map_err(sqlx_err)?;
-    let connector = writer::Connector {
-        options,
-        path: path.to_path_buf(),
-        file: writer::FileId::of(path),
-    };
-    Ok((
-        SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
-        Engine::Sqlite(Writer::start(write, connector)),
-    ))
-}
-
 /// The size of the health check's probe write: more than a page, so it needs room to grow.
 const PROBE_BYTES: usize = 16 * 1024;
-
-fn sqlx_err(err: sea_orm::sqlx::Error) -> DbErr {
-    DbErr::Custom(format!("connecting to SQLite: {err}"))
-}
 
 pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -397,6 +319,7 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use sea_orm::sqlx::sqlite::SqliteConnectOptions;
     use sea_orm::sqlx::{ConnectOptions, Connection, Executor};
 
     use super::*;

@@ -96,7 +96,7 @@ impl Connector {
             .max_lifetime(None)
             .connect_with(self.options.clone().create_if_missing(false))
             .await
-            .map_err(super::sqlx_err)?;
+            .map_err(super::sqlite::sqlx_err)?;
         Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
     }
 

@@ -402,6 +402,39 @@ async fn what_a_killed_hub_held_is_delivered_by_the_others_once_its_lease_lapses
     }
 }
 
+#[tokio::test]
+async fn a_hub_that_starts_leaves_the_deliveries_another_hub_holds_alone() {
+    const MESSAGES: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let url = shared_database().await;
+    let key = api_key(&dir, &url);
+    let subscriber = Subscriber::start().await;
+    let env = [("HOOKHUB_DELIVERY_CONCURRENCY", "8")];
+    let b = start_hub(&dir, &url, "hub-b", &env).await;
+    set_up(&b, &key, &subscriber, 1).await;
+    // B's attempts take long enough to be under way, leased to B, when A starts.
+    subscriber.delay(Duration::from_millis(1500));
+    let client = Client::new();
+    let mut messages = Vec::new();
+    for _ in 0..MESSAGES {
+        messages.push(publish(&client, &b.base, &key).await);
+    }
+    while delivered(&subscriber).1 < 8 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A starts (as after a crash, it releases the leases it held): B's stay B's, so nothing
+    // B has under way is made a second time.
+    let a = start_hub(&dir, &url, "hub-a", &env).await;
+    let expected = every_pair(1, &messages);
+    let (pairs, requests) = wait_for(&subscriber, &expected).await;
+    assert_eq!(expected.difference(&pairs).count(), 0, "deliveries missing");
+    assert_eq!(requests, expected.len(), "deliveries made twice");
+    for mut hub in [a, b] {
+        hub.child.start_kill().unwrap();
+        hub.child.wait().await.unwrap();
+    }
+}
+
 /// Polls `refused` for at most a second; whether it came true.
 async fn within_a_second<F: Future<Output = bool>>(mut refused: impl FnMut() -> F) -> bool {
     let started = std::time::Instant::now();

@@ -43,7 +43,7 @@ pub enum Stored {
 /// Commits the event with its queued handler runs (answering only after the commit), or finds
 /// the earlier copy of the same delivery, whose runs were queued with it.
 pub async fn insert(db: &Db, new: NewEvent, runs: Vec<PlannedRun>) -> Result<Stored, DbErr> {
-    db.write(move |txn| {
+    db.write_batched(move |txn| {
         Box::pin(async move {
             let received_at = new.received_at;
             let source_id = new.source_id.clone();
@@ -204,6 +204,43 @@ mod tests {
         .await
         .unwrap();
         (dir, db)
+    }
+
+    #[tokio::test]
+    async fn runs_of_one_event_finishing_at_once_leave_it_handled() {
+        use crate::ids::HandlerId;
+        use crate::storage::handlers::{self, Finish, PlannedRun};
+
+        let (_dir, db) = db_with_source().await;
+        for round in 0..5 {
+            let runs = (0..4)
+                .map(|position| PlannedRun {
+                    handler_id: HandlerId::generate(),
+                    handler_kind: "record".into(),
+                    position,
+                })
+                .collect();
+            let delivery = format!("d{round}");
+            let Stored::New(id) = insert(&db, event(Some(&delivery), b"{}"), runs)
+                .await
+                .unwrap()
+            else {
+                panic!("stored before");
+            };
+            let now = crate::storage::now_millis() + 1_000;
+            let claimed = handlers::claim_due(&db, "hub".into(), now, 10, 60_000)
+                .await
+                .unwrap();
+            assert_eq!(claimed.len(), 4);
+            let finishing = claimed
+                .into_iter()
+                .map(|run| handlers::finish(&db, run, Finish::Ok("done".into()), now));
+            for finished in futures::future::join_all(finishing).await {
+                finished.unwrap();
+            }
+            let handled = find(&db, id).await.unwrap().unwrap().handling;
+            assert_eq!(handled, Handling::Ok, "round {round}");
+        }
     }
 
     fn event(delivery_id: Option<&str>, body: &[u8]) -> NewEvent {

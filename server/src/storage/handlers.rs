@@ -199,10 +199,21 @@ pub enum Finish {
 }
 
 /// Records a run's end and recomputes its event's handling state, in one write.
+///
+/// The event's row is locked first, so runs of one event finishing at once (on several
+/// workers or hubs) recompute its state one after the other, each seeing the others' ends;
+/// side by side, each would count the other still pending.
 pub async fn finish(db: &Db, run: HandlerRun, finish: Finish, now: i64) -> Result<(), DbErr> {
     db.write(move |txn| {
         Box::pin(async move {
             let event_id = run.event_id;
+            Events::find_by_id(event_id)
+                .select_only()
+                .column(event::Column::Id)
+                .lock_exclusive()
+                .into_tuple::<i64>()
+                .one(txn)
+                .await?;
             let mut active: handler_run::ActiveModel = run.into();
             let (status, next_at, outcome) = match finish {
                 Finish::Ok(outcome) => (RunStatus::Ok, now, outcome),

@@ -179,6 +179,22 @@ impl Db {
         &self.changes
     }
 
+    /// [`Db::write`] for the writes of the hot path that PostgreSQL may commit together with
+    /// others (SQLite commits every write so): each must take no row lock another write waits
+    /// on, but for unique keys.
+    pub async fn write_batched<T, F>(&self, f: F) -> Result<T, DbErr>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>
+            + Send
+            + 'static,
+    {
+        match &self.engine {
+            Engine::Sqlite(writer) => writer.write(f).await,
+            Engine::Postgres(postgres) => postgres.write_batched(f).await,
+        }
+    }
+
     pub fn location(&self) -> &Location {
         &self.location
     }

@@ -15,6 +15,7 @@ use sea_orm::{
 };
 
 use super::health::{Health, storage_failure};
+use super::writer::{Connector, Writer};
 
 /// Connections this hub keeps to the server. Writes are short transactions, so a few carry a
 /// hub's whole load; several hubs together must stay under the server's `max_connections`.
@@ -28,6 +29,8 @@ const MIGRATION_LOCK: i64 = 0x686f_6f6b_6875_6201;
 #[derive(Clone)]
 pub(super) struct Postgres {
     pool: DatabaseConnection,
+    /// Commits the hot path's writes (webhooks stored) in batches; see [`Postgres::write_batched`].
+    batched: Writer,
     health: Arc<Health>,
 }
 
@@ -45,9 +48,12 @@ impl Postgres {
             .connect_with(options)
             .await
             .map_err(connect_err)?;
+        let pool = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+        let health = Arc::<Health>::default();
         Ok(Self {
-            pool: SqlxPostgresConnector::from_sqlx_postgres_pool(pool),
-            health: Arc::default(),
+            batched: Writer::start(pool.clone(), Connector::Postgres, Arc::clone(&health)),
+            pool,
+            health,
         })
     }
 
@@ -80,6 +86,20 @@ impl Postgres {
             }
         }
         outcome
+    }
+
+    /// Runs `f` in the next batch of the one batching writer and answers once the batch has
+    /// committed: one transaction, each write in a savepoint of its own, for the writes of the
+    /// hot path that take no locks another hub's batch could wait on in the other order (so
+    /// batches of several hubs cannot deadlock). Everything else goes through [`Self::write`].
+    pub async fn write_batched<T, F>(&self, f: F) -> Result<T, DbErr>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>
+            + Send
+            + 'static,
+    {
+        self.batched.write(f).await
     }
 
     /// Checks that the server answers; a failure to reach it counts as writes failing.

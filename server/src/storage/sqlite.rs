@@ -2,6 +2,7 @@
 //! through the one [`Writer`] task. Its integrity check is here too.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
@@ -57,14 +58,14 @@ pub(super) async fn open(
         .connect_with(options.clone().read_only(true))
         .await
         .map_err(sqlx_err)?;
-    let connector = Connector {
-        options,
+    let connector = Connector::Sqlite {
+        options: Box::new(options),
         path: path.to_path_buf(),
         file: FileId::of(path),
     };
     Ok((
         SqlxSqliteConnector::from_sqlx_sqlite_pool(read_pool),
-        Writer::start(write, connector),
+        Writer::start(write, connector, Arc::default()),
     ))
 }
 

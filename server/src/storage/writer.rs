@@ -1,13 +1,15 @@
 //! The one writer. SQLite admits one writer at a time, so instead of a pool of connections
 //! fighting for its lock, one task owns the write connection and commits everything queued in a
 //! single transaction (group commit). Each job runs in its own savepoint, so one failing job
-//! does not undo the others, and its caller hears back only after the commit.
+//! does not undo the others, and its caller hears back only after the commit. On PostgreSQL the
+//! same writer commits the hot path's writes in batches on a connection of the pool
+//! ([`Connector::Postgres`]), beside the pooled transactions of every other write.
 //!
 //! A caller is told its write succeeded only when the transaction that holds it committed. When
 //! the disk fills or fails, a `COMMIT` (or a savepoint's release or rollback) can fail and leave
 //! the connection inside a transaction that the driver no longer tracks; every later "commit"
 //! on it would then only release a savepoint of a transaction that never ends. So after any such
-//! failure the writer closes its connection and opens a fresh one for the next batch, and
+//! failure the SQLite writer closes its connection and opens a fresh one for the next batch, and
 //! [`Health`] says writes are failing until a batch commits a change again.
 
 use std::panic::AssertUnwindSafe;
@@ -57,13 +59,19 @@ enum Step {
     Broken(String),
 }
 
-/// How the writer (re)opens its connection, and how it tells that its file is still the one at
-/// the configured path.
-pub(super) struct Connector {
-    pub options: SqliteConnectOptions,
-    pub path: PathBuf,
-    /// The identity of the file opened at start; `None` where the platform gives none.
-    pub file: Option<FileId>,
+/// Where the writer's connection comes from.
+pub(super) enum Connector {
+    /// A SQLite file: the writer's own connection, replaced after a failure; and how it tells
+    /// that its file is still the one at the configured path.
+    Sqlite {
+        options: Box<SqliteConnectOptions>,
+        path: PathBuf,
+        /// The identity of the file opened at start; `None` where the platform gives none.
+        file: Option<FileId>,
+    },
+    /// A PostgreSQL pool, shared with the rest of the hub: each batch takes a connection of
+    /// it, and one left inside a failed transaction is rolled back as it goes back.
+    Postgres,
 }
 
 /// A file's device and inode: the same path naming another inode means the database file was
@@ -88,13 +96,16 @@ impl FileId {
 
 impl Connector {
     async fn connect(&self) -> Result<DatabaseConnection, DbErr> {
+        let Self::Sqlite { options, .. } = self else {
+            return Err(unavailable("the writer's pool is gone".into()));
+        };
         // Never create the file here: a missing file is a fault to report, not a fresh start.
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(self.options.clone().create_if_missing(false))
+            .connect_with(options.as_ref().clone().create_if_missing(false))
             .await
             .map_err(super::sqlite::sqlx_err)?;
         Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
@@ -103,13 +114,33 @@ impl Connector {
     /// An error when the configured path no longer names the file the writer has open, so that
     /// nothing is acknowledged into a file that is gone.
     fn check_file(&self) -> Result<(), String> {
-        match self.file {
-            Some(opened) if FileId::of(&self.path) != Some(opened) => Err(format!(
+        match self {
+            Self::Sqlite {
+                path,
+                file: Some(opened),
+                ..
+            } if FileId::of(path) != Some(*opened) => Err(format!(
                 "the database file {} was deleted or replaced while hookhub had it open; restart hookhub",
-                self.path.display()
+                path.display()
             )),
             _ => Ok(()),
         }
+    }
+
+    /// SQLite's batches take the write lock up front (IMMEDIATE), where the busy timeout
+    /// applies: a deferred transaction that reads first fails at once if another process (the
+    /// CLI, a second opener of the file) wrote in between, since its snapshot can no longer be
+    /// upgraded. PostgreSQL's take row locks as they go.
+    fn transaction_options(&self) -> TransactionOptions {
+        match self {
+            Self::Sqlite { .. } => IMMEDIATE,
+            Self::Postgres => TransactionOptions::default(),
+        }
+    }
+
+    /// Whether a connection that saw a failure is replaced (SQLite's own) or kept (a pool).
+    fn replaces_after_failure(&self) -> bool {
+        matches!(self, Self::Sqlite { .. })
     }
 }
 
@@ -120,9 +151,13 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub(super) fn start(conn: DatabaseConnection, connector: Connector) -> Self {
+    /// Starts writing on `conn`; `health` is what it reports failures and recoveries to.
+    pub(super) fn start(
+        conn: DatabaseConnection,
+        connector: Connector,
+        health: Arc<Health>,
+    ) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        let health = Arc::new(Health::default());
         tokio::spawn(run(conn, connector, Arc::clone(&health), rx));
         Self { jobs, health }
     }
@@ -252,7 +287,7 @@ async fn run(
             Batch::Committed { changed: false } => {}
             Batch::Failed(reason) => health.fail(reason),
         }
-        if health.failure().is_some() {
+        if health.failure().is_some() && connector.replaces_after_failure() {
             // The connection may be stuck inside a transaction it does not know about (a failed
             // COMMIT leaves it so): only a fresh one is known to be back in autocommit.
             current.close().await.ok();
@@ -275,10 +310,10 @@ async fn commit_batch(
     connector: &Connector,
     batch: &mut Vec<Job>,
 ) -> Batch {
-    // IMMEDIATE takes the write lock up front, where the busy timeout applies. A deferred
-    // transaction that reads first fails at once if another process (the CLI, a second
-    // opener of the file) wrote in between, since its snapshot can no longer be upgraded.
-    let txn = match conn.begin_with_options(IMMEDIATE).await {
+    let txn = match conn
+        .begin_with_options(connector.transaction_options())
+        .await
+    {
         Ok(txn) => txn,
         Err(err) => {
             batch.clear();

@@ -18,7 +18,6 @@ use sea_orm::sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
-use super::sources;
 use crate::ids::random_id;
 
 const CHANNEL: &str = "hookhub";
@@ -83,8 +82,12 @@ impl Changes {
     }
 
     /// For a PostgreSQL database other hubs share: starts the announcer and the listener,
-    /// which stop with `stop`. What the listener hears about sources it applies to `cache`.
-    pub(super) fn shared(pool: PgPool, cache: sources::Cache, stop: CancellationToken) -> Self {
+    /// which stop with `stop`. The listener hands what it hears to `apply` before anyone else.
+    pub(super) fn shared(
+        pool: PgPool,
+        apply: impl Fn(&Change) + Send + Sync + 'static,
+        stop: CancellationToken,
+    ) -> Self {
         let origin = random_id("", 12);
         let (heard, _) = broadcast::channel(256);
         let (outgoing, announced) = mpsc::unbounded_channel();
@@ -94,7 +97,7 @@ impl Changes {
             announced,
             stop.clone(),
         ));
-        tokio::spawn(listen(pool, origin, cache, heard.clone(), stop));
+        tokio::spawn(listen(pool, origin, apply, heard.clone(), stop));
         Self {
             heard,
             outgoing: Some(outgoing),
@@ -150,16 +153,12 @@ async fn announce(
 async fn listen(
     pool: PgPool,
     origin: String,
-    cache: sources::Cache,
+    apply: impl Fn(&Change),
     heard: broadcast::Sender<Change>,
     stop: CancellationToken,
 ) {
     let hear = |change: Change| {
-        match &change {
-            Change::Source(id) => cache.forget(id),
-            Change::Everything => cache.forget_all(),
-            _ => {}
-        }
+        apply(&change);
         let _ = heard.send(change);
     };
     loop {

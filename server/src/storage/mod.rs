@@ -139,7 +139,9 @@ impl Db {
             Location::Postgres(url) => {
                 let postgres = Postgres::open(url).await?;
                 let pool = postgres.pool().get_postgres_connection_pool().clone();
-                let changes = changes::Changes::shared(pool, cache.clone(), stop.clone());
+                let forget = cache.clone();
+                let apply = move |change: &changes::Change| forget.heard(change);
+                let changes = changes::Changes::shared(pool, apply, stop.clone());
                 (postgres.pool().clone(), Engine::Postgres(postgres), changes)
             }
         };

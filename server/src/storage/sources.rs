@@ -60,13 +60,22 @@ impl Cache {
         self.0.write().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(super) fn forget(&self, id: &str) {
+    /// Forgets what another hub's change made stale.
+    pub(super) fn heard(&self, change: &Change) {
+        match change {
+            Change::Source(id) => self.forget(id),
+            Change::Everything => self.forget_all(),
+            _ => {}
+        }
+    }
+
+    fn forget(&self, id: &str) {
         let mut cache = self.lock();
         cache.generation += 1;
         cache.sources.remove(id);
     }
 
-    pub(super) fn forget_all(&self) {
+    fn forget_all(&self) {
         let mut cache = self.lock();
         cache.generation += 1;
         cache.sources.clear();

@@ -11,7 +11,7 @@ use sea_orm::sqlx::sqlite::{
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, SqlxSqliteConnector};
 
-use super::writer::{Connector, FileId, Writer};
+use super::writer::{Connector, FileId, Writer, sqlx_err};
 use super::{Durability, Integrity};
 
 const READ_CONNECTIONS: u32 = 4;
@@ -88,8 +88,4 @@ pub(super) async fn quick_check(read: &DatabaseConnection) -> Integrity {
         }
         Err(err) => Integrity::Failed(err.to_string()),
     }
-}
-
-pub(super) fn sqlx_err(err: sea_orm::sqlx::Error) -> DbErr {
-    DbErr::Custom(format!("connecting to SQLite: {err}"))
 }

@@ -107,7 +107,7 @@ impl Connector {
             .max_lifetime(None)
             .connect_with(options.as_ref().clone().create_if_missing(false))
             .await
-            .map_err(super::sqlite::sqlx_err)?;
+            .map_err(sqlx_err)?;
         Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
     }
 
@@ -381,6 +381,10 @@ async fn commit_batch(
             None => Batch::Committed { changed },
         },
     }
+}
+
+pub(super) fn sqlx_err(err: sea_orm::sqlx::Error) -> DbErr {
+    DbErr::Custom(format!("connecting to SQLite: {err}"))
 }
 
 #[cfg(test)]

@@ -109,21 +109,8 @@ async fn sigterm_stops_the_server_gracefully() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
-    let health = format!("http://127.0.0.1:{port}/healthz");
-    let mut healthy = false;
-    for _ in 0..200 {
-        if client
-            .get(&health)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            healthy = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let base = format!("http://127.0.0.1:{port}");
+    let healthy = crate::helpers::healthy_within(&base, Duration::from_secs(10)).await;
     assert!(healthy, "the server did not start");
 
     let pid = child.id().unwrap().to_string();

@@ -17,6 +17,7 @@ use tokio::process::Child;
 
 use crate::cli::hookhub;
 use crate::crash::stored_ids;
+use crate::helpers::healthy_within;
 use crate::receiving::hmac_sha256;
 use crate::sending::Subscriber;
 
@@ -58,19 +59,9 @@ async fn start_hub(dir: &tempfile::TempDir, url: &str, node: &str, env: &[(&str,
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let client = Client::new();
-    for _ in 0..400 {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Hub { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("hub {node} did not start");
+    let started = healthy_within(&base, Duration::from_secs(10)).await;
+    assert!(started, "hub {node} did not start");
+    Hub { child, base }
 }
 
 /// An API key made with the command line on the database at `url`.

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tokio::process::Child;
 
 use crate::cli::hookhub;
+use crate::helpers::healthy_within;
 use crate::receiving::hmac_sha256;
 use crate::sending::Subscriber;
 
@@ -37,19 +38,9 @@ async fn start_with(dir: &tempfile::TempDir, port: u16, env: &[(&str, &str)]) ->
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let client = Client::new();
-    for _ in 0..400 {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return Server { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the server did not start");
+    let started = healthy_within(&base, Duration::from_secs(10)).await;
+    assert!(started, "the server did not start");
+    Server { child, base }
 }
 
 /// Every delivery id the hub has stored, paging through the events API.

@@ -69,16 +69,8 @@ impl TestApp {
     }
 
     async fn wait_until_healthy(&self) {
-        let client = self.client();
-        for _ in 0..200 {
-            if let Ok(response) = client.get(self.url("/healthz")).send().await
-                && response.status().is_success()
-            {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
-        panic!("hookhub did not become healthy on {}", self.addr);
+        let healthy = healthy_within(&self.url(""), std::time::Duration::from_secs(5)).await;
+        assert!(healthy, "hookhub did not become healthy on {}", self.addr);
     }
 
     /// Stops the server gracefully and starts it again on the same port and database.
@@ -185,6 +177,24 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// Polls `{base}/healthz` every 25 ms until it answers 2xx; false when `within` passes first.
+pub async fn healthy_within(base: &str, within: std::time::Duration) -> bool {
+    let client = Client::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    false
 }
 
 pub async fn app_error(response: Response) -> app::error::AppError {

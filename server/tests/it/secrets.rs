@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
 use crate::cli::hookhub;
-use crate::helpers::{ADMIN, PASSWORD};
+use crate::helpers::{ADMIN, PASSWORD, healthy_within};
 use crate::receiving::hmac_sha256;
 use crate::sending::Subscriber;
 
@@ -33,17 +33,10 @@ async fn secrets_never_reach_the_logs() {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let client = Client::builder().cookie_store(true).build().unwrap();
-    for _ in 0..400 {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    assert!(
+        healthy_within(&base, Duration::from_secs(10)).await,
+        "the server did not start"
+    );
 
     // A password at setup and login, wrong and right.
     let form = |pairs: &[(&str, &str)]| {

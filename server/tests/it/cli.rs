@@ -80,7 +80,12 @@ fn create_user_reads_the_password_from_stdin() {
 
 /// Creates an API key with the command for scripted installs; the key it printed.
 pub fn create_api_key(dir: &tempfile::TempDir) -> String {
-    let output = hookhub(dir)
+    create_api_key_with(hookhub(dir))
+}
+
+/// Runs `create-api-key` as `command` (the binary with its settings) and answers the key.
+pub fn create_api_key_with(mut command: Command) -> String {
+    let output = command
         .args(["create-api-key", "--name", "deploy"])
         .output()
         .unwrap();

@@ -16,7 +16,7 @@ use server::storage::testing;
 use tokio::process::Child;
 
 use crate::cli::hookhub;
-use crate::crash::stored_ids;
+use crate::crash::{delivered_pairs, stored_ids};
 use crate::helpers::healthy_within;
 use crate::receiving::hmac_sha256;
 use crate::sending::Subscriber;
@@ -66,17 +66,9 @@ async fn start_hub(dir: &tempfile::TempDir, url: &str, node: &str, env: &[(&str,
 
 /// An API key made with the command line on the database at `url`.
 fn api_key(dir: &tempfile::TempDir, url: &str) -> String {
-    let output = hookhub(dir)
-        .args(["create-api-key", "--name", "cluster"])
-        .env("HOOKHUB_DATABASE", url)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    let mut command = hookhub(dir);
+    command.env("HOOKHUB_DATABASE", url);
+    crate::cli::create_api_key_with(command)
 }
 
 /// Sets up, through `hub`, a GitHub source and `subscriptions` subscriptions to `subscriber`
@@ -149,32 +141,18 @@ async fn publish(client: &Client, base: &str, key: &str) -> String {
     message["id"].as_str().unwrap().to_owned()
 }
 
-/// Every (subscription path, message id) the subscriber accepted, and how many requests it
-/// accepted in all.
-fn delivered(subscriber: &Subscriber) -> (HashSet<(String, String)>, usize) {
-    let received = subscriber.received.lock().unwrap();
-    let pairs = received
-        .iter()
-        .map(|r| {
-            let id = r.headers["webhook-id"].to_str().unwrap().to_owned();
-            (r.path.clone(), id)
-        })
-        .collect();
-    (pairs, received.len())
-}
-
 /// Waits until the subscriber has every pair of `expected` (a minute at most); what it has.
 async fn wait_for(
     subscriber: &Subscriber,
     expected: &HashSet<(String, String)>,
 ) -> (HashSet<(String, String)>, usize) {
-    let mut seen = delivered(subscriber);
+    let mut seen = delivered_pairs(subscriber);
     for _ in 0..600 {
         if seen.0.is_superset(expected) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        seen = delivered(subscriber);
+        seen = delivered_pairs(subscriber);
     }
     seen
 }
@@ -356,7 +334,7 @@ async fn what_a_killed_hub_held_is_delivered_by_the_others_once_its_lease_lapses
         messages.push(publish(&client, &hubs[n % hubs.len()].base, &key).await);
     }
     let expected = every_pair(SUBSCRIPTIONS, &messages);
-    while delivered(&subscriber).1 < expected.len() / 4 {
+    while delivered_pairs(&subscriber).1 < expected.len() / 4 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let mut killed = hubs.remove(0);
@@ -410,7 +388,7 @@ async fn a_hub_that_starts_leaves_the_deliveries_another_hub_holds_alone() {
     for _ in 0..MESSAGES {
         messages.push(publish(&client, &b.base, &key).await);
     }
-    while delivered(&subscriber).1 < 8 {
+    while delivered_pairs(&subscriber).1 < 8 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // A starts (as after a crash, it releases the leases it held): B's stay B's, so nothing
@@ -546,13 +524,14 @@ async fn a_sqlite_database_copied_to_postgres_answers_the_same() {
     from.app.stop().await;
 
     let url = shared_database().await;
-    let copy = tokio::process::Command::new(crate::cli::BIN)
-        .args(["copy-database", "--from"])
-        .arg(&file)
-        .args(["--to", &url])
-        .output()
-        .await
-        .unwrap();
+    let copy_database = || {
+        tokio::process::Command::new(crate::cli::BIN)
+            .args(["copy-database", "--from"])
+            .arg(&file)
+            .args(["--to", &url])
+            .output()
+    };
+    let copy = copy_database().await.unwrap();
     let (out, err) = (
         String::from_utf8_lossy(&copy.stdout),
         String::from_utf8_lossy(&copy.stderr),
@@ -587,13 +566,7 @@ async fn a_sqlite_database_copied_to_postgres_answers_the_same() {
     }
 
     // A second copy into the same database is refused, and says why.
-    let again = tokio::process::Command::new(crate::cli::BIN)
-        .args(["copy-database", "--from"])
-        .arg(&file)
-        .args(["--to", &url])
-        .output()
-        .await
-        .unwrap();
+    let again = copy_database().await.unwrap();
     assert!(!again.status.success());
     let err = String::from_utf8_lossy(&again.stderr);
     assert!(err.contains("empty database"), "{err}");

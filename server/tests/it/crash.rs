@@ -196,7 +196,7 @@ async fn publish(base: String, key: String, limit: usize, accepted: Arc<Mutex<Ve
 
 /// Every (subscription path, message id) pair the subscriber has accepted, and how many
 /// requests it accepted in all.
-fn delivered_pairs(subscriber: &Subscriber) -> (HashSet<(String, String)>, usize) {
+pub fn delivered_pairs(subscriber: &Subscriber) -> (HashSet<(String, String)>, usize) {
     let received = subscriber.received.lock().unwrap();
     let delivered: Vec<_> = received.iter().filter(|r| r.status == 200).collect();
     let pairs = delivered

@@ -5,8 +5,9 @@
 //! heartbeats and the login throttle's counts.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, Iterable,
-    ModelTrait, PaginatorTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityName, EntityTrait,
+    IntoActiveModel, Iterable, ModelTrait, PaginatorTrait, PrimaryKeyToColumn, PrimaryKeyTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::Db;
@@ -46,7 +47,8 @@ pub async fn copy_database(
     to: &Db,
     mut progress: impl FnMut(&Progress) + Send,
 ) -> Result<Vec<(&'static str, u64)>, CopyError> {
-    for table in TABLES {
+    let tables = tables();
+    for table in &tables {
         let rows = (table.count)(to)
             .await
             .map_err(|source| CopyError::Failed {
@@ -61,17 +63,13 @@ pub async fn copy_database(
         }
     }
     let mut copied = Vec::new();
-    for table in TABLES {
-        let failed = |source| CopyError::Failed {
-            table: table.name,
-            source,
-        };
+    for table in &tables {
         let rows = (table.copy)(from, to, &mut progress)
             .await
-            .map_err(failed)?;
-        if table.serial {
-            restart_ids(to, table.name).await.map_err(failed)?;
-        }
+            .map_err(|source| CopyError::Failed {
+                table: table.name,
+                source,
+            })?;
         copied.push((table.name, rows));
     }
     Ok(copied)
@@ -86,22 +84,17 @@ type Copy = for<'a> fn(
 
 struct Table {
     name: &'static str,
-    /// Whether its `id` comes from a sequence, to move on past the ids copied.
-    serial: bool,
     count: Count,
     copy: Copy,
 }
 
 macro_rules! table {
-    ($name:literal: $entity:ident, $serial:expr, $batch:expr) => {
+    ($entity:ident, $batch:expr) => {
         Table {
-            name: $name,
-            serial: $serial,
+            name: $entity::Entity.table_name(),
             count: |db| Box::pin(async move { $entity::Entity::find().count(db.read()).await }),
             copy: |from, to, progress| {
-                Box::pin(copy_table::<$entity::Entity>(
-                    from, to, $name, $batch, progress,
-                ))
+                Box::pin(copy_table::<$entity::Entity>(from, to, $batch, progress))
             },
         }
     };
@@ -109,28 +102,30 @@ macro_rules! table {
 
 /// Every table, each after the tables it refers to. Batches are smaller where rows carry
 /// bodies, so a batch stays within memory whatever the bodies weigh.
-const TABLES: &[Table] = &[
-    table!("users": user, true, 500),
-    table!("sessions": session, false, 500),
-    table!("api_keys": api_key, true, 500),
-    table!("milestones": milestone, false, 500),
-    table!("sources": source, false, 500),
-    table!("events": event, true, 64),
-    table!("refused_requests": refused_request, true, 64),
-    table!("handlers": handler, false, 500),
-    table!("handler_runs": handler_run, true, 500),
-    table!("event_types": event_type, false, 500),
-    table!("subscriptions": subscription, false, 500),
-    table!("messages": message, false, 64),
-    table!("deliveries": delivery, true, 500),
-    table!("attempts": attempt, true, 64),
-];
+fn tables() -> [Table; 14] {
+    [
+        table!(user, 500),
+        table!(session, 500),
+        table!(api_key, 500),
+        table!(milestone, 500),
+        table!(source, 500),
+        table!(event, 64),
+        table!(refused_request, 64),
+        table!(handler, 500),
+        table!(handler_run, 500),
+        table!(event_type, 500),
+        table!(subscription, 500),
+        table!(message, 64),
+        table!(delivery, 500),
+        table!(attempt, 64),
+    ]
+}
 
-/// Copies one table in batches of `batch` rows, in primary-key order; how many rows.
+/// Copies one table in batches of `batch` rows, in primary-key order; how many rows. A table
+/// whose key comes from a sequence then has the sequence moved past the ids copied.
 async fn copy_table<E>(
     from: &Db,
     to: &Db,
-    name: &'static str,
     batch: u64,
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Result<u64, DbErr>
@@ -139,6 +134,7 @@ where
     E::Model: IntoActiveModel<E::ActiveModel> + Send + Sync,
     E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
 {
+    let name = E::default().table_name();
     let key = E::PrimaryKey::iter()
         .next()
         .ok_or_else(|| DbErr::Custom(format!("`{name}` has no primary key")))?
@@ -177,6 +173,9 @@ where
             total,
         });
     }
+    if <E::PrimaryKey as PrimaryKeyTrait>::auto_increment() {
+        restart_ids(to, name).await?;
+    }
     Ok(copied)
 }
 
@@ -206,7 +205,7 @@ mod tests {
 
     #[test]
     fn every_table_is_copied_but_what_running_hubs_keep() {
-        let names: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+        let names: Vec<&str> = tables().iter().map(|t| t.name).collect();
         assert_eq!(names.len(), 14);
         for kept in ["leads", "hubs", "login_failures"] {
             assert!(!names.contains(&kept));

@@ -166,9 +166,7 @@ impl Db {
     pub async fn write<T, F>(&self, f: F) -> Result<T, DbErr>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>
-            + Send
-            + 'static,
+        F: WriteFn<T>,
     {
         match &self.engine {
             Engine::Sqlite(writer) => writer.write(f).await,
@@ -187,9 +185,7 @@ impl Db {
     pub async fn write_batched<T, F>(&self, f: F) -> Result<T, DbErr>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>
-            + Send
-            + 'static,
+        F: WriteFn<T>,
     {
         match &self.engine {
             Engine::Sqlite(writer) => writer.write(f).await,
@@ -295,6 +291,17 @@ impl Db {
         }
         *self.integrity.lock().unwrap_or_else(|e| e.into_inner()) = outcome;
     }
+}
+
+/// A write: a closure over the transaction it runs in, answering a `T` (see [`Db::write`]).
+pub trait WriteFn<T>:
+    for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>> + Send + 'static
+{
+}
+
+impl<T, F> WriteFn<T> for F where
+    F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>> + Send + 'static
+{
 }
 
 /// The size of the health check's probe write: more than a page, so it needs room to grow.

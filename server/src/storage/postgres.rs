@@ -6,14 +6,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, SqlxPostgresConnector,
-    TransactionError, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DbErr, SqlxPostgresConnector, TransactionError,
+    TransactionTrait,
 };
 
+use super::WriteFn;
 use super::health::{Health, storage_failure};
 use super::writer::{Connector, Writer};
 
@@ -69,9 +69,7 @@ impl Postgres {
     pub async fn write<T, F>(&self, f: F) -> Result<T, DbErr>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>
-            + Send
-            + 'static,
+        F: WriteFn<T>,
     {
         let outcome = match self.pool.transaction::<F, T, DbErr>(f).await {
             Ok(value) => Ok(value),
@@ -95,9 +93,7 @@ impl Postgres {
     pub async fn write_batched<T, F>(&self, f: F) -> Result<T, DbErr>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>
-            + Send
-            + 'static,
+        F: WriteFn<T>,
     {
         self.batched.write(f).await
     }

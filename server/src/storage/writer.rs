@@ -25,6 +25,7 @@ use sea_orm::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+use super::WriteFn;
 use super::health::{Health, storage_failure};
 
 /// The most jobs committed together; bounds the latency a long batch adds.
@@ -170,9 +171,7 @@ impl Writer {
     pub async fn write<T, F>(&self, f: F) -> Result<T, DbErr>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>
-            + Send
-            + 'static,
+        F: WriteFn<T>,
     {
         self.submit(f, true).await
     }
@@ -186,9 +185,7 @@ impl Writer {
     async fn submit<T, F>(&self, f: F, proves: bool) -> Result<T, DbErr>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>
-            + Send
-            + 'static,
+        F: WriteFn<T>,
     {
         let (done, answer) = oneshot::channel();
         let job: Job = Box::new(move |txn| {

@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 use std::future::Future;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -13,11 +12,9 @@ use std::time::Duration;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use server::storage::testing;
-use tokio::process::Child;
 
 use crate::cli::hookhub;
-use crate::crash::{delivered_pairs, stored_ids};
-use crate::helpers::healthy_within;
+use crate::crash::{Server as Hub, delivered_pairs, start_with, stored_ids};
 use crate::receiving::hmac_sha256;
 use crate::sending::Subscriber;
 
@@ -34,11 +31,6 @@ async fn shared_database() -> String {
     testing::new_postgres_database(&server).await
 }
 
-struct Hub {
-    child: Child,
-    base: String,
-}
-
 /// A `hookhub serve` on a free port, named `node`, on the database at `url`.
 async fn start_hub(dir: &tempfile::TempDir, url: &str, node: &str, env: &[(&str, &str)]) -> Hub {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -46,22 +38,13 @@ async fn start_hub(dir: &tempfile::TempDir, url: &str, node: &str, env: &[(&str,
         .local_addr()
         .unwrap()
         .port();
-    let child = tokio::process::Command::from(hookhub(dir))
-        .arg("serve")
-        .env("HOOKHUB_DATABASE", url)
-        .env("HOOKHUB_NODE_ID", node)
-        .env("HOOKHUB_LISTEN", format!("127.0.0.1:{port}"))
-        .env("HOOKHUB_OUTBOUND_ALLOW", "127.0.0.0/8")
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let started = healthy_within(&base, Duration::from_secs(10)).await;
-    assert!(started, "hub {node} did not start");
-    Hub { child, base }
+    let shared = [
+        ("HOOKHUB_DATABASE", url),
+        ("HOOKHUB_NODE_ID", node),
+        ("HOOKHUB_OUTBOUND_ALLOW", "127.0.0.0/8"),
+    ];
+    let env: Vec<(&str, &str)> = shared.iter().chain(env).copied().collect();
+    start_with(dir, port, &env).await
 }
 
 /// An API key made with the command line on the database at `url`.

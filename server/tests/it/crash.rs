@@ -19,16 +19,18 @@ use crate::sending::Subscriber;
 
 const SENDERS: usize = 16;
 
-struct Server {
-    child: Child,
-    base: String,
+/// The real binary, running as a child process.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
 }
 
 async fn start(dir: &tempfile::TempDir, port: u16) -> Server {
     start_with(dir, port, &[]).await
 }
 
-async fn start_with(dir: &tempfile::TempDir, port: u16, env: &[(&str, &str)]) -> Server {
+/// `hookhub` serving on `port` with the settings of `hookhub(dir)` and `env`, once healthy.
+pub async fn start_with(dir: &tempfile::TempDir, port: u16, env: &[(&str, &str)]) -> Server {
     let child = tokio::process::Command::from(hookhub(dir))
         .env("HOOKHUB_LISTEN", format!("127.0.0.1:{port}"))
         .envs(env.iter().copied())

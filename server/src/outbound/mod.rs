@@ -75,8 +75,10 @@ pub enum AttemptError {
     #[error("invalid URL: {0}")]
     InvalidUrl(UrlError),
     #[error(
-        "refused to connect to {host}: its address is {range}, which webhooks may not be sent \
-         to unless the outbound allow-list admits it"
+        "refused to connect to {host}: its address is {range}, and local and private addresses \
+         are blocked. To admit them for local testing, start hookhub with \
+         HOOKHUB_OUTBOUND_ALLOW={} (the outbound_allow setting in the README's Configuration)",
+        .range.allow_example()
     )]
     Blocked { host: String, range: BlockedRange },
     #[error("no answer within {} ms", .0.as_millis())]
@@ -469,8 +471,10 @@ mod tests {
         assert_eq!(seen.hits.load(Ordering::SeqCst), 0);
         assert_eq!(
             result.error.unwrap().to_string(),
-            "refused to connect to localhost: its address is a loopback address, which webhooks \
-             may not be sent to unless the outbound allow-list admits it"
+            "refused to connect to localhost: its address is a loopback address, and local and \
+             private addresses are blocked. To admit them for local testing, start hookhub with \
+             HOOKHUB_OUTBOUND_ALLOW=127.0.0.0/8 (the outbound_allow setting in the README's \
+             Configuration)"
         );
     }
 

@@ -107,6 +107,24 @@ impl fmt::Display for BlockedRange {
     }
 }
 
+impl BlockedRange {
+    /// An `outbound_allow` value that would admit addresses of this range, for the message
+    /// that refuses one.
+    pub fn allow_example(self) -> &'static str {
+        match self {
+            Self::Loopback => "127.0.0.0/8",
+            Self::Private => "10.0.0.0/8",
+            Self::SharedAddressSpace => "100.64.0.0/10",
+            Self::LinkLocal => "169.254.0.0/16",
+            Self::Unspecified
+            | Self::Multicast
+            | Self::Broadcast
+            | Self::Documentation
+            | Self::Reserved => "192.0.2.0/24",
+        }
+    }
+}
+
 /// The range `ip` belongs to if it is one outgoing webhooks must not reach by default, or
 /// `None` for an ordinary public address. IPv6 forms that embed an IPv4 address (mapped,
 /// NAT64, 6to4) are judged by that IPv4 address.

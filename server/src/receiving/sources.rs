@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 use serde_json::{Map, Value};
 
-use super::providers::Provider;
+use super::providers::{self, Provider};
 use crate::Hub;
 use crate::error::{Error, invalid};
 use crate::ids::SourceId;
@@ -148,7 +148,10 @@ fn checked_secret(secret: Option<String>, provider: &Provider) -> Result<String,
         Some(secret) if secret.len() > MAX_SECRET_BYTES => {
             Err(invalid("secret", "at most 512 bytes"))
         }
-        Some(secret) => Ok(secret),
+        Some(secret) => match providers::secret_problem(provider, &secret) {
+            Some(problem) => Err(invalid("secret", problem)),
+            None => Ok(secret),
+        },
         None => Ok(generate_secret(provider)),
     }
 }

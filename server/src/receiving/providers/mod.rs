@@ -225,6 +225,15 @@ impl VerifyError {
     }
 }
 
+/// Why `secret` cannot sign for `provider`, if it cannot. Most schemes key their MAC with the
+/// secret's bytes, whatever they are; Standard Webhooks decodes it first.
+pub fn secret_problem(provider: &Provider, secret: &str) -> Option<&'static str> {
+    match provider {
+        Provider::StandardWebhooks => schemes::standard_webhooks_secret_problem(secret),
+        _ => None,
+    }
+}
+
 /// Checks `req` against `provider`'s scheme; any one of `secrets` may have signed it.
 pub fn verify(
     provider: &Provider,

@@ -22,7 +22,7 @@ pub(super) use pusher::pusher;
 pub(super) use secret_in_url::secret_in_url;
 pub(super) use shopify::shopify;
 pub(super) use slack::slack;
-pub(super) use standard_webhooks::standard_webhooks;
+pub(super) use standard_webhooks::{standard_webhooks, standard_webhooks_secret_problem};
 pub(super) use stripe::stripe;
 pub(super) use trello::trello;
 pub(super) use zendesk::zendesk;

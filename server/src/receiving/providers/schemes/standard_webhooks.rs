@@ -71,6 +71,18 @@ pub(in crate::receiving::providers) fn standard_webhooks(
     Ok(verified(event_type, label(id)))
 }
 
+/// Why `secret` cannot key this scheme, if it cannot: said when the secret is saved, so a
+/// source is never left answering every delivery "misconfigured".
+pub(in crate::receiving::providers) fn standard_webhooks_secret_problem(
+    secret: &str,
+) -> Option<&'static str> {
+    decode_secret(secret.as_bytes()).is_none().then_some(
+        "A Standard Webhooks secret is whsec_ followed by base64, as the sender shows it \
+         (such as whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw). Copy it whole from the sender, or \
+         leave this empty to have one generated.",
+    )
+}
+
 fn decode_secret(secret: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(secret).ok()?;
     let key = decode_base64_key(text.strip_prefix(SECRET_PREFIX).unwrap_or(text))?;
@@ -199,6 +211,23 @@ mod tests {
         let body = r#"{"eventType":"user.created"}"#;
         let verified = check(&signed(SECRET, NOW, body), &[SECRET]).unwrap();
         assert_eq!(verified.event_type(), Some("user.created"));
+    }
+
+    #[test]
+    fn a_secret_is_checked_when_saved_as_it_is_decoded_when_used() {
+        assert_eq!(secret_problem(&Provider::StandardWebhooks, SECRET), None);
+        assert_eq!(
+            secret_problem(&Provider::StandardWebhooks, &SECRET[6..]),
+            None
+        );
+        for bad in ["hunter2hunter2!", "whsec_not base64!", "whsec_"] {
+            let problem = secret_problem(&Provider::StandardWebhooks, bad).unwrap();
+            assert!(
+                problem.contains("whsec_ followed by base64"),
+                "{bad}: {problem}"
+            );
+        }
+        assert_eq!(secret_problem(&Provider::GitHub, "hunter2hunter2!"), None);
     }
 
     #[test]

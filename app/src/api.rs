@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 use crate::dto::{
     ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
-    EventQuery, EventTypeDto, HandlerDto, NewApiKeyDto, NewHandlerDto, OverviewDto,
+    EventQuery, EventTypeDto, HandlerDto, NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto,
     SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
     UserDto,
 };
@@ -289,7 +289,10 @@ pub async fn set_event_type_deprecated(name: String, deprecated: bool) -> Result
 }
 
 #[server]
-pub async fn publish_message(event_type: String, payload: String) -> Result<String, AppError> {
+pub async fn publish_message(
+    event_type: String,
+    payload: String,
+) -> Result<PublishedDto, AppError> {
     let (backend, _, _) = require_user().await?;
     backend.publish(event_type, payload).await
 }

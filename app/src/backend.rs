@@ -7,7 +7,7 @@ use leptos::prelude::use_context;
 
 use crate::dto::{
     ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
-    EventQuery, EventTypeDto, HandlerDto, NewApiKeyDto, NewHandlerDto, OverviewDto,
+    EventQuery, EventTypeDto, HandlerDto, NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto,
     SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
     UserDto,
 };
@@ -95,8 +95,8 @@ pub trait Backend: Send + Sync + 'static {
         name: String,
         deprecated: bool,
     ) -> Result<(), AppError>;
-    /// Publishes a message; answers its id.
-    async fn publish(&self, event_type: String, payload: String) -> Result<String, AppError>;
+    /// Publishes a message to every subscription that wants its type.
+    async fn publish(&self, event_type: String, payload: String) -> Result<PublishedDto, AppError>;
     async fn list_subscriptions(&self) -> Result<Vec<SubscriptionDto>, AppError>;
     async fn create_subscription(
         &self,

@@ -211,6 +211,20 @@ pub struct EventQuery {
     pub before: Option<i64>,
 }
 
+impl EventQuery {
+    /// The filters by their names in the query string (the page's position left out).
+    pub fn filters(&self) -> [(&'static str, &Option<String>); 6] {
+        [
+            ("source", &self.source),
+            ("event_type", &self.event_type),
+            ("handling", &self.handling),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("q", &self.q),
+        ]
+    }
+}
+
 /// An event type in the outgoing catalog.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventTypeDto {
@@ -307,6 +321,15 @@ pub struct SubscriptionFormDto {
     pub verify_echo: Option<String>,
 }
 
+/// A message published from the dashboard, and how far it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedDto {
+    pub message_id: String,
+    pub event_type: String,
+    /// The subscriptions it was queued for: every one whose event types match it.
+    pub deliveries: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliverySummaryDto {
     pub id: i64,
@@ -334,12 +357,28 @@ pub struct DeliveryPageDto {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryQuery {
     pub subscription: Option<String>,
+    /// One message's deliveries, to every subscription it went to.
+    pub message: Option<String>,
     pub status: Option<String>,
     pub event_type: Option<String>,
     /// Created at or after (UTC, `2026-11-23T17:30`).
     pub from: Option<String>,
     pub to: Option<String>,
     pub before: Option<i64>,
+}
+
+impl DeliveryQuery {
+    /// The filters by their names in the query string (the page's position left out).
+    pub fn filters(&self) -> [(&'static str, &Option<String>); 6] {
+        [
+            ("subscription", &self.subscription),
+            ("message", &self.message),
+            ("status", &self.status),
+            ("event_type", &self.event_type),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+    }
 }
 
 /// One HTTP try of a delivery.

@@ -14,7 +14,7 @@ pub fn LoginPage() -> impl IntoView {
     let next = move || use_query_map().read().get("next").unwrap_or_default();
     view! {
         <Title text="Log in"/>
-        <div class="center-page">
+        <main class="center-page">
             <div class="card narrow">
                 <Brand/>
                 <h1>"Log in"</h1>
@@ -32,7 +32,7 @@ pub fn LoginPage() -> impl IntoView {
                     </button>
                 </ActionForm>
             </div>
-        </div>
+        </main>
     }
 }
 
@@ -42,7 +42,7 @@ pub fn SetupPage() -> impl IntoView {
     let error = action_error(set_up);
     view! {
         <Title text="Set up"/>
-        <div class="center-page">
+        <main class="center-page">
             <div class="card narrow">
                 <Brand/>
                 <h1>"Welcome to hookhub"</h1>
@@ -63,7 +63,7 @@ pub fn SetupPage() -> impl IntoView {
                     </button>
                 </ActionForm>
             </div>
-        </div>
+        </main>
     }
 }
 

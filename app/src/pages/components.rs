@@ -79,9 +79,13 @@ pub fn ButtonError(error: Signal<Option<AppError>>) -> impl IntoView {
 }
 
 /// A page's failure to load, shown in place of its content; the page is answered with the
-/// error's status (so `/events/999999` is a 404, not a 200 saying so).
+/// error's status (so `/events/999999` is a 404, not a 200 saying so). A session that ended
+/// while the page was open goes to the login page, which comes back here afterwards.
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    if error == AppError::Unauthorized {
+        to_login();
+    }
     #[cfg(feature = "ssr")]
     if let (Some(response), Ok(status)) = (
         use_context::<leptos_axum::ResponseOptions>(),
@@ -94,6 +98,22 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             <h2>"This could not be loaded"</h2>
             <p>{error.to_string()}</p>
         </div>
+    }
+}
+
+/// Sends the browser to the login page, to come back to this one. On the server the login
+/// guard has already done so for every page, so only the hydrated page needs it.
+fn to_login() {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = window().location();
+        let here = format!(
+            "{}{}",
+            location.pathname().unwrap_or_default(),
+            location.search().unwrap_or_default()
+        );
+        let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
+        let _ = location.set_href(&format!("/login?next={next}"));
     }
 }
 
@@ -156,11 +176,73 @@ pub fn page_link(path: &str, filters: &[(&str, &Option<String>)], before: i64) -
     format!("{path}?{}", pairs.finish())
 }
 
-/// A UTC time for tables: `2026-11-23 14:05 UTC`.
+/// Whether any of the filters is set.
+pub fn any_set(filters: &[(&str, &Option<String>)]) -> bool {
+    filters.iter().any(|(_, value)| value.is_some())
+}
+
+/// What a list says when it is empty: that the filters hide everything (with a way to clear
+/// them) when `filtered`, or `empty`.
+#[component]
+pub fn NothingMatches(filtered: bool, clear: &'static str, empty: &'static str) -> impl IntoView {
+    if filtered {
+        view! {
+            <p class="empty">"Nothing matches these filters · "<a href=clear>"Clear filters"</a></p>
+        }
+        .into_any()
+    } else {
+        view! { <p class="empty">{empty}</p> }.into_any()
+    }
+}
+
+/// Leaves blank fields out of a filter form's query string, so a filtered URL names only the
+/// filters in use: the router's `<Form>` hands this its data before it navigates.
+pub fn drop_blank_fields(data: &web_sys::FormData) {
+    #[cfg(feature = "hydrate")]
+    {
+        let Ok(params) = web_sys::UrlSearchParams::new_with_str_sequence_sequence(data) else {
+            return;
+        };
+        let query = String::from(params.to_string());
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            if value.trim().is_empty() {
+                data.delete(&name);
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = data;
+}
+
+/// A UTC time to the second: `2026-11-23 14:05:09 UTC`.
 pub fn format_time(millis: i64) -> String {
+    format_with(millis, "%Y-%m-%d %H:%M:%S UTC")
+}
+
+/// A UTC time to the millisecond, for attempts: `2026-11-23 14:05:09.417 UTC`.
+pub fn format_time_precise(millis: i64) -> String {
+    format_with(millis, "%Y-%m-%d %H:%M:%S%.3f UTC")
+}
+
+fn format_with(millis: i64, format: &str) -> String {
     chrono::DateTime::from_timestamp_millis(millis)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .map(|t| t.format(format).to_string())
         .unwrap_or_else(|| "—".to_owned())
+}
+
+/// The time between two attempts, as the timeline shows it: `+450 ms`, `+3 s`, `+2 min 5 s`.
+pub fn format_gap(millis: i64) -> String {
+    let millis = millis.max(0);
+    match millis {
+        0..1_000 => format!("+{millis} ms"),
+        1_000..60_000 => format!("+{} s", millis / 1_000),
+        60_000..3_600_000 => format!("+{} min {} s", millis / 60_000, millis % 60_000 / 1_000),
+        _ => format!(
+            "+{} h {} min",
+            millis / 3_600_000,
+            millis % 3_600_000 / 60_000
+        ),
+    }
 }
 
 pub fn format_bytes(bytes: u64) -> String {
@@ -189,5 +271,21 @@ mod tests {
             "a&amp;b &lt;/title&gt;&lt;script&gt;x&lt;/script&gt;"
         );
         assert_eq!(rcdata("plain · text".into()), "plain · text");
+    }
+
+    #[test]
+    fn times_carry_seconds_and_attempts_milliseconds() {
+        let millis = 1_764_000_309_417; // 2025-11-24 16:05:09.417 UTC
+        assert_eq!(format_time(millis), "2025-11-24 16:05:09 UTC");
+        assert_eq!(format_time_precise(millis), "2025-11-24 16:05:09.417 UTC");
+    }
+
+    #[test]
+    fn gaps_between_attempts_read_in_the_largest_sensible_unit() {
+        assert_eq!(format_gap(450), "+450 ms");
+        assert_eq!(format_gap(3_200), "+3 s");
+        assert_eq!(format_gap(125_000), "+2 min 5 s");
+        assert_eq!(format_gap(3_660_000), "+1 h 1 min");
+        assert_eq!(format_gap(-5), "+0 ms");
     }
 }

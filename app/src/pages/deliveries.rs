@@ -7,7 +7,12 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::components::{ButtonError, ErrorPanel, action_error, every, format_time, page_link};
+use std::sync::Arc;
+
+use super::components::{
+    ButtonError, ErrorPanel, NothingMatches, action_error, any_set, drop_blank_fields, every,
+    format_gap, format_time, format_time_precise, page_link,
+};
 use crate::api::{Redeliver, delivery_detail, list_deliveries, list_subscriptions};
 use crate::dto::{AttemptDto, DeliveryQuery, DeliverySummaryDto};
 
@@ -21,14 +26,7 @@ const STATUSES: &[(&str, &str)] = &[
 
 /// The filters as a link to the page of deliveries older than `before`.
 fn href_before(query: &DeliveryQuery, before: i64) -> String {
-    let filters = [
-        ("subscription", &query.subscription),
-        ("status", &query.status),
-        ("event_type", &query.event_type),
-        ("from", &query.from),
-        ("to", &query.to),
-    ];
-    page_link("/deliveries", &filters, before)
+    page_link("/deliveries", &query.filters(), before)
 }
 
 #[component]
@@ -39,6 +37,7 @@ pub fn DeliveriesPage() -> impl IntoView {
         let text = |name: &str| q.get(name).filter(|s| !s.trim().is_empty());
         DeliveryQuery {
             subscription: text("subscription"),
+            message: text("message"),
             status: text("status"),
             event_type: text("event_type"),
             from: text("from"),
@@ -63,7 +62,14 @@ pub fn DeliveriesPage() -> impl IntoView {
             <p class="muted">"Every message sent to a subscription, with each attempt and what the subscriber answered."</p>
         </header>
         <section class="panel">
-            <Form method="GET" action="" attr:class="inline-form filters">
+            {move || filters().message.map(|message| view! {
+                <p class="filter-note">
+                    "The deliveries of message "<code>{message.clone()}</code>" · "
+                    <a href="/deliveries">"Show every message's"</a>
+                </p>
+            })}
+            <Form method="GET" action="" attr:class="inline-form filters" on_form_data=Arc::new(drop_blank_fields)>
+                {move || filters().message.map(|message| view! { <input type="hidden" name="message" value=message/> })}
                 <div class="field">
                     <label for="subscription">"Subscription"</label>
                     <select id="subscription" name="subscription">
@@ -106,7 +112,11 @@ pub fn DeliveriesPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match deliveries.await {
                         Ok(page) if page.deliveries.is_empty() => view! {
-                            <p class="empty">"No deliveries match. Publish a message of a type a subscription wants and it will appear here."</p>
+                            <NothingMatches
+                                filtered=any_set(&filters().filters())
+                                clear="/deliveries"
+                                empty="No deliveries yet. Publish a message of a type a subscription wants and it will appear here."
+                            />
                         }.into_any(),
                         Ok(page) => {
                             let next = page.next_before.map(|before| href_before(&filters(), before));
@@ -256,7 +266,10 @@ pub fn DeliveryPage() -> impl IntoView {
                                 } else {
                                     view! {
                                         <ol class="timeline">
-                                            {d.attempts.into_iter().map(|a| view! { <Attempt attempt=a/> }).collect_view()}
+                                            {d.attempts.iter().enumerate().map(|(i, a)| {
+                                                let gap = i.checked_sub(1).map(|p| a.started_at - d.attempts[p].started_at);
+                                                view! { <Attempt attempt=a.clone() gap/> }
+                                            }).collect_view()}
                                         </ol>
                                     }.into_any()
                                 }}
@@ -284,7 +297,7 @@ fn last_outcome_text(status: Option<i32>, error: Option<String>) -> String {
 
 /// One HTTP try: when, how long, what came back, and the exchange itself on request.
 #[component]
-fn Attempt(attempt: AttemptDto) -> impl IntoView {
+fn Attempt(attempt: AttemptDto, gap: Option<i64>) -> impl IntoView {
     let ok = matches!(attempt.response_status, Some(200..=299));
     let outcome = match (attempt.response_status, &attempt.error) {
         (Some(status), _) => {
@@ -297,7 +310,8 @@ fn Attempt(attempt: AttemptDto) -> impl IntoView {
         <li class="attempt" class:ok=ok>
             <div class="attempt-head">
                 <strong>"#"{attempt.number}</strong>
-                <span>{format_time(attempt.started_at)}</span>
+                <span>{format_time_precise(attempt.started_at)}</span>
+                {gap.map(|gap| view! { <span class="muted gap" title="since the attempt before">{format_gap(gap)}</span> })}
                 <span class="muted">{attempt.duration_ms}" ms"</span>
                 {outcome}
             </div>

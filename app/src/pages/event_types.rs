@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use super::components::{ButtonError, ErrorPanel, Field, FormError, action_error, format_time};
 use crate::api::{CreateEventType, PublishMessage, SetEventTypeDeprecated, list_event_types};
-use crate::dto::EventTypeDto;
+use crate::dto::{EventTypeDto, PublishedDto};
 use crate::error::AppError;
 
 #[component]
@@ -96,37 +96,55 @@ fn EventTypeTable(
     }
 }
 
+/// Where a published message went: how many subscriptions, with a link to its deliveries, or
+/// why it went nowhere.
+#[component]
+fn PublishedNotice(published: PublishedDto) -> impl IntoView {
+    let PublishedDto {
+        message_id,
+        event_type,
+        deliveries,
+    } = published;
+    let href = format!(
+        "/deliveries?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("message", &message_id)
+            .finish()
+    );
+    let reach = match deliveries {
+        0 => None,
+        1 => Some("1 subscription".to_owned()),
+        n => Some(format!("{n} subscriptions")),
+    };
+    view! {
+        <div class="secret-reveal" role="status">
+            <p><strong>"Published "<code class="message-id">{message_id}</code>"."</strong></p>
+            {match reach {
+                Some(reach) => view! {
+                    <p>"Sent to "{reach}". "<a href=href>"See its deliveries →"</a></p>
+                }.into_any(),
+                None => view! {
+                    <p>
+                        "It went to nobody: no subscription's event types match "<code>{event_type}</code>". "
+                        <a href="/subscriptions">"Add a subscription"</a>" that wants it, and publish again."
+                    </p>
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
 /// Publishes a message of a catalog type to every subscription that wants it.
 #[component]
 fn PublishForm(types: Resource<Result<Vec<EventTypeDto>, AppError>>) -> impl IntoView {
     let publish = ServerAction::<PublishMessage>::new();
     let error = action_error(publish);
-    // The action forgets its input once it resolves; the link to the deliveries needs the type.
-    let published_type = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        if let Some(input) = publish.input().get() {
-            published_type.set(input.event_type);
-        }
-    });
     let published = move || publish.value().get().and_then(Result::ok);
     view! {
         <section class="panel" id="publish">
             <h2>"Publish a message"</h2>
             <p class="muted">"Sends the payload to every active subscription whose event types match, signed for each."</p>
-            {move || published().map(|message_id| {
-                let href = format!(
-                    "/deliveries?{}",
-                    form_urlencoded::Serializer::new(String::new())
-                        .append_pair("event_type", &published_type.get())
-                        .finish()
-                );
-                view! {
-                    <div class="secret-reveal" role="status">
-                        <p><strong>"Published "<code class="message-id">{message_id}</code>"."</strong></p>
-                        <p><a href=href>"See its deliveries →"</a></p>
-                    </div>
-                }
-            })}
+            {move || published().map(|published| view! { <PublishedNotice published/> })}
             <ActionForm action=publish attr:class="stack form-wide">
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {

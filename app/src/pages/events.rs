@@ -7,7 +7,12 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::components::{ErrorPanel, every, format_bytes, format_time, page_link};
+use std::sync::Arc;
+
+use super::components::{
+    ErrorPanel, NothingMatches, any_set, drop_blank_fields, every, format_bytes, format_time,
+    page_link,
+};
 use crate::api::{event_detail, list_events, list_sources};
 use crate::dto::EventQuery;
 
@@ -44,7 +49,7 @@ pub fn EventsPage() -> impl IntoView {
             <p class="muted">"Every verified request the sources received, stored exactly as it came."</p>
         </header>
         <section class="panel">
-            <Form method="GET" action="" attr:class="inline-form filters">
+            <Form method="GET" action="" attr:class="inline-form filters" on_form_data=Arc::new(drop_blank_fields)>
                 <div class="field">
                     <label for="source">"Source"</label>
                     <select id="source" name="source">
@@ -91,7 +96,11 @@ pub fn EventsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match events.await {
                         Ok(page) if page.events.is_empty() => view! {
-                            <p class="empty">"No events match. Point a provider at a source's URL and they will appear here."</p>
+                            <NothingMatches
+                                filtered=any_set(&filters().filters())
+                                clear="/events"
+                                empty="No events yet. Point a provider at a source's URL and they will appear here."
+                            />
                         }.into_any(),
                         Ok(page) => {
                             let next = page.next_before.map(|before| href_before(&filters(), before));
@@ -101,7 +110,7 @@ pub fn EventsPage() -> impl IntoView {
                                     <tbody>
                                         {page.events.into_iter().map(|e| view! {
                                             <tr>
-                                                <td><a href=format!("/events/{}", e.id)>{format_time(e.received_at)}</a></td>
+                                                <td class="when"><a href=format!("/events/{}", e.id)>{format_time(e.received_at)}</a></td>
                                                 <td>{e.source_name}</td>
                                                 <td><code>{e.event_type.unwrap_or_else(|| "—".into())}</code></td>
                                                 <td class="mono-cell">{e.delivery_id.unwrap_or_default()}</td>
@@ -124,15 +133,7 @@ pub fn EventsPage() -> impl IntoView {
 
 /// The filters as a link to the page of events older than `before`.
 fn href_before(query: &EventQuery, before: i64) -> String {
-    let filters = [
-        ("source", &query.source),
-        ("event_type", &query.event_type),
-        ("handling", &query.handling),
-        ("from", &query.from),
-        ("to", &query.to),
-        ("q", &query.q),
-    ];
-    page_link("/events", &filters, before)
+    page_link("/events", &query.filters(), before)
 }
 
 /// The handling filter's choices: value and label.

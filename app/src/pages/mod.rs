@@ -19,7 +19,6 @@ use leptos_router::{
 };
 
 use crate::api::{LogOut, current_user};
-use crate::error::AppError;
 use components::{ErrorPanel, rcdata};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -75,54 +74,63 @@ pub fn App() -> impl IntoView {
 fn Layout() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
     let log_out = ServerAction::<LogOut>::new();
+    let menu_toggle = NodeRef::<leptos::html::Input>::new();
+    let close_menu = move |_| {
+        if let Some(toggle) = menu_toggle.get_untracked() {
+            toggle.set_checked(false);
+        }
+    };
     view! {
+        <a class="skip-link" href="#content">"Skip to the content"</a>
         <div class="layout">
             <nav class="sidebar" aria-label="Main">
-                <a class="brand" href="/">
-                    <span class="brand-mark" aria-hidden="true">"⟲"</span>
-                    "hookhub"
-                </a>
-                <ul class="nav">
-                    <li><A href="/" exact=true>"Overview"</A></li>
-                    <li class="nav-section" aria-hidden="true">"Receive"</li>
-                    <li><A href="/sources">"Sources"</A></li>
-                    <li><A href="/events">"Events"</A></li>
-                    <li class="nav-section" aria-hidden="true">"Send"</li>
-                    <li><A href="/event-types">"Event types"</A></li>
-                    <li><A href="/subscriptions">"Subscriptions"</A></li>
-                    <li><A href="/deliveries">"Deliveries"</A></li>
-                    <li class="nav-gap" aria-hidden="true"></li>
-                    <li><A href="/settings">"Settings"</A></li>
-                </ul>
-                <div class="sidebar-foot">
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            user.await.ok().map(|user| view! {
-                                <div class="whoami">
-                                    <span class="avatar" aria-hidden="true">
-                                        {user.username.chars().next().unwrap_or('?').to_uppercase().to_string()}
-                                    </span>
-                                    <span class="whoami-name">{user.username}</span>
-                                </div>
-                            })
-                        })}
-                    </Suspense>
-                    <ActionForm action=log_out attr:class="logout">
-                        <button type="submit" class="button ghost small">"Log out"</button>
-                    </ActionForm>
+                // On a phone the menu folds away behind a button; a checkbox opens it, so it
+                // works before (and without) the wasm. A link followed in it closes it again.
+                <input type="checkbox" id="menu-toggle" class="menu-toggle" node_ref=menu_toggle aria-controls="menu"/>
+                <div class="sidebar-head">
+                    <a class="brand" href="/">
+                        <span class="brand-mark" aria-hidden="true">"⟲"</span>
+                        "hookhub"
+                    </a>
+                    <label for="menu-toggle" class="menu-button">"Menu"</label>
+                </div>
+                <div class="menu" id="menu" on:click=close_menu>
+                    <ul class="nav">
+                        <li><A href="/" exact=true>"Overview"</A></li>
+                        <li class="nav-section" aria-hidden="true">"Receive"</li>
+                        <li><A href="/sources">"Sources"</A></li>
+                        <li><A href="/events">"Events"</A></li>
+                        <li class="nav-section" aria-hidden="true">"Send"</li>
+                        <li><A href="/event-types">"Event types"</A></li>
+                        <li><A href="/subscriptions">"Subscriptions"</A></li>
+                        <li><A href="/deliveries">"Deliveries"</A></li>
+                        <li class="nav-gap" aria-hidden="true"></li>
+                        <li><A href="/settings">"Settings"</A></li>
+                    </ul>
+                    <div class="sidebar-foot">
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                user.await.ok().map(|user| view! {
+                                    <div class="whoami">
+                                        <span class="avatar" aria-hidden="true">
+                                            {user.username.chars().next().unwrap_or('?').to_uppercase().to_string()}
+                                        </span>
+                                        <span class="whoami-name">{user.username}</span>
+                                    </div>
+                                })
+                            })}
+                        </Suspense>
+                        <ActionForm action=log_out attr:class="logout">
+                            <button type="submit" class="button ghost small">"Log out"</button>
+                        </ActionForm>
+                    </div>
                 </div>
             </nav>
-            <main class="content">
+            <main class="content" id="content">
                 <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match user.await {
                             Ok(_) => view! { <Outlet/> }.into_any(),
-                            Err(AppError::Unauthorized) => view! {
-                                <div class="panel">
-                                    <h1>"Your session has ended"</h1>
-                                    <p><a href="/login">"Log in again"</a></p>
-                                </div>
-                            }.into_any(),
                             Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
                         }
                     })}
@@ -140,13 +148,13 @@ fn NotFound() -> impl IntoView {
     }
     view! {
         <Title text="Not found"/>
-        <div class="center-page">
+        <main class="center-page">
             <div class="card narrow">
                 <p class="eyebrow">"404"</p>
                 <h1>"There is nothing here"</h1>
                 <p class="muted">"The page you asked for does not exist, or it has moved."</p>
                 <a class="button" href="/">"Back to the overview"</a>
             </div>
-        </div>
+        </main>
     }
 }

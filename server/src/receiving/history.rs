@@ -63,6 +63,7 @@ pub fn filter(params: EventParams) -> Result<EventFilter, ParamError> {
 #[derive(Debug, Default)]
 pub struct DeliveryParams {
     pub subscription: Option<String>,
+    pub message: Option<String>,
     pub status: Option<String>,
     pub event_type: Option<String>,
     pub from: Option<String>,
@@ -74,6 +75,7 @@ pub struct DeliveryParams {
 pub fn delivery_filter(params: DeliveryParams) -> Result<DeliveryFilter, ParamError> {
     Ok(DeliveryFilter {
         subscription_id: set(params.subscription),
+        message_id: set(params.message),
         status: state::<DeliveryStatus>("status", params.status)?,
         event_type: set(params.event_type),
         from: instant("from", params.from)?,

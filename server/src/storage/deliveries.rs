@@ -308,6 +308,7 @@ pub async fn record_attempts(
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
     pub subscription_id: Option<String>,
+    pub message_id: Option<String>,
     pub status: Option<DeliveryStatus>,
     pub event_type: Option<String>,
     pub from: Option<i64>,
@@ -322,6 +323,9 @@ pub async fn list(db: &Db, filter: DeliveryFilter) -> Result<Vec<Delivery>, DbEr
         .limit(filter.limit);
     if let Some(subscription_id) = filter.subscription_id {
         query = query.filter(delivery::Column::SubscriptionId.eq(subscription_id));
+    }
+    if let Some(message_id) = filter.message_id {
+        query = query.filter(delivery::Column::MessageId.eq(message_id));
     }
     if let Some(status) = filter.status {
         query = query.filter(delivery::Column::Status.eq(status));

@@ -410,6 +410,7 @@ pub struct MessageOut {
 #[serde(deny_unknown_fields)]
 pub struct ListDeliveries {
     subscription: Option<String>,
+    message: Option<String>,
     status: Option<String>,
     event_type: Option<String>,
     from: Option<String>,
@@ -427,6 +428,7 @@ pub async fn list_deliveries(
     let limit = page_limit(query.limit)?;
     let filter = history::delivery_filter(DeliveryParams {
         subscription: query.subscription,
+        message: query.message,
         status: query.status,
         event_type: query.event_type,
         from: query.from,

@@ -8,7 +8,7 @@ use app::backend::Backend;
 use app::dto::{
     ApiKeyDto, AttemptDto, DeliveryCountsDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
     EventDetailDto, EventPageDto, EventQuery, EventTypeDto, HandlerDto, HandlerRunDto, HubDto,
-    NewApiKeyDto, NewHandlerDto, OverviewDto, RefusedDto, SourceDetailDto, SourceDto,
+    NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto, RefusedDto, SourceDetailDto, SourceDto,
     SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto, SubscriptionSecretsDto, UserDto,
 };
 use app::error::AppError;
@@ -497,16 +497,26 @@ impl Backend for HubBackend {
         Ok(())
     }
 
-    async fn publish(&self, event_type: String, payload: String) -> Result<String, AppError> {
+    async fn publish(&self, event_type: String, payload: String) -> Result<PublishedDto, AppError> {
         let payload: serde_json::Value = serde_json::from_str(&payload)
             .map_err(|e| AppError::invalid("payload", format!("Not JSON: {e}.")))?;
         let hub = &self.0.hub;
         let published =
             sending::publish(&hub.db, &hub.deliveries, &event_type, &payload, None).await?;
-        Ok(match published {
-            Published::New { message_id, .. } | Published::Existing { message_id } => {
-                message_id.into()
-            }
+        let Published::New {
+            message_id,
+            deliveries,
+        } = published
+        else {
+            // Only an idempotency key finds an earlier message, and the dashboard sends none.
+            return Err(internal(anyhow::anyhow!(
+                "publishing without a key found a message"
+            )));
+        };
+        Ok(PublishedDto {
+            message_id: message_id.into(),
+            event_type: event_type.trim().to_owned(),
+            deliveries,
         })
     }
 
@@ -616,6 +626,7 @@ impl Backend for HubBackend {
             .collect();
         let filter = history::delivery_filter(DeliveryParams {
             subscription: query.subscription,
+            message: query.message,
             status: query.status,
             event_type: query.event_type,
             from: query.from,

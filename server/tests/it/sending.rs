@@ -492,6 +492,30 @@ async fn a_received_github_push_fans_out_to_subscribers() {
 }
 
 #[tokio::test]
+async fn one_message_s_deliveries_are_listed_by_its_id() {
+    let hub = hub("0").await;
+    hub.event_type("stock.changed").await;
+    for path in ["a", "b"] {
+        hub.subscribe(&format!("http://127.0.0.1:9/{path}"), &["stock.changed"])
+            .await;
+    }
+    let first = hub.publish("stock.changed", json!({"n": 1})).await;
+    hub.publish("stock.changed", json!({"n": 2})).await;
+    let (_, listed) = hub
+        .api(
+            Method::GET,
+            &format!("/api/v1/deliveries?message={first}"),
+            None,
+        )
+        .await;
+    let listed = listed["data"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|d| d["message_id"] == first.as_str()));
+    let (_, all) = hub.api(Method::GET, "/api/v1/deliveries", None).await;
+    assert_eq!(all["data"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
 async fn a_subscriber_down_for_a_while_gets_everything_when_it_is_back() {
     let hub = hub("0,0.4,0.4,0.4,0.4").await;
     let addr = {

@@ -232,7 +232,7 @@ pub async fn drop_previous_secret(id: String) -> Result<(), AppError> {
 pub async fn delete_source(id: String) -> Result<(), AppError> {
     let (backend, _, _) = require_user().await?;
     backend.delete_source(id).await?;
-    leptos_axum::redirect("/sources");
+    leptos_axum::redirect("/sources?deleted=1");
     Ok(())
 }
 
@@ -265,6 +265,16 @@ pub async fn list_events(#[server(default)] query: EventQuery) -> Result<EventPa
 pub async fn event_detail(id: i64) -> Result<EventDetailDto, AppError> {
     let (backend, _, _) = require_user().await?;
     backend.event_detail(id).await
+}
+
+/// Runs again the failed handler runs of one event (`event_id`) or of a source's events.
+#[server]
+pub async fn retry_failed_runs(
+    event_id: Option<i64>,
+    source_id: Option<String>,
+) -> Result<u64, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.retry_failed_runs(event_id, given(source_id)).await
 }
 
 #[server]
@@ -336,7 +346,7 @@ pub async fn set_subscription_state(id: String, state: String) -> Result<(), App
 pub async fn delete_subscription(id: String) -> Result<(), AppError> {
     let (backend, _, _) = require_user().await?;
     backend.delete_subscription(id).await?;
-    leptos_axum::redirect("/subscriptions");
+    leptos_axum::redirect("/subscriptions?deleted=1");
     Ok(())
 }
 

@@ -83,6 +83,13 @@ pub trait Backend: Send + Sync + 'static {
     async fn remove_handler(&self, source_id: Option<String>, id: String) -> Result<(), AppError>;
     async fn list_events(&self, query: EventQuery) -> Result<EventPageDto, AppError>;
     async fn event_detail(&self, id: i64) -> Result<EventDetailDto, AppError>;
+    /// Runs again the handler runs that gave up: event `event_id`'s, or else those of every
+    /// event of `source_id`. Answers how many.
+    async fn retry_failed_runs(
+        &self,
+        event_id: Option<i64>,
+        source_id: Option<String>,
+    ) -> Result<u64, AppError>;
 
     async fn list_event_types(&self) -> Result<Vec<EventTypeDto>, AppError>;
     async fn create_event_type(

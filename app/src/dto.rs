@@ -134,8 +134,22 @@ pub struct EventSummaryDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventPageDto {
     pub events: Vec<EventSummaryDto>,
-    /// Pass as `before` for the next (older) page.
-    pub next_before: Option<i64>,
+    pub paging: PagingDto,
+}
+
+/// Where a page of a newest-first list is: "51–100 of 734", and the ways on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PagingDto {
+    /// The rows the filters match, counted up to `capped_at`.
+    pub total: u64,
+    /// The count stopped here: there are at least this many ("10,000+").
+    pub capped_at: Option<u64>,
+    /// The position of the page's first row, from 1.
+    pub start: u64,
+    /// Pass as `after` for the page before this one (newer rows), while there are any.
+    pub newer_after: Option<i64>,
+    /// Pass as `before` for the page after this one (older rows), while there are any.
+    pub older_before: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,8 +160,13 @@ pub struct EventDetailDto {
     pub content_type: Option<String>,
     pub verification: String,
     pub headers: Vec<(String, String)>,
-    /// The body as text, pretty-printed when it is JSON; `None` when it is not UTF-8.
+    /// The body as text, pretty-printed when it is JSON (its keys in the order they came);
+    /// `None` when it is not UTF-8.
     pub body_text: Option<String>,
+    /// The exact bytes as text, when they are UTF-8.
+    pub raw_text: Option<String>,
+    /// A form-encoded body's fields, in order.
+    pub form_fields: Option<Vec<(String, String)>>,
     pub runs: Vec<HandlerRunDto>,
 }
 
@@ -175,6 +194,9 @@ pub struct HandlerDto {
     pub event_types: Vec<String>,
     /// A one-line description of its settings.
     pub summary: String,
+    /// Its runs that gave up, and what the newest of them said.
+    pub failed_runs: u64,
+    pub last_failure: Option<String>,
 }
 
 /// The settings of a new handler as the form sends them; which apply depends on `kind`.
@@ -209,6 +231,7 @@ pub struct EventQuery {
     /// Words to find in bodies.
     pub q: Option<String>,
     pub before: Option<i64>,
+    pub after: Option<i64>,
 }
 
 impl EventQuery {
@@ -339,7 +362,10 @@ pub struct DeliverySummaryDto {
     pub subscription_url: String,
     /// `pending`, `succeeded` or `failed`.
     pub status: String,
-    pub attempts: i32,
+    /// Every attempt it has had, redeliveries included.
+    pub attempts: u64,
+    /// Those since it was last queued again by hand (the retry schedule counts these).
+    pub attempts_since_redelivery: i32,
     pub last_status: Option<i32>,
     pub last_error: Option<String>,
     pub next_attempt_at: Option<i64>,
@@ -349,8 +375,7 @@ pub struct DeliverySummaryDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryPageDto {
     pub deliveries: Vec<DeliverySummaryDto>,
-    /// Pass as `before` for the next (older) page.
-    pub next_before: Option<i64>,
+    pub paging: PagingDto,
 }
 
 /// Filters for the deliveries console, as they travel in its query string.
@@ -365,6 +390,7 @@ pub struct DeliveryQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub before: Option<i64>,
+    pub after: Option<i64>,
 }
 
 impl DeliveryQuery {
@@ -387,8 +413,10 @@ pub struct AttemptDto {
     pub number: i32,
     pub started_at: i64,
     pub duration_ms: i64,
-    /// Request headers as sent, signatures redacted.
+    /// Request headers as sent, the subscriber's credentials redacted.
     pub request_headers: Vec<(String, String)>,
+    /// The exact body sent, as text; `None` where it was not recorded.
+    pub request_body: Option<String>,
     pub response_status: Option<i32>,
     pub response_headers: Vec<(String, String)>,
     /// The start of the response body, as text.
@@ -399,6 +427,10 @@ pub struct AttemptDto {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryDetailDto {
     pub summary: DeliverySummaryDto,
+    /// Where it is sent, the subscriber's credentials redacted.
+    pub request_url: String,
+    /// `active`, `paused` or `disabled`: a paused subscription's deliveries wait.
+    pub subscription_state: String,
     /// The message's payload, pretty-printed.
     pub payload: String,
     pub attempts: Vec<AttemptDto>,

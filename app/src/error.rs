@@ -65,6 +65,14 @@ impl AppError {
         }
     }
 
+    /// The form field this error is about, if it is about one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     /// A message that does not belong beside any one field.
     pub fn is_general(&self) -> bool {
         !matches!(self, Self::Invalid { .. })

@@ -7,17 +7,22 @@ pub mod api;
 pub mod backend;
 pub mod dto;
 pub mod error;
+pub mod flash;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
 
-pub use pages::{App, shell};
+pub use pages::{App, AssetUrls, shell};
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_body(|| {
+        use leptos::prelude::*;
+        provide_context(flash::from_page_head());
+        view! { <App/> }
+    });
     // Lets browser tests (and curious people) see that the page is now interactive.
     if let Some(body) = leptos::prelude::document().body() {
         let _ = body.set_attribute("data-hydrated", "");

@@ -115,7 +115,7 @@ test.describe.serial('the dashboard', () => {
     await shot(page, 'events');
     await page.getByRole('row', { name: /GitHub — my-org/ }).getByRole('link').click();
     await expect(page.getByRole('heading', { name: 'push' })).toBeVisible();
-    await expect(page.locator('pre.body')).toContainText('<script>window.__xss = 1</script>');
+    await expect(page.locator('pre.body').first()).toContainText('<script>window.__xss = 1</script>');
     expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
     await shot(page, 'event');
 
@@ -170,7 +170,8 @@ test.describe.serial('the dashboard', () => {
 
     await settings.getByText('Delete this source…').click();
     await settings.getByRole('button', { name: 'Delete source and its events' }).click();
-    await expect(page).toHaveURL(/\/sources$/);
+    await expect(page).toHaveURL(/\/sources\?deleted=1$/);
+    await expect(page.getByRole('status')).toContainText('The source was deleted');
     await expect(page.getByRole('link', { name: 'GitHub — my-org' })).toHaveCount(0);
     const gone = await page.request.post(url, { data: ping, headers: { 'x-github-event': 'push' } });
     expect(gone.status()).toBe(404);

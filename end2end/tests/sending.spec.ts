@@ -1,45 +1,16 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test, expect, type Page } from '@playwright/test';
-import { logIn, nav, publishMessage, shot, waitForHydration } from './helpers';
+import { Receiver, logIn, nav, publishMessage, shot, waitForHydration } from './helpers';
 
 // The sending side end to end: a catalog entry, a subscription and a message made in the
 // dashboard's forms, delivered to a receiver in this process that fails until told otherwise.
 // .ci/test starts the hub with loopback delivery allowed and a single attempt per delivery.
 
-type Received = { method: string; url: string; headers: http.IncomingHttpHeaders; body: string };
-
-/** A subscriber that records every request and answers 500 until `succeed` is set. */
-class Receiver {
-  received: Received[] = [];
-  succeed = false;
-  private server = http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
-      this.received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      res.writeHead(this.succeed ? 200 : 500, { 'content-type': 'text/plain' });
-      res.end(this.succeed ? 'thanks' : 'receiver is down <b>on purpose</b>');
-    });
-  });
-
-  async start(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-const receiver = new Receiver();
+const receiver = new Receiver((r) => (r.succeed ? 200 : 500));
 let hookUrl = '';
 
 test.describe.serial('sending', () => {
   test.beforeAll(async () => {
-    hookUrl = `http://127.0.0.1:${await receiver.start()}/hook`;
+    hookUrl = await receiver.start();
   });
   test.afterAll(async () => {
     await receiver.close();

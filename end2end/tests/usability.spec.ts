@@ -1,5 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
-import { admin, logIn, nav, shot, waitForHydration } from './helpers';
+import { readFileSync } from 'node:fs';
+import { accessibilityProblems, admin, logIn, nav, shot, waitForHydration } from './helpers';
 
 // The dashboard as people use it: on a phone, with mistakes, and after the session ends.
 // Runs after the other files, so the hub has sources, events, subscriptions and deliveries.
@@ -118,5 +119,151 @@ test.describe.serial('the dashboard as people use it', () => {
     const response = await page.goto('/events/999999');
     expect(response?.status()).toBe(404);
     await expect(page.getByText('There is no such event.')).toBeVisible();
+  });
+
+  test('forms empty themselves after success, and removals ask first', async ({ page }) => {
+    await logIn(page);
+    await waitForHydration(page);
+    await nav(page, 'Settings').click();
+    const password = page.locator('#your-password');
+    await password.getByLabel('Current password').fill(admin.password);
+    await password.getByLabel('New password', { exact: true }).fill('a temporary password');
+    await password.getByLabel('Repeat the new password').fill('a temporary password');
+    await password.getByRole('button', { name: 'Change password' }).click();
+    await expect(password.getByRole('status')).toHaveText('Your password was changed.');
+    for (const field of ['Current password', 'New password', 'Repeat the new password']) {
+      await expect(password.getByLabel(field, { exact: true })).toHaveValue('');
+    }
+    // And back, for the other tests.
+    await password.getByLabel('Current password').fill('a temporary password');
+    await password.getByLabel('New password', { exact: true }).fill(admin.password);
+    await password.getByLabel('Repeat the new password').fill(admin.password);
+    // The notice of the first change is still shown: wait for the second's answer.
+    const changed = page.waitForResponse((r) => r.url().includes('/api/change_password'));
+    await password.getByRole('button', { name: 'Change password' }).click();
+    expect((await changed).status()).toBe(200);
+
+    const keys = page.locator('#api-keys');
+    await keys.getByLabel('Key name').fill('to be revoked');
+    await keys.getByRole('button', { name: 'Create key' }).click();
+    await expect(keys.getByLabel('New API key')).toHaveValue(/^hh_/);
+    await expect(keys.getByLabel('Key name')).toHaveValue('');
+    const row = keys.getByRole('row', { name: /to be revoked/ });
+    await row.getByText('Revoke', { exact: true }).click();
+    // Nothing is revoked until the question is answered.
+    await expect(row).toContainText('Revoke “to be revoked”? Whatever uses it is refused from then on.');
+    await expect(row.locator('.badge')).toHaveCount(0);
+    await shot(page, 'revoke-confirm');
+    await row.getByRole('button', { name: 'Yes, revoke it' }).click();
+    await expect(keys.getByRole('status').filter({ hasText: 'The key was revoked.' })).toBeVisible();
+    await expect(row.locator('.badge')).toHaveText('revoked');
+
+    await nav(page, 'Sources').click();
+    await page.getByLabel('Name').fill('Added once');
+    await page.getByRole('button', { name: 'Add source' }).click();
+    await expect(page.getByRole('status')).toContainText('“Added once” is ready');
+    await expect(page.getByLabel('Name')).toHaveValue('');
+    await expect(page.getByRole('link', { name: 'Added once' })).toHaveCount(1);
+  });
+
+  test('mistakes are answered 4xx with a message, and never logged as errors', async ({ page }) => {
+    await logIn(page);
+    await waitForHydration(page);
+    const statuses: number[] = [];
+    page.on('response', (response) => {
+      const path = new URL(response.url()).pathname;
+      if (/^\/api\/(change_password|create_subscription|publish_message)/.test(path)) {
+        statuses.push(response.status());
+      }
+    });
+    await nav(page, 'Settings').click();
+    const password = page.locator('#your-password');
+    await password.getByLabel('Current password').fill('not my password');
+    await password.getByLabel('New password', { exact: true }).fill('another password');
+    await password.getByLabel('Repeat the new password').fill('another password');
+    await password.getByRole('button', { name: 'Change password' }).click();
+    await expect(password.getByRole('alert')).toBeVisible();
+    await password.getByLabel('Current password').fill(admin.password);
+    await password.getByLabel('Repeat the new password').fill('something else');
+    await password.getByRole('button', { name: 'Change password' }).click();
+    await expect(password.getByText('The new passwords do not match.')).toBeVisible();
+
+    await nav(page, 'Subscriptions').click();
+    await page.getByLabel('URL').fill('http://127.0.0.1:9/unknown');
+    await page.getByLabel('Event types').fill('no.such.type');
+    await page.getByRole('button', { name: 'Add subscription' }).click();
+    await expect(page.locator('.field', { has: page.locator('#event_types') }).getByRole('alert')).toBeVisible();
+
+    await nav(page, 'Event types').click();
+    const publish = page.locator('#publish');
+    await publish.getByLabel('Payload (JSON)').fill('{not json');
+    await publish.getByRole('button', { name: 'Publish' }).click();
+    await expect(publish.getByRole('alert')).toContainText('The payload is not JSON');
+
+    expect(statuses.length).toBeGreaterThanOrEqual(4);
+    for (const status of statuses) {
+      expect(status, `a mistake answered ${status}`).toBeGreaterThanOrEqual(400);
+      expect(status).toBeLessThan(500);
+    }
+    // The hub's log has no ERROR line from the whole run so far: mistakes are not faults.
+    const log = readFileSync(process.env.HOOKHUB_SERVER_LOG ?? '', 'utf8').replace(/\x1b\[[0-9;]*m/g, '');
+    expect(log.split('\n').filter((line) => / ERROR /.test(line))).toEqual([]);
+  });
+
+  test('in dark mode the pages are dark, and readable', async ({ page }) => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await logIn(page);
+    for (const path of ['/', '/events', '/deliveries', '/settings']) {
+      await page.goto(path);
+      const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      const channels = background.match(/\d+/g)!.slice(0, 3).map(Number);
+      expect(Math.max(...channels), `${path}: ${background}`).toBeLessThan(40);
+      expect(await accessibilityProblems(page), path).toEqual([]);
+    }
+    await shot(page, 'dark-settings');
+  });
+
+  test('axe finds nothing serious or moderate on any page, wide or on a phone', async ({ page, browser }) => {
+    await logIn(page);
+    const details: string[] = [];
+    for (const list of ['/sources', '/events', '/subscriptions', '/deliveries']) {
+      await page.goto(list);
+      const href = await page.locator(`main a[href^="${list}/"]`).first().getAttribute('href');
+      if (href) details.push(href);
+    }
+    expect(details.length).toBe(4);
+    for (const width of [1366, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const path of [...pages, ...details, '/no/such/page']) {
+        await page.goto(path);
+        expect(await accessibilityProblems(page), `${path} at ${width} px`).toEqual([]);
+      }
+    }
+    // And the pages seen before logging in.
+    const visitor = await browser.newPage();
+    await visitor.goto(new URL('/login', page.url()).toString());
+    expect(await accessibilityProblems(visitor), '/login').toEqual([]);
+    await visitor.close();
+  });
+
+  test("the dashboard's files come compressed, and are cached for good by their hash", async ({ page }) => {
+    await logIn(page);
+    const wasm = await page.locator('link[rel="preload"][as="fetch"]').getAttribute('href');
+    expect(wasm).toMatch(/^\/pkg\/hookhub\.wasm\?v=[0-9a-f]{16}$/);
+    // Compression starts when the hub does and takes a moment for the wasm.
+    await expect(async () => {
+      const response = await page.request.get(wasm!, { headers: { 'accept-encoding': 'br, gzip' } });
+      expect(response.headers()['content-encoding']).toBe('br');
+      expect(response.headers()['cache-control']).toBe('public, max-age=31536000, immutable');
+    }).toPass({ timeout: 60_000 });
+    const plain = await page.request.get(wasm!, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers()['content-encoding']).toBeUndefined();
+    const gzipped = await page.request.get(wasm!, { headers: { 'accept-encoding': 'gzip' } });
+    expect(gzipped.headers()['content-encoding']).toBe('gzip');
+    // Without the current hash, a browser asks again each time, and gets 304 while unchanged.
+    const unversioned = await page.request.get('/pkg/hookhub.css');
+    expect(unversioned.headers()['cache-control']).toBe('no-cache');
+    const again = await page.request.get('/pkg/hookhub.css', { headers: { 'if-none-match': unversioned.headers()['etag'] } });
+    expect(again.status()).toBe(304);
   });
 });

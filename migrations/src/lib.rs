@@ -21,6 +21,7 @@ mod m20261205_000012_postgres_search;
 mod m20261205_000013_leased_deliveries;
 mod m20261205_000014_hubs;
 mod m20261205_000015_login_failures;
+mod m20261206_000016_attempt_bodies;
 
 pub struct Migrator;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000013_leased_deliveries::Migration),
             Box::new(m20261205_000014_hubs::Migration),
             Box::new(m20261205_000015_login_failures::Migration),
+            Box::new(m20261206_000016_attempt_bodies::Migration),
         ]
     }
 }

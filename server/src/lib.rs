@@ -36,13 +36,17 @@ pub struct AppState {
     pub started_at: i64,
     /// Set once any user exists; users never drop back to none, so it is never cleared.
     pub set_up: Arc<AtomicBool>,
+    /// The dashboard's compiled files, served compressed from memory.
+    pub assets: http::Assets,
 }
 
 impl AppState {
     /// The built-in handler kinds and `extra` ones.
     pub fn new(config: Config, db: Db, extra: Vec<Arc<dyn HandlerKind>>) -> anyhow::Result<Self> {
         let throttle = Arc::new(auth::LoginThrottle::new(config.login_throttle()));
+        let assets = http::Assets::for_site(&config.site_dir);
         Ok(Self {
+            assets,
             hub: Hub::new(config, db, extra)?,
             throttle,
             started_at: storage::now_millis(),
@@ -119,6 +123,10 @@ pub async fn run_with(
         state.started_at,
         shutdown.clone(),
     ));
+    tasks.spawn({
+        let (assets, shutdown) = (state.assets.clone(), shutdown.clone());
+        async move { shutdown.run_until_cancelled(assets.warm()).await }
+    });
     tasks.spawn(state.hub.handler_worker.clone().run(shutdown.clone()));
     tasks.spawn(state.hub.deliveries.clone().run(shutdown.clone()));
     tasks.spawn(storage::search::index_continuously(

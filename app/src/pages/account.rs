@@ -6,10 +6,11 @@ use leptos_router::hooks::use_query_map;
 
 use super::components::{Field, FormError, action_error};
 use crate::api::{LogIn, SetUp};
+use crate::flash::server_action;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let log_in = ServerAction::<LogIn>::new();
+    let log_in = server_action::<LogIn>();
     let error = action_error(log_in);
     let next = move || use_query_map().read().get("next").unwrap_or_default();
     view! {
@@ -38,7 +39,7 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
-    let set_up = ServerAction::<SetUp>::new();
+    let set_up = server_action::<SetUp>();
     let error = action_error(set_up);
     view! {
         <Title text="Set up"/>

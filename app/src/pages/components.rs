@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::dto::PagingDto;
 use crate::error::AppError;
 
 /// What a member sees where an admin sees a secret.
@@ -31,6 +32,39 @@ where
     O: Clone + Send + Sync + 'static,
 {
     Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
+/// A form that empties itself once its action succeeds, so a second click cannot submit the
+/// same values again (a duplicate source, a password left in its field). Without JavaScript
+/// the page after the redirect is new, and so are its forms.
+pub fn reset_on_success<I, O>(action: ServerAction<I>) -> NodeRef<leptos::html::Form>
+where
+    I: server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        let succeeded = action.value().with(|v| matches!(v, Some(Ok(_))));
+        if succeeded && let Some(form) = form.get_untracked() {
+            form.reset();
+        }
+    });
+    form
+}
+
+/// A destructive button that asks first: `label` opens a question with the button that does it.
+/// A `<details>`, so it works before and without the wasm.
+#[component]
+pub fn Confirm(label: &'static str, question: String, children: Children) -> impl IntoView {
+    view! {
+        <details class="confirm">
+            <summary class="button small danger">{label}</summary>
+            <div class="confirm-body" role="group" aria-label=label>
+                <p>{question}</p>
+                {children()}
+            </div>
+        </details>
+    }
 }
 
 /// A labelled form field: the label, the input given as children (its `id` must be `id`), an
@@ -117,9 +151,9 @@ fn to_login() {
     }
 }
 
-/// Copies `text` to the clipboard once the page is hydrated.
+/// Copies `text` to the clipboard once the page is hydrated; `label` names what it copies.
 #[component]
-pub fn CopyButton(text: String) -> impl IntoView {
+pub fn CopyButton(text: String, #[prop(default = "Copy")] label: &'static str) -> impl IntoView {
     let copied = RwSignal::new(false);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
@@ -132,9 +166,35 @@ pub fn CopyButton(text: String) -> impl IntoView {
     };
     view! {
         <button type="button" class="button small ghost" on:click=copy>
-            {move || if copied.get() { "Copied" } else { "Copy" }}
+            {move || if copied.get() { "Copied" } else { label }}
         </button>
     }
+}
+
+/// A table that scrolls sideways when the screen is narrower than it: a named region that
+/// takes keyboard focus, so it can be scrolled without a pointer.
+#[component]
+pub fn ScrollRegion(label: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="table-wrap" tabindex="0" role="region" aria-label=label>
+            {children()}
+        </div>
+    }
+}
+
+/// An id in a table: cut short to fit, the whole of it on hover and behind a copy button.
+#[component]
+pub fn IdCell(value: String, label: &'static str) -> impl IntoView {
+    if value.is_empty() {
+        return view! { <span class="muted">"—"</span> }.into_any();
+    }
+    view! {
+        <span class="id-cell">
+            <code title=value.clone()>{value.clone()}</code>
+            <CopyButton text=value label/>
+        </span>
+    }
+    .into_any()
 }
 
 /// A value to copy into another system (a new key, an endpoint URL), read-only, with a button.
@@ -164,16 +224,73 @@ pub fn every(period: std::time::Duration, tick: impl Fn() + 'static) {
     let _ = (period, tick);
 }
 
-/// A link to `path` with the `filters` that are set and `before`, for keyset paging.
-pub fn page_link(path: &str, filters: &[(&str, &Option<String>)], before: i64) -> String {
+/// A link to `path` with the `filters` that are set and a cursor (`("before", id)`), for
+/// keyset paging.
+pub fn page_link(
+    path: &str,
+    filters: &[(&str, &Option<String>)],
+    cursor: Option<(&str, i64)>,
+) -> String {
     let mut pairs = form_urlencoded::Serializer::new(String::new());
     for (name, value) in filters {
         if let Some(value) = value {
             pairs.append_pair(name, value);
         }
     }
-    pairs.append_pair("before", &before.to_string());
-    format!("{path}?{}", pairs.finish())
+    if let Some((name, id)) = cursor {
+        pairs.append_pair(name, &id.to_string());
+    }
+    let query = pairs.finish();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// Where a page is in its list ("51–100 of 734") and links to the newest, newer and older
+/// pages, keeping the filters.
+#[component]
+pub fn Pager(
+    path: &'static str,
+    filters: Vec<(&'static str, Option<String>)>,
+    paging: PagingDto,
+    shown: usize,
+) -> impl IntoView {
+    let filters: Vec<(&str, &Option<String>)> = filters.iter().map(|(n, v)| (*n, v)).collect();
+    let end = paging.start + shown as u64 - 1;
+    let total = match paging.capped_at {
+        Some(cap) => format!("{}+", thousands(cap)),
+        None => thousands(paging.total),
+    };
+    let newest = paging.newer_after.map(|_| page_link(path, &filters, None));
+    let newer = paging
+        .newer_after
+        .map(|after| page_link(path, &filters, Some(("after", after))));
+    let older = paging
+        .older_before
+        .map(|before| page_link(path, &filters, Some(("before", before))));
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <span class="pager-position">{thousands(paging.start)}"–"{thousands(end)}" of "{total}</span>
+            {newest.map(|href| view! { <a class="button small" href=href>"« Newest"</a> })}
+            {newer.map(|href| view! { <a class="button small" href=href>"‹ Newer"</a> })}
+            {older.map(|href| view! { <a class="button small" href=href>"Older ›"</a> })}
+        </nav>
+    }
+}
+
+/// A count with thousands separated: `12,345`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// Whether any of the filters is set.
@@ -212,6 +329,160 @@ pub fn drop_blank_fields(data: &web_sys::FormData) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = data;
+}
+
+/// Whether times show in UTC or in the browser's own zone: the person's choice, kept in the
+/// browser (`localStorage`), shared by every [`Time`] on the page, with the clock that keeps
+/// relative times moving.
+#[derive(Clone, Copy)]
+pub struct Clock {
+    pub local: RwSignal<bool>,
+    /// Unix milliseconds, 0 until the page is hydrated (the server renders exact times only).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    pub now: RwSignal<i64>,
+}
+
+/// Where the choice is kept in the browser.
+#[cfg(feature = "hydrate")]
+const ZONE_KEY: &str = "hookhub.times";
+
+impl Clock {
+    /// The page's clock. Until hydrated (and without JavaScript) times are UTC and exact, as
+    /// the server rendered them; then the stored choice applies and the clock ticks.
+    pub fn provide() -> Self {
+        let clock = Self {
+            local: RwSignal::new(false),
+            now: RwSignal::new(0),
+        };
+        #[cfg(feature = "hydrate")]
+        {
+            Effect::new(move |_| {
+                let stored = window()
+                    .local_storage()
+                    .ok()
+                    .flatten()
+                    .and_then(|storage| storage.get_item(ZONE_KEY).ok().flatten());
+                clock.local.set(stored.as_deref() == Some("local"));
+                clock.now.set(web_sys::js_sys::Date::now() as i64);
+            });
+            every(std::time::Duration::from_secs(15), move || {
+                clock.now.set(web_sys::js_sys::Date::now() as i64)
+            });
+        }
+        provide_context(clock);
+        clock
+    }
+
+    /// Switches between UTC and local time, and remembers it.
+    pub fn toggle(self) {
+        let local = !self.local.get_untracked();
+        self.local.set(local);
+        #[cfg(feature = "hydrate")]
+        if let Ok(Some(storage)) = window().local_storage() {
+            let _ = storage.set_item(ZONE_KEY, if local { "local" } else { "utc" });
+        }
+    }
+}
+
+/// A moment. The server renders it exact, in UTC; once hydrated a table time reads relative
+/// ("5 min ago") with the exact time on hover, and a `precise` one (an attempt) reads exact to
+/// the millisecond with the relative time on hover, each in the zone the person chose.
+#[component]
+pub fn Time(millis: i64, #[prop(optional)] precise: bool) -> impl IntoView {
+    let exact = if precise {
+        format_time_precise(millis)
+    } else {
+        format_time(millis)
+    };
+    let iso = chrono::DateTime::from_timestamp_millis(millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default();
+    let node = NodeRef::<leptos::html::Time>::new();
+    #[cfg(feature = "hydrate")]
+    if let Some(clock) = use_context::<Clock>() {
+        Effect::new(move |_| {
+            let (now, local) = (clock.now.get(), clock.local.get());
+            let Some(element) = node.get() else { return };
+            if now == 0 {
+                return;
+            }
+            let exact = zoned(millis, precise, local);
+            let relative = relative_time(millis, now);
+            let (text, title) = if precise {
+                (exact, relative)
+            } else {
+                (relative, exact)
+            };
+            element.set_text_content(Some(&text));
+            let _ = element.set_attribute("title", &title);
+        });
+    }
+    let title = exact.clone();
+    view! { <time datetime=iso title=title node_ref=node>{exact}</time> }
+}
+
+/// The exact time in UTC or, when `local`, in the browser's zone with its offset.
+#[cfg(feature = "hydrate")]
+fn zoned(millis: i64, precise: bool, local: bool) -> String {
+    if !local {
+        return if precise {
+            format_time_precise(millis)
+        } else {
+            format_time(millis)
+        };
+    }
+    let offset_minutes =
+        -(web_sys::js_sys::Date::new(&(millis as f64).into()).get_timezone_offset() as i64);
+    let shifted = millis + offset_minutes * 60_000;
+    let format = if precise {
+        "%Y-%m-%d %H:%M:%S%.3f"
+    } else {
+        "%Y-%m-%d %H:%M:%S"
+    };
+    let sign = if offset_minutes < 0 { '-' } else { '+' };
+    let (hours, minutes) = (offset_minutes.abs() / 60, offset_minutes.abs() % 60);
+    format!(
+        "{} UTC{sign}{hours:02}:{minutes:02}",
+        format_with(shifted, format)
+    )
+}
+
+/// How long ago (or how far ahead) `millis` is from `now`: `just now`, `42 s ago`, `in 5 min`.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub fn relative_time(millis: i64, now: i64) -> String {
+    let delta = now - millis;
+    let seconds = delta.abs() / 1_000;
+    let amount = match seconds {
+        0..10 => return "just now".to_owned(),
+        10..60 => format!("{seconds} s"),
+        60..3_600 => format!("{} min", seconds / 60),
+        3_600..86_400 => format!("{} h", seconds / 3_600),
+        _ => match seconds / 86_400 {
+            1 => "1 day".to_owned(),
+            days => format!("{days} days"),
+        },
+    };
+    if delta >= 0 {
+        format!("{amount} ago")
+    } else {
+        format!("in {amount}")
+    }
+}
+
+/// The switch between UTC and local times, kept in the browser.
+#[component]
+pub fn ZoneToggle() -> impl IntoView {
+    let clock = use_context::<Clock>();
+    let label = move || match clock.map(|c| c.local.get()) {
+        Some(true) => "Times: local",
+        _ => "Times: UTC",
+    };
+    view! {
+        <button type="button" class="button ghost small zone-toggle" title="Show times in UTC or in this browser's time zone"
+            on:click=move |_| if let Some(clock) = clock { clock.toggle() }>
+            {label}
+        </button>
+    }
 }
 
 /// A UTC time to the second: `2026-11-23 14:05:09 UTC`.
@@ -274,10 +545,42 @@ mod tests {
     }
 
     #[test]
+    fn counts_read_with_thousands_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn page_links_keep_the_filters_in_use_and_the_cursor() {
+        let source = Some("src_1".to_owned());
+        let filters = [("source", &source), ("q", &None)];
+        assert_eq!(page_link("/events", &filters, None), "/events?source=src_1");
+        assert_eq!(
+            page_link("/events", &filters, Some(("after", 7))),
+            "/events?source=src_1&after=7"
+        );
+        assert_eq!(page_link("/events", &[], None), "/events");
+    }
+
+    #[test]
     fn times_carry_seconds_and_attempts_milliseconds() {
         let millis = 1_764_000_309_417; // 2025-11-24 16:05:09.417 UTC
         assert_eq!(format_time(millis), "2025-11-24 16:05:09 UTC");
         assert_eq!(format_time_precise(millis), "2025-11-24 16:05:09.417 UTC");
+    }
+
+    #[test]
+    fn relative_times_read_in_the_largest_sensible_unit_both_ways() {
+        let now = 1_764_000_000_000;
+        assert_eq!(relative_time(now - 3_000, now), "just now");
+        assert_eq!(relative_time(now - 42_000, now), "42 s ago");
+        assert_eq!(relative_time(now - 300_000, now), "5 min ago");
+        assert_eq!(relative_time(now - 7_200_000, now), "2 h ago");
+        assert_eq!(relative_time(now - 86_400_000, now), "1 day ago");
+        assert_eq!(relative_time(now - 3 * 86_400_000, now), "3 days ago");
+        assert_eq!(relative_time(now + 300_000, now), "in 5 min");
     }
 
     #[test]

@@ -10,11 +10,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use std::sync::Arc;
 
 use super::components::{
-    ButtonError, ErrorPanel, NothingMatches, action_error, any_set, drop_blank_fields, every,
-    format_gap, format_time, format_time_precise, page_link,
+    ButtonError, CopyButton, ErrorPanel, NothingMatches, Pager, ScrollRegion, Time, action_error,
+    any_set, drop_blank_fields, every, format_gap,
 };
 use crate::api::{Redeliver, delivery_detail, list_deliveries, list_subscriptions};
 use crate::dto::{AttemptDto, DeliveryQuery, DeliverySummaryDto};
+use crate::flash::server_action;
 
 /// The status filter's choices: value and label.
 const STATUSES: &[(&str, &str)] = &[
@@ -23,11 +24,6 @@ const STATUSES: &[(&str, &str)] = &[
     ("succeeded", "Succeeded"),
     ("failed", "Failed"),
 ];
-
-/// The filters as a link to the page of deliveries older than `before`.
-fn href_before(query: &DeliveryQuery, before: i64) -> String {
-    page_link("/deliveries", &query.filters(), before)
-}
 
 #[component]
 pub fn DeliveriesPage() -> impl IntoView {
@@ -43,6 +39,7 @@ pub fn DeliveriesPage() -> impl IntoView {
             from: text("from"),
             to: text("to"),
             before: q.get("before").and_then(|b| b.parse().ok()),
+            after: q.get("after").and_then(|a| a.parse().ok()),
         }
     };
     let deliveries = Resource::new(filters, list_deliveries);
@@ -50,7 +47,8 @@ pub fn DeliveriesPage() -> impl IntoView {
 
     // Once hydrated, the first page refreshes itself so statuses move without a reload.
     every(std::time::Duration::from_secs(5), move || {
-        if filters().before.is_none() {
+        let query = filters();
+        if query.before.is_none() && query.after.is_none() {
             deliveries.refetch();
         }
     });
@@ -100,11 +98,11 @@ pub fn DeliveriesPage() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="from">"From (UTC)"</label>
-                    <input id="from" name="from" type="datetime-local" value=move || filters().from.unwrap_or_default()/>
+                    <input id="from" name="from" placeholder="2026-12-06 14:00" autocomplete="off" value=move || filters().from.unwrap_or_default()/>
                 </div>
                 <div class="field">
                     <label for="to">"Until (UTC)"</label>
-                    <input id="to" name="to" type="datetime-local" value=move || filters().to.unwrap_or_default()/>
+                    <input id="to" name="to" placeholder="2026-12-06 18:00" autocomplete="off" value=move || filters().to.unwrap_or_default()/>
                 </div>
                 <button type="submit" class="button">"Filter"</button>
             </Form>
@@ -119,10 +117,11 @@ pub fn DeliveriesPage() -> impl IntoView {
                             />
                         }.into_any(),
                         Ok(page) => {
-                            let next = page.next_before.map(|before| href_before(&filters(), before));
+                            let shown = page.deliveries.len();
+                            let kept = filters().filters().map(|(name, value)| (name, value.clone())).to_vec();
                             view! {
                                 <DeliveryTable deliveries=page.deliveries/>
-                                {next.map(|href| view! { <p class="pager"><a class="button small" href=href>"Older deliveries →"</a></p> })}
+                                <Pager path="/deliveries" filters=kept paging=page.paging shown/>
                             }.into_any()
                         }
                         Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
@@ -156,41 +155,43 @@ pub fn DeliveryTable(
     #[prop(default = true)] with_subscription: bool,
 ) -> impl IntoView {
     view! {
-        <table class="table deliveries">
-            <thead>
-                <tr>
-                    <th>"Created"</th><th>"Event type"</th>
-                    {with_subscription.then(|| view! { <th>"Subscription"</th> })}
-                    <th>"Status"</th><th>"Attempts"</th><th>"Last response"</th><th>"Next attempt"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {deliveries.into_iter().map(|d| {
-                    let outcome = last_outcome(&d);
-                    let next = d.next_attempt_at.map(format_time).unwrap_or_else(|| "—".to_owned());
-                    view! {
-                        <tr>
-                            <td class="when"><a href=format!("/deliveries/{}", d.id)>{format_time(d.created_at)}</a></td>
-                            <td><code>{d.event_type}</code></td>
-                            {with_subscription.then(|| view! {
-                                <td><a class="url" href=format!("/subscriptions/{}", d.subscription_id)>{d.subscription_url}</a></td>
-                            })}
-                            <td><DeliveryStatusBadge status=d.status/></td>
-                            <td>{d.attempts}</td>
-                            <td class="outcome" title=outcome.clone()>{outcome.clone()}</td>
-                            <td class="when">{next}</td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <ScrollRegion label="Deliveries">
+            <table class="table deliveries linked">
+                <thead>
+                    <tr>
+                        <th>"Created"</th><th>"Event type"</th>
+                        {with_subscription.then(|| view! { <th>"Subscription"</th> })}
+                        <th>"Status"</th><th>"Attempts"</th><th>"Last response"</th><th>"Next attempt"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {deliveries.into_iter().map(|d| {
+                        let outcome = last_outcome(&d);
+                        let next = d.next_attempt_at;
+                        view! {
+                            <tr>
+                                <td class="when"><a class="row-link" href=format!("/deliveries/{}", d.id)><Time millis=d.created_at/></a></td>
+                                <td><code>{d.event_type}</code></td>
+                                {with_subscription.then(|| view! {
+                                    <td><a class="url" href=format!("/subscriptions/{}", d.subscription_id)>{d.subscription_url}</a></td>
+                                })}
+                                <td><DeliveryStatusBadge status=d.status/></td>
+                                <td>{d.attempts}</td>
+                                <td class="outcome" title=outcome.clone()>{outcome.clone()}</td>
+                                <td class="when">{match next { Some(at) => view! { <Time millis=at/> }.into_any(), None => "—".into_any() }}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </ScrollRegion>
     }
 }
 
 #[component]
 pub fn DeliveryPage() -> impl IntoView {
     let params = use_params_map();
-    let redeliver = ServerAction::<Redeliver>::new();
+    let redeliver = server_action::<Redeliver>();
     let error = action_error(redeliver);
     let detail = Resource::new(
         move || {
@@ -239,20 +240,35 @@ pub fn DeliveryPage() -> impl IntoView {
                                 </div>
                                 <p class="muted">
                                     "To "<a href=format!("/subscriptions/{}", s.subscription_id)>{s.subscription_url.clone()}</a>
-                                    " · created "{format_time(s.created_at)}
+                                    " · created "<Time millis=s.created_at/>
                                 </p>
                             </header>
                             <ButtonError error/>
-                            {(queued() && s.status == "pending").then(|| view! {
-                                <p class="notice" role="status">"Queued again: the next attempt starts shortly."</p>
+                            {queued().then(|| view! {
+                                <p class="notice" role="status">
+                                    {if s.status == "pending" { "Queued again: the next attempt starts shortly." } else { "Redelivered: the newest attempt is at the end of the list below." }}
+                                </p>
+                            })}
+                            {(s.status == "pending" && d.subscription_state == "paused").then(|| view! {
+                                <p class="notice warn" role="status">"Held: the subscription is paused, so nothing is sent until it is resumed."</p>
                             })}
                             <section class="panel">
                                 <dl class="facts">
-                                    <dt>"Message id"</dt><dd class="mono-cell">{s.message_id}</dd>
+                                    <dt>"Message id"</dt>
+                                    <dd>
+                                        <code class="mono-cell">{s.message_id.clone()}</code>
+                                        " · "<a href=message_deliveries(&s.message_id)>"Every delivery of this message"</a>
+                                    </dd>
                                     <dt>"Delivery"</dt><dd class="mono-cell">{id}</dd>
-                                    <dt>"Attempts"</dt><dd>{d.attempts.len()}</dd>
+                                    <dt>"Attempts"</dt>
+                                    <dd>
+                                        {s.attempts}
+                                        {(i64::from(s.attempts_since_redelivery) != s.attempts as i64).then(|| view! {
+                                            <span class="muted">" · "{s.attempts_since_redelivery}" since it was last redelivered"</span>
+                                        })}
+                                    </dd>
                                     <dt>"Last response"</dt><dd>{last_outcome_text(s.last_status, s.last_error)}</dd>
-                                    <dt>"Next attempt"</dt><dd>{s.next_attempt_at.map(format_time).unwrap_or_else(|| "—".to_owned())}</dd>
+                                    <dt>"Next attempt"</dt><dd>{match s.next_attempt_at { Some(at) => view! { <Time millis=at/> }.into_any(), None => "—".into_any() }}</dd>
                                 </dl>
                             </section>
                             <section class="panel">
@@ -268,7 +284,7 @@ pub fn DeliveryPage() -> impl IntoView {
                                         <ol class="timeline">
                                             {d.attempts.iter().enumerate().map(|(i, a)| {
                                                 let gap = i.checked_sub(1).map(|p| a.started_at - d.attempts[p].started_at);
-                                                view! { <Attempt attempt=a.clone() gap/> }
+                                                view! { <Attempt attempt=a.clone() gap url=d.request_url.clone()/> }
                                             }).collect_view()}
                                         </ol>
                                     }.into_any()
@@ -295,44 +311,116 @@ fn last_outcome_text(status: Option<i32>, error: Option<String>) -> String {
     }
 }
 
-/// One HTTP try: when, how long, what came back, and the exchange itself on request.
+/// The link to every delivery of one message.
+fn message_deliveries(message_id: &str) -> String {
+    format!(
+        "/deliveries?{}",
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("message", message_id)
+            .finish()
+    )
+}
+
+/// One HTTP try: when, how long, what came back, and the exchange itself in Request and
+/// Response tabs (radio buttons and CSS, so they work before the wasm), with copy buttons.
 #[component]
-fn Attempt(attempt: AttemptDto, gap: Option<i64>) -> impl IntoView {
+fn Attempt(attempt: AttemptDto, gap: Option<i64>, url: String) -> impl IntoView {
     let ok = matches!(attempt.response_status, Some(200..=299));
-    let outcome = match (attempt.response_status, &attempt.error) {
-        (Some(status), _) => {
+    let outcome = match attempt.response_status {
+        Some(status) => {
             let class = if ok { "badge ok" } else { "badge bad" };
             view! { <span class=class>"HTTP "{status}</span> }.into_any()
         }
-        (None, _) => view! { <span class="badge bad">"no response"</span> }.into_any(),
+        None => view! { <span class="badge bad">"no response"</span> }.into_any(),
     };
+    let tabs = format!("attempt-{}", attempt.number);
+    let request_tab = format!("{tabs}-request");
+    let response_tab = format!("{tabs}-response");
+    let body = attempt.request_body.clone().unwrap_or_default();
+    let curl = curl_command(&url, &attempt.request_headers, &body);
+    let request_headers = header_lines(&attempt.request_headers);
+    let response_headers = header_lines(&attempt.response_headers);
+    let response_body = attempt.response_body.clone().unwrap_or_default();
     view! {
         <li class="attempt" class:ok=ok>
             <div class="attempt-head">
                 <strong>"#"{attempt.number}</strong>
-                <span>{format_time_precise(attempt.started_at)}</span>
+                <span class="when"><Time millis=attempt.started_at precise=true/></span>
                 {gap.map(|gap| view! { <span class="muted gap" title="since the attempt before">{format_gap(gap)}</span> })}
                 <span class="muted">{attempt.duration_ms}" ms"</span>
                 {outcome}
             </div>
             {attempt.error.map(|error| view! { <p class="attempt-error">{error}</p> })}
-            <details>
-                <summary>"Request headers ("{attempt.request_headers.len()}")"</summary>
-                <HeaderTable headers=attempt.request_headers/>
-            </details>
-            <details>
-                <summary>"Response headers ("{attempt.response_headers.len()}")"</summary>
-                <HeaderTable headers=attempt.response_headers/>
-            </details>
-            <details>
-                <summary>"Response body"</summary>
-                {match attempt.response_body {
-                    Some(body) if !body.is_empty() => view! { <pre class="body">{body}</pre> }.into_any(),
-                    _ => view! { <p class="empty">"Empty."</p> }.into_any(),
-                }}
-            </details>
+            <div class="tabs">
+                <input type="radio" class="tab-choice" name=tabs.clone() id=request_tab.clone() checked/>
+                <label for=request_tab class="tab">"Request"</label>
+                <input type="radio" class="tab-choice" name=tabs id=response_tab.clone()/>
+                <label for=response_tab class="tab">"Response"</label>
+                <div class="tab-panel request-panel">
+                    <p class="request-line"><code>"POST "{url}</code></p>
+                    <div class="toolbar">
+                        <CopyButton text=curl label="Copy as curl"/>
+                        <CopyButton text=request_headers label="Copy headers"/>
+                        <CopyButton text=body.clone() label="Copy body"/>
+                    </div>
+                    <HeaderTable headers=attempt.request_headers/>
+                    {match attempt.request_body {
+                        Some(body) => view! { <pre class="body">{body}</pre> }.into_any(),
+                        None => view! { <p class="empty">"The body of this attempt was not recorded."</p> }.into_any(),
+                    }}
+                </div>
+                <div class="tab-panel response-panel">
+                    {match attempt.response_status {
+                        Some(status) => view! {
+                            <div class="toolbar">
+                                <CopyButton text=response_headers label="Copy headers"/>
+                                <CopyButton text=response_body.clone() label="Copy body"/>
+                            </div>
+                            <p class="request-line"><code>"HTTP "{status}</code></p>
+                            <HeaderTable headers=attempt.response_headers/>
+                            {if response_body.is_empty() {
+                                view! { <p class="empty">"The body was empty."</p> }.into_any()
+                            } else {
+                                view! { <pre class="body">{response_body}</pre> }.into_any()
+                            }}
+                        }.into_any(),
+                        None => view! { <p class="empty">"No response: the request did not complete."</p> }.into_any(),
+                    }}
+                </div>
+            </div>
         </li>
     }
+}
+
+/// Headers as `Name: value` lines.
+fn header_lines(headers: &[(String, String)]) -> String {
+    headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The attempt as a `curl` command that sends the same request again (the headers curl adds
+/// itself left out; credentials stay as the log shows them, redacted).
+fn curl_command(url: &str, headers: &[(String, String)], body: &str) -> String {
+    const ADDED_BY_CURL: [&str; 3] = ["host", "content-length", "accept"];
+    let mut command = format!("curl -X POST {}", shell_quote(url));
+    for (name, value) in headers {
+        if !ADDED_BY_CURL.contains(&name.as_str()) {
+            command.push_str(&format!(
+                " \\\n  -H {}",
+                shell_quote(&format!("{name}: {value}"))
+            ));
+        }
+    }
+    command.push_str(&format!(" \\\n  --data-binary {}", shell_quote(body)));
+    command
+}
+
+/// `text` as one single-quoted shell word.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 #[component]
@@ -350,4 +438,23 @@ fn HeaderTable(headers: Vec<(String, String)>) -> impl IntoView {
         </table>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_attempt_copies_as_a_curl_command_that_sends_it_again() {
+        let headers = vec![
+            ("host".to_owned(), "example.com".to_owned()),
+            ("webhook-id".to_owned(), "msg_1".to_owned()),
+            ("x-note".to_owned(), "it's".to_owned()),
+        ];
+        assert_eq!(
+            curl_command("https://example.com/in", &headers, r#"{"a":1}"#),
+            "curl -X POST 'https://example.com/in' \\\n  -H 'webhook-id: msg_1' \\\n  \
+             -H 'x-note: it'\\''s' \\\n  --data-binary '{\"a\":1}'"
+        );
+    }
 }

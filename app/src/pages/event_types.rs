@@ -4,15 +4,18 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::components::{ButtonError, ErrorPanel, Field, FormError, action_error, format_time};
+use super::components::{
+    ButtonError, ErrorPanel, Field, FormError, ScrollRegion, Time, action_error,
+};
 use crate::api::{CreateEventType, PublishMessage, SetEventTypeDeprecated, list_event_types};
 use crate::dto::{EventTypeDto, PublishedDto};
 use crate::error::AppError;
+use crate::flash::server_action;
 
 #[component]
 pub fn EventTypesPage() -> impl IntoView {
-    let create = ServerAction::<CreateEventType>::new();
-    let deprecate = ServerAction::<SetEventTypeDeprecated>::new();
+    let create = server_action::<CreateEventType>();
+    let deprecate = server_action::<SetEventTypeDeprecated>();
     let create_error = action_error(create);
     let deprecate_error = action_error(deprecate);
     let types = Resource::new(
@@ -66,33 +69,35 @@ fn EventTypeTable(
     deprecate: ServerAction<SetEventTypeDeprecated>,
 ) -> impl IntoView {
     view! {
-        <table class="table event-types">
-            <thead><tr><th>"Name"</th><th>"Description"</th><th>"Status"</th><th>"Added"</th><th></th></tr></thead>
-            <tbody>
-                {list.into_iter().map(|t| {
-                    let (badge, button) = if t.deprecated {
-                        (view! { <span class="badge warn">"deprecated"</span> }.into_any(), "Undeprecate")
-                    } else {
-                        (view! { <span class="badge ok">"current"</span> }.into_any(), "Deprecate")
-                    };
-                    view! {
-                        <tr class:deprecated=t.deprecated>
-                            <td><code>{t.name.clone()}</code></td>
-                            <td>{t.description}</td>
-                            <td>{badge}</td>
-                            <td>{format_time(t.created_at)}</td>
-                            <td class="actions">
-                                <ActionForm action=deprecate>
-                                    <input type="hidden" name="name" value=t.name/>
-                                    <input type="hidden" name="deprecated" value=(!t.deprecated).to_string()/>
-                                    <button type="submit" class="button small ghost">{button}</button>
-                                </ActionForm>
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        <ScrollRegion label="Event types">
+            <table class="table event-types">
+                <thead><tr><th>"Name"</th><th>"Description"</th><th>"Status"</th><th>"Added"</th><th></th></tr></thead>
+                <tbody>
+                    {list.into_iter().map(|t| {
+                        let (badge, button) = if t.deprecated {
+                            (view! { <span class="badge warn">"deprecated"</span> }.into_any(), "Undeprecate")
+                        } else {
+                            (view! { <span class="badge ok">"current"</span> }.into_any(), "Deprecate")
+                        };
+                        view! {
+                            <tr class:deprecated=t.deprecated>
+                                <td><code>{t.name.clone()}</code></td>
+                                <td>{t.description}</td>
+                                <td>{badge}</td>
+                                <td class="when"><Time millis=t.created_at/></td>
+                                <td class="actions">
+                                    <ActionForm action=deprecate>
+                                        <input type="hidden" name="name" value=t.name/>
+                                        <input type="hidden" name="deprecated" value=(!t.deprecated).to_string()/>
+                                        <button type="submit" class="button small ghost">{button}</button>
+                                    </ActionForm>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </ScrollRegion>
     }
 }
 
@@ -137,7 +142,7 @@ fn PublishedNotice(published: PublishedDto) -> impl IntoView {
 /// Publishes a message of a catalog type to every subscription that wants it.
 #[component]
 fn PublishForm(types: Resource<Result<Vec<EventTypeDto>, AppError>>) -> impl IntoView {
-    let publish = ServerAction::<PublishMessage>::new();
+    let publish = server_action::<PublishMessage>();
     let error = action_error(publish);
     let published = move || publish.value().get().and_then(Result::ok);
     view! {

@@ -10,11 +10,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use std::sync::Arc;
 
 use super::components::{
-    ErrorPanel, NothingMatches, any_set, drop_blank_fields, every, format_bytes, format_time,
-    page_link,
+    ButtonError, CopyButton, ErrorPanel, IdCell, NothingMatches, Pager, ScrollRegion, Time,
+    action_error, any_set, drop_blank_fields, every, format_bytes,
 };
-use crate::api::{event_detail, list_events, list_sources};
+use crate::api::{RetryFailedRuns, event_detail, list_events, list_sources};
 use crate::dto::EventQuery;
+use crate::flash::server_action;
 
 #[component]
 pub fn EventsPage() -> impl IntoView {
@@ -30,6 +31,7 @@ pub fn EventsPage() -> impl IntoView {
             to: text("to"),
             q: text("q"),
             before: q.get("before").and_then(|b| b.parse().ok()),
+            after: q.get("after").and_then(|a| a.parse().ok()),
         }
     };
     let events = Resource::new(filters, list_events);
@@ -37,7 +39,8 @@ pub fn EventsPage() -> impl IntoView {
 
     // Once hydrated, the first page refreshes itself so new events appear without a reload.
     every(std::time::Duration::from_secs(5), move || {
-        if filters().before.is_none() {
+        let query = filters();
+        if query.before.is_none() && query.after.is_none() {
             events.refetch();
         }
     });
@@ -80,11 +83,11 @@ pub fn EventsPage() -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="from">"From (UTC)"</label>
-                    <input id="from" name="from" type="datetime-local" value=move || filters().from.unwrap_or_default()/>
+                    <input id="from" name="from" placeholder="2026-12-06 14:00" autocomplete="off" value=move || filters().from.unwrap_or_default()/>
                 </div>
                 <div class="field">
                     <label for="to">"Until (UTC)"</label>
-                    <input id="to" name="to" type="datetime-local" value=move || filters().to.unwrap_or_default()/>
+                    <input id="to" name="to" placeholder="2026-12-06 18:00" autocomplete="off" value=move || filters().to.unwrap_or_default()/>
                 </div>
                 <div class="field grow">
                     <label for="q">"Search bodies"</label>
@@ -103,24 +106,27 @@ pub fn EventsPage() -> impl IntoView {
                             />
                         }.into_any(),
                         Ok(page) => {
-                            let next = page.next_before.map(|before| href_before(&filters(), before));
+                            let shown = page.events.len();
+                            let kept = filters().filters().map(|(name, value)| (name, value.clone())).to_vec();
                             view! {
-                                <table class="table events">
-                                    <thead><tr><th>"Received"</th><th>"Source"</th><th>"Event type"</th><th>"Delivery id"</th><th>"Size"</th><th>"Handlers"</th></tr></thead>
-                                    <tbody>
-                                        {page.events.into_iter().map(|e| view! {
-                                            <tr>
-                                                <td class="when"><a href=format!("/events/{}", e.id)>{format_time(e.received_at)}</a></td>
-                                                <td>{e.source_name}</td>
-                                                <td><code>{e.event_type.unwrap_or_else(|| "—".into())}</code></td>
-                                                <td class="mono-cell">{e.delivery_id.unwrap_or_default()}</td>
-                                                <td>{format_bytes(e.size)}</td>
-                                                <td><HandlingBadge handling=e.handling/></td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                                {next.map(|href| view! { <p class="pager"><a class="button small" href=href>"Older events →"</a></p> })}
+                                <ScrollRegion label="Events">
+                                    <table class="table events linked">
+                                        <thead><tr><th>"Received"</th><th>"Source"</th><th>"Event type"</th><th>"Delivery id"</th><th>"Size"</th><th>"Handlers"</th></tr></thead>
+                                        <tbody>
+                                            {page.events.into_iter().map(|e| view! {
+                                                <tr>
+                                                    <td class="when"><a class="row-link" href=format!("/events/{}", e.id)><Time millis=e.received_at/></a></td>
+                                                    <td>{e.source_name}</td>
+                                                    <td><code>{e.event_type.unwrap_or_else(|| "—".into())}</code></td>
+                                                    <td><IdCell value=e.delivery_id.unwrap_or_default() label="Copy id"/></td>
+                                                    <td class="size">{format_bytes(e.size)}</td>
+                                                    <td><HandlingBadge handling=e.handling/></td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </ScrollRegion>
+                                <Pager path="/events" filters=kept paging=page.paging shown/>
                             }.into_any()
                         }
                         Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
@@ -129,11 +135,6 @@ pub fn EventsPage() -> impl IntoView {
             </Suspense>
         </section>
     }
-}
-
-/// The filters as a link to the page of events older than `before`.
-fn href_before(query: &EventQuery, before: i64) -> String {
-    page_link("/events", &query.filters(), before)
 }
 
 /// The handling filter's choices: value and label.
@@ -156,19 +157,94 @@ fn HandlingBadge(handling: String) -> impl IntoView {
     view! { <span class=class>{label}</span> }
 }
 
+/// The body as it came: formatted (JSON indented, its keys in their order; a form's fields as a
+/// table) and raw (the exact text), in tabs that switch without the wasm.
+#[component]
+fn EventBody(
+    body_text: Option<String>,
+    raw_text: Option<String>,
+    form_fields: Option<Vec<(String, String)>>,
+) -> impl IntoView {
+    let Some(raw) = raw_text else {
+        return view! {
+            <p class="empty">"The body is binary; download it above to see the exact bytes."</p>
+        }
+        .into_any();
+    };
+    let formatted = match form_fields {
+        Some(fields) if !fields.is_empty() => view! {
+            <table class="table headers form-fields">
+                <thead><tr><th scope="col">"Field"</th><th scope="col">"Value"</th></tr></thead>
+                <tbody>
+                    {fields.into_iter().map(|(name, value)| view! {
+                        <tr><th scope="row">{name}</th><td class="mono-cell">{value}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }
+        .into_any(),
+        _ => view! { <pre class="body">{body_text.unwrap_or_default()}</pre> }.into_any(),
+    };
+    view! {
+        <div class="tabs">
+            <input type="radio" class="tab-choice" name="body-view" id="body-formatted" checked/>
+            <label for="body-formatted" class="tab">"Formatted"</label>
+            <input type="radio" class="tab-choice" name="body-view" id="body-raw"/>
+            <label for="body-raw" class="tab">"Raw"</label>
+            <div class="tab-panel">{formatted}</div>
+            <div class="tab-panel">
+                <div class="toolbar"><CopyButton text=raw.clone() label="Copy body"/></div>
+                <pre class="body raw">{raw}</pre>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// Runs this event's failed handler runs again (the button while some have failed), and says
+/// how many it queued.
+#[component]
+fn RetryRuns(event_id: i64, failed: bool, retry: ServerAction<RetryFailedRuns>) -> impl IntoView {
+    let error = action_error(retry);
+    let queued = move || retry.value().get().and_then(Result::ok);
+    view! {
+        {failed.then(|| view! {
+            <ActionForm action=retry attr:class="toolbar">
+                <input type="hidden" name="event_id" value=event_id/>
+                <button type="submit" class="button">"Run the failed handlers again"</button>
+            </ActionForm>
+        })}
+        <ButtonError error/>
+        {move || queued().map(|n| view! {
+            <p class="notice" role="status">{if n == 1 { "1 run queued again.".to_owned() } else { format!("{n} runs queued again.") }}</p>
+        })}
+    }
+}
+
 #[component]
 pub fn EventPage() -> impl IntoView {
     let params = use_params_map();
+    let retry = server_action::<RetryFailedRuns>();
     let detail = Resource::new(
         move || {
-            params
+            let id = params
                 .read()
                 .get("id")
                 .and_then(|id| id.parse::<i64>().ok())
-                .unwrap_or(0)
+                .unwrap_or(0);
+            (id, retry.version().get())
         },
-        event_detail,
+        |(id, _)| event_detail(id),
     );
+    // While a handler run is pending, follow it.
+    every(std::time::Duration::from_secs(2), move || {
+        let pending = detail.with_untracked(
+            |d| matches!(d, Some(Ok(d)) if d.runs.iter().any(|run| run.status == "pending")),
+        );
+        if pending {
+            detail.refetch();
+        }
+    });
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -183,7 +259,7 @@ pub fn EventPage() -> impl IntoView {
                                 <h1>{title}</h1>
                                 <p class="muted">
                                     "From "<a href=format!("/sources/{}", e.source_id)>{e.source_name}</a>
-                                    " · "{format_time(e.received_at)}" · "{d.verification}
+                                    " · "<Time millis=e.received_at/>" · "{d.verification}
                                 </p>
                             </header>
                             <section class="panel">
@@ -194,37 +270,35 @@ pub fn EventPage() -> impl IntoView {
                                     <dt>"Raw body"</dt><dd><a href=format!("/events/{}/raw", e.id) download="">"Download the exact bytes"</a></dd>
                                 </dl>
                             </section>
-                            <section class="panel">
+                            <section class="panel" id="handlers">
                                 <h2>"Handlers"</h2>
+                                <RetryRuns event_id=e.id failed=d.runs.iter().any(|run| run.status == "failed") retry/>
                                 {if d.runs.is_empty() {
                                     view! { <p class="empty">"No handler ran on this event."</p> }.into_any()
                                 } else {
                                     view! {
-                                        <table class="table runs">
-                                            <thead><tr><th>"Handler"</th><th>"Status"</th><th>"Attempts"</th><th>"Outcome"</th><th>"When"</th></tr></thead>
-                                            <tbody>
-                                                {d.runs.into_iter().map(|run| view! {
-                                                    <tr>
-                                                        <td><code>{run.kind}</code>" "<span class="muted">{run.handler_id}</span></td>
-                                                        <td><HandlingBadge handling=run.status.clone()/></td>
-                                                        <td>{run.attempts}</td>
-                                                        <td>{run.outcome.unwrap_or_else(|| "—".into())}</td>
-                                                        <td>{if run.status == "pending" { "next try " } else { "" }}{format_time(run.at)}</td>
-                                                    </tr>
-                                                }).collect_view()}
-                                            </tbody>
-                                        </table>
+                                        <ScrollRegion label="Handler runs">
+                                            <table class="table runs">
+                                                <thead><tr><th>"Handler"</th><th>"Status"</th><th>"Attempts"</th><th>"Outcome"</th><th>"When"</th></tr></thead>
+                                                <tbody>
+                                                    {d.runs.into_iter().map(|run| view! {
+                                                        <tr>
+                                                            <td><code>{run.kind}</code>" "<span class="muted">{run.handler_id}</span></td>
+                                                            <td><HandlingBadge handling=run.status.clone()/></td>
+                                                            <td>{run.attempts}</td>
+                                                            <td>{run.outcome.unwrap_or_else(|| "—".into())}</td>
+                                                            <td class="when">{if run.status == "pending" { "next try " } else { "" }}<Time millis=run.at/></td>
+                                                        </tr>
+                                                    }).collect_view()}
+                                                </tbody>
+                                            </table>
+                                        </ScrollRegion>
                                     }.into_any()
                                 }}
                             </section>
-                            <section class="panel">
-                                <details open>
-                                    <summary><h2 class="inline">"Body"</h2></summary>
-                                    {match d.body_text {
-                                        Some(text) => view! { <pre class="body">{text}</pre> }.into_any(),
-                                        None => view! { <p class="empty">"The body is binary; it is stored exactly as received."</p> }.into_any(),
-                                    }}
-                                </details>
+                            <section class="panel" id="body">
+                                <h2>"Body"</h2>
+                                <EventBody body_text=d.body_text raw_text=d.raw_text form_fields=d.form_fields/>
                             </section>
                             <section class="panel">
                                 <details>

@@ -11,7 +11,7 @@ mod sources;
 mod subscriptions;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{A, Outlet, ParentRoute, Route, Router, Routes},
@@ -19,9 +19,24 @@ use leptos_router::{
 };
 
 use crate::api::{LogOut, current_user};
-use components::{ErrorPanel, rcdata};
+use crate::flash::{self, FlashSlot, server_action};
+use components::{Clock, ErrorPanel, ZoneToggle, rcdata};
+
+/// Where a page loads the dashboard's script, wasm and stylesheet from: URLs that carry each
+/// file's hash, so browsers may cache them for good (the server provides them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AssetUrls {
+    pub js: String,
+    pub wasm: String,
+    pub css: String,
+}
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let assets = use_context::<AssetUrls>().unwrap_or_else(|| AssetUrls {
+        js: "/pkg/hookhub.js".into(),
+        wasm: "/pkg/hookhub.wasm".into(),
+        css: "/pkg/hookhub.css".into(),
+    });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -29,9 +44,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <link rel="stylesheet" id="leptos" href=assets.css.clone()/>
+                <AutoReload options/>
+                <Hydration assets/>
                 <MetaTags/>
+                {use_context::<FlashSlot>().and_then(|slot| slot.encoded()).map(|flash| view! {
+                    <meta name=flash::META_NAME content=flash/>
+                })}
             </head>
             <body>
                 <App/>
@@ -40,12 +59,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// Loads the wasm and hydrates the page: what leptos' `HydrationScripts` does, with the
+/// hashed URLs. The inline script carries the page's nonce, as the CSP asks.
+#[component]
+fn Hydration(assets: AssetUrls) -> impl IntoView {
+    let nonce = leptos::nonce::use_nonce();
+    let script = format!(
+        "import({js:?}).then(m => m.default({{module_or_path: {wasm:?}}}).then(() => m.hydrate()));",
+        js = assets.js,
+        wasm = assets.wasm,
+    );
+    view! {
+        <link rel="modulepreload" href=assets.js crossorigin=nonce.clone()/>
+        <link rel="preload" href=assets.wasm r#as="fetch" r#type="application/wasm" crossorigin=nonce.clone()/>
+        <script type="module" nonce=nonce>{script}</script>
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     // Async rendering everywhere: every page is complete HTML before any wasm runs.
     view! {
-        <Stylesheet id="leptos" href="/pkg/hookhub.css"/>
         <Title formatter=|page: String| rcdata(if page.is_empty() { "hookhub".to_owned() } else { format!("{page} · hookhub") })/>
         <Router>
             <Routes fallback=NotFound>
@@ -73,7 +108,9 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Layout() -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
-    let log_out = ServerAction::<LogOut>::new();
+    let log_out = server_action::<LogOut>();
+    Clock::provide();
+    flash::leave_on_navigation();
     let menu_toggle = NodeRef::<leptos::html::Input>::new();
     let close_menu = move |_| {
         if let Some(toggle) = menu_toggle.get_untracked() {
@@ -86,7 +123,7 @@ fn Layout() -> impl IntoView {
             <nav class="sidebar" aria-label="Main">
                 // On a phone the menu folds away behind a button; a checkbox opens it, so it
                 // works before (and without) the wasm. A link followed in it closes it again.
-                <input type="checkbox" id="menu-toggle" class="menu-toggle" node_ref=menu_toggle aria-controls="menu"/>
+                <input type="checkbox" id="menu-toggle" class="menu-toggle" node_ref=menu_toggle aria-controls="menu" aria-label="Menu"/>
                 <div class="sidebar-head">
                     <a class="brand" href="/">
                         <span class="brand-mark" aria-hidden="true">"⟲"</span>
@@ -120,6 +157,7 @@ fn Layout() -> impl IntoView {
                                 })
                             })}
                         </Suspense>
+                        <ZoneToggle/>
                         <ActionForm action=log_out attr:class="logout">
                             <button type="submit" class="button ghost small">"Log out"</button>
                         </ActionForm>

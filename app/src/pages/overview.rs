@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::components::{ErrorPanel, format_bytes, format_time};
+use super::components::{ErrorPanel, ScrollRegion, Time, format_bytes};
 use crate::api::overview;
 
 #[component]
@@ -30,8 +30,8 @@ pub fn OverviewPage() -> impl IntoView {
                                 <tr>
                                     <td><code>{hub.node_id}</code>{this}</td>
                                     <td>{hub.version}</td>
-                                    <td>{format_time(hub.started_at)}</td>
-                                    <td>{format_time(hub.last_seen)}</td>
+                                    <td class="when"><Time millis=hub.started_at/></td>
+                                    <td class="when"><Time millis=hub.last_seen/></td>
                                 </tr>
                             }
                         }).collect_view();
@@ -54,7 +54,7 @@ pub fn OverviewPage() -> impl IntoView {
                             <h2>"This hub"</h2>
                             <dl class="facts">
                                 <dt>"Version"</dt><dd>{o.version}</dd>
-                                <dt>"Running since"</dt><dd>{format_time(o.started_at)}</dd>
+                                <dt>"Running since"</dt><dd><Time millis=o.started_at/></dd>
                                 <dt>"Node id"</dt><dd><code>{o.node_id}</code></dd>
                                 <dt>{database}</dt><dd><code>{o.database_path}</code></dd>
                                 <dt>"Health check"</dt><dd><a href="/healthz"><code>"/healthz"</code></a></dd>
@@ -63,12 +63,12 @@ pub fn OverviewPage() -> impl IntoView {
                         <section class="panel">
                             <h2>"Hubs on this database"</h2>
                             <p class="muted">"Every hub says it is alive every 10 seconds; one silent for 30 seconds is left out."</p>
-                            <div class="table-wrap">
+                            <ScrollRegion label="Hubs on this database">
                                 <table class="table">
                                     <thead><tr><th>"Node id"</th><th>"Version"</th><th>"Running since"</th><th>"Last seen"</th></tr></thead>
                                     <tbody>{hubs}</tbody>
                                 </table>
-                            </div>
+                            </ScrollRegion>
                         </section>
                         <section class="panel">
                             <h2>"Getting started"</h2>

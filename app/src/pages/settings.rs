@@ -3,13 +3,17 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::components::{CopyableValue, ErrorPanel, Field, FormError, action_error, format_time};
+use super::components::{
+    Confirm, CopyableValue, ErrorPanel, Field, FormError, ScrollRegion, Time, action_error,
+    reset_on_success,
+};
 use crate::api::{
     AddUser, ChangePassword, CreateApiKey, RemoveUser, RevokeApiKey, current_user, list_api_keys,
     list_users,
 };
 use crate::dto::UserDto;
 use crate::error::AppError;
+use crate::flash::server_action;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -27,13 +31,14 @@ pub fn SettingsPage() -> impl IntoView {
 
 #[component]
 fn PasswordSection() -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
+    let change = server_action::<ChangePassword>();
     let error = action_error(change);
     let done = move || matches!(change.value().get(), Some(Ok(())));
+    let form = reset_on_success(change);
     view! {
         <section class="panel" id="your-password">
             <h2>"Your password"</h2>
-            <ActionForm action=change attr:class="stack form-narrow">
+            <ActionForm action=change node_ref=form attr:class="stack form-narrow">
                 <Field label="Current password" id="current" error=error>
                     <input id="current" name="current" type="password" autocomplete="current-password" required/>
                 </Field>
@@ -55,10 +60,13 @@ fn PasswordSection() -> impl IntoView {
 
 #[component]
 fn UsersSection(me: Resource<Result<UserDto, AppError>>) -> impl IntoView {
-    let add = ServerAction::<AddUser>::new();
-    let remove = ServerAction::<RemoveUser>::new();
+    let add = server_action::<AddUser>();
+    let remove = server_action::<RemoveUser>();
     let add_error = action_error(add);
     let remove_error = action_error(remove);
+    let add_form = reset_on_success(add);
+    let added = move || add.value().get().and_then(Result::ok);
+    let removed = move || matches!(remove.value().get(), Some(Ok(())));
     let users = Resource::new(
         move || (add.version().get(), remove.version().get()),
         |_| list_users(),
@@ -79,33 +87,45 @@ fn UsersSection(me: Resource<Result<UserDto, AppError>>) -> impl IntoView {
                     };
                     let is_admin = me.is_admin;
                     view! {
-                        <table class="table">
-                            <thead><tr><th>"Username"</th><th>"Role"</th><th>"Added"</th><th></th></tr></thead>
-                            <tbody>
-                                {users.into_iter().map(|user| {
-                                    let removable = is_admin && user.id != me.id;
-                                    view! {
-                                        <tr>
-                                            <td>{user.username.clone()}</td>
-                                            <td>{if user.is_admin { "Admin" } else { "Member" }}</td>
-                                            <td>{format_time(user.created_at)}</td>
-                                            <td class="actions">
-                                                <Show when=move || removable>
-                                                    <ActionForm action=remove>
-                                                        <input type="hidden" name="id" value=user.id/>
-                                                        <button type="submit" class="button small danger">"Remove"</button>
-                                                    </ActionForm>
-                                                </Show>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <ScrollRegion label="Users">
+                            <table class="table">
+                                <thead><tr><th>"Username"</th><th>"Role"</th><th>"Added"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                <tbody>
+                                    {users.into_iter().map(|user| {
+                                        let removable = is_admin && user.id != me.id;
+                                        let question = format!("Remove {}? They are signed out at once and cannot log in again.", user.username);
+                                        let confirm = format!("Yes, remove {}", user.username);
+                                        view! {
+                                            <tr>
+                                                <td>{user.username.clone()}</td>
+                                                <td>{if user.is_admin { "Admin" } else { "Member" }}</td>
+                                                <td class="when"><Time millis=user.created_at/></td>
+                                                <td class="actions">
+                                                    {removable.then(|| view! {
+                                                        <Confirm label="Remove" question>
+                                                            <ActionForm action=remove>
+                                                                <input type="hidden" name="id" value=user.id/>
+                                                                <button type="submit" class="button small danger">{confirm}</button>
+                                                            </ActionForm>
+                                                        </Confirm>
+                                                    })}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </ScrollRegion>
                         <FormError error=remove_error/>
+                        <Show when=removed>
+                            <p class="notice" role="status">"The user was removed and signed out."</p>
+                        </Show>
                         <Show when=move || is_admin>
                             <h3>"Add a user"</h3>
-                            <ActionForm action=add attr:class="inline-form">
+                            {move || added().map(|user| view! {
+                                <p class="notice" role="status">"Added "{user.username}"; they can log in now."</p>
+                            })}
+                            <ActionForm action=add node_ref=add_form attr:class="inline-form">
                                 <Field label="Username" id="username" error=add_error>
                                     <input id="username" name="username" autocomplete="off" required/>
                                 </Field>
@@ -129,9 +149,11 @@ fn UsersSection(me: Resource<Result<UserDto, AppError>>) -> impl IntoView {
 
 #[component]
 fn ApiKeysSection(me: Resource<Result<UserDto, AppError>>) -> impl IntoView {
-    let create = ServerAction::<CreateApiKey>::new();
-    let revoke = ServerAction::<RevokeApiKey>::new();
+    let create = server_action::<CreateApiKey>();
+    let revoke = server_action::<RevokeApiKey>();
     let create_error = action_error(create);
+    let create_form = reset_on_success(create);
+    let revoked = move || matches!(revoke.value().get(), Some(Ok(())));
     let keys = Resource::new(
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_keys(),
@@ -155,34 +177,39 @@ fn ApiKeysSection(me: Resource<Result<UserDto, AppError>>) -> impl IntoView {
                             <p class="empty">"No API keys yet."</p>
                         }.into_any(),
                         Ok(keys) => view! {
-                            <table class="table">
-                                <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
-                                <tbody>
-                                    {keys.into_iter().map(|key| {
-                                        let revoked = key.revoked_at.is_some();
-                                        view! {
-                                            <tr class:revoked=revoked>
-                                                <td>{key.name}</td>
-                                                <td><code>{key.prefix}"…"</code></td>
-                                                <td>{format_time(key.created_at)}</td>
-                                                <td>{key.last_used_at.map(format_time).unwrap_or_else(|| "never".to_owned())}</td>
-                                                <td class="actions">
-                                                    {if revoked {
-                                                        view! { <span class="badge muted">"revoked"</span> }.into_any()
-                                                    } else {
-                                                        view! {
-                                                            <ActionForm action=revoke>
-                                                                <input type="hidden" name="id" value=key.id/>
-                                                                <button type="submit" class="button small danger">"Revoke"</button>
-                                                            </ActionForm>
-                                                        }.into_any()
-                                                    }}
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <ScrollRegion label="API keys">
+                                <table class="table">
+                                    <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                                    <tbody>
+                                        {keys.into_iter().map(|key| {
+                                            let revoked = key.revoked_at.is_some();
+                                            view! {
+                                                <tr class:revoked=revoked>
+                                                    <td>{key.name.clone()}</td>
+                                                    <td><code>{key.prefix}"…"</code></td>
+                                                    <td class="when"><Time millis=key.created_at/></td>
+                                                    <td class="when">{match key.last_used_at { Some(at) => view! { <Time millis=at/> }.into_any(), None => "never".into_any() }}</td>
+                                                    <td class="actions">
+                                                        {if revoked {
+                                                            view! { <span class="badge muted">"revoked"</span> }.into_any()
+                                                        } else {
+                                                            let question = format!("Revoke “{}”? Whatever uses it is refused from then on.", key.name);
+                                                            view! {
+                                                                <Confirm label="Revoke" question>
+                                                                    <ActionForm action=revoke>
+                                                                        <input type="hidden" name="id" value=key.id/>
+                                                                        <button type="submit" class="button small danger">"Yes, revoke it"</button>
+                                                                    </ActionForm>
+                                                                </Confirm>
+                                                            }.into_any()
+                                                        }}
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </ScrollRegion>
                         }.into_any(),
                         Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
                     };
@@ -197,7 +224,10 @@ fn ApiKeysSection(me: Resource<Result<UserDto, AppError>>) -> impl IntoView {
                                 <CopyableValue value=new_key.token label="New API key"/>
                             </div>
                         })}
-                        <ActionForm action=create attr:class="inline-form">
+                        <Show when=revoked>
+                            <p class="notice" role="status">"The key was revoked."</p>
+                        </Show>
+                        <ActionForm action=create node_ref=create_form attr:class="inline-form">
                             <Field label="Key name" id="name" error=create_error>
                                 <input id="name" name="name" placeholder="deploy script" required maxlength="100"/>
                             </Field>

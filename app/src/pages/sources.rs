@@ -4,17 +4,19 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::components::{
-    ADMIN_ONLY_SECRET, CopyButton, CopyableValue, ErrorPanel, Field, FormError, action_error,
-    format_time,
+    ADMIN_ONLY_SECRET, ButtonError, CopyButton, CopyableValue, ErrorPanel, Field, FormError,
+    ScrollRegion, Time, action_error, reset_on_success,
 };
 use crate::api::{
-    AddHandler, CreateSource, DeleteSource, DropPreviousSecret, RemoveHandler, RotateSourceSecret,
-    SetSourceEnabled, UpdateSource, list_handlers, list_sources, source_detail,
+    AddHandler, CreateSource, DeleteSource, DropPreviousSecret, RemoveHandler, RetryFailedRuns,
+    RotateSourceSecret, SetSourceEnabled, UpdateSource, list_handlers, list_sources, source_detail,
 };
 use crate::dto::HandlerDto;
+use crate::error::AppError;
+use crate::flash::server_action;
 
 /// The providers a form offers: value and label.
 const PROVIDERS: &[(&str, &str)] = &[
@@ -42,16 +44,22 @@ pub fn provider_label(value: &str) -> String {
 
 #[component]
 pub fn SourcesPage() -> impl IntoView {
-    let create = ServerAction::<CreateSource>::new();
+    let create = server_action::<CreateSource>();
     let error = action_error(create);
     let sources = Resource::new(move || create.version().get(), |_| list_sources());
     let created = move || create.value().get().and_then(Result::ok);
+    let form = reset_on_success(create);
+    let query = use_query_map();
+    let deleted = move || query.read().get("deleted").is_some();
     view! {
         <Title text="Sources"/>
         <header class="page-head">
             <h1>"Sources"</h1>
             <p class="muted">"Each source is an endpoint for one provider. Paste its URL and secret into the provider's webhook settings."</p>
         </header>
+        <Show when=deleted>
+            <p class="notice" role="status">"The source was deleted, with every event it received."</p>
+        </Show>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match sources.await {
@@ -60,19 +68,21 @@ pub fn SourcesPage() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => view! {
                         <section class="panel">
-                            <table class="table">
-                                <thead><tr><th>"Name"</th><th>"Provider"</th><th>"Endpoint URL"</th><th>"Status"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|s| view! {
-                                        <tr>
-                                            <td><a href=format!("/sources/{}", s.id)>{s.name}</a></td>
-                                            <td>{provider_label(&s.provider)}</td>
-                                            <td><code class="url">{s.url}</code></td>
-                                            <td>{if s.enabled { view! { <span class="badge ok">"enabled"</span> } } else { view! { <span class="badge muted">"disabled"</span> } }}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <ScrollRegion label="Sources">
+                                <table class="table sources linked">
+                                    <thead><tr><th>"Name"</th><th>"Provider"</th><th>"Endpoint URL"</th><th>"Status"</th></tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|s| view! {
+                                            <tr>
+                                                <td><a class="row-link" href=format!("/sources/{}", s.id)>{s.name}</a></td>
+                                                <td>{provider_label(&s.provider)}</td>
+                                                <td><code class="url">{s.url}</code></td>
+                                                <td>{if s.enabled { view! { <span class="badge ok">"enabled"</span> } } else { view! { <span class="badge muted">"disabled"</span> } }}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </ScrollRegion>
                         </section>
                     }.into_any(),
                     Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
@@ -87,7 +97,7 @@ pub fn SourcesPage() -> impl IntoView {
                     <CopyableValue value=s.url label="New endpoint URL"/>
                 </div>
             })}
-            <ActionForm action=create attr:class="stack form-narrow">
+            <ActionForm action=create node_ref=form attr:class="stack form-narrow source-form">
                 <Field label="Name" id="name" error=error>
                     <input id="name" name="name" placeholder="GitHub — my-org" required maxlength="100"/>
                 </Field>
@@ -96,12 +106,15 @@ pub fn SourcesPage() -> impl IntoView {
                         {PROVIDERS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
                     </select>
                 </Field>
-                <Field label="Secret" id="secret" hint="Leave blank to have one generated." error=error>
+                <Field label="Secret" id="secret" hint="The signing secret the provider shows you. Leave blank to have one generated." error=error>
                     <input id="secret" name="secret" autocomplete="off" maxlength="512"/>
                 </Field>
-                <Field label="Pusher app key" id="pusher_key" hint="Only for Pusher: the key in its X-Pusher-Key header." error=error>
-                    <input id="pusher_key" name="pusher_key" autocomplete="off"/>
-                </Field>
+                <p class="hint" data-for-provider="standard-webhooks">"A Standard Webhooks secret is whsec_ followed by base64, as Svix shows it."</p>
+                <div data-for-provider="pusher">
+                    <Field label="Pusher app key" id="pusher_key" hint="The key Pusher sends in its X-Pusher-Key header." error=error>
+                        <input id="pusher_key" name="pusher_key" autocomplete="off"/>
+                    </Field>
+                </div>
                 <FormError error/>
                 <div><button type="submit" class="button primary">"Add source"</button></div>
             </ActionForm>
@@ -112,8 +125,8 @@ pub fn SourcesPage() -> impl IntoView {
 
 #[component]
 fn GlobalHandlers() -> impl IntoView {
-    let add = ServerAction::<AddHandler>::new();
-    let remove = ServerAction::<RemoveHandler>::new();
+    let add = server_action::<AddHandler>();
+    let remove = server_action::<RemoveHandler>();
     let handlers = Resource::new(
         move || (add.version().get(), remove.version().get()),
         |_| list_handlers(None),
@@ -138,52 +151,131 @@ fn GlobalHandlers() -> impl IntoView {
 /// A chain of handlers in running order, each with a remove button.
 #[component]
 fn HandlerTable(list: Vec<HandlerDto>, remove: ServerAction<RemoveHandler>) -> impl IntoView {
-    if list.is_empty() {
-        return view! { <p class="empty">"No handlers: events are stored and answered 200."</p> }
-            .into_any();
-    }
+    let removed = move || matches!(remove.value().get(), Some(Ok(())));
+    let error = action_error(remove);
+    let table = if list.is_empty() {
+        view! { <p class="empty">"No handlers: events are stored and answered 200."</p> }.into_any()
+    } else {
+        view! {
+            <ScrollRegion label="Handlers">
+                <table class="table handlers">
+                    <thead><tr><th>"Position"</th><th>"Kind"</th><th>"Events"</th><th>"What it does"</th><th>"Health"</th><th><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                    <tbody>
+                        {list.into_iter().map(|h| {
+                            let events = if h.event_types.is_empty() { "all".to_owned() } else { h.event_types.join(", ") };
+                            view! {
+                                <tr>
+                                    <td>{h.position}</td>
+                                    <td><code>{h.kind}</code></td>
+                                    <td>{events}</td>
+                                    <td>{h.summary}</td>
+                                    <td><HandlerHealth failed=h.failed_runs last=h.last_failure/></td>
+                                    <td class="actions">
+                                        <ActionForm action=remove>
+                                            <input type="hidden" name="source_id" value=h.source_id.unwrap_or_default()/>
+                                            <input type="hidden" name="id" value=h.id/>
+                                            <button type="submit" class="button small ghost">"Remove"</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </ScrollRegion>
+        }.into_any()
+    };
     view! {
-        <table class="table handlers">
-            <thead><tr><th>"Position"</th><th>"Kind"</th><th>"Events"</th><th>"What it does"</th><th></th></tr></thead>
-            <tbody>
-                {list.into_iter().map(|h| {
-                    let events = if h.event_types.is_empty() { "all".to_owned() } else { h.event_types.join(", ") };
-                    view! {
-                        <tr>
-                            <td>{h.position}</td>
-                            <td><code>{h.kind}</code></td>
-                            <td>{events}</td>
-                            <td>{h.summary}</td>
-                            <td>
-                                <ActionForm action=remove>
-                                    <input type="hidden" name="source_id" value=h.source_id.unwrap_or_default()/>
-                                    <input type="hidden" name="id" value=h.id/>
-                                    <button type="submit" class="button small ghost">"Remove"</button>
-                                </ActionForm>
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
-            </tbody>
-        </table>
+        {table}
+        <ButtonError error/>
+        <Show when=removed>
+            <p class="notice" role="status">"The handler was removed."</p>
+        </Show>
+    }
+}
+
+/// A handler's runs that gave up, if any, with what the newest said.
+#[component]
+fn HandlerHealth(failed: u64, last: Option<String>) -> impl IntoView {
+    if failed == 0 {
+        return view! { <span class="badge ok">"no failures"</span> }.into_any();
+    }
+    let count = if failed == 1 {
+        "1 run failed".to_owned()
+    } else {
+        format!("{failed} runs failed")
+    };
+    view! {
+        <span class="badge bad">{count}</span>
+        {last.map(|last| view! { <p class="muted small">"Last: "{last}</p> })}
     }
     .into_any()
 }
 
-/// Adds a handler to a source (or a global one when `source_id` is empty).
+/// Runs again every failed handler run of a source's events.
+#[component]
+fn RetryFailedRunsForm(source_id: String, failed: u64) -> impl IntoView {
+    let retry = server_action::<RetryFailedRuns>();
+    let error = action_error(retry);
+    let queued = move || retry.value().get().and_then(Result::ok);
+    view! {
+        {(failed > 0).then(|| view! {
+            <div class="callout warn">
+                <p>"Some runs of this source's handlers gave up. Fix what they call, then run them again."</p>
+                <ActionForm action=retry>
+                    <input type="hidden" name="source_id" value=source_id/>
+                    <button type="submit" class="button">"Run the failed handlers again"</button>
+                </ActionForm>
+            </div>
+        })}
+        <ButtonError error/>
+        {move || queued().map(|n| view! {
+            <p class="notice" role="status">{match n { 0 => "Nothing had failed.".to_owned(), 1 => "1 run queued again.".to_owned(), n => format!("{n} runs queued again.") }}</p>
+        })}
+    }
+}
+
+/// The kinds the form offers: value and label.
+const HANDLER_KINDS: &[(&str, &str)] = &[
+    ("forward", "forward: relay the event to another URL"),
+    ("respond", "respond: answer the sender and stop the chain"),
+    (
+        "publish",
+        "publish: send it on to subscribers as an event type",
+    ),
+];
+
+/// Adds a handler to a source (or a global one when `source_id` is empty). Only the chosen
+/// kind's fields show (by CSS, so before the wasm too); the form opens itself on an error.
 #[component]
 fn HandlerForm(add: ServerAction<AddHandler>, source_id: String) -> impl IntoView {
     let error = action_error(add);
+    let form = reset_on_success(add);
+    let added = move || add.value().get().and_then(Result::ok);
+    // After a refusal without JavaScript the page is new: the kind whose field was wrong is
+    // chosen again, so that field and its message show.
+    let refused_kind = move || {
+        let field = error.get()?.field()?.to_owned();
+        Some(match field.as_str() {
+            "url" => "forward",
+            "publish_as" => "publish",
+            "status" | "content_type" | "body" => "respond",
+            _ => return None,
+        })
+    };
     view! {
-        <details class="add-handler">
+        {move || added().map(|h| view! {
+            <p class="notice" role="status">"Added the "<code>{h.kind}</code>" handler at position "{h.position}"."</p>
+        })}
+        <details class="add-handler" open=move || error.get().is_some()>
             <summary>"Add a handler"</summary>
-            <ActionForm action=add attr:class="stack form-narrow">
+            <ActionForm action=add node_ref=form attr:class="stack form-narrow handler-form">
                 <input type="hidden" name="handler[source_id]" value=source_id/>
                 <Field label="Kind" id="kind" error=error>
                     <select id="kind" name="handler[kind]">
-                        <option value="forward">"forward: relay the event to another URL"</option>
-                        <option value="respond">"respond: answer the sender and stop the chain"</option>
-                        <option value="publish">"publish: send it on to subscribers as an event type"</option>
+                        {HANDLER_KINDS.iter().map(|(kind, label)| view! {
+                            <option value=*kind selected=move || refused_kind() == Some(*kind)>{*label}</option>
+                        }).collect_view()}
                     </select>
                 </Field>
                 <Field label="Position" id="position" hint="Lower numbers run first. Blank: after the others." error=error>
@@ -192,21 +284,27 @@ fn HandlerForm(add: ServerAction<AddHandler>, source_id: String) -> impl IntoVie
                 <Field label="Event types" id="event_types" hint="Comma-separated, such as push, pull_request or invoice.*. Blank: every event." error=error>
                     <input id="event_types" name="handler[event_types]"/>
                 </Field>
-                <Field label="URL" id="url" hint="For forward: where to POST the exact body and the sender's headers." error=error>
-                    <input id="url" name="handler[url]" type="url" placeholder="https://ci.example.com/hooks"/>
-                </Field>
-                <Field label="Publish as" id="publish_as" hint="For publish: the outgoing event type from the catalog, such as github.push." error=error>
-                    <input id="publish_as" name="handler[publish_as]" placeholder="github.push"/>
-                </Field>
-                <Field label="Status" id="status" hint="For respond: the HTTP status to answer, such as 200 or 410." error=error>
-                    <input id="status" name="handler[status]" inputmode="numeric" value="200"/>
-                </Field>
-                <Field label="Content type" id="content_type" hint="For respond." error=error>
-                    <input id="content_type" name="handler[content_type]" value="application/json"/>
-                </Field>
-                <Field label="Body" id="body" hint="For respond: the exact body to answer with." error=error>
-                    <textarea id="body" name="handler[body]" rows="3"></textarea>
-                </Field>
+                <div data-for-kind="forward">
+                    <Field label="URL" id="url" hint="Where to POST the exact body and the sender's headers." error=error>
+                        <input id="url" name="handler[url]" type="url" placeholder="https://ci.example.com/hooks"/>
+                    </Field>
+                </div>
+                <div data-for-kind="publish">
+                    <Field label="Publish as" id="publish_as" hint="The outgoing event type from the catalog, such as github.push." error=error>
+                        <input id="publish_as" name="handler[publish_as]" placeholder="github.push"/>
+                    </Field>
+                </div>
+                <div data-for-kind="respond">
+                    <Field label="Status" id="status" hint="The HTTP status to answer, such as 200 or 410." error=error>
+                        <input id="status" name="handler[status]" inputmode="numeric" value="200"/>
+                    </Field>
+                    <Field label="Content type" id="content_type" error=error>
+                        <input id="content_type" name="handler[content_type]" value="application/json"/>
+                    </Field>
+                    <Field label="Body" id="body" hint="The exact body to answer with." error=error>
+                        <textarea id="body" name="handler[body]" rows="3"></textarea>
+                    </Field>
+                </div>
                 <FormError error/>
                 <div><button type="submit" class="button primary">"Add handler"</button></div>
             </ActionForm>
@@ -217,13 +315,13 @@ fn HandlerForm(add: ServerAction<AddHandler>, source_id: String) -> impl IntoVie
 #[component]
 pub fn SourcePage() -> impl IntoView {
     let params = use_params_map();
-    let update = ServerAction::<UpdateSource>::new();
-    let toggle = ServerAction::<SetSourceEnabled>::new();
-    let rotate = ServerAction::<RotateSourceSecret>::new();
-    let drop_previous = ServerAction::<DropPreviousSecret>::new();
-    let delete = ServerAction::<DeleteSource>::new();
-    let add = ServerAction::<AddHandler>::new();
-    let remove = ServerAction::<RemoveHandler>::new();
+    let update = server_action::<UpdateSource>();
+    let toggle = server_action::<SetSourceEnabled>();
+    let rotate = server_action::<RotateSourceSecret>();
+    let drop_previous = server_action::<DropPreviousSecret>();
+    let delete = server_action::<DeleteSource>();
+    let add = server_action::<AddHandler>();
+    let remove = server_action::<RemoveHandler>();
     let changes = move || {
         (
             update.version().get(),
@@ -240,6 +338,15 @@ pub fn SourcePage() -> impl IntoView {
     );
     let update_error = action_error(update);
     let rotate_error = action_error(rotate);
+    let toggle_error = action_error(toggle);
+    let delete_error = action_error(delete);
+    let rotate_form = reset_on_success(rotate);
+    let succeeded =
+        |action_value: Option<Result<(), AppError>>| matches!(action_value, Some(Ok(())));
+    let saved = move || succeeded(update.value().get());
+    let rotated = move || succeeded(rotate.value().get());
+    let dropped = move || succeeded(drop_previous.value().get());
+    let toggled = move || succeeded(toggle.value().get());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -282,7 +389,7 @@ pub fn SourcePage() -> impl IntoView {
                             <header class="page-head">
                                 <p class="crumbs"><a href="/sources">"Sources"</a>" / "</p>
                                 <h1>{s.name.clone()}" "{if s.enabled { view! { <span class="badge ok">"enabled"</span> } } else { view! { <span class="badge muted">"disabled"</span> } }}</h1>
-                                <p class="muted">{provider_label(&s.provider)}" · added "{format_time(s.created_at)}</p>
+                                <p class="muted">{provider_label(&s.provider)}" · added "<Time millis=s.created_at/></p>
                             </header>
                             {(!s.enabled).then_some(view! {
                                 <p class="notice warn" role="status">"This source is disabled: deliveries are answered 503 and not stored, so providers retry later."</p>
@@ -304,6 +411,9 @@ pub fn SourcePage() -> impl IntoView {
                                             None => view! { <span class="muted">{ADMIN_ONLY_SECRET}</span> }.into_any(),
                                         }}
                                         {rotation}
+                                    <Show when=dropped>
+                                        <p class="notice" role="status">"Only the current secret is accepted now."</p>
+                                    </Show>
                                     </dd>
                                     <dt>"Events"</dt>
                                     <dd><a href=format!("/events?source={}", s.id)>"See what this source received"</a></dd>
@@ -312,6 +422,7 @@ pub fn SourcePage() -> impl IntoView {
                             <section class="panel" id="handlers">
                                 <h2>"Handlers"</h2>
                                 <p class="muted">"Run in ascending position on each verified event, together with the global handlers. A respond handler answers the provider and stops the chain."</p>
+                                <RetryFailedRunsForm source_id=s.id.clone() failed=d.handlers.iter().map(|h| h.failed_runs).sum()/>
                                 <HandlerTable list=d.handlers remove/>
                                 <HandlerForm add source_id=s.id.clone()/>
                             </section>
@@ -324,17 +435,23 @@ pub fn SourcePage() -> impl IntoView {
                                     </Field>
                                     {provider_fields}
                                     <FormError error=update_error/>
+                                    <Show when=saved>
+                                        <p class="notice" role="status">"Saved."</p>
+                                    </Show>
                                     <div><button type="submit" class="button primary">"Save"</button></div>
                                 </ActionForm>
                                 {is_admin.then(|| view! {
                                     <h3>"Rotate the secret"</h3>
                                     <p class="muted">"The new secret becomes current; the old one stays accepted until you stop it, so no delivery is refused while you update the provider."</p>
-                                    <ActionForm action=rotate attr:class="stack form-narrow">
+                                    <ActionForm action=rotate node_ref=rotate_form attr:class="stack form-narrow">
                                         <input type="hidden" name="id" value=id_rotate/>
                                         <Field label="New secret" id="secret" hint="Leave blank to have one generated." error=rotate_error>
                                             <input id="secret" name="secret" autocomplete="off" maxlength="512"/>
                                         </Field>
                                         <FormError error=rotate_error/>
+                                        <Show when=rotated>
+                                            <p class="notice" role="status">"The new secret is current. The previous one is still accepted until you stop it above."</p>
+                                        </Show>
                                         <div><button type="submit" class="button">"Rotate secret"</button></div>
                                     </ActionForm>
                                 })}
@@ -344,6 +461,10 @@ pub fn SourcePage() -> impl IntoView {
                                     <input type="hidden" name="enabled" value=(!s.enabled).to_string()/>
                                     <button type="submit" class="button">{if s.enabled { "Disable this source" } else { "Enable this source" }}</button>
                                 </ActionForm>
+                                <ButtonError error=toggle_error/>
+                                <Show when=toggled>
+                                    <p class="notice" role="status">{if s.enabled { "Enabled: deliveries are stored again." } else { "Disabled: deliveries are answered 503 until you enable it." }}</p>
+                                </Show>
                                 <h3>"Delete"</h3>
                                 <details class="danger">
                                     <summary>"Delete this source…"</summary>
@@ -352,6 +473,7 @@ pub fn SourcePage() -> impl IntoView {
                                         <input type="hidden" name="id" value=id_delete/>
                                         <button type="submit" class="button danger">"Delete source and its events"</button>
                                     </ActionForm>
+                                    <ButtonError error=delete_error/>
                                 </details>
                             </section>
                             <section class="panel">
@@ -361,18 +483,20 @@ pub fn SourcePage() -> impl IntoView {
                                     view! { <p class="empty">"None so far."</p> }.into_any()
                                 } else {
                                     view! {
-                                        <table class="table">
-                                            <thead><tr><th>"When"</th><th>"Reason"</th><th>"From"</th></tr></thead>
-                                            <tbody>
-                                                {d.refused.into_iter().map(|r| view! {
-                                                    <tr>
-                                                        <td>{format_time(r.received_at)}</td>
-                                                        <td>{r.reason}</td>
-                                                        <td>{r.remote_addr.unwrap_or_default()}</td>
-                                                    </tr>
-                                                }).collect_view()}
-                                            </tbody>
-                                        </table>
+                                        <ScrollRegion label="Refused requests">
+                                            <table class="table">
+                                                <thead><tr><th>"When"</th><th>"Reason"</th><th>"From"</th></tr></thead>
+                                                <tbody>
+                                                    {d.refused.into_iter().map(|r| view! {
+                                                        <tr>
+                                                            <td class="when"><Time millis=r.received_at/></td>
+                                                            <td>{r.reason}</td>
+                                                            <td>{r.remote_addr.unwrap_or_default()}</td>
+                                                        </tr>
+                                                    }).collect_view()}
+                                                </tbody>
+                                            </table>
+                                        </ScrollRegion>
                                     }.into_any()
                                 }}
                             </section>

@@ -4,11 +4,11 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::components::{
-    ADMIN_ONLY_SECRET, ButtonError, CopyButton, ErrorPanel, Field, FormError, action_error, every,
-    format_time, rcdata,
+    ADMIN_ONLY_SECRET, ButtonError, CopyButton, ErrorPanel, Field, FormError, ScrollRegion, Time,
+    action_error, every, format_time, rcdata, reset_on_success,
 };
 use super::deliveries::DeliveryTable;
 use crate::api::{
@@ -16,8 +16,11 @@ use crate::api::{
     RotateSubscriptionSecret, SendTestEvent, SetSubscriptionState, UpdateSubscription,
     list_subscriptions, subscription_detail,
 };
-use crate::dto::{DeliveryCountsDto, SubscriptionDto, SubscriptionSecretsDto};
+use crate::dto::{
+    DeliveryCountsDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionSecretsDto,
+};
 use crate::error::AppError;
+use crate::flash::server_action;
 
 /// The ways a delivery can be framed and signed: value and label.
 const MODES: &[(&str, &str)] = &[
@@ -55,16 +58,22 @@ fn pair_lines(pairs: &[(String, String)]) -> String {
 
 #[component]
 pub fn SubscriptionsPage() -> impl IntoView {
-    let create = ServerAction::<CreateSubscription>::new();
+    let create = server_action::<CreateSubscription>();
     let error = action_error(create);
     let subscriptions = Resource::new(move || create.version().get(), |_| list_subscriptions());
     let created = move || create.value().get().and_then(Result::ok);
+    let form = reset_on_success(create);
+    let query = use_query_map();
+    let deleted = move || query.read().get("deleted").is_some();
     view! {
         <Title text="Subscriptions"/>
         <header class="page-head">
             <h1>"Subscriptions"</h1>
             <p class="muted">"Each subscription is a URL that receives the event types it asks for, signed with its own secret."</p>
         </header>
+        <Show when=deleted>
+            <p class="notice" role="status">"The subscription was deleted, with its delivery history."</p>
+        </Show>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match subscriptions.await {
@@ -73,19 +82,21 @@ pub fn SubscriptionsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => view! {
                         <section class="panel">
-                            <table class="table subscriptions">
-                                <thead><tr><th>"URL"</th><th>"Event types"</th><th>"State"</th><th>"Description"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|s| view! {
-                                        <tr>
-                                            <td><a class="url" href=format!("/subscriptions/{}", s.id)>{s.url}</a></td>
-                                            <td><EventTypeList patterns=s.event_types/></td>
-                                            <td><StateBadge state=s.state/></td>
-                                            <td>{s.description}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <ScrollRegion label="Subscriptions">
+                                <table class="table subscriptions linked">
+                                    <thead><tr><th>"URL"</th><th>"Event types"</th><th>"State"</th><th>"Description"</th></tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|s| view! {
+                                            <tr>
+                                                <td><a class="url row-link" href=format!("/subscriptions/{}", s.id)>{s.url}</a></td>
+                                                <td><EventTypeList patterns=s.event_types/></td>
+                                                <td><StateBadge state=s.state/></td>
+                                                <td>{s.description}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </ScrollRegion>
                         </section>
                     }.into_any(),
                     Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
@@ -99,7 +110,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
                     <p><strong>{s.url.clone()}" is subscribed."</strong>" "<a href=format!("/subscriptions/{}", s.id)>"Open the subscription"</a>" for its signing secret."</p>
                 </div>
             })}
-            <ActionForm action=create attr:class="stack form-wide">
+            <ActionForm action=create node_ref=form attr:class="stack form-wide">
                 <SubscriptionFields error/>
                 <FormError error/>
                 <div><button type="submit" class="button primary">"Add subscription"</button></div>
@@ -197,13 +208,13 @@ fn SubscriptionFields(
 #[component]
 pub fn SubscriptionPage() -> impl IntoView {
     let params = use_params_map();
-    let update = ServerAction::<UpdateSubscription>::new();
-    let set_state = ServerAction::<SetSubscriptionState>::new();
-    let rotate = ServerAction::<RotateSubscriptionSecret>::new();
-    let send_test = ServerAction::<SendTestEvent>::new();
-    let redeliver_failed = ServerAction::<RedeliverFailed>::new();
-    let reenable = ServerAction::<ReenableAndRedeliver>::new();
-    let delete = ServerAction::<DeleteSubscription>::new();
+    let update = server_action::<UpdateSubscription>();
+    let set_state = server_action::<SetSubscriptionState>();
+    let rotate = server_action::<RotateSubscriptionSecret>();
+    let send_test = server_action::<SendTestEvent>();
+    let redeliver_failed = server_action::<RedeliverFailed>();
+    let reenable = server_action::<ReenableAndRedeliver>();
+    let delete = server_action::<DeleteSubscription>();
     let id = move || params.read().get("id").unwrap_or_default();
 
     // The settings part reloads after a change; the deliveries part also follows the worker.
@@ -233,8 +244,20 @@ pub fn SubscriptionPage() -> impl IntoView {
     );
 
     // Once hydrated, the counts and recent deliveries refresh every 2 s so redeliveries show
-    // their progress without a reload.
-    every(std::time::Duration::from_secs(2), move || live.refetch());
+    // their progress without a reload; the rest follows when the worker changes the state (a
+    // `410 Gone` disables it).
+    every(std::time::Duration::from_secs(2), move || {
+        let state = |r: Resource<Result<SubscriptionDetailDto, AppError>>| {
+            r.with_untracked(|d| match d {
+                Some(Ok(d)) => Some(d.subscription.state.clone()),
+                _ => None,
+            })
+        };
+        if state(live).is_some() && state(live) != state(detail) {
+            detail.refetch();
+        }
+        live.refetch();
+    });
 
     let update_error = action_error(update);
     let state_error = action_error(set_state);
@@ -246,6 +269,8 @@ pub fn SubscriptionPage() -> impl IntoView {
     let test_delivery = move || send_test.value().get().and_then(Result::ok);
     let redelivered = move || redeliver_failed.value().get().and_then(Result::ok);
     let reenabled = move || reenable.value().get().and_then(Result::ok);
+    let state_changed = move || matches!(set_state.value().get(), Some(Ok(())));
+    let rotated = move || matches!(rotate.value().get(), Some(Ok(())));
 
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -285,11 +310,11 @@ pub fn SubscriptionPage() -> impl IntoView {
                     None => view! { <span class="muted">{ADMIN_ONLY_SECRET}</span> }.into_any(),
                 };
                 let previous = d.previous_secret_until.map(|until| view! {
-                    <p class="rotation">"The previous secret also signs every delivery until "{format_time(until)}", so the subscriber can switch over without failures."</p>
+                    <p class="rotation">"The previous secret also signs every delivery until "<Time millis=until/>", so the subscriber can switch over without failures."</p>
                 });
                 // A sensible start for "redeliver since": when it was disabled, else when it was made.
                 let since_default = chrono::DateTime::from_timestamp_millis(s.disabled_at.unwrap_or(s.created_at))
-                    .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
                     .unwrap_or_default();
                 let all_deliveries = format!("/deliveries?subscription={}", s.id);
                 view! {
@@ -299,7 +324,7 @@ pub fn SubscriptionPage() -> impl IntoView {
                         <h1 class="url-title">{s.url.clone()}" "<StateBadge state=s.state.clone()/></h1>
                         <p class="muted">
                             {if s.description.is_empty() { String::new() } else { format!("{} · ", s.description) }}
-                            {mode_label(&s.mode)}" · added "{format_time(s.created_at)}
+                            {mode_label(&s.mode)}" · added "<Time millis=s.created_at/>
                         </p>
                     </header>
                     {disabled}
@@ -339,6 +364,15 @@ pub fn SubscriptionPage() -> impl IntoView {
                         <ButtonError error=state_error/>
                         <ButtonError error=rotate_error/>
                         <ButtonError error=test_error/>
+                        {let state = s.state.clone(); move || state_changed().then(|| view! {
+                            <p class="notice" role="status">{match state.as_str() {
+                                "paused" => "Paused: deliveries wait until you resume it.",
+                                _ => "Active: deliveries are sent again.",
+                            }}</p>
+                        })}
+                        <Show when=rotated>
+                            <p class="notice" role="status">"A new secret signs every delivery from now on; the previous one signs alongside it for the overlap."</p>
+                        </Show>
                         {move || test_delivery().map(|delivery| view! {
                             <p class="notice" role="status">"Test event queued as "<a href=format!("/deliveries/{delivery}")>"delivery "{delivery}</a>"."</p>
                         })}
@@ -365,7 +399,7 @@ pub fn SubscriptionPage() -> impl IntoView {
                         <ActionForm action=redeliver_failed attr:class="inline-form">
                             <input type="hidden" name="id" value=id_redeliver/>
                             <Field label="Since (UTC)" id="since" error=redeliver_error>
-                                <input id="since" name="since" type="datetime-local" required value=since_default/>
+                                <input id="since" name="since" required placeholder="2026-12-06 14:00" autocomplete="off" value=since_default/>
                             </Field>
                             <button type="submit" class="button">"Redeliver failures"</button>
                         </ActionForm>

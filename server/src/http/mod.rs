@@ -2,11 +2,13 @@
 //! `/api/v1`, `/healthz`, and the middleware that guards them.
 
 mod api;
+mod assets;
 pub(crate) mod connections;
 mod dashboard;
 mod deadline;
 mod error;
 mod extract;
+mod flash;
 mod guard;
 mod headers;
 pub(crate) mod hooks;
@@ -18,11 +20,12 @@ use axum::Json;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -34,6 +37,7 @@ use crate::storage::Integrity;
 use crate::storage::sessions::SessionDbStore;
 use crate::{AppState, Config};
 use app::backend::BackendRef;
+use app::flash::{Flash, FlashSlot};
 use app::{App, shell};
 use dashboard::HubBackend;
 
@@ -55,13 +59,17 @@ pub fn dashboard_routes() -> Vec<AxumRouteListing> {
 /// The name cargo-leptos gives the dashboard's script, stylesheet and wasm (the workspace's
 /// `[[workspace.metadata.leptos]] name`).
 const SITE_NAME: &str = "hookhub";
+/// Where in the site they are.
+const SITE_PKG_DIR: &str = "pkg";
+
+pub use assets::Assets;
 
 /// Built from hookhub's own settings, so the binary needs none of cargo-leptos's variables.
 fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
         .output_name(SITE_NAME)
         .site_root(config.site_dir.to_string_lossy())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(SITE_PKG_DIR)
         .site_addr(config.listen)
         .build()
 }
@@ -81,8 +89,13 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         )?));
 
     let body_timeout = state.hub.config.body_timeout;
+    let assets = state.assets.clone();
     let page_context = move || {
         provide_context(backend.clone());
+        provide_context(assets.urls());
+        provide_context(FlashSlot::new(
+            use_context::<Parts>().and_then(|parts| parts.extensions.get::<Flash>().cloned()),
+        ));
         headers::for_page();
     };
     let pages = Router::new()
@@ -100,6 +113,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     Ok(Router::new()
         .route("/healthz", get(healthz))
         .route(
+            "/pkg/{file}",
+            get(assets::serve).with_state(state.assets.clone()),
+        )
+        .route(
             "/hooks/{source}",
             any(hooks::receive).layer(DefaultBodyLimit::max(state.hub.config.max_body_bytes)),
         )
@@ -116,6 +133,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             state,
             guard::refuse_cross_site,
         ))
+        .layer(axum::middleware::from_fn(flash::carry))
         .layer(sessions)
         .layer(axum::middleware::from_fn(statuses::server_fn_status))
         .layer(axum::middleware::from_fn(headers::on_every_response))

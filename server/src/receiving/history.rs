@@ -2,12 +2,13 @@
 //! dashboard or the REST API, checked and turned into one storage filter, so both accept the
 //! same values and refuse the same mistakes.
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 use sea_orm::{ActiveEnum, Iterable};
 
 use crate::storage::deliveries::DeliveryFilter;
 use crate::storage::events::EventFilter;
+use crate::storage::paging::Cursor;
 use crate::storage::states::{self, DeliveryStatus, Handling};
 
 /// The filters as typed; empty strings mean "not set".
@@ -20,6 +21,8 @@ pub struct EventParams {
     pub to: Option<String>,
     pub q: Option<String>,
     pub before: Option<i64>,
+    /// The page just newer than this event (`before` wins when both are given).
+    pub after: Option<i64>,
     pub limit: u64,
 }
 
@@ -54,7 +57,7 @@ pub fn filter(params: EventParams) -> Result<EventFilter, ParamError> {
         from,
         to,
         text,
-        before: params.before,
+        cursor: Cursor::of(params.before, params.after),
         limit: params.limit,
     })
 }
@@ -69,6 +72,8 @@ pub struct DeliveryParams {
     pub from: Option<String>,
     pub to: Option<String>,
     pub before: Option<i64>,
+    /// The page just newer than this delivery (`before` wins when both are given).
+    pub after: Option<i64>,
     pub limit: u64,
 }
 
@@ -80,7 +85,7 @@ pub fn delivery_filter(params: DeliveryParams) -> Result<DeliveryFilter, ParamEr
         event_type: set(params.event_type),
         from: instant("from", params.from)?,
         to: instant("to", params.to)?,
-        before: params.before,
+        cursor: Cursor::of(params.before, params.after),
         limit: params.limit,
     })
 }
@@ -120,13 +125,25 @@ pub fn parse_instant(value: &str) -> Result<i64, String> {
     if let Ok(time) = DateTime::parse_from_rfc3339(value) {
         return Ok(time.timestamp_millis());
     }
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(value, format).ok())
-        .map(|time| time.and_utc().timestamp_millis())
-        .ok_or_else(|| {
-            format!("expected a time such as 2026-11-23T17:30:00Z or 2026-11-23T17:30 (UTC), got `{value}`")
-        })
+    let date_only = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|date| date.and_hms_opt(0, 0, 0));
+    [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(value, format).ok())
+    .or(date_only)
+    .map(|time| time.and_utc().timestamp_millis())
+    .ok_or_else(|| {
+        format!(
+            "expected a time such as 2026-11-23 17:30 (UTC), 2026-11-23 or 2026-11-23T17:30:00Z, \
+             got `{value}`"
+        )
+    })
 }
 
 #[cfg(test)]
@@ -138,6 +155,8 @@ mod tests {
         assert_eq!(parse_instant("1970-01-01T00:00:01Z"), Ok(1000));
         assert_eq!(parse_instant("1970-01-01T01:00:00+01:00"), Ok(0));
         assert_eq!(parse_instant("1970-01-01T00:01"), Ok(60_000));
+        assert_eq!(parse_instant("1970-01-01 00:01:02"), Ok(62_000));
+        assert_eq!(parse_instant("1970-01-02"), Ok(86_400_000));
         assert!(
             parse_instant("yesterday")
                 .unwrap_err()

@@ -1,11 +1,13 @@
 //! Receiving webhooks from outside senders. [`providers`] decides whether one incoming request
 //! really comes from the configured sender; [`ingest`] runs the receive flow around it (find the
 //! source, verify, decide the handlers, commit, answer); [`handlers`] are the steps run on each
-//! event and [`worker`] runs their queued part; [`sources`] creates the endpoints.
+//! event and [`worker`] runs their queued part ([`runs`] runs failed ones again by hand);
+//! [`sources`] creates the endpoints.
 
 pub mod handlers;
 pub mod history;
 pub mod ingest;
 pub mod providers;
+pub mod runs;
 pub mod sources;
 pub mod worker;

@@ -1,13 +1,20 @@
 //! Deliveries queued again by hand: one delivery now, or everything a subscription failed since
 //! a time, and the test event. Each wakes the delivery worker, so nothing waits for its poll.
+//! A disabled subscription is sent nothing, so these are refused for it until it is enabled,
+//! rather than left pending with nobody to make them.
 
 use crate::Hub;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, invalid};
+use crate::storage::states::SubscriptionState;
 use crate::storage::subscriptions::{self, Subscription};
 use crate::storage::{deliveries, now_millis};
 
 /// Queues one delivery again now, with a fresh schedule and the same `webhook-id`.
 pub async fn redeliver(hub: &Hub, id: i64) -> Result<()> {
+    let delivery = deliveries::find(&hub.db, id)
+        .await?
+        .ok_or(Error::NotFound("delivery"))?;
+    enabled(find_subscription(hub, &delivery.subscription_id).await?)?;
     if !deliveries::redeliver(&hub.db, id).await? {
         return Err(Error::NotFound("delivery"));
     }
@@ -19,7 +26,7 @@ pub async fn redeliver(hub: &Hub, id: i64) -> Result<()> {
 /// Queues again every failed delivery of the subscription created at or after `since`
 /// (Unix milliseconds); answers how many.
 pub async fn redeliver_failed(hub: &Hub, subscription_id: &str, since: i64) -> Result<u64> {
-    find_subscription(hub, subscription_id).await?;
+    enabled(find_subscription(hub, subscription_id).await?)?;
     requeue_failed(hub, subscription_id, since, false).await
 }
 
@@ -52,7 +59,7 @@ async fn requeue_failed(
 
 /// Sends a `hookhub.test` message to one subscription; answers the id of its delivery.
 pub async fn send_test(hub: &Hub, subscription_id: &str) -> Result<i64> {
-    let subscription = find_subscription(hub, subscription_id).await?;
+    let subscription = enabled(find_subscription(hub, subscription_id).await?)?;
     let message_id = super::subscriptions::send_test(&hub.db, &subscription).await?;
     hub.deliveries.wake();
     deliveries::for_message(&hub.db, &message_id)
@@ -66,4 +73,16 @@ async fn find_subscription(hub: &Hub, id: &str) -> Result<Subscription> {
     subscriptions::find(&hub.db, id)
         .await?
         .ok_or(Error::NotFound("subscription"))
+}
+
+/// The subscription, unless it is disabled: what is queued for it would wait for ever.
+fn enabled(subscription: Subscription) -> Result<Subscription> {
+    if subscription.state == SubscriptionState::Disabled {
+        return Err(invalid(
+            "subscription",
+            "the subscription is disabled, so nothing is sent to it: enable it first (Re-enable \
+             and redeliver on its page sends what failed meanwhile)",
+        ));
+    }
+    Ok(subscription)
 }

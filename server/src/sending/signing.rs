@@ -29,6 +29,12 @@ pub const WEBHOOK_TIMESTAMP: HeaderName = HeaderName::from_static("webhook-times
 pub const WEBHOOK_SIGNATURE: HeaderName = HeaderName::from_static("webhook-signature");
 pub const MS_SIGNATURE: HeaderName = HeaderName::from_static("ms-signature");
 
+/// Whether `name` is one of the signature headers hookhub sends: not a secret (an HMAC of one
+/// body proves nothing about the key), and what a subscriber debugging its check needs to see.
+pub fn is_signature(name: &HeaderName) -> bool {
+    *name == WEBHOOK_SIGNATURE || *name == MS_SIGNATURE
+}
+
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// Reading a pasted secret: the standard alphabet, with or without its trailing `=` padding.

@@ -244,7 +244,14 @@ impl DeliveryWorker {
         let attempt_number = delivery.attempts as u32 + 1;
         let started_at = now_millis();
         let (headers, body) = request(subscription, message, attempt_number, started_at);
-        let recorded_headers = redacted(&headers);
+        let recorded_headers = as_sent(
+            &subscription.url,
+            &self.0.outbound.config().user_agent,
+            &headers,
+            body.len(),
+        );
+        // An ASP.NET body counts its attempt and carries the properties as they are now.
+        let request_body = (subscription.mode == SigningMode::AspNet).then(|| body.to_vec());
         let result = self.0.outbound.post(&subscription.url, headers, body).await;
         let now = now_millis();
         let sample: f64 = rand::rng().random();
@@ -270,6 +277,7 @@ impl DeliveryWorker {
                 .map(|_| columns::header_pairs(&result.headers)),
             response_body: result.status.map(|_| result.body),
             error: result.error.map(|e| e.to_string()),
+            request_body,
         };
         let record = AttemptRecord {
             delivery,
@@ -381,14 +389,7 @@ fn request(
         {
             secrets.extend(SigningSecret::parse(previous));
         }
-        let body = json!({
-            "type": message.event_type,
-            "timestamp": chrono::DateTime::from_timestamp_millis(message.created_at)
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-            "data": payload,
-        })
-        .to_string()
-        .into_bytes();
+        let body = standard_body(message);
         let headers =
             signing::standard_headers(&message.id, now / 1000, &body, &secrets).unwrap_or_default();
         (headers, body)
@@ -404,15 +405,51 @@ fn request(
     (headers, Bytes::from(body))
 }
 
-/// The request headers as JSON pairs for the attempt log, secrets replaced.
-fn redacted(headers: &HeaderMap) -> JsonText<HeaderPairs> {
-    columns::header_pairs_shown(headers, |name, value| {
-        if credentials::is_credential(name.as_str()) {
+/// The body of a Standard Webhooks delivery of `message`: the same bytes on every attempt
+/// (only the headers' timestamp and signature change), so the attempt log rebuilds it from the
+/// message rather than storing it again.
+pub fn standard_body(message: &Message) -> Vec<u8> {
+    let payload: Value = serde_json::from_str(&message.payload).unwrap_or(Value::Null);
+    json!({
+        "type": message.event_type,
+        "timestamp": chrono::DateTime::from_timestamp_millis(message.created_at)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        "data": payload,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// The request headers as JSON pairs for the attempt log, with the ones the HTTP client adds
+/// (`host`, `content-length`), and the subscriber's credentials replaced. The signature stays:
+/// it proves nothing about the secret, and it is what a subscriber debugging its check needs.
+fn as_sent(
+    url: &str,
+    user_agent: &str,
+    headers: &HeaderMap,
+    body_len: usize,
+) -> JsonText<HeaderPairs> {
+    let JsonText(shown) = columns::header_pairs_shown(headers, |name, value| {
+        if credentials::is_credential(name.as_str()) && !signing::is_signature(name) {
             credentials::REDACTED.to_owned()
         } else {
             String::from_utf8_lossy(value.as_bytes()).into_owned()
         }
-    })
+    });
+    let host = reqwest::Url::parse(url).ok().and_then(|url| {
+        let host = url.host_str()?.to_owned();
+        Some(match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        })
+    });
+    let added = [
+        host.map(|host| ("host".to_owned(), host)),
+        Some(("user-agent".to_owned(), user_agent.to_owned())),
+        Some(("accept".to_owned(), "*/*".to_owned())),
+        Some(("content-length".to_owned(), body_len.to_string())),
+    ];
+    JsonText(added.into_iter().flatten().chain(shown).collect())
 }
 
 #[cfg(test)]
@@ -420,17 +457,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signatures_and_credentials_are_redacted_in_the_log() {
+    fn the_log_shows_the_request_as_sent_with_credentials_redacted() {
         let mut headers = HeaderMap::new();
         headers.insert("webhook-signature", HeaderValue::from_static("v1,abc"));
         headers.insert("ms-signature", HeaderValue::from_static("sha256=abc"));
         headers.insert("authorization", HeaderValue::from_static("Bearer t"));
         headers.insert("x-api-key", HeaderValue::from_static("k"));
         headers.insert("webhook-id", HeaderValue::from_static("msg_1"));
-        let logged = serde_json::to_string(&redacted(&headers).0).unwrap();
-        for secret in ["v1,abc", "sha256=abc", "Bearer t", "\"k\""] {
-            assert!(!logged.contains(secret), "{logged}");
-        }
-        assert!(logged.contains("msg_1"));
+        let JsonText(logged) = as_sent(
+            "https://user:pw@example.com:8443/in?token=x",
+            "hookhub/1",
+            &headers,
+            42,
+        );
+        let value = |name: &str| {
+            logged
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(value("webhook-signature"), Some("v1,abc"));
+        assert_eq!(value("ms-signature"), Some("sha256=abc"));
+        assert_eq!(value("authorization"), Some(credentials::REDACTED));
+        assert_eq!(value("x-api-key"), Some(credentials::REDACTED));
+        assert_eq!(value("webhook-id"), Some("msg_1"));
+        assert_eq!(value("host"), Some("example.com:8443"));
+        assert_eq!(value("user-agent"), Some("hookhub/1"));
+        assert_eq!(value("content-length"), Some("42"));
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use super::columns::{HeaderPairs, JsonText};
@@ -16,6 +16,7 @@ use super::entities::attempt::{self, Entity as Attempts};
 use super::entities::delivery::{self, Entity as Deliveries};
 use super::entities::subscription::{self, Entity as Subscriptions};
 use super::lease::Queue;
+use super::paging::{self, Cursor};
 use super::shapes::{insert_all, one_of};
 use super::states::{DeliveryStatus, SubscriptionState};
 use super::{Db, now_millis};
@@ -134,6 +135,8 @@ pub struct NewAttempt {
     pub response_headers: Option<JsonText<HeaderPairs>>,
     pub response_body: Option<Vec<u8>>,
     pub error: Option<String>,
+    /// The exact body sent, where its message alone cannot rebuild it.
+    pub request_body: Option<Vec<u8>>,
 }
 
 /// What an attempt means for its delivery and subscription.
@@ -180,6 +183,7 @@ pub async fn record_attempts(
                 response_status: Set(r.attempt.response_status),
                 response_headers: Set(r.attempt.response_headers.take()),
                 response_body: Set(r.attempt.response_body.take()),
+                request_body: Set(r.attempt.request_body.take()),
                 error: Set(r.attempt.error.clone()),
                 ..Default::default()
             });
@@ -304,7 +308,7 @@ pub async fn record_attempts(
     .await
 }
 
-/// Which deliveries to list: newest first, older than `before` (a delivery id) when paging on.
+/// Which deliveries to list: newest first, paged by id.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
     pub subscription_id: Option<String>,
@@ -313,25 +317,51 @@ pub struct DeliveryFilter {
     pub event_type: Option<String>,
     pub from: Option<i64>,
     pub to: Option<i64>,
-    pub before: Option<i64>,
+    pub cursor: Cursor,
     pub limit: u64,
 }
 
+/// A page of deliveries, newest first, wherever `filter.cursor` puts it.
 pub async fn list(db: &Db, filter: DeliveryFilter) -> Result<Vec<Delivery>, DbErr> {
-    let mut query = Deliveries::find()
-        .order_by_desc(delivery::Column::Id)
-        .limit(filter.limit);
-    if let Some(subscription_id) = filter.subscription_id {
-        query = query.filter(delivery::Column::SubscriptionId.eq(subscription_id));
+    let mut page = matching(&filter, filter.cursor)
+        .limit(filter.limit)
+        .all(db.read())
+        .await?;
+    if let Cursor::After(_) = filter.cursor {
+        page.reverse();
     }
-    if let Some(message_id) = filter.message_id {
-        query = query.filter(delivery::Column::MessageId.eq(message_id));
+    Ok(page)
+}
+
+/// How many deliveries match `filter`, its cursor left aside, up to [`paging::COUNT_CAP`];
+/// and how many of them are newer than `newer_than`, when given.
+pub async fn count(
+    db: &Db,
+    filter: &DeliveryFilter,
+    newer_than: Option<i64>,
+) -> Result<(u64, u64), DbErr> {
+    let total = paging::count(db, matching(filter, Cursor::Newest)).await?;
+    let newer = match newer_than {
+        Some(id) => paging::count(db, matching(filter, Cursor::After(id))).await?,
+        None => 0,
+    };
+    Ok((total, newer))
+}
+
+/// The deliveries `filter` asks for, ordered and bounded as `cursor` says.
+fn matching(filter: &DeliveryFilter, cursor: Cursor) -> Select<Deliveries> {
+    let mut query = Deliveries::find();
+    if let Some(subscription_id) = &filter.subscription_id {
+        query = query.filter(delivery::Column::SubscriptionId.eq(subscription_id.as_str()));
+    }
+    if let Some(message_id) = &filter.message_id {
+        query = query.filter(delivery::Column::MessageId.eq(message_id.as_str()));
     }
     if let Some(status) = filter.status {
         query = query.filter(delivery::Column::Status.eq(status));
     }
-    if let Some(event_type) = filter.event_type {
-        query = query.filter(delivery::Column::EventType.eq(event_type));
+    if let Some(event_type) = &filter.event_type {
+        query = query.filter(delivery::Column::EventType.eq(event_type.as_str()));
     }
     if let Some(from) = filter.from {
         query = query.filter(delivery::Column::CreatedAt.gte(from));
@@ -339,10 +369,15 @@ pub async fn list(db: &Db, filter: DeliveryFilter) -> Result<Vec<Delivery>, DbEr
     if let Some(to) = filter.to {
         query = query.filter(delivery::Column::CreatedAt.lt(to));
     }
-    if let Some(before) = filter.before {
-        query = query.filter(delivery::Column::Id.lt(before));
+    match cursor {
+        Cursor::Newest => query.order_by_desc(delivery::Column::Id),
+        Cursor::Before(id) => query
+            .filter(delivery::Column::Id.lt(id))
+            .order_by_desc(delivery::Column::Id),
+        Cursor::After(id) => query
+            .filter(delivery::Column::Id.gt(id))
+            .order_by_asc(delivery::Column::Id),
     }
-    query.all(db.read()).await
 }
 
 pub async fn for_message(db: &Db, message_id: &str) -> Result<Vec<Delivery>, DbErr> {
@@ -363,6 +398,27 @@ pub async fn attempts(db: &Db, delivery_id: i64) -> Result<Vec<Attempt>, DbErr> 
         .order_by_asc(attempt::Column::Id)
         .all(db.read())
         .await
+}
+
+/// How many attempts each of `ids` has had in all, redeliveries included (a delivery's own
+/// `attempts` counts only those since its last redelivery, for the retry schedule).
+pub async fn attempt_counts(db: &Db, ids: Vec<i64>) -> Result<HashMap<i64, u64>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let counts = Attempts::find()
+        .select_only()
+        .column(attempt::Column::DeliveryId)
+        .column_as(attempt::Column::Id.count(), "attempts")
+        .filter(attempt::Column::DeliveryId.is_in(ids))
+        .group_by(attempt::Column::DeliveryId)
+        .into_tuple::<(i64, i64)>()
+        .all(db.read())
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(id, n)| (id, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 /// Queues a delivery again, now, with a fresh retry schedule. False when there is none.

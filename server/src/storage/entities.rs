@@ -359,6 +359,8 @@ pub mod attempt {
         pub response_headers: Option<JsonText<HeaderPairs>>,
         pub response_body: Option<Vec<u8>>,
         pub error: Option<String>,
+        /// The exact body sent, where the message alone cannot rebuild it (ASP.NET mode).
+        pub request_body: Option<Vec<u8>>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

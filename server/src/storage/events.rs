@@ -2,13 +2,14 @@
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, Select,
 };
 
 use super::columns::{HeaderPairs, JsonText};
 use super::entities::event::{self, Entity as Events};
 use super::entities::refused_request::{self, Entity as RefusedRequests};
 use super::handlers::{self, PlannedRun};
+use super::paging::{self, Cursor};
 use super::search;
 use super::states::Handling;
 use super::{Db, insert_new};
@@ -83,7 +84,7 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<Event>, DbErr> {
     Events::find_by_id(id).one(db.read()).await
 }
 
-/// Which events to list: newest first, older than `before` (an event id) when paging on.
+/// Which events to list: newest first, paged by id.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub source_id: Option<String>,
@@ -96,17 +97,47 @@ pub struct EventFilter {
     pub to: Option<i64>,
     /// Words that must all appear in the body; the last may be the start of a word.
     pub text: Option<String>,
-    pub before: Option<i64>,
+    pub cursor: Cursor,
     pub limit: u64,
 }
 
+/// A page of events, newest first, wherever `filter.cursor` puts it.
 pub async fn list(db: &Db, filter: EventFilter) -> Result<Vec<Event>, DbErr> {
-    let mut query = Events::find().limit(filter.limit);
-    if let Some(source_id) = filter.source_id {
-        query = query.filter(event::Column::SourceId.eq(source_id));
+    let cursor = filter.cursor;
+    let mut page = matching(db, &filter, cursor)
+        .await?
+        .limit(filter.limit)
+        .all(db.read())
+        .await?;
+    if let Cursor::After(_) = cursor {
+        page.reverse();
     }
-    if let Some(event_type) = filter.event_type {
-        query = query.filter(event::Column::EventType.eq(event_type));
+    Ok(page)
+}
+
+/// How many events match `filter`, its cursor left aside, up to [`paging::COUNT_CAP`]; and
+/// how many of them are newer than `newer_than`, when given.
+pub async fn count(
+    db: &Db,
+    filter: &EventFilter,
+    newer_than: Option<i64>,
+) -> Result<(u64, u64), DbErr> {
+    let total = paging::count(db, matching(db, filter, Cursor::Newest).await?).await?;
+    let newer = match newer_than {
+        Some(id) => paging::count(db, matching(db, filter, Cursor::After(id)).await?).await?,
+        None => 0,
+    };
+    Ok((total, newer))
+}
+
+/// The events `filter` asks for, ordered and bounded as `cursor` says.
+async fn matching(db: &Db, filter: &EventFilter, cursor: Cursor) -> Result<Select<Events>, DbErr> {
+    let mut query = Events::find();
+    if let Some(source_id) = &filter.source_id {
+        query = query.filter(event::Column::SourceId.eq(source_id.as_str()));
+    }
+    if let Some(event_type) = &filter.event_type {
+        query = query.filter(event::Column::EventType.eq(event_type.as_str()));
     }
     if let Some(handling) = filter.handling {
         query = query.filter(event::Column::Handling.eq(handling));
@@ -118,16 +149,21 @@ pub async fn list(db: &Db, filter: EventFilter) -> Result<Vec<Event>, DbErr> {
         query = query.filter(event::Column::ReceivedAt.lt(to));
     }
     let searched = match filter.text.as_deref() {
-        Some(text) => search::narrow(db, &mut query, text, filter.before).await?,
+        Some(text) => search::narrow(db, &mut query, text, cursor).await?,
         None => false,
     };
     if !searched {
-        query = query.order_by_desc(event::Column::Id);
-        if let Some(before) = filter.before {
-            query = query.filter(event::Column::Id.lt(before));
-        }
+        query = match cursor {
+            Cursor::Newest => query.order_by_desc(event::Column::Id),
+            Cursor::Before(id) => query
+                .filter(event::Column::Id.lt(id))
+                .order_by_desc(event::Column::Id),
+            Cursor::After(id) => query
+                .filter(event::Column::Id.gt(id))
+                .order_by_asc(event::Column::Id),
+        };
     }
-    query.all(db.read()).await
+    Ok(query)
 }
 
 /// Records a refused request and drops the source's oldest beyond the cap, in one write.
@@ -288,14 +324,37 @@ mod tests {
         let older = list(
             &db,
             EventFilter {
-                before: Some(listed[0].id),
-                ..all
+                cursor: Cursor::Before(listed[0].id),
+                ..all.clone()
             },
         )
         .await
         .unwrap();
         assert_eq!(older.len(), 2);
         assert!(older.iter().all(|e| e.id < listed[0].id));
+
+        // Back towards the newest: the rows just newer than the oldest, still newest first.
+        let newer = list(
+            &db,
+            EventFilter {
+                cursor: Cursor::After(listed[2].id),
+                limit: 1,
+                ..all.clone()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            newer.iter().map(|e| e.id).collect::<Vec<_>>(),
+            [listed[1].id]
+        );
+        // Counted with the filters, the cursor left aside; and how many come before a row.
+        assert_eq!(count(&db, &all, Some(listed[1].id)).await.unwrap(), (3, 1));
+        let elsewhere = EventFilter {
+            source_id: Some("src_other".into()),
+            ..all
+        };
+        assert_eq!(count(&db, &elsewhere, None).await.unwrap(), (0, 0));
     }
 
     #[tokio::test]
@@ -324,7 +383,7 @@ mod tests {
         index_for_search(db, 1000).await.unwrap();
         let filter = EventFilter {
             text: Some(text.into()),
-            before,
+            cursor: before.map_or(Cursor::Newest, Cursor::Before),
             limit: 10,
             ..Default::default()
         };

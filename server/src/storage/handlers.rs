@@ -258,3 +258,106 @@ pub async fn runs_for_event(db: &Db, event_id: i64) -> Result<Vec<HandlerRun>, D
         .all(db.read())
         .await
 }
+
+/// How a handler has been doing: its runs that gave up, and what the newest of them said.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunHealth {
+    pub failed: u64,
+    pub last_failure: Option<String>,
+}
+
+/// The failed runs of each of `ids`, counted, with the newest one's outcome.
+pub async fn health(
+    db: &Db,
+    ids: Vec<HandlerId>,
+) -> Result<std::collections::HashMap<HandlerId, RunHealth>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let failed: Vec<(HandlerId, i64, i64)> = HandlerRuns::find()
+        .select_only()
+        .column(handler_run::Column::HandlerId)
+        .column_as(handler_run::Column::Id.count(), "failed")
+        .column_as(handler_run::Column::Id.max(), "newest")
+        .filter(handler_run::Column::Status.eq(RunStatus::Failed))
+        .filter(handler_run::Column::HandlerId.is_in(ids))
+        .group_by(handler_run::Column::HandlerId)
+        .into_tuple()
+        .all(db.read())
+        .await?;
+    let newest: Vec<i64> = failed.iter().map(|(_, _, newest)| *newest).collect();
+    let outcomes: std::collections::HashMap<i64, Option<String>> = HandlerRuns::find()
+        .select_only()
+        .column(handler_run::Column::Id)
+        .column(handler_run::Column::Outcome)
+        .filter(handler_run::Column::Id.is_in(newest))
+        .into_tuple::<(i64, Option<String>)>()
+        .all(db.read())
+        .await?
+        .into_iter()
+        .collect();
+    Ok(failed
+        .into_iter()
+        .map(|(id, count, newest)| {
+            let health = RunHealth {
+                failed: u64::try_from(count).unwrap_or(0),
+                last_failure: outcomes.get(&newest).cloned().flatten(),
+            };
+            (id, health)
+        })
+        .collect())
+}
+
+/// Which failed runs to try again: one event's, or those of every event of one source.
+#[derive(Debug, Clone)]
+pub enum RetryScope {
+    Event(i64),
+    Source(SourceId),
+}
+
+/// Queues the failed runs in `scope` again, due now with a fresh count of attempts, and marks
+/// their events pending again, in one write; answers how many runs.
+pub async fn retry_failed(db: &Db, scope: RetryScope, now: i64) -> Result<u64, DbErr> {
+    db.write(move |txn| {
+        Box::pin(async move {
+            let events = match &scope {
+                RetryScope::Event(id) => Condition::all().add(event::Column::Id.eq(*id)),
+                RetryScope::Source(source) => Condition::all()
+                    .add(event::Column::SourceId.eq(source.clone()))
+                    .add(event::Column::Handling.eq(Handling::Failed)),
+            };
+            let event_ids: Vec<i64> = Events::find()
+                .select_only()
+                .column(event::Column::Id)
+                .filter(events)
+                .into_tuple()
+                .all(txn)
+                .await?;
+            if event_ids.is_empty() {
+                return Ok(0);
+            }
+            let mut queued = 0;
+            // In slices, so no statement carries more ids than the engines allow.
+            for ids in event_ids.chunks(500) {
+                queued += HandlerRuns::update_many()
+                    .col_expr(handler_run::Column::Status, Expr::value(RunStatus::Pending))
+                    .col_expr(handler_run::Column::NextAt, Expr::value(now))
+                    .col_expr(handler_run::Column::Attempts, Expr::value(0))
+                    .col_expr(handler_run::Column::UpdatedAt, Expr::value(now))
+                    .filter(handler_run::Column::EventId.is_in(ids.to_vec()))
+                    .filter(handler_run::Column::Status.eq(RunStatus::Failed))
+                    .exec(txn)
+                    .await?
+                    .rows_affected;
+                Events::update_many()
+                    .col_expr(event::Column::Handling, Expr::value(Handling::Pending))
+                    .filter(event::Column::Id.is_in(ids.to_vec()))
+                    .filter(event::Column::Handling.eq(Handling::Failed))
+                    .exec(txn)
+                    .await?;
+            }
+            Ok(queued)
+        })
+    })
+    .await
+}

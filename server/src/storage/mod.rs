@@ -29,6 +29,7 @@ mod lease;
 mod location;
 pub mod login_failures;
 pub mod messages;
+pub mod paging;
 mod postgres;
 pub mod retention;
 pub mod search;

@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, SelectStatement};
 use sea_orm::{ConnectionTrait, DbErr, QueryTrait, Select};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -17,9 +17,10 @@ use unicode_normalization::char::is_combining_mark;
 
 use super::Db;
 use super::entities::event::{self, Entity as Events};
+use super::paging::Cursor;
 
-/// Narrows `query` to the events whose body matches `text`, newest first and older than
-/// `before`; false, leaving it as it was, when `text` holds nothing to search for.
+/// Narrows `query` to the events whose body matches `text`, ordered and bounded as `cursor`
+/// says; false, leaving it as it was, when `text` holds nothing to search for.
 ///
 /// The index drives the search, newest first, so a common word stops after one page instead
 /// of collecting every match.
@@ -27,22 +28,18 @@ pub(super) async fn narrow(
     db: &Db,
     query: &mut Select<Events>,
     text: &str,
-    before: Option<i64>,
+    cursor: Cursor,
 ) -> Result<bool, DbErr> {
     let Some(search) = Search::parse(text) else {
         return Ok(false);
     };
     if db.is_postgres() {
         let select = QueryTrait::query(query);
-        select
-            .and_where(Expr::cust_with_values(
-                "events.words @@ CAST($1 AS tsquery)",
-                [search.tsquery()],
-            ))
-            .order_by((Events, event::Column::Id), Order::Desc);
-        if let Some(before) = before {
-            select.and_where(Expr::col((Events, event::Column::Id)).lt(before));
-        }
+        select.and_where(Expr::cust_with_values(
+            "events.words @@ CAST($1 AS tsquery)",
+            [search.tsquery()],
+        ));
+        page(select, Expr::col((Events, event::Column::Id)), cursor);
         return Ok(true);
     }
     let completions = match search.prefix() {
@@ -59,12 +56,22 @@ pub(super) async fn narrow(
             fts_table,
             rowid.clone().equals((Events, event::Column::Id)),
         )
-        .and_where(Expr::cust_with_values("events_fts MATCH ?", [fts]))
-        .order_by_expr(rowid.clone(), Order::Desc);
-    if let Some(before) = before {
-        select.and_where(rowid.lt(before));
-    }
+        .and_where(Expr::cust_with_values("events_fts MATCH ?", [fts]));
+    page(select, rowid, cursor);
     Ok(true)
+}
+
+/// Orders by `id`, newest first (oldest first after a row), and bounds it by the cursor's row.
+fn page(select: &mut SelectStatement, id: Expr, cursor: Cursor) {
+    match cursor {
+        Cursor::Newest => select.order_by_expr(id, Order::Desc),
+        Cursor::Before(before) => select
+            .and_where(id.clone().lt(before))
+            .order_by_expr(id, Order::Desc),
+        Cursor::After(after) => select
+            .and_where(id.clone().gt(after))
+            .order_by_expr(id, Order::Asc),
+    };
 }
 
 /// Indexes up to `batch` events not yet in the search index, oldest first, in one write; the

@@ -31,7 +31,7 @@ async fn event_types_follow_the_same_rules_through_the_api_and_the_dashboard() {
         .await;
     assert_eq!(
         app_error(refused).await.for_field("description"),
-        Some("at most 500 characters")
+        Some("At most 500 characters.")
     );
 
     // Both store names and descriptions trimmed.
@@ -80,7 +80,7 @@ async fn event_types_follow_the_same_rules_through_the_api_and_the_dashboard() {
         .await;
     assert_eq!(
         app_error(taken).await.for_field("name"),
-        Some("that event type already exists")
+        Some("That event type already exists.")
     );
 
     // Changing a description is bounded too, and an unknown type is not found by either.

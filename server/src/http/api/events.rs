@@ -2,16 +2,17 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use super::{Authenticated, Page, page_limit, rfc3339};
+use super::{Authenticated, Page, Queued, page_limit, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::receiving::history::{self, EventParams};
+use crate::receiving::runs;
 use crate::storage::columns::HeaderPairs;
 use crate::storage::events::{self, Event};
 use crate::storage::handlers::{self, HandlerRun};
@@ -46,6 +47,7 @@ pub async fn list(
         to: query.to,
         q: query.q,
         before: query.cursor,
+        after: None,
         limit,
     })
     .map_err(|e| ApiError::bad_request(format!("{}: {}", e.field, e.message)))?;
@@ -58,6 +60,27 @@ pub async fn list(
         |e| e.id,
         |e| EventOut::from(&e),
     )))
+}
+
+/// Runs the event's failed handler runs again: 202 `{"queued": n}`.
+pub async fn retry_handlers(
+    _: Authenticated,
+    State(state): State<AppState>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Result<(StatusCode, Json<Queued>), ApiError> {
+    let Path(id) = id.map_err(|_| ApiError::bad_request("an event id is a whole number"))?;
+    let queued = runs::retry_event(&state.hub, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
+}
+
+/// Runs the failed handler runs of every event of a source again: 202 `{"queued": n}`.
+pub async fn retry_source_handlers(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Queued>), ApiError> {
+    let queued = runs::retry_source(&state.hub, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
 }
 
 pub async fn get(

@@ -18,6 +18,12 @@ use crate::auth::hash_token;
 use crate::http::error::ApiError;
 use crate::storage::api_keys::{self, ApiKey};
 
+/// How many things were queued again.
+#[derive(Serialize)]
+pub struct Queued {
+    pub queued: u64,
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/whoami", get(whoami))
@@ -49,6 +55,11 @@ pub fn router() -> Router<AppState> {
         .route("/events", get(events::list))
         .route("/events/{id}", get(events::get))
         .route("/events/{id}/body", get(events::body))
+        .route("/events/{id}/retry-handlers", post(events::retry_handlers))
+        .route(
+            "/sources/{id}/retry-handlers",
+            post(events::retry_source_handlers),
+        )
         .route(
             "/event-types",
             get(sending::list_event_types).post(sending::create_event_type),

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{Authenticated, List, Page, page_limit, rfc3339};
+use super::{Authenticated, List, Page, Queued, page_limit, rfc3339};
 use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
@@ -270,11 +270,6 @@ pub async fn redeliver_failed(
     Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
 }
 
-#[derive(Serialize)]
-pub struct Queued {
-    queued: u64,
-}
-
 /// The new value of a JSON column, or the stored one when the patch leaves it out.
 async fn find_subscription(state: &AppState, id: &str) -> Result<Subscription, ApiError> {
     subscriptions::find(&state.hub.db, id)
@@ -434,6 +429,7 @@ pub async fn list_deliveries(
         from: query.from,
         to: query.to,
         before: query.cursor,
+        after: None,
         limit,
     })
     .map_err(|e| ApiError::bad_request(format!("{}: {}", e.field, e.message)))?;

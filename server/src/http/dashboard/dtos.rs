@@ -1,7 +1,7 @@
 //! What the dashboard shows, from what is stored, and what its forms mean, as use-case input.
 
 use app::dto::{
-    ApiKeyDto, DeliverySummaryDto, EventSummaryDto, EventTypeDto, SubscriptionDto,
+    ApiKeyDto, DeliverySummaryDto, EventSummaryDto, EventTypeDto, PagingDto, SubscriptionDto,
     SubscriptionFormDto, UserDto,
 };
 use app::error::AppError;
@@ -13,6 +13,7 @@ use crate::storage::api_keys::ApiKey;
 use crate::storage::catalog::EventType;
 use crate::storage::deliveries::Delivery;
 use crate::storage::events::Event;
+use crate::storage::paging;
 use crate::storage::states::{self, DeliveryStatus};
 use crate::storage::subscriptions::Subscription;
 use crate::storage::users::User;
@@ -62,6 +63,41 @@ pub(super) fn readable_body(body: &[u8]) -> Option<String> {
     )
 }
 
+/// A form-encoded body's fields, in the order they came (GitHub's form content type, Slack's
+/// slash commands); `None` for any other body.
+pub(super) fn form_fields(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Option<Vec<(String, String)>> {
+    let essence = content_type?.split(';').next()?.trim();
+    essence
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        .then(|| {
+            form_urlencoded::parse(body)
+                .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                .collect()
+        })
+}
+
+/// Where a page of `shown` rows is in a list of `total` rows, `newer` of them before it, and the
+/// cursors on (the ids of its first and last rows, `ends`).
+pub(super) fn paging_dto(
+    ends: Option<(i64, i64)>,
+    shown: usize,
+    (total, newer): (u64, u64),
+) -> PagingDto {
+    let capped = total >= paging::COUNT_CAP;
+    let shown = shown as u64;
+    let older = capped || newer + shown < total;
+    PagingDto {
+        total,
+        capped_at: capped.then_some(paging::COUNT_CAP),
+        start: if shown == 0 { 0 } else { newer + 1 },
+        newer_after: ends.filter(|_| newer > 0).map(|(first, _)| first),
+        older_before: ends.filter(|_| older).map(|(_, last)| last),
+    }
+}
+
 pub(super) fn event_type_dto(t: EventType) -> EventTypeDto {
     EventTypeDto {
         name: t.name,
@@ -109,8 +145,15 @@ pub(super) fn subscription_dto(s: Subscription) -> SubscriptionDto {
     }
 }
 
-pub(super) fn delivery_summary(d: Delivery, subscription_url: String) -> DeliverySummaryDto {
+/// A delivery as lists show it; `attempts` counts all of them, redeliveries included.
+pub(super) fn delivery_summary(
+    d: Delivery,
+    subscription_url: String,
+    attempts: u64,
+) -> DeliverySummaryDto {
     DeliverySummaryDto {
+        attempts,
+        attempts_since_redelivery: d.attempts,
         next_attempt_at: (d.status == DeliveryStatus::Pending).then_some(d.next_attempt_at),
         id: d.id,
         message_id: d.message_id.into(),
@@ -118,7 +161,6 @@ pub(super) fn delivery_summary(d: Delivery, subscription_url: String) -> Deliver
         subscription_id: d.subscription_id.into(),
         subscription_url,
         status: states::word(d.status),
-        attempts: d.attempts,
         last_status: d.last_status,
         last_error: d.last_error,
         created_at: d.created_at,

@@ -15,7 +15,7 @@ impl From<Error> for AppError {
     fn from(err: Error) -> Self {
         match err {
             Error::Invalid { field, message } | Error::Conflict { field, message } => {
-                AppError::invalid(field, message)
+                AppError::invalid(field, sentence(&message))
             }
             Error::NotFound(what) => AppError::NotFound(format!("There is no such {what}.")),
             Error::Forbidden(message) => AppError::Forbidden(message),
@@ -36,6 +36,20 @@ impl From<Error> for AppError {
     }
 }
 
+/// The domain's messages are written for the REST API's JSON (`"the URL must be http or
+/// https"`); beside a form field each reads as a sentence: capitalised, with a full stop.
+pub(super) fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut sentence: String = first.to_uppercase().chain(chars).collect();
+    if !sentence.ends_with(['.', '!', '?', ')']) {
+        sentence.push('.');
+    }
+    sentence
+}
+
 pub(super) fn no_such_source() -> AppError {
     AppError::NotFound("There is no such source.".into())
 }
@@ -46,4 +60,20 @@ pub(super) fn no_such_subscription() -> AppError {
 
 pub(super) fn no_such_delivery() -> AppError {
     AppError::NotFound("There is no such delivery.".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sentence;
+
+    #[test]
+    fn messages_read_as_sentences_beside_a_field() {
+        assert_eq!(
+            sentence("the URL must be http or https"),
+            "The URL must be http or https."
+        );
+        assert_eq!(sentence("Already a sentence."), "Already a sentence.");
+        assert_eq!(sentence("é accentuée"), "É accentuée.");
+        assert_eq!(sentence("  "), "");
+    }
 }

@@ -7,18 +7,19 @@ mod errors;
 use app::backend::Backend;
 use app::dto::{
     ApiKeyDto, AttemptDto, DeliveryCountsDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
-    EventDetailDto, EventPageDto, EventQuery, EventTypeDto, HandlerDto, HandlerRunDto, HubDto,
-    NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto, RefusedDto, SourceDetailDto, SourceDto,
-    SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto, SubscriptionSecretsDto, UserDto,
+    DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventTypeDto, HandlerDto,
+    HandlerRunDto, HubDto, NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto, RefusedDto,
+    SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
+    SubscriptionSecretsDto, UserDto,
 };
 use app::error::AppError;
 
 pub(crate) use self::dtos::user_dto;
 use self::dtos::{
-    delivery_summary, event_summary, event_type_dto, key_dto, readable_body, subscription_dto,
-    subscription_input,
+    delivery_summary, event_summary, event_type_dto, form_fields, key_dto, paging_dto,
+    readable_body, subscription_dto, subscription_input,
 };
-use self::errors::{internal, no_such_delivery, no_such_source, no_such_subscription};
+use self::errors::{internal, no_such_delivery, no_such_source, no_such_subscription, sentence};
 use crate::AppState;
 use crate::auth::accounts;
 use crate::error::Error;
@@ -26,16 +27,18 @@ use crate::ids::{SourceId, SubscriptionId};
 use crate::receiving::handlers::HandlerRequest;
 use crate::receiving::history::{self, DeliveryParams, EventParams};
 use crate::receiving::providers::Provider;
+use crate::receiving::runs;
 use crate::receiving::sources::{self as receiving, SourceRequest, SourceUpdate, endpoint_url};
 use crate::sending::catalog as sending_catalog;
 use crate::sending::credentials;
 use crate::sending::deliveries as redelivery;
 use crate::sending::subscriptions as sending;
+use crate::sending::worker;
 use crate::storage::{
     api_keys, catalog,
-    deliveries::{self, DeliveryFilter},
+    deliveries::{self, Delivery, DeliveryFilter},
     events,
-    handlers::{self, HandlerRow},
+    handlers::{self, HandlerRow, RunHealth},
     hubs,
     messages::{self, Published},
     now_millis,
@@ -60,16 +63,24 @@ impl HubBackend {
     }
 
     async fn handler_dtos(&self, source_id: Option<&str>) -> Result<Vec<HandlerDto>, AppError> {
-        Ok(handlers::list(&self.0.hub.db, source_id)
+        let db = &self.0.hub.db;
+        let rows = handlers::list(db, source_id).await.map_err(internal)?;
+        let mut health = handlers::health(db, rows.iter().map(|r| r.id.clone()).collect())
             .await
-            .map_err(internal)?
+            .map_err(internal)?;
+        Ok(rows
             .into_iter()
-            .map(|row| self.handler_dto(row))
+            .map(|row| {
+                let health = health.remove(&row.id).unwrap_or_default();
+                self.handler_dto(row, health)
+            })
             .collect())
     }
 
-    fn handler_dto(&self, row: HandlerRow) -> HandlerDto {
+    fn handler_dto(&self, row: HandlerRow, health: RunHealth) -> HandlerDto {
         HandlerDto {
+            failed_runs: health.failed,
+            last_failure: health.last_failure,
             summary: self.0.hub.handlers.describe(&row),
             event_types: row.event_types.0,
             id: row.id.into(),
@@ -77,6 +88,27 @@ impl HubBackend {
             position: row.position,
             kind: row.kind,
         }
+    }
+
+    /// Deliveries as lists show them, each with its count of attempts and its subscription's
+    /// URL as `url` gives it.
+    async fn summaries(
+        &self,
+        page: Vec<Delivery>,
+        url: impl Fn(&Delivery) -> String,
+    ) -> Result<Vec<DeliverySummaryDto>, AppError> {
+        let ids = page.iter().map(|d| d.id).collect();
+        let counts = deliveries::attempt_counts(&self.0.hub.db, ids)
+            .await
+            .map_err(internal)?;
+        Ok(page
+            .into_iter()
+            .map(|d| {
+                let url = url(&d);
+                let attempts = counts.get(&d.id).copied().unwrap_or(0);
+                delivery_summary(d, url, attempts)
+            })
+            .collect())
     }
 
     fn source_dto(&self, host: Option<&str>, source: Source) -> SourceDto {
@@ -245,7 +277,7 @@ impl Backend for HubBackend {
                 } else {
                     field
                 };
-                Err(AppError::invalid(field, message))
+                Err(AppError::invalid(field, sentence(&message)))
             }
             Err(err) => Err(err.into()),
         }
@@ -387,7 +419,7 @@ impl Backend for HubBackend {
             config,
         };
         let row = self.0.hub.handlers.add(&self.0.hub.db, request).await?;
-        Ok(self.handler_dto(row))
+        Ok(self.handler_dto(row, RunHealth::default()))
     }
 
     async fn remove_handler(&self, source_id: Option<String>, id: String) -> Result<(), AppError> {
@@ -414,21 +446,21 @@ impl Backend for HubBackend {
             to: query.to,
             q: query.q,
             before: query.before,
+            after: query.after,
             limit: EVENTS_PAGE,
         })
-        .map_err(|e| AppError::invalid(e.field, e.message))?;
-        let page = events::list(db, filter).await.map_err(internal)?;
-        let next_before = (page.len() as u64 == EVENTS_PAGE)
-            .then(|| page.last().map(|e| e.id))
-            .flatten();
+        .map_err(|e| AppError::invalid(e.field, sentence(&e.message)))?;
+        let page = events::list(db, filter.clone()).await.map_err(internal)?;
+        let ends = page.first().zip(page.last()).map(|(f, l)| (f.id, l.id));
+        let counts = events::count(db, &filter, ends.map(|(first, _)| first))
+            .await
+            .map_err(internal)?;
+        let paging = paging_dto(ends, page.len(), counts);
         let events = page
             .iter()
             .map(|e| event_summary(e, names.get(&e.source_id).cloned().unwrap_or_default()))
             .collect();
-        Ok(EventPageDto {
-            events,
-            next_before,
-        })
+        Ok(EventPageDto { events, paging })
     }
 
     async fn event_detail(&self, id: i64) -> Result<EventDetailDto, AppError> {
@@ -450,6 +482,8 @@ impl Backend for HubBackend {
             verification: event.verification.clone(),
             headers: event.headers.0.clone(),
             body_text: readable_body(&event.body),
+            raw_text: std::str::from_utf8(&event.body).ok().map(str::to_owned),
+            form_fields: form_fields(event.content_type.as_deref(), &event.body),
             runs: handlers::runs_for_event(db, id)
                 .await
                 .map_err(internal)?
@@ -467,6 +501,19 @@ impl Backend for HubBackend {
                     outcome: run.outcome,
                 })
                 .collect(),
+        })
+    }
+
+    async fn retry_failed_runs(
+        &self,
+        event_id: Option<i64>,
+        source_id: Option<String>,
+    ) -> Result<u64, AppError> {
+        let hub = &self.0.hub;
+        Ok(match (event_id, source_id) {
+            (Some(event), _) => runs::retry_event(hub, event).await?,
+            (None, Some(source)) => runs::retry_source(hub, &source).await?,
+            (None, None) => return Err(AppError::Request("Say which event or source.".into())),
         })
     }
 
@@ -499,7 +546,7 @@ impl Backend for HubBackend {
 
     async fn publish(&self, event_type: String, payload: String) -> Result<PublishedDto, AppError> {
         let payload: serde_json::Value = serde_json::from_str(&payload)
-            .map_err(|e| AppError::invalid("payload", format!("Not JSON: {e}.")))?;
+            .map_err(|e| AppError::invalid("payload", format!("The payload is not JSON: {e}.")))?;
         let hub = &self.0.hub;
         let published =
             sending::publish(&hub.db, &hub.deliveries, &event_type, &payload, None).await?;
@@ -580,10 +627,7 @@ impl Backend for HubBackend {
                 succeeded,
                 failed,
             },
-            recent: recent
-                .into_iter()
-                .map(|d| delivery_summary(d, url.clone()))
-                .collect(),
+            recent: self.summaries(recent, |_| url.clone()).await?,
             subscription: subscription_dto(subscription),
         })
     }
@@ -607,8 +651,8 @@ impl Backend for HubBackend {
     }
 
     async fn redeliver_failed(&self, id: String, since: String) -> Result<u64, AppError> {
-        let since =
-            history::parse_instant(since.trim()).map_err(|e| AppError::invalid("since", e))?;
+        let since = history::parse_instant(since.trim())
+            .map_err(|e| AppError::invalid("since", sentence(&e)))?;
         Ok(redelivery::redeliver_failed(&self.0.hub, &id, since).await?)
     }
 
@@ -632,23 +676,24 @@ impl Backend for HubBackend {
             from: query.from,
             to: query.to,
             before: query.before,
+            after: query.after,
             limit: DELIVERIES_PAGE,
         })
-        .map_err(|e| AppError::invalid(e.field, e.message))?;
-        let page = deliveries::list(db, filter).await.map_err(internal)?;
-        let next_before = (page.len() as u64 == DELIVERIES_PAGE)
-            .then(|| page.last().map(|d| d.id))
-            .flatten();
-        Ok(DeliveryPageDto {
-            deliveries: page
-                .into_iter()
-                .map(|d| {
-                    let url = urls.get(&d.subscription_id).cloned().unwrap_or_default();
-                    delivery_summary(d, url)
-                })
-                .collect(),
-            next_before,
-        })
+        .map_err(|e| AppError::invalid(e.field, sentence(&e.message)))?;
+        let page = deliveries::list(db, filter.clone())
+            .await
+            .map_err(internal)?;
+        let ends = page.first().zip(page.last()).map(|(f, l)| (f.id, l.id));
+        let counts = deliveries::count(db, &filter, ends.map(|(first, _)| first))
+            .await
+            .map_err(internal)?;
+        let paging = paging_dto(ends, page.len(), counts);
+        let deliveries = self
+            .summaries(page, |d| {
+                urls.get(&d.subscription_id).cloned().unwrap_or_default()
+            })
+            .await?;
+        Ok(DeliveryPageDto { deliveries, paging })
     }
 
     async fn delivery_detail(&self, id: i64) -> Result<DeliveryDetailDto, AppError> {
@@ -661,31 +706,54 @@ impl Backend for HubBackend {
             .await
             .map_err(internal)?
             .ok_or(AppError::Internal)?;
-        let url = subscriptions::find(db, &delivery.subscription_id)
+        let subscription = subscriptions::find(db, &delivery.subscription_id)
             .await
-            .map_err(internal)?
+            .map_err(internal)?;
+        let request_url = subscription
+            .as_ref()
             .map(|s| credentials::redact_url(&s.url))
             .unwrap_or_default();
+        let subscription_state = subscription
+            .map(|s| states::word(s.state))
+            .unwrap_or_default();
         let attempts = deliveries::attempts(db, id).await.map_err(internal)?;
-        Ok(DeliveryDetailDto {
-            summary: delivery_summary(delivery, url),
-            payload: readable_body(message.payload.as_bytes()).unwrap_or(message.payload),
-            attempts: attempts
-                .into_iter()
-                .zip(1..)
-                .map(|(a, number)| AttemptDto {
+        let standard_body = String::from_utf8_lossy(&worker::standard_body(&message)).into_owned();
+        let attempts: Vec<AttemptDto> = attempts
+            .into_iter()
+            .zip(1..)
+            .map(|(a, number)| {
+                // A body not stored is the message's Standard Webhooks body (see the worker).
+                let standard = a
+                    .request_headers
+                    .0
+                    .iter()
+                    .any(|(name, _)| name == "webhook-id");
+                let request_body = match a.request_body {
+                    Some(body) => Some(String::from_utf8_lossy(&body).into_owned()),
+                    None => standard.then(|| standard_body.clone()),
+                };
+                AttemptDto {
                     number,
                     started_at: a.started_at,
                     duration_ms: a.duration_ms,
                     request_headers: a.request_headers.0,
+                    request_body,
                     response_status: a.response_status,
                     response_headers: a.response_headers.map(|h| h.0).unwrap_or_default(),
                     response_body: a
                         .response_body
                         .map(|b| String::from_utf8_lossy(&b).into_owned()),
                     error: a.error,
-                })
-                .collect(),
+                }
+            })
+            .collect();
+        let total = attempts.len() as u64;
+        Ok(DeliveryDetailDto {
+            summary: delivery_summary(delivery, request_url.clone(), total),
+            request_url,
+            subscription_state,
+            payload: readable_body(message.payload.as_bytes()).unwrap_or(message.payload),
+            attempts,
         })
     }
 

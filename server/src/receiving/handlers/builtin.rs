@@ -12,9 +12,9 @@ use crate::outbound::{Outbound, validate_url};
 use crate::sending::filter::validate_name;
 use crate::sending::subscriptions::publish;
 use crate::sending::worker::DeliveryWorker;
-use crate::storage::Db;
 use crate::storage::events::Event;
 use crate::storage::messages::Published;
+use crate::storage::{Db, catalog};
 
 /// The built-in kinds, for [`super::HandlerKinds::new`].
 pub fn kinds(db: Db, outbound: Outbound, deliveries: DeliveryWorker) -> Vec<Arc<dyn HandlerKind>> {
@@ -270,6 +270,30 @@ impl HandlerKind for PublishKind {
             deliveries: self.deliveries.clone(),
             event_type,
         }))
+    }
+
+    /// The type must be in the catalog, as for a subscription's names: else every run fails.
+    fn check_on_save<'a>(&'a self, config: &'a Value) -> BoxFuture<'a, Result<(), SettingError>> {
+        Box::pin(async move {
+            let config = PublishConfig::deserialize(config).map_err(SettingError::unreadable)?;
+            let name = config.event_type.trim();
+            match catalog::find(&self.db, name).await {
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => Err(SettingError::new(
+                    "publish_as",
+                    format!(
+                        "the event type {name} is not in the catalog: add it under Event types first"
+                    ),
+                )),
+                Err(err) => {
+                    tracing::error!(error = %err, "reading the catalog to check a handler failed");
+                    Err(SettingError::new(
+                        "publish_as",
+                        "the catalog could not be read; try again",
+                    ))
+                }
+            }
+        })
     }
 
     fn describe(&self, config: &Value) -> String {

@@ -1,0 +1,55 @@
+//! Paging through the newest-first lists (events, deliveries) by id, both ways, with counts
+//! for "51–100 of 734". Counting stops at [`COUNT_CAP`]: past it a list says "10,000+", so a
+//! page view never counts a million rows.
+
+use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, QueryTrait, Select};
+
+use super::Db;
+
+/// Rows counted at most.
+pub const COUNT_CAP: u64 = 10_000;
+
+/// Where a page of a newest-first list is, by the id of a row beside it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Cursor {
+    /// The newest rows.
+    #[default]
+    Newest,
+    /// The rows just older than this id.
+    Before(i64),
+    /// The rows just newer than this id (read oldest first, then turned round).
+    After(i64),
+}
+
+impl Cursor {
+    /// From a request's `before` and `after`; `before` wins if both are given.
+    pub fn of(before: Option<i64>, after: Option<i64>) -> Self {
+        match (before, after) {
+            (Some(before), _) => Self::Before(before),
+            (None, Some(after)) => Self::After(after),
+            (None, None) => Self::Newest,
+        }
+    }
+}
+
+/// How many rows `select` finds, up to `COUNT_CAP` (more: `COUNT_CAP`).
+pub async fn count<E: EntityTrait>(db: &Db, select: Select<E>) -> Result<u64, DbErr> {
+    let capped = select
+        .select_only()
+        .expr_as(Expr::val(1), "one")
+        .limit(COUNT_CAP)
+        .into_query();
+    let statement = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("n"))
+        .from_subquery(capped, Alias::new("capped"))
+        .to_owned();
+    let n: i64 = db
+        .read()
+        .query_one(&statement)
+        .await?
+        .map(|row| row.try_get("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}

@@ -92,8 +92,13 @@ pub async fn current_user() -> Result<UserDto, AppError> {
 
 #[server]
 pub async fn overview() -> Result<OverviewDto, AppError> {
-    let (backend, _, _) = require_user().await?;
-    backend.overview().await
+    let (backend, _, user) = require_user().await?;
+    let overview = backend.overview(request_host().await).await?;
+    Ok(if user.is_admin {
+        overview
+    } else {
+        overview.without_secrets()
+    })
 }
 
 #[server]
@@ -393,4 +398,10 @@ pub async fn delivery_detail(id: i64) -> Result<DeliveryDetailDto, AppError> {
 pub async fn redeliver(id: i64) -> Result<(), AppError> {
     let (backend, _, _) = require_user().await?;
     backend.redeliver(id).await
+}
+
+#[server]
+pub async fn redeliver_matching(#[server(default)] query: DeliveryQuery) -> Result<u64, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.redeliver_matching(query).await
 }

@@ -44,7 +44,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyDto>, AppError>;
     async fn create_api_key(&self, name: String) -> Result<NewApiKeyDto, AppError>;
     async fn revoke_api_key(&self, id: i64) -> Result<(), AppError>;
-    async fn overview(&self) -> Result<OverviewDto, AppError>;
+    /// `host` is the Host the page was requested on, for the sample request's URL.
+    async fn overview(&self, host: Option<String>) -> Result<OverviewDto, AppError>;
     /// `host` is the Host the page was requested on, for endpoint URLs when no public URL is set.
     async fn list_sources(&self, host: Option<String>) -> Result<Vec<SourceDto>, AppError>;
     async fn create_source(
@@ -129,6 +130,9 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_deliveries(&self, query: DeliveryQuery) -> Result<DeliveryPageDto, AppError>;
     async fn delivery_detail(&self, id: i64) -> Result<DeliveryDetailDto, AppError>;
     async fn redeliver(&self, id: i64) -> Result<(), AppError>;
+    /// Queues again every failed delivery the filters find (but disabled subscriptions');
+    /// answers how many.
+    async fn redeliver_matching(&self, query: DeliveryQuery) -> Result<u64, AppError>;
 }
 
 #[derive(Clone)]

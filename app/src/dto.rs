@@ -57,6 +57,49 @@ pub struct OverviewDto {
     pub hubs: Vec<HubDto>,
     /// This hub's node id.
     pub node_id: String,
+    pub getting_started: GettingStartedDto,
+}
+
+impl OverviewDto {
+    /// The overview as a member may see it: a sample request can carry a source's secret.
+    pub fn without_secrets(self) -> Self {
+        Self {
+            getting_started: GettingStartedDto {
+                try_source: None,
+                ..self.getting_started
+            },
+            ..self
+        }
+    }
+}
+
+/// How far a new hub is set up, step by step: counts of what there is (up to 10,000).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GettingStartedDto {
+    pub sources: u64,
+    pub events: u64,
+    pub event_types: u64,
+    pub subscriptions: u64,
+    pub messages: u64,
+    /// A request signed as the newest source's provider signs, to try it with; for admins.
+    pub try_source: Option<TrySourceDto>,
+}
+
+/// A signed test request for one source: POST `body` with `headers` to `url`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrySourceDto {
+    pub name: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl std::fmt::Debug for TrySourceDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrySourceDto")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -376,6 +419,9 @@ pub struct DeliverySummaryDto {
 pub struct DeliveryPageDto {
     pub deliveries: Vec<DeliverySummaryDto>,
     pub paging: PagingDto,
+    /// The failed deliveries the filters find that could be sent again (their subscription is
+    /// not disabled), counted up to 10,000.
+    pub redeliverable: u64,
 }
 
 /// Filters for the deliveries console, as they travel in its query string.

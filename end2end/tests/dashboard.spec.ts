@@ -23,6 +23,10 @@ test.describe.serial('the dashboard', () => {
     await page.getByRole('button', { name: 'Create the admin account' }).click();
     await expect(page.getByRole('heading', { name: 'Overview' })).toBeVisible();
     await expect(page.locator('.whoami-name')).toHaveText(admin.username);
+    // A new hub starts with what to do first, nothing ticked yet.
+    const guide = page.locator('#getting-started');
+    await expect(guide.locator('.step')).toHaveCount(5);
+    await expect(guide.locator('.step.done')).toHaveCount(0);
     await shot(page, 'overview');
   });
 

@@ -50,6 +50,9 @@ test.describe.serial('the inspector', () => {
 
       const [, second] = receiver.received;
       const attempt = page.locator('.timeline .attempt').nth(1);
+      // Attempts to the millisecond, with the time since the one before.
+      await expect(attempt.locator('time')).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC$/);
+      await expect(attempt.locator('.gap')).toHaveText(/^\+\d+ (ms|s)$/);
       const request = attempt.locator('.request-panel');
       await expect(request.locator('.request-line')).toContainText(`POST ${url}`);
       const shownHeader = (name: string) =>
@@ -97,6 +100,43 @@ test.describe.serial('the inspector', () => {
       await page.getByRole('button', { name: 'Redeliver' }).click();
       await expect(page.getByRole('alert')).toContainText('enable it first');
       await expect(page.locator('.page-head .badge')).toHaveText('failed');
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  test('every failed delivery a filter finds is sent again, after a question', async ({ page }) => {
+    const receiver = new Receiver((r) => (r.succeed ? 200 : 500));
+    const url = await receiver.start('/bulk');
+    try {
+      await logIn(page);
+      await waitForHydration(page);
+      await nav(page, 'Subscriptions').click();
+      await page.getByLabel('URL').fill(url);
+      await page.getByLabel('Event types').fill('inspect.me');
+      await page.getByRole('button', { name: 'Add subscription' }).click();
+      const subscription = (await page.getByRole('link', { name: url }).getAttribute('href'))!.split('/').pop();
+      await nav(page, 'Event types').click();
+      const publish = page.locator('#publish');
+      for (const n of [1, 2, 3]) {
+        await publish.getByLabel('Event type').selectOption('inspect.me');
+        await publish.getByLabel('Payload (JSON)').fill(`{"n": ${n}}`);
+        await publish.getByRole('button', { name: 'Publish' }).click();
+        await expect(publish.getByRole('status')).toContainText('Published');
+      }
+      await expect.poll(() => receiver.received.length, { timeout: 20_000 }).toBe(3);
+      await page.goto(`/deliveries?subscription=${subscription}`);
+      await waitForHydration(page);
+      const bulk = page.getByText('Redeliver the 3 failed');
+      await expect(bulk).toBeVisible({ timeout: 20_000 });
+      receiver.succeed = true;
+      await bulk.click();
+      await expect(page.getByText('Send the 3 failed deliveries these filters find again')).toBeVisible();
+      await shot(page, 'redeliver-matching');
+      await page.getByRole('button', { name: 'Yes, redeliver 3' }).click();
+      await expect(page.getByRole('status').filter({ hasText: '3 deliveries queued again' })).toBeVisible();
+      await expect.poll(() => receiver.received.length, { timeout: 20_000 }).toBe(6);
+      await expect(page.locator('table.deliveries tbody .badge', { hasText: 'succeeded' })).toHaveCount(3, { timeout: 20_000 });
     } finally {
       await receiver.close();
     }

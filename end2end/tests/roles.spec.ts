@@ -61,6 +61,9 @@ test.describe.serial('roles', () => {
   test('a member sees no secret and manages no API key', async ({ page }) => {
     await logIn(page, member);
     await waitForHydration(page);
+    // The getting-started steps, but no request signed with a source's secret.
+    await expect(page.getByRole('heading', { name: 'Getting started' })).toBeVisible();
+    await expect(page.locator('#getting-started pre.curl')).toHaveCount(0);
 
     await nav(page, 'Subscriptions').click();
     await page.getByRole('row', { name: /Credentials test/ }).getByRole('link').first().click();

@@ -12,18 +12,23 @@ async function overflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 }
 
+/** A detail page of each kind: the first row of each list. */
+async function detailPages(page: Page): Promise<string[]> {
+  const details: string[] = [];
+  for (const list of ['/sources', '/events', '/subscriptions', '/deliveries']) {
+    await page.goto(list);
+    const href = await page.locator(`main a[href^="${list}/"]`).first().getAttribute('href');
+    if (href) details.push(href);
+  }
+  expect(details.length).toBe(4);
+  return details;
+}
+
 test.describe.serial('the dashboard as people use it', () => {
   test('on a 390 px phone every page fits the screen and the menu folds away', async ({ page }) => {
     await page.setViewportSize({ width: 390, height: 844 });
     await logIn(page);
-    // The detail pages too: the first row of each list.
-    const details: string[] = [];
-    for (const list of ['/sources', '/events', '/subscriptions', '/deliveries']) {
-      await page.goto(list);
-      const href = await page.locator(`main a[href^="${list}/"]`).first().getAttribute('href');
-      if (href) details.push(href);
-    }
-    expect(details.length).toBe(4);
+    const details = await detailPages(page);
     for (const path of [...pages, ...details]) {
       await page.goto(path);
       await expect(page.locator('main h1').first()).toBeVisible();
@@ -112,6 +117,26 @@ test.describe.serial('the dashboard as people use it', () => {
     await page.getByLabel('Password').fill(admin.password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await expect(page.getByRole('heading', { name: 'Events', level: 1 })).toBeVisible();
+  });
+
+  test('getting started ticks what is done, and its signed request is accepted', async ({ page, context }) => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    await logIn(page);
+    await waitForHydration(page);
+    const guide = page.locator('#getting-started');
+    await expect(guide.locator('.step.done')).toHaveCount(5);
+    await guide.getByRole('button', { name: 'Copy the command' }).click();
+    const curl = await page.evaluate(() => navigator.clipboard.readText());
+    // The command as a shell would read it: the URL, each header, the body.
+    const word = (text: string) => text.slice(1, -1).replace(/'\\''/g, "'");
+    const url = word(curl.match(/^curl -X POST ('[^']*')/)![1]);
+    const headers = Object.fromEntries(
+      [...curl.matchAll(/-H ('(?:[^']|'\\'')*')/g)].map((m) => word(m[1]).split(/: (.*)/s).slice(0, 2)),
+    );
+    const body = word(curl.match(/--data-binary ('(?:[^']|'\\'')*')$/)![1]);
+    const answer = await page.request.post(url, { headers, data: body });
+    expect(answer.status(), await answer.text()).toBe(200);
+    await shot(page, 'overview-set-up');
   });
 
   test('a missing event is a 404', async ({ page }) => {
@@ -225,13 +250,7 @@ test.describe.serial('the dashboard as people use it', () => {
 
   test('axe finds nothing serious or moderate on any page, wide or on a phone', async ({ page, browser }) => {
     await logIn(page);
-    const details: string[] = [];
-    for (const list of ['/sources', '/events', '/subscriptions', '/deliveries']) {
-      await page.goto(list);
-      const href = await page.locator(`main a[href^="${list}/"]`).first().getAttribute('href');
-      if (href) details.push(href);
-    }
-    expect(details.length).toBe(4);
+    const details = await detailPages(page);
     for (const width of [1366, 390]) {
       await page.setViewportSize({ width, height: 900 });
       for (const path of [...pages, ...details, '/no/such/page']) {

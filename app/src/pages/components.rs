@@ -55,10 +55,10 @@ where
 /// A destructive button that asks first: `label` opens a question with the button that does it.
 /// A `<details>`, so it works before and without the wasm.
 #[component]
-pub fn Confirm(label: &'static str, question: String, children: Children) -> impl IntoView {
+pub fn Confirm(#[prop(into)] label: String, question: String, children: Children) -> impl IntoView {
     view! {
         <details class="confirm">
-            <summary class="button small danger">{label}</summary>
+            <summary class="button small danger">{label.clone()}</summary>
             <div class="confirm-body" role="group" aria-label=label>
                 <p>{question}</p>
                 {children()}
@@ -485,6 +485,28 @@ pub fn ZoneToggle() -> impl IntoView {
     }
 }
 
+/// A request as a `curl` command that sends it again (the headers curl adds itself left out;
+/// credentials stay as they are shown, redacted or not).
+pub fn curl_command(url: &str, headers: &[(String, String)], body: &str) -> String {
+    const ADDED_BY_CURL: [&str; 3] = ["host", "content-length", "accept"];
+    let mut command = format!("curl -X POST {}", shell_quote(url));
+    for (name, value) in headers {
+        if !ADDED_BY_CURL.contains(&name.as_str()) {
+            command.push_str(&format!(
+                " \\\n  -H {}",
+                shell_quote(&format!("{name}: {value}"))
+            ));
+        }
+    }
+    command.push_str(&format!(" \\\n  --data-binary {}", shell_quote(body)));
+    command
+}
+
+/// `text` as one single-quoted shell word.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
 /// A UTC time to the second: `2026-11-23 14:05:09 UTC`.
 pub fn format_time(millis: i64) -> String {
     format_with(millis, "%Y-%m-%d %H:%M:%S UTC")
@@ -562,6 +584,20 @@ mod tests {
             "/events?source=src_1&after=7"
         );
         assert_eq!(page_link("/events", &[], None), "/events");
+    }
+
+    #[test]
+    fn a_request_copies_as_a_curl_command_that_sends_it_again() {
+        let headers = vec![
+            ("host".to_owned(), "example.com".to_owned()),
+            ("webhook-id".to_owned(), "msg_1".to_owned()),
+            ("x-note".to_owned(), "it's".to_owned()),
+        ];
+        assert_eq!(
+            curl_command("https://example.com/in", &headers, r#"{"a":1}"#),
+            "curl -X POST 'https://example.com/in' \\\n  -H 'webhook-id: msg_1' \\\n  \
+             -H 'x-note: it'\\''s' \\\n  --data-binary '{\"a\":1}'"
+        );
     }
 
     #[test]

@@ -10,10 +10,12 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use std::sync::Arc;
 
 use super::components::{
-    ButtonError, CopyButton, ErrorPanel, NothingMatches, Pager, ScrollRegion, Time, action_error,
-    any_set, drop_blank_fields, every, format_gap,
+    ButtonError, Confirm, CopyButton, ErrorPanel, NothingMatches, Pager, ScrollRegion, Time,
+    action_error, any_set, curl_command, drop_blank_fields, every, format_gap, thousands,
 };
-use crate::api::{Redeliver, delivery_detail, list_deliveries, list_subscriptions};
+use crate::api::{
+    Redeliver, RedeliverMatching, delivery_detail, list_deliveries, list_subscriptions,
+};
 use crate::dto::{AttemptDto, DeliveryQuery, DeliverySummaryDto};
 use crate::flash::server_action;
 
@@ -42,7 +44,13 @@ pub fn DeliveriesPage() -> impl IntoView {
             after: q.get("after").and_then(|a| a.parse().ok()),
         }
     };
-    let deliveries = Resource::new(filters, list_deliveries);
+    let redeliver_all = server_action::<RedeliverMatching>();
+    let redeliver_all_error = action_error(redeliver_all);
+    let requeued = move || redeliver_all.value().get().and_then(Result::ok);
+    let deliveries = Resource::new(
+        move || (filters(), redeliver_all.version().get()),
+        |(query, _)| list_deliveries(query),
+    );
     let subscriptions = Resource::new(|| (), |_| list_subscriptions());
 
     // Once hydrated, the first page refreshes itself so statuses move without a reload.
@@ -106,6 +114,12 @@ pub fn DeliveriesPage() -> impl IntoView {
                 </div>
                 <button type="submit" class="button">"Filter"</button>
             </Form>
+            <ButtonError error=redeliver_all_error/>
+            {move || requeued().map(|n| view! {
+                <p class="notice" role="status">
+                    {match n { 0 => "Nothing was queued: the failed deliveries belong to disabled subscriptions.".to_owned(), 1 => "1 delivery queued again; the list follows it.".to_owned(), n => format!("{n} deliveries queued again; the list follows them.") }}
+                </p>
+            })}
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match deliveries.await {
@@ -120,6 +134,7 @@ pub fn DeliveriesPage() -> impl IntoView {
                             let shown = page.deliveries.len();
                             let kept = filters().filters().map(|(name, value)| (name, value.clone())).to_vec();
                             view! {
+                                <RedeliverMatchingForm action=redeliver_all count=page.redeliverable filters=kept.clone()/>
                                 <DeliveryTable deliveries=page.deliveries/>
                                 <Pager path="/deliveries" filters=kept paging=page.paging shown/>
                             }.into_any()
@@ -130,6 +145,37 @@ pub fn DeliveriesPage() -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// "Redeliver the N failed": every failed delivery the filters find, after a question.
+#[component]
+fn RedeliverMatchingForm(
+    action: ServerAction<RedeliverMatching>,
+    count: u64,
+    filters: Vec<(&'static str, Option<String>)>,
+) -> impl IntoView {
+    if count == 0 {
+        return ().into_any();
+    }
+    let shown = thousands(count);
+    let noun = if count == 1 { "delivery" } else { "deliveries" };
+    let question = format!(
+        "Send the {shown} failed {noun} these filters find again, each with a fresh schedule? \
+         Those of disabled subscriptions stay as they are."
+    );
+    view! {
+        <div class="bulk-action">
+            <Confirm label=format!("Redeliver the {shown} failed") question>
+                <ActionForm action>
+                    {filters.into_iter().filter(|(name, _)| *name != "status").filter_map(|(name, value)| value.map(|value| view! {
+                        <input type="hidden" name=format!("query[{name}]") value=value/>
+                    })).collect_view()}
+                    <button type="submit" class="button small danger">{format!("Yes, redeliver {shown}")}</button>
+                </ActionForm>
+            </Confirm>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]
@@ -401,28 +447,6 @@ fn header_lines(headers: &[(String, String)]) -> String {
         .join("\n")
 }
 
-/// The attempt as a `curl` command that sends the same request again (the headers curl adds
-/// itself left out; credentials stay as the log shows them, redacted).
-fn curl_command(url: &str, headers: &[(String, String)], body: &str) -> String {
-    const ADDED_BY_CURL: [&str; 3] = ["host", "content-length", "accept"];
-    let mut command = format!("curl -X POST {}", shell_quote(url));
-    for (name, value) in headers {
-        if !ADDED_BY_CURL.contains(&name.as_str()) {
-            command.push_str(&format!(
-                " \\\n  -H {}",
-                shell_quote(&format!("{name}: {value}"))
-            ));
-        }
-    }
-    command.push_str(&format!(" \\\n  --data-binary {}", shell_quote(body)));
-    command
-}
-
-/// `text` as one single-quoted shell word.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "'\\''"))
-}
-
 #[component]
 fn HeaderTable(headers: Vec<(String, String)>) -> impl IntoView {
     if headers.is_empty() {
@@ -438,23 +462,4 @@ fn HeaderTable(headers: Vec<(String, String)>) -> impl IntoView {
         </table>
     }
     .into_any()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_attempt_copies_as_a_curl_command_that_sends_it_again() {
-        let headers = vec![
-            ("host".to_owned(), "example.com".to_owned()),
-            ("webhook-id".to_owned(), "msg_1".to_owned()),
-            ("x-note".to_owned(), "it's".to_owned()),
-        ];
-        assert_eq!(
-            curl_command("https://example.com/in", &headers, r#"{"a":1}"#),
-            "curl -X POST 'https://example.com/in' \\\n  -H 'webhook-id: msg_1' \\\n  \
-             -H 'x-note: it'\\''s' \\\n  --data-binary '{\"a\":1}'"
-        );
-    }
 }

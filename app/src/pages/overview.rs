@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::components::{ErrorPanel, ScrollRegion, Time, format_bytes};
+use super::components::{CopyButton, ErrorPanel, ScrollRegion, Time, curl_command, format_bytes};
 use crate::api::overview;
+use crate::dto::GettingStartedDto;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -24,6 +25,9 @@ pub fn OverviewPage() -> impl IntoView {
                             _ => "SQLite file",
                         };
                         let this_node = o.node_id.clone();
+                        let started = o.getting_started;
+                        let set_up = started.sources > 0 && started.events > 0 && started.event_types > 0
+                            && started.subscriptions > 0 && started.messages > 0;
                         let hubs = o.hubs.into_iter().map(|hub| {
                             let this = (hub.node_id == this_node).then_some(" (this hub)");
                             view! {
@@ -35,7 +39,10 @@ pub fn OverviewPage() -> impl IntoView {
                                 </tr>
                             }
                         }).collect_view();
+                        let guide = view! { <GettingStarted started/> };
+                        let (guide_first, guide_last) = if set_up { (None, Some(guide)) } else { (Some(guide), None) };
                         view! {
+                        {guide_first}
                         <section class="stats">
                             <div class="stat">
                                 <span class="stat-label">"Users"</span>
@@ -70,19 +77,57 @@ pub fn OverviewPage() -> impl IntoView {
                                 </table>
                             </ScrollRegion>
                         </section>
-                        <section class="panel">
-                            <h2>"Getting started"</h2>
-                            <ol class="steps">
-                                <li>"Create an API key in "<a href="/settings#api-keys">"Settings"</a>" for scripts and services that talk to the REST API."</li>
-                                <li>"Call "<code>"GET /api/v1/whoami"</code>" with "<code>"Authorization: Bearer <key>"</code>" to check it works."</li>
-                                <li>"Add the people who should see this dashboard under "<a href="/settings#users">"Users"</a>"."</li>
-                            </ol>
-                        </section>
+                        {guide_last}
                         }.into_any()
                     }
                     Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The steps from a new hub to webhooks flowing both ways, each ticked once done: first in a
+/// hub still being set up, last once everything has happened.
+#[component]
+fn GettingStarted(started: GettingStartedDto) -> impl IntoView {
+    let step = |done: bool| if done { "step done" } else { "step" };
+    let try_it = started.try_source.map(|source| {
+        let curl = curl_command(&source.url, &source.headers, &source.body);
+        view! {
+            <p>"Try “"{source.name}"” now: this request is signed as its provider signs, with its secret."</p>
+            <div class="copy-line">
+                <pre class="body curl">{curl.clone()}</pre>
+                <CopyButton text=curl label="Copy the command"/>
+            </div>
+        }
+    });
+    view! {
+        <section class="panel" id="getting-started">
+            <h2>"Getting started"</h2>
+            <h3>"Receive"</h3>
+            <ol class="steps checklist">
+                <li class=step(started.sources > 0)>
+                    <a href="/sources#add">"Add a source"</a>" for the provider that will send webhooks (GitHub, Stripe, Slack, …)."
+                </li>
+                <li class=step(started.events > 0)>
+                    "Send it a signed request, and see it under "<a href="/events">"Events"</a>"."
+                    {try_it}
+                </li>
+            </ol>
+            <h3>"Send"</h3>
+            <ol class="steps checklist">
+                <li class=step(started.event_types > 0)>
+                    <a href="/event-types#add">"Name an event type"</a>" your system will publish, such as invoice.paid."
+                </li>
+                <li class=step(started.subscriptions > 0)>
+                    <a href="/subscriptions#add">"Subscribe a URL"</a>" to it; each delivery is signed with the subscription's secret."
+                </li>
+                <li class=step(started.messages > 0)>
+                    <a href="/event-types#publish">"Publish a message"</a>" (or "<code>"POST /api/v1/messages"</code>" with an "
+                    <a href="/settings#api-keys">"API key"</a>") and follow it under "<a href="/deliveries">"Deliveries"</a>"."
+                </li>
+            </ol>
+        </section>
     }
 }

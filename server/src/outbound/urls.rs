@@ -9,7 +9,7 @@ use reqwest::Url;
 pub enum UrlError {
     #[error("the URL is longer than {MAX_URL_LEN} characters")]
     TooLong,
-    #[error("this is not a valid URL ({0})")]
+    #[error("this is not a valid URL: {0}")]
     Invalid(String),
     #[error("only http:// and https:// URLs can receive webhooks")]
     Scheme,
@@ -23,6 +23,25 @@ pub enum UrlError {
 
 pub const MAX_URL_LEN: usize = 2048;
 
+/// What is wrong with a URL that does not parse, said so that a person can fix it (the
+/// parser's own words, such as "relative URL without a base", are for programmers).
+fn explain(error: url::ParseError) -> &'static str {
+    use url::ParseError::*;
+    match error {
+        RelativeUrlWithoutBase | RelativeUrlWithCannotBeABaseBase | SetHostOnCannotBeABaseUrl => {
+            "it does not start with http:// or https://"
+        }
+        EmptyHost => "it has no host name after the scheme",
+        IdnaError | InvalidDomainCharacter => {
+            "its host name has a character host names cannot have"
+        }
+        InvalidPort => "its port is not a number from 1 to 65535",
+        InvalidIpv4Address | InvalidIpv6Address => "its IP address is not a valid one",
+        Overflow => "it is too long",
+        _ => "check it for typing mistakes",
+    }
+}
+
 /// Checks a subscription URL as typed into a form or an API call: at most [`MAX_URL_LEN`]
 /// characters, `http` or `https`, a host, and no `user:password@` part (credentials in URLs
 /// end up in logs and on screens). Whether the host's addresses are allowed is decided at
@@ -32,7 +51,7 @@ pub fn validate_url(text: &str) -> Result<Url, UrlError> {
     if text.len() > MAX_URL_LEN {
         return Err(UrlError::TooLong);
     }
-    let url = Url::parse(text).map_err(|e| UrlError::Invalid(e.to_string()))?;
+    let url = Url::parse(text).map_err(|e| UrlError::Invalid(explain(e).to_owned()))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(UrlError::Scheme);
     }
@@ -76,10 +95,17 @@ mod tests {
 
     #[test]
     fn validate_url_refuses_with_clear_reasons() {
-        assert!(matches!(
-            validate_url("example.com/hooks"),
-            Err(UrlError::Invalid(_))
-        ));
+        // Said for a person: what to change, not the parser's words.
+        assert_eq!(
+            validate_url("example.com/hooks").unwrap_err().to_string(),
+            "this is not a valid URL: it does not start with http:// or https://"
+        );
+        assert_eq!(
+            validate_url("https://example.com:99999/")
+                .unwrap_err()
+                .to_string(),
+            "this is not a valid URL: its port is not a number from 1 to 65535"
+        );
         assert_eq!(validate_url("ftp://example.com/"), Err(UrlError::Scheme));
         assert_eq!(validate_url("file:///etc/passwd"), Err(UrlError::Scheme));
         assert_eq!(validate_url("javascript:alert(1)"), Err(UrlError::Scheme));

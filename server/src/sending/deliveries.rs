@@ -5,6 +5,7 @@
 
 use crate::Hub;
 use crate::error::{Error, Result, invalid};
+use crate::storage::deliveries::DeliveryFilter;
 use crate::storage::states::SubscriptionState;
 use crate::storage::subscriptions::{self, Subscription};
 use crate::storage::{deliveries, now_millis};
@@ -21,6 +22,15 @@ pub async fn redeliver(hub: &Hub, id: i64) -> Result<()> {
     hub.deliveries.wake();
     tracing::info!(delivery = id, "redelivery queued");
     Ok(())
+}
+
+/// Queues again every failed delivery `filter` finds, but for disabled subscriptions' (they
+/// would wait for ever); answers how many.
+pub async fn redeliver_matching(hub: &Hub, filter: DeliveryFilter) -> Result<u64> {
+    let count = deliveries::redeliver_matching(&hub.db, filter).await?;
+    hub.deliveries.wake();
+    tracing::info!(count, "failed deliveries matching a filter queued again");
+    Ok(count)
 }
 
 /// Queues again every failed delivery of the subscription created at or after `since`

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use super::columns::{HeaderPairs, JsonText};
@@ -333,19 +333,56 @@ pub async fn list(db: &Db, filter: DeliveryFilter) -> Result<Vec<Delivery>, DbEr
     Ok(page)
 }
 
-/// How many deliveries match `filter`, its cursor left aside, up to [`paging::COUNT_CAP`];
-/// and how many of them are newer than `newer_than`, when given.
+/// How many deliveries match `filter`, its cursor left aside, and how many of them are newer
+/// than `newer_than` (see [`paging::total_and_newer`]).
 pub async fn count(
     db: &Db,
     filter: &DeliveryFilter,
     newer_than: Option<i64>,
 ) -> Result<(u64, u64), DbErr> {
-    let total = paging::count(db, matching(filter, Cursor::Newest)).await?;
-    let newer = match newer_than {
-        Some(id) => paging::count(db, matching(filter, Cursor::After(id))).await?,
-        None => 0,
+    paging::total_and_newer(db, newer_than, |cursor| {
+        std::future::ready(Ok(matching(filter, cursor)))
+    })
+    .await
+}
+
+/// The failed deliveries `filter` finds (its own status and cursor left aside) that can be sent
+/// again: those of subscriptions that are not disabled.
+fn redeliverable(filter: &DeliveryFilter) -> Select<Deliveries> {
+    let failed = DeliveryFilter {
+        status: Some(DeliveryStatus::Failed),
+        ..filter.clone()
     };
-    Ok((total, newer))
+    let enabled = Query::select()
+        .column(subscription::Column::Id)
+        .from(Subscriptions)
+        .and_where(subscription::Column::State.ne(SubscriptionState::Disabled))
+        .to_owned();
+    matching(&failed, Cursor::Newest).filter(delivery::Column::SubscriptionId.in_subquery(enabled))
+}
+
+/// How many deliveries [`redeliver_matching`] would queue again, up to [`paging::COUNT_CAP`].
+pub async fn count_redeliverable(db: &Db, filter: &DeliveryFilter) -> Result<u64, DbErr> {
+    paging::count(db, redeliverable(filter)).await
+}
+
+/// Queues again, in one write, every failed delivery `filter` finds whose subscription is not
+/// disabled, each with a fresh schedule; answers how many.
+pub async fn redeliver_matching(db: &Db, filter: DeliveryFilter) -> Result<u64, DbErr> {
+    db.write(move |txn| {
+        Box::pin(async move {
+            let ids = redeliverable(&filter)
+                .select_only()
+                .column(delivery::Column::Id)
+                .into_query();
+            let requeued = requeue(Deliveries::update_many())
+                .filter(delivery::Column::Id.in_subquery(ids))
+                .exec(txn)
+                .await?;
+            Ok(requeued.rows_affected)
+        })
+    })
+    .await
 }
 
 /// The deliveries `filter` asks for, ordered and bounded as `cursor` says.

@@ -115,19 +115,14 @@ pub async fn list(db: &Db, filter: EventFilter) -> Result<Vec<Event>, DbErr> {
     Ok(page)
 }
 
-/// How many events match `filter`, its cursor left aside, up to [`paging::COUNT_CAP`]; and
-/// how many of them are newer than `newer_than`, when given.
+/// How many events match `filter`, its cursor left aside, and how many of them are newer than
+/// `newer_than` (see [`paging::total_and_newer`]).
 pub async fn count(
     db: &Db,
     filter: &EventFilter,
     newer_than: Option<i64>,
 ) -> Result<(u64, u64), DbErr> {
-    let total = paging::count(db, matching(db, filter, Cursor::Newest).await?).await?;
-    let newer = match newer_than {
-        Some(id) => paging::count(db, matching(db, filter, Cursor::After(id)).await?).await?,
-        None => 0,
-    };
-    Ok((total, newer))
+    paging::total_and_newer(db, newer_than, |cursor| matching(db, filter, cursor)).await
 }
 
 /// The events `filter` asks for, ordered and bounded as `cursor` says.

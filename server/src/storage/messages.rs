@@ -136,3 +136,8 @@ pub async fn find_messages(db: &Db, ids: Vec<MessageId>) -> Result<Vec<Message>,
         .all(db.read())
         .await
 }
+
+/// How many messages were published, up to [`super::paging::COUNT_CAP`].
+pub async fn count(db: &Db) -> Result<u64, DbErr> {
+    super::paging::count(db, Messages::find()).await
+}

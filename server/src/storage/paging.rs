@@ -33,6 +33,26 @@ impl Cursor {
     }
 }
 
+/// A list's rows as its filters find them (the cursor left aside), and how many of those are
+/// newer than row `newer_than`, when given; both up to [`COUNT_CAP`]. `matching` gives the
+/// filtered query for a cursor.
+pub async fn total_and_newer<E, Q>(
+    db: &Db,
+    newer_than: Option<i64>,
+    matching: impl Fn(Cursor) -> Q,
+) -> Result<(u64, u64), DbErr>
+where
+    E: EntityTrait,
+    Q: Future<Output = Result<Select<E>, DbErr>>,
+{
+    let total = count(db, matching(Cursor::Newest).await?).await?;
+    let newer = match newer_than {
+        Some(id) => count(db, matching(Cursor::After(id)).await?).await?,
+        None => 0,
+    };
+    Ok((total, newer))
+}
+
 /// How many rows `select` finds, up to `COUNT_CAP` (more: `COUNT_CAP`).
 pub async fn count<E: EntityTrait>(db: &Db, select: Select<E>) -> Result<u64, DbErr> {
     let capped = select

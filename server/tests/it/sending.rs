@@ -626,3 +626,63 @@ async fn a_delivery_under_way_at_shutdown_is_finished_and_recorded_before_the_hu
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.requests(), 1);
 }
+
+#[tokio::test]
+async fn every_failed_delivery_a_filter_finds_is_sent_again_but_a_disabled_subscriptions() {
+    let hub = hub("0").await;
+    let gone = Subscriber::start().await;
+    gone.answer(&[410]);
+    hub.event_type("order.gone").await;
+    hub.subscribe(&format!("{}/gone", gone.base), &["order.gone"])
+        .await;
+    let message = hub.publish("order.gone", json!({})).await;
+    // Answered 410: failed, and the subscription disabled.
+    assert_eq!(hub.settled_delivery(&message).await["status"], "failed");
+
+    let flaky = Subscriber::start().await;
+    flaky.answer(&[500, 500]);
+    hub.event_type("order.placed").await;
+    let flaky_id = hub
+        .subscribe(&format!("{}/in", flaky.base), &["order.placed"])
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for n in 0..2 {
+        let message = hub.publish("order.placed", json!({ "n": n })).await;
+        assert_eq!(hub.settled_delivery(&message).await["status"], "failed");
+    }
+
+    // Three failed: only the two of the subscription that is not disabled go again.
+    let (status, queued) = hub
+        .api(
+            Method::POST,
+            "/api/v1/deliveries/redeliver",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
+    assert_eq!(queued["queued"], 2);
+    assert_eq!(flaky.wait_for(4).await.len(), 4);
+    assert_eq!(gone.count(), 1);
+
+    // A filter narrows it; nothing of this subscription's is failed any more.
+    let (status, queued) = hub
+        .api(
+            Method::POST,
+            "/api/v1/deliveries/redeliver",
+            Some(json!({ "subscription": flaky_id })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(queued["queued"], 0);
+    // Only failed deliveries go again: a status is not a filter here.
+    let (status, refused) = hub
+        .api(
+            Method::POST,
+            "/api/v1/deliveries/redeliver",
+            Some(json!({ "status": "pending" })),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status} {refused}");
+}

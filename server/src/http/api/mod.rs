@@ -85,6 +85,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/messages", post(sending::publish))
         .route("/deliveries", get(sending::list_deliveries))
+        .route("/deliveries/redeliver", post(sending::redeliver_matching))
         .route("/deliveries/{id}", get(sending::get_delivery))
         .route("/deliveries/{id}/redeliver", post(sending::redeliver))
         .fallback(|| async { ApiError::not_found("no such API route") })

@@ -439,6 +439,38 @@ pub async fn list_deliveries(
     Ok(Json(Page::of(page, limit, |d| d.id, DeliveryOut::from)))
 }
 
+/// The filters of a bulk redelivery: those of the list but the status (only failed ones are
+/// sent again) and the paging.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedeliverMatching {
+    subscription: Option<String>,
+    message: Option<String>,
+    event_type: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// `POST /api/v1/deliveries/redeliver`: queues again every failed delivery the filters find,
+/// but disabled subscriptions'; 202 `{"queued": n}`.
+pub async fn redeliver_matching(
+    _: Authenticated,
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<RedeliverMatching>,
+) -> Result<(StatusCode, Json<Queued>), ApiError> {
+    let filter = history::delivery_filter(DeliveryParams {
+        subscription: body.subscription,
+        message: body.message,
+        event_type: body.event_type,
+        from: body.from,
+        to: body.to,
+        ..Default::default()
+    })
+    .map_err(|e| invalid(format!("{}: {}", e.field, e.message)))?;
+    let queued = redelivery::redeliver_matching(&state.hub, filter).await?;
+    Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
+}
+
 pub async fn get_delivery(
     _: Authenticated,
     State(state): State<AppState>,

@@ -7,10 +7,10 @@ mod errors;
 use app::backend::Backend;
 use app::dto::{
     ApiKeyDto, AttemptDto, DeliveryCountsDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
-    DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventTypeDto, HandlerDto,
-    HandlerRunDto, HubDto, NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto, RefusedDto,
-    SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
-    SubscriptionSecretsDto, UserDto,
+    DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventTypeDto, GettingStartedDto,
+    HandlerDto, HandlerRunDto, HubDto, NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto,
+    RefusedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto,
+    SubscriptionFormDto, SubscriptionSecretsDto, TrySourceDto, UserDto,
 };
 use app::error::AppError;
 
@@ -26,7 +26,7 @@ use crate::error::Error;
 use crate::ids::{SourceId, SubscriptionId};
 use crate::receiving::handlers::HandlerRequest;
 use crate::receiving::history::{self, DeliveryParams, EventParams};
-use crate::receiving::providers::Provider;
+use crate::receiving::providers::{self, Provider};
 use crate::receiving::runs;
 use crate::receiving::sources::{self as receiving, SourceRequest, SourceUpdate, endpoint_url};
 use crate::sending::catalog as sending_catalog;
@@ -109,6 +109,39 @@ impl HubBackend {
                 delivery_summary(d, url, attempts)
             })
             .collect())
+    }
+
+    /// How far this hub is set up, and a signed request to try its newest source with.
+    async fn getting_started(&self, host: Option<&str>) -> Result<GettingStartedDto, Error> {
+        let db = &self.0.hub.db;
+        let sources = sources::list(db).await?;
+        let try_source = sources
+            .iter()
+            .max_by_key(|s| s.created_at)
+            .and_then(|source| {
+                let endpoint =
+                    endpoint_url(self.0.hub.config.public_url.as_deref(), host, &source.id);
+                let provider: Provider = serde_json::from_str(&source.settings).ok()?;
+                let sample =
+                    providers::sample(&provider, &source.secret, &endpoint, now_millis() / 1000)?;
+                Some(TrySourceDto {
+                    name: source.name.clone(),
+                    url: match sample.query {
+                        Some(query) => format!("{endpoint}?{query}"),
+                        None => endpoint,
+                    },
+                    headers: sample.headers,
+                    body: sample.body,
+                })
+            });
+        Ok(GettingStartedDto {
+            sources: sources.len() as u64,
+            events: events::count(db, &Default::default(), None).await?.0,
+            event_types: catalog::list(db).await?.len() as u64,
+            subscriptions: subscriptions::list(db).await?.len() as u64,
+            messages: messages::count(db).await?,
+            try_source,
+        })
     }
 
     fn source_dto(&self, host: Option<&str>, source: Source) -> SourceDto {
@@ -217,9 +250,14 @@ impl Backend for HubBackend {
         Ok(accounts::revoke_api_key(&self.0.hub.db, id).await?)
     }
 
-    async fn overview(&self) -> Result<OverviewDto, AppError> {
+    async fn overview(&self, host: Option<String>) -> Result<OverviewDto, AppError> {
         let db = &self.0.hub.db;
+        let getting_started = self
+            .getting_started(host.as_deref())
+            .await
+            .map_err(internal)?;
         Ok(OverviewDto {
+            getting_started,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             started_at: self.0.started_at,
             users: users::count(db).await.map_err(internal)?,
@@ -668,18 +706,7 @@ impl Backend for HubBackend {
             .into_iter()
             .map(|s| (s.id, credentials::redact_url(&s.url)))
             .collect();
-        let filter = history::delivery_filter(DeliveryParams {
-            subscription: query.subscription,
-            message: query.message,
-            status: query.status,
-            event_type: query.event_type,
-            from: query.from,
-            to: query.to,
-            before: query.before,
-            after: query.after,
-            limit: DELIVERIES_PAGE,
-        })
-        .map_err(|e| AppError::invalid(e.field, sentence(&e.message)))?;
+        let filter = delivery_filter(query)?;
         let page = deliveries::list(db, filter.clone())
             .await
             .map_err(internal)?;
@@ -688,12 +715,24 @@ impl Backend for HubBackend {
             .await
             .map_err(internal)?;
         let paging = paging_dto(ends, page.len(), counts);
+        let redeliverable = deliveries::count_redeliverable(db, &filter)
+            .await
+            .map_err(internal)?;
         let deliveries = self
             .summaries(page, |d| {
                 urls.get(&d.subscription_id).cloned().unwrap_or_default()
             })
             .await?;
-        Ok(DeliveryPageDto { deliveries, paging })
+        Ok(DeliveryPageDto {
+            deliveries,
+            paging,
+            redeliverable,
+        })
+    }
+
+    async fn redeliver_matching(&self, query: DeliveryQuery) -> Result<u64, AppError> {
+        let filter = delivery_filter(query)?;
+        Ok(redelivery::redeliver_matching(&self.0.hub, filter).await?)
     }
 
     async fn delivery_detail(&self, id: i64) -> Result<DeliveryDetailDto, AppError> {
@@ -760,6 +799,22 @@ impl Backend for HubBackend {
     async fn redeliver(&self, id: i64) -> Result<(), AppError> {
         Ok(redelivery::redeliver(&self.0.hub, id).await?)
     }
+}
+
+/// The deliveries console's filters, checked as the REST API checks them.
+fn delivery_filter(query: DeliveryQuery) -> Result<DeliveryFilter, AppError> {
+    history::delivery_filter(DeliveryParams {
+        subscription: query.subscription,
+        message: query.message,
+        status: query.status,
+        event_type: query.event_type,
+        from: query.from,
+        to: query.to,
+        before: query.before,
+        after: query.after,
+        limit: DELIVERIES_PAGE,
+    })
+    .map_err(|e| AppError::invalid(e.field, sentence(&e.message)))
 }
 
 /// Deliveries per page in the dashboard.

@@ -9,6 +9,7 @@ mod crypto;
 mod generic;
 mod handshake;
 mod request;
+mod sample;
 mod schemes;
 #[cfg(test)]
 mod testing;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 pub use crypto::{Algorithm, Encoding};
 pub use generic::{GenericScheme, GenericSchemeSpec};
 pub use handshake::{Handshake, handshake, post_verify_reply};
+pub use sample::{Sample, sample};
 
 /// One incoming request as the endpoint received it.
 #[derive(Clone, Copy, Debug)]

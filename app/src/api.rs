@@ -12,9 +12,9 @@ use leptos::prelude::*;
 
 use crate::dto::{
     ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
-    EventQuery, EventTypeDto, HandlerDto, NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto,
-    SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
-    UserDto,
+    EventQuery, EventTypeDto, HandlerChangeDto, HandlerDto, NewApiKeyDto, NewHandlerDto,
+    OverviewDto, PublishedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto,
+    SubscriptionFormDto, UserDto,
 };
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
@@ -251,6 +251,12 @@ pub async fn list_handlers(source_id: Option<String>) -> Result<Vec<HandlerDto>,
 pub async fn add_handler(handler: NewHandlerDto) -> Result<HandlerDto, AppError> {
     let (backend, _, _) = require_user().await?;
     backend.add_handler(handler).await
+}
+
+#[server]
+pub async fn change_handler(change: HandlerChangeDto) -> Result<HandlerDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.change_handler(change).await
 }
 
 #[server]

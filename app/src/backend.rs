@@ -7,9 +7,9 @@ use leptos::prelude::use_context;
 
 use crate::dto::{
     ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
-    EventQuery, EventTypeDto, HandlerDto, NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto,
-    SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
-    UserDto,
+    EventQuery, EventTypeDto, HandlerChangeDto, HandlerDto, NewApiKeyDto, NewHandlerDto,
+    OverviewDto, PublishedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto,
+    SubscriptionFormDto, UserDto,
 };
 use crate::error::AppError;
 use crate::session::AuthSession;
@@ -81,6 +81,8 @@ pub trait Backend: Send + Sync + 'static {
     /// A source's own handlers, or the global ones for `None`.
     async fn list_handlers(&self, source_id: Option<String>) -> Result<Vec<HandlerDto>, AppError>;
     async fn add_handler(&self, new: NewHandlerDto) -> Result<HandlerDto, AppError>;
+    /// Moves, narrows or switches a saved handler.
+    async fn change_handler(&self, change: HandlerChangeDto) -> Result<HandlerDto, AppError>;
     async fn remove_handler(&self, source_id: Option<String>, id: String) -> Result<(), AppError>;
     async fn list_events(&self, query: EventQuery) -> Result<EventPageDto, AppError>;
     async fn event_detail(&self, id: i64) -> Result<EventDetailDto, AppError>;

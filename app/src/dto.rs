@@ -240,6 +240,24 @@ pub struct HandlerDto {
     /// Its runs that gave up, and what the newest of them said.
     pub failed_runs: u64,
     pub last_failure: Option<String>,
+    /// A disabled handler runs for no event.
+    pub enabled: bool,
+}
+
+/// A change to a saved handler as its form sends it; blank fields stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandlerChangeDto {
+    /// Empty for a global handler.
+    pub source_id: String,
+    pub id: String,
+    #[serde(default)]
+    pub position: Option<String>,
+    /// Comma-separated patterns; blank for every event (when sent).
+    #[serde(default)]
+    pub event_types: Option<String>,
+    /// `true` or `false`.
+    #[serde(default)]
+    pub enabled: Option<String>,
 }
 
 /// The settings of a new handler as the form sends them; which apply depends on `kind`.

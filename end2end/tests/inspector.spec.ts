@@ -195,6 +195,21 @@ test.describe.serial('the inspector', () => {
       await handlers.getByRole('button', { name: 'Add handler' }).click();
       await expect(handlers.getByRole('cell', { name: `forwards to ${target}` })).toBeVisible();
 
+      // Switched off, it runs for no event; edited in place, it moves.
+      const row = handlers.getByRole('row', { name: /forwards to/ });
+      await row.getByRole('button', { name: 'Disable' }).click();
+      await expect(row.locator('.badge', { hasText: 'disabled' })).toBeVisible();
+      expect(await sendGithub(page, url, secret, '{"n": 0}', 'ignored')).toBe(200);
+      await row.getByText('Edit', { exact: true }).click();
+      await row.getByLabel('Position').fill('5');
+      await row.getByLabel('Event types').fill('relayed');
+      await row.getByRole('button', { name: 'Save' }).click();
+      await expect(handlers.getByRole('status').filter({ hasText: 'at position 5 is disabled' })).toBeVisible();
+      await handlers.getByRole('row', { name: /forwards to/ }).getByRole('button', { name: 'Enable' }).click();
+      await expect(handlers.getByRole('row', { name: /forwards to/ }).locator('.badge', { hasText: 'disabled' })).toHaveCount(0);
+      await expect(handlers.getByRole('row', { name: /forwards to/ }).locator('td').first()).toHaveText('5');
+      expect(receiver.received).toHaveLength(0);
+
       // The relay fails: the run gives up, the event and the source's handlers say so.
       expect(await sendGithub(page, url, secret, '{"n": 1}', 'relayed')).toBe(200);
       await nav(page, 'Events').click();

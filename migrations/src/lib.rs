@@ -22,6 +22,7 @@ mod m20261205_000013_leased_deliveries;
 mod m20261205_000014_hubs;
 mod m20261205_000015_login_failures;
 mod m20261206_000016_attempt_bodies;
+mod m20261206_000017_handler_switch;
 
 pub struct Migrator;
 
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000014_hubs::Migration),
             Box::new(m20261205_000015_login_failures::Migration),
             Box::new(m20261206_000016_attempt_bodies::Migration),
+            Box::new(m20261206_000017_handler_switch::Migration),
         ]
     }
 }

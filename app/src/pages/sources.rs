@@ -11,8 +11,9 @@ use super::components::{
     ScrollRegion, Time, action_error, reset_on_success,
 };
 use crate::api::{
-    AddHandler, CreateSource, DeleteSource, DropPreviousSecret, RemoveHandler, RetryFailedRuns,
-    RotateSourceSecret, SetSourceEnabled, UpdateSource, list_handlers, list_sources, source_detail,
+    AddHandler, ChangeHandler, CreateSource, DeleteSource, DropPreviousSecret, RemoveHandler,
+    RetryFailedRuns, RotateSourceSecret, SetSourceEnabled, UpdateSource, list_handlers,
+    list_sources, source_detail,
 };
 use crate::dto::HandlerDto;
 use crate::error::AppError;
@@ -127,8 +128,15 @@ pub fn SourcesPage() -> impl IntoView {
 fn GlobalHandlers() -> impl IntoView {
     let add = server_action::<AddHandler>();
     let remove = server_action::<RemoveHandler>();
+    let change = server_action::<ChangeHandler>();
     let handlers = Resource::new(
-        move || (add.version().get(), remove.version().get()),
+        move || {
+            (
+                add.version().get(),
+                remove.version().get(),
+                change.version().get(),
+            )
+        },
         |_| list_handlers(None),
     );
     view! {
@@ -138,7 +146,7 @@ fn GlobalHandlers() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match handlers.await {
-                        Ok(list) => view! { <HandlerTable list remove/> }.into_any(),
+                        Ok(list) => view! { <HandlerTable list remove change/> }.into_any(),
                         Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
                     }
                 })}
@@ -148,11 +156,20 @@ fn GlobalHandlers() -> impl IntoView {
     }
 }
 
-/// A chain of handlers in running order, each with a remove button.
+/// A chain of handlers in running order, each with a remove button. On a source's page the
+/// global handlers are in it too, where they run, marked as such and removed from the sources
+/// page.
 #[component]
-fn HandlerTable(list: Vec<HandlerDto>, remove: ServerAction<RemoveHandler>) -> impl IntoView {
+fn HandlerTable(
+    list: Vec<HandlerDto>,
+    remove: ServerAction<RemoveHandler>,
+    change: ServerAction<ChangeHandler>,
+    #[prop(optional)] of_source: bool,
+) -> impl IntoView {
     let removed = move || matches!(remove.value().get(), Some(Ok(())));
     let error = action_error(remove);
+    let change_error = action_error(change);
+    let changed = move || change.value().get().and_then(Result::ok);
     let table = if list.is_empty() {
         view! { <p class="empty">"No handlers: events are stored and answered 200."</p> }.into_any()
     } else {
@@ -163,19 +180,32 @@ fn HandlerTable(list: Vec<HandlerDto>, remove: ServerAction<RemoveHandler>) -> i
                     <tbody>
                         {list.into_iter().map(|h| {
                             let events = if h.event_types.is_empty() { "all".to_owned() } else { h.event_types.join(", ") };
+                            let editable = !(of_source && h.source_id.is_none());
+                            let edit = editable.then(|| view! { <HandlerEdit handler=h.clone() change/> });
                             view! {
-                                <tr>
+                                <tr class:disabled=!h.enabled>
                                     <td>{h.position}</td>
-                                    <td><code>{h.kind}</code></td>
+                                    <td>
+                                        <code>{h.kind}</code>
+                                        {(!editable).then(|| view! { " "<span class="badge muted">"global"</span> })}
+                                        {(!h.enabled).then(|| view! { " "<span class="badge warn">"disabled"</span> })}
+                                    </td>
                                     <td>{events}</td>
                                     <td>{h.summary}</td>
                                     <td><HandlerHealth failed=h.failed_runs last=h.last_failure/></td>
                                     <td class="actions">
-                                        <ActionForm action=remove>
-                                            <input type="hidden" name="source_id" value=h.source_id.unwrap_or_default()/>
-                                            <input type="hidden" name="id" value=h.id/>
-                                            <button type="submit" class="button small ghost">"Remove"</button>
-                                        </ActionForm>
+                                        {edit}
+                                        {if !editable {
+                                            view! { <a href="/sources#global-handlers">"For every source"</a> }.into_any()
+                                        } else {
+                                            view! {
+                                                <ActionForm action=remove>
+                                                    <input type="hidden" name="source_id" value=h.source_id.unwrap_or_default()/>
+                                                    <input type="hidden" name="id" value=h.id/>
+                                                    <button type="submit" class="button small ghost">"Remove"</button>
+                                                </ActionForm>
+                                            }.into_any()
+                                        }}
                                     </td>
                                 </tr>
                             }
@@ -188,9 +218,58 @@ fn HandlerTable(list: Vec<HandlerDto>, remove: ServerAction<RemoveHandler>) -> i
     view! {
         {table}
         <ButtonError error/>
+        <FormError error=change_error/>
         <Show when=removed>
             <p class="notice" role="status">"The handler was removed."</p>
         </Show>
+        {move || changed().map(|h| view! {
+            <p class="notice" role="status">
+                "Saved: the "<code>{h.kind}</code>" handler at position "{h.position}
+                {if h.enabled { " runs for the events it selects." } else { " is disabled and runs for no event." }}
+            </p>
+        })}
+    }
+}
+
+/// Switches a handler on or off, and changes its position and event types in place.
+#[component]
+fn HandlerEdit(handler: HandlerDto, change: ServerAction<ChangeHandler>) -> impl IntoView {
+    let HandlerDto {
+        id,
+        source_id,
+        position,
+        event_types,
+        enabled,
+        ..
+    } = handler;
+    let source_id = source_id.unwrap_or_default();
+    let (position_id, types_id) = (format!("position-{id}"), format!("event-types-{id}"));
+    let (id_toggle, source_toggle) = (id.clone(), source_id.clone());
+    view! {
+        <ActionForm action=change attr:class="inline-action">
+            <input type="hidden" name="change[source_id]" value=source_toggle/>
+            <input type="hidden" name="change[id]" value=id_toggle/>
+            <input type="hidden" name="change[enabled]" value=(!enabled).to_string()/>
+            <button type="submit" class="button small ghost">{if enabled { "Disable" } else { "Enable" }}</button>
+        </ActionForm>
+        <details class="confirm edit-handler">
+            <summary class="button small ghost">"Edit"</summary>
+            <div class="confirm-body">
+                <ActionForm action=change attr:class="stack">
+                    <input type="hidden" name="change[source_id]" value=source_id/>
+                    <input type="hidden" name="change[id]" value=id/>
+                    <div class="field">
+                        <label for=position_id.clone()>"Position"</label>
+                        <input id=position_id name="change[position]" inputmode="numeric" value=position/>
+                    </div>
+                    <div class="field">
+                        <label for=types_id.clone()>"Event types"</label>
+                        <input id=types_id name="change[event_types]" value=event_types.join(", ") placeholder="every event"/>
+                    </div>
+                    <div><button type="submit" class="button small primary">"Save"</button></div>
+                </ActionForm>
+            </div>
+        </details>
     }
 }
 
@@ -322,6 +401,7 @@ pub fn SourcePage() -> impl IntoView {
     let delete = server_action::<DeleteSource>();
     let add = server_action::<AddHandler>();
     let remove = server_action::<RemoveHandler>();
+    let change = server_action::<ChangeHandler>();
     let changes = move || {
         (
             update.version().get(),
@@ -330,6 +410,7 @@ pub fn SourcePage() -> impl IntoView {
             drop_previous.version().get(),
             add.version().get(),
             remove.version().get(),
+            change.version().get(),
         )
     };
     let detail = Resource::new(
@@ -421,9 +502,9 @@ pub fn SourcePage() -> impl IntoView {
                             </section>
                             <section class="panel" id="handlers">
                                 <h2>"Handlers"</h2>
-                                <p class="muted">"Run in ascending position on each verified event, together with the global handlers. A respond handler answers the provider and stops the chain."</p>
+                                <p class="muted">"Run in ascending position on each verified event; the global ones, which run for every source, are listed where they run. A respond handler answers the provider and stops the chain."</p>
                                 <RetryFailedRunsForm source_id=s.id.clone() failed=d.handlers.iter().map(|h| h.failed_runs).sum()/>
-                                <HandlerTable list=d.handlers remove/>
+                                <HandlerTable list=d.handlers remove change of_source=true/>
                                 <HandlerForm add source_id=s.id.clone()/>
                             </section>
                             <section class="panel" id="settings">

@@ -109,6 +109,7 @@ mod tests {
             event_types: Set(JsonText(vec!["b.*".into(), "a\u{e9}".into()])),
             config: Set(JsonText(json!({"z": 1, "a": [true, null]}))),
             created_at: Set(0),
+            enabled: Set(true),
         };
         db.write(move |txn| Box::pin(async move { handler::Entity::insert(row).exec(txn).await }))
             .await

@@ -180,6 +180,8 @@ pub mod handler {
         pub event_types: JsonText<Vec<String>>,
         pub config: JsonText<serde_json::Value>,
         pub created_at: i64,
+        /// A disabled handler runs for no event.
+        pub enabled: bool,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

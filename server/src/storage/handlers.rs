@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr,
     EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -43,9 +43,51 @@ pub async fn create(db: &Db, new: NewHandler) -> Result<HandlerRow, DbErr> {
                 event_types: Set(JsonText(new.event_types)),
                 config: Set(JsonText(new.config)),
                 created_at: Set(super::now_millis()),
+                enabled: Set(true),
             }
             .insert(txn)
             .await
+        })
+    })
+    .await
+}
+
+/// What can change of a saved handler; `None` leaves it as it is.
+#[derive(Debug, Clone, Default)]
+pub struct HandlerChange {
+    pub position: Option<i32>,
+    pub event_types: Option<Vec<String>>,
+    pub enabled: Option<bool>,
+}
+
+/// Changes a handler; `source_id` scopes it (`None` for a global one). The handler as it is
+/// now, or `None` when there is no such handler.
+pub async fn update(
+    db: &Db,
+    source_id: Option<String>,
+    id: String,
+    change: HandlerChange,
+) -> Result<Option<HandlerRow>, DbErr> {
+    db.write(move |txn| {
+        Box::pin(async move {
+            let Some(row) = Handlers::find_by_id(HandlerId::from(id))
+                .filter(scope(source_id.as_deref()))
+                .one(txn)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let mut active: handler::ActiveModel = row.into();
+            if let Some(position) = change.position {
+                active.position = Set(position);
+            }
+            if let Some(event_types) = change.event_types {
+                active.event_types = Set(JsonText(event_types));
+            }
+            if let Some(enabled) = change.enabled {
+                active.enabled = Set(enabled);
+            }
+            active.update(txn).await.map(Some)
         })
     })
     .await
@@ -266,21 +308,32 @@ pub struct RunHealth {
     pub last_failure: Option<String>,
 }
 
-/// The failed runs of each of `ids`, counted, with the newest one's outcome.
+/// The failed runs of each of `ids` (on the events of `source` only, when given), counted, with
+/// the newest one's outcome.
 pub async fn health(
     db: &Db,
     ids: Vec<HandlerId>,
+    source: Option<&str>,
 ) -> Result<std::collections::HashMap<HandlerId, RunHealth>, DbErr> {
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let failed: Vec<(HandlerId, i64, i64)> = HandlerRuns::find()
+    let mut failed = HandlerRuns::find()
         .select_only()
         .column(handler_run::Column::HandlerId)
         .column_as(handler_run::Column::Id.count(), "failed")
         .column_as(handler_run::Column::Id.max(), "newest")
         .filter(handler_run::Column::Status.eq(RunStatus::Failed))
-        .filter(handler_run::Column::HandlerId.is_in(ids))
+        .filter(handler_run::Column::HandlerId.is_in(ids));
+    if let Some(source) = source {
+        let events = Query::select()
+            .column(event::Column::Id)
+            .from(Events)
+            .and_where(event::Column::SourceId.eq(source))
+            .to_owned();
+        failed = failed.filter(handler_run::Column::EventId.in_subquery(events));
+    }
+    let failed: Vec<(HandlerId, i64, i64)> = failed
         .group_by(handler_run::Column::HandlerId)
         .into_tuple()
         .all(db.read())

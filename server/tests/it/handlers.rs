@@ -502,3 +502,75 @@ async fn a_run_under_way_at_shutdown_is_finished_and_recorded_before_the_hub_sto
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.requests(), 1);
 }
+
+#[tokio::test]
+async fn a_handler_switched_off_or_moved_takes_effect_for_the_next_event() {
+    let hub = hub_with(Vec::new(), "0.05").await;
+    hub.app.set_up().await;
+    let source = github_source(&hub).await;
+    let path = format!("/api/v1/sources/{}/handlers", source.id);
+    let respond = |status: u16, position: i32| {
+        let settings = json!({"status": status, "body": status.to_string()});
+        json!({"kind": "respond", "position": position, "settings": settings})
+    };
+    let (_, first) = hub
+        .api(reqwest::Method::POST, &path, Some(respond(202, 10)))
+        .await;
+    hub.api(reqwest::Method::POST, &path, Some(respond(208, 20)))
+        .await;
+    let first = format!("{path}/{}", first["id"].as_str().unwrap());
+    let answer = |id: &'static str| {
+        let (hub, source) = (&hub, &source);
+        async move { deliver(hub, source, "push", id).await.status().as_u16() }
+    };
+    assert_eq!(answer("switch-1").await, 202);
+
+    // Disabled: the next handler answers.
+    let (status, changed) = hub
+        .api(
+            reqwest::Method::PATCH,
+            &first,
+            Some(json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["enabled"], false);
+    assert_eq!(answer("switch-2").await, 208);
+
+    // Enabled again but moved after the other: still the other.
+    let (status, changed) = hub
+        .api(
+            reqwest::Method::PATCH,
+            &first,
+            Some(json!({"enabled": true, "position": 30})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["position"], 30);
+    assert_eq!(answer("switch-3").await, 208);
+
+    // Narrowed to pings only, and put first: pushes pass it by.
+    hub.api(
+        reqwest::Method::PATCH,
+        &first,
+        Some(json!({"position": 1, "event_types": ["ping"]})),
+    )
+    .await;
+    assert_eq!(answer("switch-4").await, 208);
+    let (status, refused) = hub
+        .api(
+            reqwest::Method::PATCH,
+            &first,
+            Some(json!({"position": -1})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let (status, _) = hub
+        .api(
+            reqwest::Method::PATCH,
+            &format!("{path}/hdl_missing"),
+            Some(json!({"enabled": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

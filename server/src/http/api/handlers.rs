@@ -1,5 +1,6 @@
 //! `/api/v1/sources/{id}/handlers` and `/api/v1/handlers` (the global chain): the ordered steps
-//! run on each verified event, added and removed with the same rules as in the dashboard.
+//! run on each verified event, added, changed and removed with the same rules as in the
+//! dashboard.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -12,7 +13,7 @@ use crate::AppState;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::receiving::handlers::HandlerRequest;
-use crate::storage::handlers::{self, HandlerRow};
+use crate::storage::handlers::{self, HandlerChange, HandlerRow};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +29,25 @@ pub struct CreateHandler {
     settings: Map<String, Value>,
 }
 
+/// What a `PATCH` may change; what it leaves out stays as it is.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeHandler {
+    position: Option<i32>,
+    event_types: Option<Vec<String>>,
+    enabled: Option<bool>,
+}
+
+impl From<ChangeHandler> for HandlerChange {
+    fn from(body: ChangeHandler) -> Self {
+        Self {
+            position: body.position,
+            event_types: body.event_types,
+            enabled: body.enabled,
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct HandlerOut {
     id: String,
@@ -39,6 +59,8 @@ pub struct HandlerOut {
     settings: Value,
     /// What it does, in one line.
     summary: String,
+    /// A disabled handler runs for no event.
+    enabled: bool,
     created_at: Option<String>,
 }
 
@@ -73,6 +95,31 @@ pub async fn add_to_source(
     ApiJson(body): ApiJson<CreateHandler>,
 ) -> Result<(StatusCode, Json<HandlerOut>), ApiError> {
     add(&state, Some(source_id), body).await
+}
+
+pub async fn change_global(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ChangeHandler>,
+) -> Result<Json<HandlerOut>, ApiError> {
+    let hub = &state.hub;
+    let row = hub.handlers.change(&hub.db, None, &id, body.into()).await?;
+    Ok(Json(handler_out(&state, row)?))
+}
+
+pub async fn change_in_source(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path((source_id, id)): Path<(String, String)>,
+    ApiJson(body): ApiJson<ChangeHandler>,
+) -> Result<Json<HandlerOut>, ApiError> {
+    let hub = &state.hub;
+    let row = hub
+        .handlers
+        .change(&hub.db, Some(&source_id), &id, body.into())
+        .await?;
+    Ok(Json(handler_out(&state, row)?))
 }
 
 pub async fn remove_global(
@@ -134,6 +181,7 @@ fn handler_out(state: &AppState, row: HandlerRow) -> Result<HandlerOut, ApiError
         id: row.id.into(),
         source_id: row.source_id.map(Into::into),
         position: row.position,
+        enabled: row.enabled,
         kind: row.kind,
     })
 }

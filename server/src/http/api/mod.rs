@@ -45,13 +45,16 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/sources/{id}/handlers/{handler_id}",
-            delete(handlers::remove_from_source),
+            patch(handlers::change_in_source).delete(handlers::remove_from_source),
         )
         .route(
             "/handlers",
             get(handlers::list_global).post(handlers::add_global),
         )
-        .route("/handlers/{id}", delete(handlers::remove_global))
+        .route(
+            "/handlers/{id}",
+            patch(handlers::change_global).delete(handlers::remove_global),
+        )
         .route("/events", get(events::list))
         .route("/events/{id}", get(events::get))
         .route("/events/{id}/body", get(events::body))

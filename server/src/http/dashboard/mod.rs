@@ -8,8 +8,8 @@ use app::backend::Backend;
 use app::dto::{
     ApiKeyDto, AttemptDto, DeliveryCountsDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
     DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventTypeDto, GettingStartedDto,
-    HandlerDto, HandlerRunDto, HubDto, NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto,
-    RefusedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto,
+    HandlerChangeDto, HandlerDto, HandlerRunDto, HubDto, NewApiKeyDto, NewHandlerDto, OverviewDto,
+    PublishedDto, RefusedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto,
     SubscriptionFormDto, SubscriptionSecretsDto, TrySourceDto, UserDto,
 };
 use app::error::AppError;
@@ -38,7 +38,7 @@ use crate::storage::{
     api_keys, catalog,
     deliveries::{self, Delivery, DeliveryFilter},
     events,
-    handlers::{self, HandlerRow, RunHealth},
+    handlers::{self, HandlerChange, HandlerRow, RunHealth},
     hubs,
     messages::{self, Published},
     now_millis,
@@ -62,12 +62,16 @@ impl HubBackend {
             .ok_or_else(no_such_source)
     }
 
-    async fn handler_dtos(&self, source_id: Option<&str>) -> Result<Vec<HandlerDto>, AppError> {
+    /// Handlers as the dashboard shows them, each with how its runs have been doing (on the
+    /// events of `source` only, when given).
+    async fn handler_dtos(
+        &self,
+        rows: Vec<HandlerRow>,
+        source: Option<&str>,
+    ) -> Result<Vec<HandlerDto>, AppError> {
         let db = &self.0.hub.db;
-        let rows = handlers::list(db, source_id).await.map_err(internal)?;
-        let mut health = handlers::health(db, rows.iter().map(|r| r.id.clone()).collect())
-            .await
-            .map_err(internal)?;
+        let ids = rows.iter().map(|r| r.id.clone()).collect();
+        let mut health = handlers::health(db, ids, source).await.map_err(internal)?;
         Ok(rows
             .into_iter()
             .map(|row| {
@@ -81,6 +85,7 @@ impl HubBackend {
         HandlerDto {
             failed_runs: health.failed,
             last_failure: health.last_failure,
+            enabled: row.enabled,
             summary: self.0.hub.handlers.describe(&row),
             event_types: row.event_types.0,
             id: row.id.into(),
@@ -342,7 +347,9 @@ impl Backend for HubBackend {
                 remote_addr: r.remote_addr,
             })
             .collect();
-        let handlers = self.handler_dtos(Some(&id)).await?;
+        // The chain as it runs: the source's own handlers and the global ones, by position.
+        let chain = handlers::chain(db, &id).await.map_err(internal)?;
+        let handlers = self.handler_dtos(chain, Some(&id)).await?;
         let provider: Option<Provider> = serde_json::from_str(&source.settings).ok();
         Ok(SourceDetailDto {
             secret: Some(source.secret.clone()),
@@ -425,7 +432,10 @@ impl Backend for HubBackend {
     }
 
     async fn list_handlers(&self, source_id: Option<String>) -> Result<Vec<HandlerDto>, AppError> {
-        self.handler_dtos(source_id.as_deref()).await
+        let rows = handlers::list(&self.0.hub.db, source_id.as_deref())
+            .await
+            .map_err(internal)?;
+        self.handler_dtos(rows, None).await
     }
 
     async fn add_handler(&self, new: NewHandlerDto) -> Result<HandlerDto, AppError> {
@@ -443,12 +453,7 @@ impl Backend for HubBackend {
             "publish" => serde_json::json!({ "event_type": new.publish_as.trim() }),
             _ => serde_json::json!({ "url": new.url.trim() }),
         };
-        let position = match new.position.trim() {
-            "" => None,
-            text => Some(text.parse().map_err(|_| {
-                AppError::invalid("position", "A whole number; lower numbers run first.")
-            })?),
-        };
+        let position = position_field(&new.position)?;
         let request = HandlerRequest {
             source_id: Some(new.source_id).filter(|s| !s.is_empty()),
             kind: new.kind,
@@ -457,6 +462,38 @@ impl Backend for HubBackend {
             config,
         };
         let row = self.0.hub.handlers.add(&self.0.hub.db, request).await?;
+        Ok(self.handler_dto(row, RunHealth::default()))
+    }
+
+    async fn change_handler(&self, change: HandlerChangeDto) -> Result<HandlerDto, AppError> {
+        let hub = &self.0.hub;
+        let source_id = Some(change.source_id).filter(|s| !s.is_empty());
+        let enabled = match change.enabled.as_deref() {
+            None => None,
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            Some(_) => return Err(AppError::invalid("enabled", "Enabled or disabled.")),
+        };
+        let row = hub
+            .handlers
+            .change(
+                &hub.db,
+                source_id.as_deref(),
+                &change.id,
+                HandlerChange {
+                    position: change
+                        .position
+                        .as_deref()
+                        .map(position_field)
+                        .transpose()?
+                        .flatten(),
+                    event_types: change
+                        .event_types
+                        .map(|text| text.split(',').map(str::to_owned).collect()),
+                    enabled,
+                },
+            )
+            .await?;
         Ok(self.handler_dto(row, RunHealth::default()))
     }
 
@@ -798,6 +835,17 @@ impl Backend for HubBackend {
 
     async fn redeliver(&self, id: i64) -> Result<(), AppError> {
         Ok(redelivery::redeliver(&self.0.hub, id).await?)
+    }
+}
+
+/// A handler's position as typed: blank for "after the others" (or "as it is").
+fn position_field(text: &str) -> Result<Option<i32>, AppError> {
+    match text.trim() {
+        "" => Ok(None),
+        text => text
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::invalid("position", "A whole number; lower numbers run first.")),
     }
 }
 

@@ -22,7 +22,7 @@ use crate::sending::worker::DeliveryWorker;
 use crate::storage::Db;
 use crate::storage::changes::Change;
 use crate::storage::events::Event;
-use crate::storage::handlers::{self, HandlerRow, NewHandler, PlannedRun};
+use crate::storage::handlers::{self, HandlerChange, HandlerRow, NewHandler, PlannedRun};
 use crate::storage::sources;
 
 mod builtin;
@@ -121,6 +121,15 @@ pub struct HandlerRequest {
 
 const MAX_PATTERNS: usize = 50;
 
+/// A handler's place in its chain: lower runs first.
+fn checked_position(position: i32) -> Result<i32, Error> {
+    if (0..=1_000_000).contains(&position) {
+        Ok(position)
+    } else {
+        Err(invalid("position", "between 0 and 1000000"))
+    }
+}
+
 /// One handler in a source's chain.
 struct Link {
     id: HandlerId,
@@ -190,10 +199,7 @@ impl HandlerKinds {
         }
         let existing = handlers::list(db, req.source_id.as_deref()).await?;
         let position = match req.position {
-            Some(position) if !(0..=1_000_000).contains(&position) => {
-                return Err(invalid("position", "between 0 and 1000000"));
-            }
-            Some(position) => position,
+            Some(position) => checked_position(position)?,
             None => existing.iter().map(|h| h.position + 10).max().unwrap_or(10),
         };
         let row = handlers::create(
@@ -211,6 +217,29 @@ impl HandlerKinds {
         self.forget_chains();
         db.changes().announce(Change::Handlers);
         tracing::info!(handler = %row.id, kind = %row.kind, "handler added");
+        Ok(row)
+    }
+
+    /// Moves, narrows or switches a handler of a source's chain (or of the global one for
+    /// `None`); the chains pick the change up for the next event.
+    pub async fn change(
+        &self,
+        db: &Db,
+        source_id: Option<&str>,
+        id: &str,
+        change: HandlerChange,
+    ) -> Result<HandlerRow, Error> {
+        let change = HandlerChange {
+            position: change.position.map(checked_position).transpose()?,
+            event_types: change.event_types.map(checked_patterns).transpose()?,
+            ..change
+        };
+        let row = handlers::update(db, source_id.map(str::to_owned), id.to_owned(), change)
+            .await?
+            .ok_or(Error::NotFound("handler"))?;
+        self.forget_chains();
+        db.changes().announce(Change::Handlers);
+        tracing::info!(handler = %id, enabled = row.enabled, position = row.position, "handler changed");
         Ok(row)
     }
 
@@ -253,7 +282,12 @@ impl HandlerKinds {
             return Ok(chain);
         }
         let rows = handlers::chain(db, source_id).await?;
-        let chain = Arc::new(rows.iter().filter_map(|row| self.link(row)).collect());
+        let chain = Arc::new(
+            rows.iter()
+                .filter(|row| row.enabled)
+                .filter_map(|row| self.link(row))
+                .collect(),
+        );
         self.chains
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

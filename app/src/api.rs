@@ -298,9 +298,12 @@ pub async fn list_event_types() -> Result<Vec<EventTypeDto>, AppError> {
 pub async fn create_event_type(
     name: String,
     description: String,
+    example: Option<String>,
 ) -> Result<EventTypeDto, AppError> {
     let (backend, _, _) = require_user().await?;
-    backend.create_event_type(name, description).await
+    backend
+        .create_event_type(name, description, example.unwrap_or_default())
+        .await
 }
 
 #[server]

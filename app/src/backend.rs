@@ -95,10 +95,12 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<u64, AppError>;
 
     async fn list_event_types(&self) -> Result<Vec<EventTypeDto>, AppError>;
+    /// `example` is an example payload, JSON text (blank for none).
     async fn create_event_type(
         &self,
         name: String,
         description: String,
+        example: String,
     ) -> Result<EventTypeDto, AppError>;
     async fn set_event_type_deprecated(
         &self,

@@ -316,6 +316,8 @@ pub struct EventTypeDto {
     pub description: String,
     pub deprecated: bool,
     pub created_at: i64,
+    /// An example payload, JSON text as it was written.
+    pub example: Option<String>,
 }
 
 /// A subscription as lists and pages show it; the secret only on request.

@@ -107,6 +107,33 @@ test.describe.serial('the dashboard as people use it', () => {
     await expect(page.locator('table.deliveries tbody tr')).toHaveCount(1);
   });
 
+  test("an event type's example payload fills the publish form", async ({ page }) => {
+    await logIn(page);
+    await waitForHydration(page);
+    await nav(page, 'Event types').click();
+    const example = '{"id": "ex_1", "amount": 42}';
+    await page.getByLabel('Name').fill('example.shown');
+    await page.getByLabel('Example payload (JSON)').fill(example);
+    await page.getByRole('button', { name: 'Add event type' }).click();
+    const row = page.getByRole('row', { name: /example\.shown/ });
+    await expect(row.getByText('Example', { exact: true })).toBeVisible();
+
+    await row.getByRole('link', { name: 'Publish…' }).click();
+    await expect(page).toHaveURL(/\?publish=example\.shown#publish$/);
+    const publish = page.locator('#publish');
+    await expect(publish.getByLabel('Event type')).toHaveValue('example.shown');
+    await expect(publish.getByLabel('Payload (JSON)')).toHaveValue(example);
+    // Another type brings its own (here none); back again, the example returns.
+    await publish.getByLabel('Event type').selectOption('parcel.sent');
+    await expect(publish.getByLabel('Payload (JSON)')).toHaveValue('');
+    await publish.getByLabel('Event type').selectOption('example.shown');
+    await expect(publish.getByLabel('Payload (JSON)')).toHaveValue(example);
+    // A payload written by hand stays.
+    await publish.getByLabel('Payload (JSON)').fill('{"written": true}');
+    await publish.getByLabel('Event type').selectOption('parcel.sent');
+    await expect(publish.getByLabel('Payload (JSON)')).toHaveValue('{"written": true}');
+  });
+
   test('a session that ends while a page is open goes to the login page and back', async ({ page, context }) => {
     await logIn(page);
     await waitForHydration(page);

@@ -23,6 +23,7 @@ mod m20261205_000014_hubs;
 mod m20261205_000015_login_failures;
 mod m20261206_000016_attempt_bodies;
 mod m20261206_000017_handler_switch;
+mod m20261206_000018_event_type_examples;
 
 pub struct Migrator;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_login_failures::Migration),
             Box::new(m20261206_000016_attempt_bodies::Migration),
             Box::new(m20261206_000017_handler_switch::Migration),
+            Box::new(m20261206_000018_event_type_examples::Migration),
         ]
     }
 }

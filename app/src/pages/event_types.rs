@@ -3,9 +3,10 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use super::components::{
-    ButtonError, ErrorPanel, Field, FormError, ScrollRegion, Time, action_error,
+    ButtonError, ErrorPanel, Field, FormError, ScrollRegion, Time, action_error, rcdata,
 };
 use crate::api::{CreateEventType, PublishMessage, SetEventTypeDeprecated, list_event_types};
 use crate::dto::{EventTypeDto, PublishedDto};
@@ -55,6 +56,9 @@ pub fn EventTypesPage() -> impl IntoView {
                 <Field label="Description" id="description" error=create_error>
                     <input id="description" name="description" placeholder="An invoice was paid in full." maxlength="500"/>
                 </Field>
+                <Field label="Example payload (JSON)" id="example" hint="Optional. The publish form starts with it, and subscribers can see what to expect." error=create_error>
+                    <textarea id="example" name="example" rows="4" spellcheck="false" placeholder="{\"id\": \"in_123\", \"amount\": 4200}"></textarea>
+                </Field>
                 <FormError error=create_error/>
                 <div><button type="submit" class="button primary">"Add event type"</button></div>
             </ActionForm>
@@ -79,13 +83,24 @@ fn EventTypeTable(
                         } else {
                             (view! { <span class="badge ok">"current"</span> }.into_any(), "Deprecate")
                         };
+                        let publish = format!(
+                            "/event-types?{}#publish",
+                            form_urlencoded::Serializer::new(String::new()).append_pair("publish", &t.name).finish()
+                        );
+                        let example = t.example.map(|example| view! {
+                            <details class="reveal">
+                                <summary>"Example"</summary>
+                                <pre class="body">{example}</pre>
+                            </details>
+                        });
                         view! {
                             <tr class:deprecated=t.deprecated>
                                 <td><code>{t.name.clone()}</code></td>
-                                <td>{t.description}</td>
+                                <td>{t.description}{example}</td>
                                 <td>{badge}</td>
                                 <td class="when"><Time millis=t.created_at/></td>
                                 <td class="actions">
+                                    <a class="button small ghost" href=publish>"Publish…"</a>
                                     <ActionForm action=deprecate>
                                         <input type="hidden" name="name" value=t.name/>
                                         <input type="hidden" name="deprecated" value=(!t.deprecated).to_string()/>
@@ -139,12 +154,17 @@ fn PublishedNotice(published: PublishedDto) -> impl IntoView {
     }
 }
 
-/// Publishes a message of a catalog type to every subscription that wants it.
+/// Publishes a message of a catalog type to every subscription that wants it. The form starts
+/// with the type a catalog row's "Publish…" link chose (`?publish=`), or the first, and that
+/// type's example payload; once hydrated, choosing another type brings its example, unless the
+/// payload was written by hand.
 #[component]
 fn PublishForm(types: Resource<Result<Vec<EventTypeDto>, AppError>>) -> impl IntoView {
     let publish = server_action::<PublishMessage>();
     let error = action_error(publish);
     let published = move || publish.value().get().and_then(Result::ok);
+    let query = use_query_map();
+    let payload = NodeRef::<leptos::html::Textarea>::new();
     view! {
         <section class="panel" id="publish">
             <h2>"Publish a message"</h2>
@@ -157,21 +177,44 @@ fn PublishForm(types: Resource<Result<Vec<EventTypeDto>, AppError>>) -> impl Int
                         if list.is_empty() {
                             return view! { <p class="empty">"Add an event type first."</p> }.into_any();
                         }
+                        let asked = query.read().get("publish");
+                        let chosen = list
+                            .iter()
+                            .find(|t| Some(&t.name) == asked.as_ref())
+                            .unwrap_or(&list[0])
+                            .clone();
+                        let examples: Vec<(String, String)> = list
+                            .iter()
+                            .map(|t| (t.name.clone(), t.example.clone().unwrap_or_default()))
+                            .collect();
+                        let on_change = move |ev: leptos::ev::Event| {
+                            let Some(textarea) = payload.get_untracked() else { return };
+                            let typed = textarea.value();
+                            // Only a payload that is still some type's example (or empty) is replaced.
+                            if typed.trim().is_empty() || examples.iter().any(|(_, e)| *e == typed) {
+                                let name = event_target_value(&ev);
+                                let example = examples.iter().find(|(n, _)| *n == name).map(|(_, e)| e.clone());
+                                textarea.set_value(&example.unwrap_or_default());
+                            }
+                        };
                         view! {
                             <Field label="Event type" id="event_type" error=error>
-                                <select id="event_type" name="event_type">
+                                <select id="event_type" name="event_type" on:change=on_change>
                                     {list.into_iter().map(|t| {
                                         let label = if t.deprecated { format!("{} (deprecated)", t.name) } else { t.name.clone() };
-                                        view! { <option value=t.name>{label}</option> }
+                                        let selected = t.name == chosen.name;
+                                        view! { <option value=t.name selected=selected>{label}</option> }
                                     }).collect_view()}
                                 </select>
+                            </Field>
+                            <Field label="Payload (JSON)" id="payload" error=error>
+                                <textarea id="payload" name="payload" rows="8" required spellcheck="false" node_ref=payload placeholder="{\"id\": \"in_123\", \"amount\": 4200}">
+                                    {rcdata(chosen.example.unwrap_or_default())}
+                                </textarea>
                             </Field>
                         }.into_any()
                     })}
                 </Suspense>
-                <Field label="Payload (JSON)" id="payload" error=error>
-                    <textarea id="payload" name="payload" rows="8" required spellcheck="false" placeholder="{\"id\": \"in_123\", \"amount\": 4200}"></textarea>
-                </Field>
                 <FormError error/>
                 <div><button type="submit" class="button primary">"Publish"</button></div>
             </ActionForm>

@@ -13,6 +13,7 @@ pub async fn create(
     db: &Db,
     name: String,
     description: String,
+    example: Option<String>,
 ) -> Result<Option<EventType>, DbErr> {
     db.write(move |txn| {
         Box::pin(async move {
@@ -21,6 +22,7 @@ pub async fn create(
                 description,
                 deprecated: false,
                 created_at: now_millis(),
+                example,
             };
             let row = created.clone().into_active_model();
             Ok(insert_new(txn, row, [event_type::Column::Name])
@@ -42,14 +44,26 @@ pub async fn find(db: &Db, name: &str) -> Result<Option<EventType>, DbErr> {
     EventTypes::find_by_id(name).one(db.read()).await
 }
 
-/// Changes the description and deprecation; `None` leaves a field as it is. `Ok(None)` when
-/// there is no such type.
+/// What can change of an event type; `None` leaves a field as it is (`Some(None)` removes the
+/// example).
+#[derive(Debug, Clone, Default)]
+pub struct EventTypeChange {
+    pub description: Option<String>,
+    pub deprecated: Option<bool>,
+    pub example: Option<Option<String>>,
+}
+
+/// Changes an event type. `Ok(None)` when there is no such type.
 pub async fn update(
     db: &Db,
     name: String,
-    description: Option<String>,
-    deprecated: Option<bool>,
+    change: EventTypeChange,
 ) -> Result<Option<EventType>, DbErr> {
+    let EventTypeChange {
+        description,
+        deprecated,
+        example,
+    } = change;
     db.write(move |txn| {
         Box::pin(async move {
             let Some(found) = EventTypes::find_by_id(name).one(txn).await? else {
@@ -61,6 +75,9 @@ pub async fn update(
             }
             if let Some(deprecated) = deprecated {
                 active.deprecated = Set(deprecated);
+            }
+            if let Some(example) = example {
+                active.example = Set(example);
             }
             active.update(txn).await.map(Some)
         })

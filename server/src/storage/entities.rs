@@ -233,6 +233,8 @@ pub mod event_type {
         pub description: String,
         pub deprecated: bool,
         pub created_at: i64,
+        /// An example payload, as JSON text.
+        pub example: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

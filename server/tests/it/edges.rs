@@ -111,6 +111,73 @@ async fn event_types_follow_the_same_rules_through_the_api_and_the_dashboard() {
 }
 
 #[tokio::test]
+async fn an_event_types_example_payload_is_kept_as_written_and_checked_as_json() {
+    let hub = Hub::start().await;
+    let admin = hub.app.set_up().await;
+
+    // Through the API: any JSON, answered as the JSON it is, its keys in their order.
+    let (status, created) = hub
+        .api(
+            Method::POST,
+            "/api/v1/event-types",
+            Some(json!({"name": "order.placed", "example": {"total": 42, "id": "ord_1"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        created["example"].to_string(),
+        r#"{"total":42,"id":"ord_1"}"#
+    );
+    let (_, changed) = hub
+        .api(
+            Method::PATCH,
+            "/api/v1/event-types/order.placed",
+            Some(json!({"example": null})),
+        )
+        .await;
+    assert_eq!(changed["example"], json!(null));
+
+    // Through the dashboard: text that must be JSON, said beside the field when it is not.
+    let refused = hub
+        .app
+        .call::<CreateEventType>(
+            &admin,
+            &[
+                ("name", "order.shipped"),
+                ("description", ""),
+                ("example", "{not json"),
+            ],
+        )
+        .await;
+    let refused = app_error(refused).await;
+    assert!(
+        refused
+            .for_field("example")
+            .is_some_and(|m| m.starts_with("The example is not JSON")),
+        "{refused:?}"
+    );
+    let written = "{\n  \"id\": \"ord_2\"\n}";
+    hub.app
+        .call::<CreateEventType>(
+            &admin,
+            &[
+                ("name", "order.shipped"),
+                ("description", ""),
+                ("example", written),
+            ],
+        )
+        .await;
+    let (_, listed) = hub.api(Method::GET, "/api/v1/event-types", None).await;
+    let shipped = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "order.shipped")
+        .unwrap();
+    assert_eq!(shipped["example"], json!({"id": "ord_2"}));
+}
+
+#[tokio::test]
 async fn handlers_follow_the_same_rules_through_the_api_and_the_dashboard() {
     let hub = Hub::start().await;
     let admin = hub.app.set_up().await;

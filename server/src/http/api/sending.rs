@@ -40,6 +40,8 @@ pub struct NewEventType {
     name: String,
     #[serde(default)]
     description: String,
+    /// An example payload: any JSON.
+    example: Option<Value>,
 }
 
 pub async fn create_event_type(
@@ -47,7 +49,14 @@ pub async fn create_event_type(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<NewEventType>,
 ) -> Result<(StatusCode, Json<EventTypeOut>), ApiError> {
-    let created = domain_catalog::create(&state.hub.db, &body.name, &body.description).await?;
+    let example = body.example.map(|example| example.to_string());
+    let created = domain_catalog::create(
+        &state.hub.db,
+        &body.name,
+        &body.description,
+        example.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -68,6 +77,14 @@ pub async fn list_event_types(
 pub struct PatchEventType {
     description: Option<String>,
     deprecated: Option<bool>,
+    /// A new example payload; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    example: Option<Option<Value>>,
+}
+
+/// A field that may be left out (`None`) or set to `null` (`Some(None)`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Value>>, D::Error> {
+    Option::<Value>::deserialize(d).map(Some)
 }
 
 pub async fn patch_event_type(
@@ -76,13 +93,16 @@ pub async fn patch_event_type(
     Path(name): Path<String>,
     ApiJson(body): ApiJson<PatchEventType>,
 ) -> Answer<EventTypeOut> {
-    let updated = domain_catalog::update(
-        &state.hub.db,
-        &name,
-        body.description.as_deref(),
-        body.deprecated,
-    )
-    .await?;
+    // A removed example is a blank one to the use case.
+    let example = body
+        .example
+        .map(|example| example.map(|e| e.to_string()).unwrap_or_default());
+    let change = domain_catalog::Change {
+        description: body.description.as_deref(),
+        deprecated: body.deprecated,
+        example: example.as_deref(),
+    };
+    let updated = domain_catalog::update(&state.hub.db, &name, change).await?;
     Ok(Json(updated.into()))
 }
 
@@ -91,6 +111,8 @@ pub struct EventTypeOut {
     name: String,
     description: String,
     deprecated: bool,
+    /// An example payload, as the JSON it is.
+    example: Option<Value>,
     created_at: Option<String>,
 }
 
@@ -98,6 +120,7 @@ impl From<EventType> for EventTypeOut {
     fn from(t: EventType) -> Self {
         Self {
             created_at: rfc3339(t.created_at),
+            example: t.example.and_then(|text| serde_json::from_str(&text).ok()),
             name: t.name,
             description: t.description,
             deprecated: t.deprecated,

@@ -104,6 +104,7 @@ pub(super) fn event_type_dto(t: EventType) -> EventTypeDto {
         description: t.description,
         deprecated: t.deprecated,
         created_at: t.created_at,
+        example: t.example,
     }
 }
 

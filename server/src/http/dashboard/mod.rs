@@ -605,8 +605,10 @@ impl Backend for HubBackend {
         &self,
         name: String,
         description: String,
+        example: String,
     ) -> Result<EventTypeDto, AppError> {
-        let created = sending_catalog::create(&self.0.hub.db, &name, &description).await?;
+        let created =
+            sending_catalog::create(&self.0.hub.db, &name, &description, Some(&example)).await?;
         Ok(event_type_dto(created))
     }
 
@@ -615,7 +617,11 @@ impl Backend for HubBackend {
         name: String,
         deprecated: bool,
     ) -> Result<(), AppError> {
-        sending_catalog::update(&self.0.hub.db, &name, None, Some(deprecated)).await?;
+        let change = sending_catalog::Change {
+            deprecated: Some(deprecated),
+            ..Default::default()
+        };
+        sending_catalog::update(&self.0.hub.db, &name, change).await?;
         Ok(())
     }
 

@@ -52,10 +52,12 @@ fn history_filter(input: &mut Reader) {
         to: text(),
         q: text(),
         before: None,
+        after: None,
         limit: 0,
     };
     let params = EventParams {
         before: input.option(Reader::i64),
+        after: input.option(Reader::i64),
         limit: input.i64() as u64,
         ..params
     };

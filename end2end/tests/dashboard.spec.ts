@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { test, expect } from '@playwright/test';
-import { admin, logIn, nav, shot, waitForHydration } from './helpers';
+import { accessibilityProblems, admin, logIn, nav, shot, waitForHydration } from './helpers';
 
 // One hub, one admin: the tests run in order against the server .ci/test started.
 
@@ -11,6 +11,7 @@ test.describe.serial('the dashboard', () => {
     await expect(page.getByRole('heading', { name: 'Welcome to hookhub' })).toBeVisible();
     await shot(page, 'setup');
     await waitForHydration(page);
+    expect(await accessibilityProblems(page), '/setup').toEqual([]);
 
     // A validation message appears beside its field without a reload.
     await page.getByLabel('Username').fill(admin.username);

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 use crate::dto::{
     ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
-    EventQuery, EventTypeDto, HandlerChangeDto, HandlerDto, NewApiKeyDto, NewHandlerDto,
+    EventQuery, EventTypeDto, HandlerChangeDto, HandlerDto, HealthDto, NewApiKeyDto, NewHandlerDto,
     OverviewDto, PublishedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto,
     SubscriptionFormDto, UserDto,
 };
@@ -88,6 +88,16 @@ pub async fn log_out() -> Result<(), AppError> {
 pub async fn current_user() -> Result<UserDto, AppError> {
     let (_, _, user) = require_user().await?;
     Ok(user)
+}
+
+/// The figures of the hub, or of one source or one subscription: `None` for both is the hub's.
+#[server]
+pub async fn health(
+    source: Option<String>,
+    subscription: Option<String>,
+) -> Result<HealthDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.health(source, subscription).await
 }
 
 #[server]

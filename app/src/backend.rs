@@ -7,7 +7,7 @@ use leptos::prelude::use_context;
 
 use crate::dto::{
     ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
-    EventQuery, EventTypeDto, HandlerChangeDto, HandlerDto, NewApiKeyDto, NewHandlerDto,
+    EventQuery, EventTypeDto, HandlerChangeDto, HandlerDto, HealthDto, NewApiKeyDto, NewHandlerDto,
     OverviewDto, PublishedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto,
     SubscriptionFormDto, UserDto,
 };
@@ -46,6 +46,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn revoke_api_key(&self, id: i64) -> Result<(), AppError>;
     /// `host` is the Host the page was requested on, for the sample request's URL.
     async fn overview(&self, host: Option<String>) -> Result<OverviewDto, AppError>;
+    /// The hub's figures, or one source's, or one subscription's.
+    async fn health(
+        &self,
+        source: Option<String>,
+        subscription: Option<String>,
+    ) -> Result<HealthDto, AppError>;
     /// `host` is the Host the page was requested on, for endpoint URLs when no public URL is set.
     async fn list_sources(&self, host: Option<String>) -> Result<Vec<SourceDto>, AppError>;
     async fn create_source(

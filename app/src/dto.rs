@@ -501,3 +501,56 @@ pub struct DeliveryDetailDto {
     pub payload: String,
     pub attempts: Vec<AttemptDto>,
 }
+
+/// How things are going over the last 24 hours and 7 days: the hub's on the overview, one
+/// source's or subscription's on its page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthDto {
+    /// When the figures were read (milliseconds since the epoch).
+    pub now: i64,
+    /// The last 24 hours by the hour, then the last 7 days by six hours.
+    pub windows: Vec<WindowHealthDto>,
+    /// Deliveries not yet made (none for a source).
+    pub pending: Option<u64>,
+    /// When the oldest of them was created.
+    pub oldest_pending_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowHealthDto {
+    /// "24 hours" or "7 days".
+    pub label: String,
+    /// When the first bucket starts, and each bucket's length, in milliseconds.
+    pub start: i64,
+    pub bucket_ms: i64,
+    /// Per bucket: webhooks stored, requests refused, attempts succeeded and failed. Empty
+    /// where they do not apply (nothing is received by a subscription, nor sent by a source).
+    pub received: Vec<u64>,
+    pub refused: Vec<u64>,
+    pub succeeded: Vec<u64>,
+    pub failed: Vec<u64>,
+    /// The overview's only.
+    pub slowest: Vec<SubscriptionFiguresDto>,
+    pub failing: Vec<SubscriptionFiguresDto>,
+    pub refusing: Vec<SourceRefusalsDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionFiguresDto {
+    pub id: String,
+    /// The subscriber's credentials redacted.
+    pub url: String,
+    pub attempts: u64,
+    pub failed: u64,
+    pub average_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRefusalsDto {
+    pub id: String,
+    pub name: String,
+    pub refused: u64,
+    /// The reason given most, and how often.
+    pub top_reason: String,
+    pub top_count: u64,
+}

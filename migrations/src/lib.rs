@@ -24,6 +24,7 @@ mod m20261205_000015_login_failures;
 mod m20261206_000016_attempt_bodies;
 mod m20261206_000017_handler_switch;
 mod m20261206_000018_event_type_examples;
+mod m20261206_000019_health_windows;
 
 pub struct Migrator;
 
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_attempt_bodies::Migration),
             Box::new(m20261206_000017_handler_switch::Migration),
             Box::new(m20261206_000018_event_type_examples::Migration),
+            Box::new(m20261206_000019_health_windows::Migration),
         ]
     }
 }

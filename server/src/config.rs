@@ -75,6 +75,21 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "connections one client address may hold open at once; 0 for no limit",
     ),
     (
+        "metrics_token",
+        "",
+        "a bearer token that lets a Prometheus scraper read /metrics from anywhere",
+    ),
+    (
+        "metrics_allow",
+        "",
+        "comma-separated CIDRs that may read /metrics without the token, e.g. 127.0.0.1/32; with neither set, /metrics is refused",
+    ),
+    (
+        "trusted_proxies",
+        "",
+        "comma-separated CIDRs of reverse proxies whose Forwarded / X-Forwarded-For / X-Forwarded-Proto headers are believed; the client is the right-most address not among them. Empty: those headers are ignored",
+    ),
+    (
         "session_hours",
         "168",
         "how long a login lasts without activity",
@@ -162,6 +177,12 @@ pub struct Config {
     pub body_timeout: Duration,
     /// 0: no limit.
     pub max_connections_per_ip: usize,
+    /// Lets a scraper read `/metrics` from anywhere; never logged.
+    pub metrics_token: Option<crate::metrics::ScrapeToken>,
+    /// Clients that may read `/metrics` without the token.
+    pub metrics_allow: AllowList,
+    /// Peers whose forwarding headers are believed (`http/proxy.rs`).
+    pub trusted_proxies: AllowList,
     /// A session ends after this long without a request...
     pub session_ttl: Duration,
     /// ...or this long after login, whichever comes first.
@@ -404,6 +425,36 @@ impl Config {
         let secret_overlap = hours("secret_overlap_hours")?;
         let outbound_allow = AllowList::parse(get("outbound_allow").0)
             .map_err(|e| invalid("outbound_allow", e.to_string()))?;
+        let trusted_proxies = AllowList::parse(get("trusted_proxies").0).map_err(|e| {
+            invalid(
+                "trusted_proxies",
+                format!(
+                    "{:?} is not an IP network; write networks in CIDR form separated by commas, \
+                     such as 10.0.0.0/8,::1/128",
+                    e.entry
+                ),
+            )
+        })?;
+        let metrics_token = match get("metrics_token").0 {
+            "" => None,
+            token if token.len() < 16 => {
+                return Err(invalid(
+                    "metrics_token",
+                    "must be at least 16 characters; a random one: openssl rand -hex 32".into(),
+                ));
+            }
+            token => Some(crate::metrics::ScrapeToken::new(token)),
+        };
+        let metrics_allow = AllowList::parse(get("metrics_allow").0).map_err(|e| {
+            invalid(
+                "metrics_allow",
+                format!(
+                    "{:?} is not an IP network; write networks in CIDR form separated by commas, \
+                     such as 127.0.0.1/32,::1/128",
+                    e.entry
+                ),
+            )
+        })?;
         let outbound_timeout_secs = parse_u64("outbound_timeout_secs")?;
         if !(1..=300).contains(&outbound_timeout_secs) {
             return Err(invalid(
@@ -445,6 +496,9 @@ impl Config {
             header_timeout: Duration::from_secs(header_timeout_secs),
             body_timeout: Duration::from_secs(body_timeout_secs),
             max_connections_per_ip,
+            metrics_token,
+            metrics_allow,
+            trusted_proxies,
             session_ttl: Duration::from_secs(session_hours * 3600),
             session_max: Duration::from_secs(session_max_hours.saturating_mul(3600)),
             login_max_failures,

@@ -13,6 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::outbound::Outbound;
 use crate::receiving::handlers::{HandlerKind, HandlerKinds};
 use crate::receiving::worker::HandlerWorker;
@@ -30,13 +31,17 @@ pub struct Hub {
     pub deliveries: DeliveryWorker,
     /// Wakes the background indexer that makes new events searchable.
     pub search_indexer: Arc<Notify>,
+    /// What `/metrics` shows.
+    pub metrics: Metrics,
 }
 
 impl Hub {
     /// The built-in handler kinds and `extra` ones.
     pub fn new(config: Config, db: Db, extra: Vec<Arc<dyn HandlerKind>>) -> anyhow::Result<Self> {
         let outbound = Outbound::new(config.outbound())?;
-        let deliveries = DeliveryWorker::new(db.clone(), outbound.clone(), &config);
+        let metrics = Metrics::new(&db);
+        let deliveries =
+            DeliveryWorker::new(db.clone(), outbound.clone(), &config, metrics.clone());
         let mut kinds = HandlerKinds::builtin(db.clone(), outbound.clone(), deliveries.clone());
         kinds.extend(extra);
         let handlers = Arc::new(HandlerKinds::new(kinds));
@@ -47,7 +52,9 @@ impl Hub {
                 config.lease,
                 Arc::clone(&handlers),
                 config.handler_retries.clone(),
+                metrics.clone(),
             ),
+            metrics,
             deliveries,
             search_indexer: Arc::default(),
             outbound,

@@ -5,9 +5,11 @@ pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod figures;
 pub mod http;
 mod hub;
 pub mod ids;
+pub mod metrics;
 pub mod outbound;
 pub mod receiving;
 pub mod sending;
@@ -44,7 +46,7 @@ impl AppState {
     /// The built-in handler kinds and `extra` ones.
     pub fn new(config: Config, db: Db, extra: Vec<Arc<dyn HandlerKind>>) -> anyhow::Result<Self> {
         let throttle = Arc::new(auth::LoginThrottle::new(config.login_throttle()));
-        let assets = http::Assets::for_site(&config.site_dir);
+        let assets = http::Assets::for_site(config.site_dir.clone());
         Ok(Self {
             assets,
             hub: Hub::new(config, db, extra)?,
@@ -139,6 +141,7 @@ pub async fn run_with(
     let limits = http::connections::Limits {
         header_timeout: state.hub.config.header_timeout,
         per_ip: state.hub.config.max_connections_per_ip,
+        trusted_proxies: state.hub.config.trusted_proxies.clone(),
     };
     let router = http::router(state)?;
     let addr = listener.local_addr()?;

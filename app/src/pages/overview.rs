@@ -3,13 +3,17 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::components::{CopyButton, ErrorPanel, ScrollRegion, Time, curl_command, format_bytes};
+use super::components::{
+    CopyButton, ErrorPanel, HealthPanel, ScrollRegion, Time, curl_command, format_bytes,
+    health_figures,
+};
 use crate::api::overview;
 use crate::dto::GettingStartedDto;
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| overview());
+    let health = health_figures(|| None, || None);
     view! {
         <Title text="Overview"/>
         <header class="page-head">
@@ -57,6 +61,7 @@ pub fn OverviewPage() -> impl IntoView {
                                 <span class="stat-value">{format_bytes(o.database_bytes)}</span>
                             </div>
                         </section>
+                        <HealthPanel figures=health/>
                         <section class="panel">
                             <h2>"This hub"</h2>
                             <dl class="facts">

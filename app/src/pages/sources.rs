@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::components::{
     ADMIN_ONLY_SECRET, ButtonError, CopyButton, CopyableValue, ErrorPanel, Field, FormError,
-    ScrollRegion, Time, action_error, reset_on_success,
+    HealthPanel, ScrollRegion, Time, action_error, health_figures, reset_on_success,
 };
 use crate::api::{
     AddHandler, ChangeHandler, CreateSource, DeleteSource, DropPreviousSecret, RemoveHandler,
@@ -394,6 +394,7 @@ fn HandlerForm(add: ServerAction<AddHandler>, source_id: String) -> impl IntoVie
 #[component]
 pub fn SourcePage() -> impl IntoView {
     let params = use_params_map();
+    let health = health_figures(move || params.read().get("id"), || None);
     let update = server_action::<UpdateSource>();
     let toggle = server_action::<SetSourceEnabled>();
     let rotate = server_action::<RotateSourceSecret>();
@@ -500,6 +501,7 @@ pub fn SourcePage() -> impl IntoView {
                                     <dd><a href=format!("/events?source={}", s.id)>"See what this source received"</a></dd>
                                 </dl>
                             </section>
+                            <HealthPanel figures=health/>
                             <section class="panel" id="handlers">
                                 <h2>"Handlers"</h2>
                                 <p class="muted">"Run in ascending position on each verified event; the global ones, which run for every source, are listed where they run. A respond handler answers the provider and stops the chain."</p>

@@ -7,8 +7,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::components::{
-    ADMIN_ONLY_SECRET, ButtonError, CopyButton, ErrorPanel, Field, FormError, ScrollRegion, Time,
-    action_error, every, format_time, rcdata, reset_on_success,
+    ADMIN_ONLY_SECRET, ButtonError, CopyButton, ErrorPanel, Field, FormError, HealthPanel,
+    ScrollRegion, Time, action_error, every, format_time, health_figures, rcdata, reset_on_success,
 };
 use super::deliveries::DeliveryTable;
 use crate::api::{
@@ -216,6 +216,7 @@ pub fn SubscriptionPage() -> impl IntoView {
     let reenable = server_action::<ReenableAndRedeliver>();
     let delete = server_action::<DeleteSubscription>();
     let id = move || params.read().get("id").unwrap_or_default();
+    let health = health_figures(|| None, move || Some(id()));
 
     // The settings part reloads after a change; the deliveries part also follows the worker.
     let detail = Resource::new(
@@ -377,6 +378,7 @@ pub fn SubscriptionPage() -> impl IntoView {
                             <p class="notice" role="status">"Test event queued as "<a href=format!("/deliveries/{delivery}")>"delivery "{delivery}</a>"."</p>
                         })}
                     </section>
+                    <HealthPanel figures=health/>
                     <section class="panel" id="deliveries">
                         <h2>"Deliveries"</h2>
                         <Transition fallback=|| ()>

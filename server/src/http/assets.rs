@@ -1,5 +1,8 @@
-//! The dashboard's compiled files (`/pkg/…`: its script, wasm and stylesheet), served from
-//! memory, compressed once with brotli and gzip, and cached by browsers for good.
+//! The dashboard's compiled files (`/pkg/…`: its script, wasm and stylesheet, and the icon),
+//! served from memory, compressed once with brotli and gzip, and cached by browsers for good.
+//!
+//! A release binary built with `HOOKHUB_EMBED_SITE` carries the files inside it (`build.rs`)
+//! and needs no directory beside it; any other reads them from `site_dir`.
 //!
 //! Pages name each file with its content's hash (`/pkg/hookhub.wasm?v=1f0c…`), so a browser may
 //! keep it a year without asking again (`immutable`): a new build changes the hash and so the
@@ -9,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
@@ -17,16 +20,20 @@ use axum::body::Body;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use app::AssetUrls;
 
-/// The dashboard's files, by name, as last read from `pkg_dir`.
+/// The site's files the binary carries, by their path in the site (`pkg/hookhub.wasm`); empty
+/// unless it was built with `HOOKHUB_EMBED_SITE`.
+static EMBEDDED: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/embedded_site.rs"));
+
+/// The dashboard's files, by their path in the site, as last read.
 #[derive(Clone)]
 pub struct Assets {
-    pkg_dir: PathBuf,
-    output_name: &'static str,
+    site_dir: PathBuf,
     files: Arc<Mutex<HashMap<String, Arc<Asset>>>>,
 }
 
@@ -36,7 +43,7 @@ struct Asset {
     /// The first 16 hex digits of the SHA-256 of its bytes.
     hash: String,
     content_type: HeaderValue,
-    identity: bytes::Bytes,
+    identity: Bytes,
     /// Made in the background after the file is read (a second or two for the release wasm);
     /// until then the file is sent as it is.
     compressed: OnceLock<Compressed>,
@@ -44,8 +51,8 @@ struct Asset {
 
 #[derive(Default)]
 struct Compressed {
-    gzip: Option<bytes::Bytes>,
-    brotli: Option<bytes::Bytes>,
+    gzip: Option<Bytes>,
+    brotli: Option<Bytes>,
 }
 
 #[derive(Deserialize)]
@@ -54,19 +61,23 @@ pub struct Version {
 }
 
 impl Assets {
-    /// The files cargo-leptos built into `site_dir`.
-    pub fn for_site(site_dir: &Path) -> Self {
+    /// The files the binary carries, or else those built into `site_dir`.
+    pub fn for_site(site_dir: PathBuf) -> Self {
         Self {
-            pkg_dir: site_dir.join(super::SITE_PKG_DIR),
-            output_name: super::SITE_NAME,
+            site_dir,
             files: Arc::default(),
         }
     }
 
+    /// Whether the binary carries the site's files (and so ignores `site_dir`).
+    pub fn embedded() -> bool {
+        !EMBEDDED.is_empty()
+    }
+
     /// Reads and compresses the page's three files now, so the first visitor does not wait.
     pub async fn warm(&self) {
-        for name in self.names() {
-            let _ = self.get(&name).await;
+        for path in Self::page_files() {
+            let _ = self.get(&path).await;
         }
     }
 
@@ -74,57 +85,70 @@ impl Assets {
     /// file as last read. One not read yet (or missing) is named without a hash, and so is
     /// not cached for good.
     pub fn urls(&self) -> AssetUrls {
-        let [js, wasm, css] = self.names().map(|name| match self.cached(&name) {
-            Some(asset) => format!("/pkg/{name}?v={}", asset.hash),
-            None => format!("/pkg/{name}"),
+        let [js, wasm, css] = Self::page_files().map(|path| match self.cached(&path) {
+            Some(asset) => format!("/{path}?v={}", asset.hash),
+            None => format!("/{path}"),
         });
         AssetUrls { js, wasm, css }
     }
 
-    fn names(&self) -> [String; 3] {
-        let name = self.output_name;
+    fn page_files() -> [String; 3] {
+        let (dir, name) = (super::SITE_PKG_DIR, super::SITE_NAME);
         [
-            format!("{name}.js"),
-            format!("{name}.wasm"),
-            format!("{name}.css"),
+            format!("{dir}/{name}.js"),
+            format!("{dir}/{name}.wasm"),
+            format!("{dir}/{name}.css"),
         ]
     }
 
-    /// The file `name` as it is on disk now; `None` if there is none (or the name would leave
-    /// the directory).
-    async fn get(&self, name: &str) -> Option<Arc<Asset>> {
-        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+    /// The file at `path` in the site (`pkg/hookhub.js`) as the binary carries it or as it is
+    /// on disk now; `None` if there is none, or the path would leave the site.
+    async fn get(&self, path: &str) -> Option<Arc<Asset>> {
+        let safe = |part: &str| !part.is_empty() && !part.starts_with('.') && !part.contains('\\');
+        if !path.split('/').all(safe) {
             return None;
         }
-        let path = self.pkg_dir.join(name);
-        let modified = tokio::fs::metadata(&path).await.ok()?.modified().ok();
-        if let Some(asset) = self.cached(name)
+        if Self::embedded() {
+            if let Some(asset) = self.cached(path) {
+                return Some(asset);
+            }
+            let (_, bytes) = EMBEDDED.iter().find(|(name, _)| *name == path)?;
+            return Some(self.keep(path, Bytes::from_static(bytes), None));
+        }
+        let file = self.site_dir.join(path);
+        let modified = tokio::fs::metadata(&file).await.ok()?.modified().ok();
+        if let Some(asset) = self.cached(path)
             && asset.modified == modified
         {
             return Some(asset);
         }
-        let bytes = tokio::fs::read(&path).await.ok()?;
-        let asset = Arc::new(Asset::new(name, bytes, modified));
+        let bytes = tokio::fs::read(&file).await.ok()?;
+        Some(self.keep(path, bytes.into(), modified))
+    }
+
+    /// Remembers the file and starts compressing it.
+    fn keep(&self, path: &str, bytes: Bytes, modified: Option<SystemTime>) -> Arc<Asset> {
+        let asset = Arc::new(Asset::new(path, bytes, modified));
         if let Ok(mut files) = self.files.lock() {
-            files.insert(name.to_owned(), Arc::clone(&asset));
+            files.insert(path.to_owned(), Arc::clone(&asset));
         }
         let compressing = Arc::clone(&asset);
         tokio::task::spawn_blocking(move || compressing.compress());
-        Some(asset)
+        asset
     }
 
-    fn cached(&self, name: &str) -> Option<Arc<Asset>> {
-        self.files.lock().ok()?.get(name).cloned()
+    fn cached(&self, path: &str) -> Option<Arc<Asset>> {
+        self.files.lock().ok()?.get(path).cloned()
     }
 }
 
 impl Asset {
-    fn new(name: &str, bytes: Vec<u8>, modified: Option<SystemTime>) -> Self {
+    fn new(name: &str, bytes: Bytes, modified: Option<SystemTime>) -> Self {
         Self {
             modified,
             hash: hex::encode(Sha256::digest(&bytes))[..16].to_owned(),
             content_type: content_type(name),
-            identity: bytes.into(),
+            identity: bytes,
             compressed: OnceLock::new(),
         }
     }
@@ -166,7 +190,7 @@ fn content_type(name: &str) -> HeaderValue {
     })
 }
 
-fn gzip(bytes: &[u8]) -> Option<bytes::Bytes> {
+fn gzip(bytes: &[u8]) -> Option<Bytes> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(bytes).ok()?;
     encoder.finish().ok().map(Into::into)
@@ -174,7 +198,7 @@ fn gzip(bytes: &[u8]) -> Option<bytes::Bytes> {
 
 /// Brotli's best for files of the release build's size; a faster setting for larger ones (a
 /// debug build's wasm is ten times larger, and the best would take a minute).
-fn brotli(bytes: &[u8]) -> Option<bytes::Bytes> {
+fn brotli(bytes: &[u8]) -> Option<Bytes> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
         quality: if bytes.len() <= 4 << 20 { 11 } else { 5 },
@@ -193,7 +217,26 @@ pub async fn serve(
     Query(version): Query<Version>,
     request_headers: HeaderMap,
 ) -> Response {
-    let Some(asset) = assets.get(&name).await else {
+    let path = format!("{}/{name}", super::SITE_PKG_DIR);
+    respond(&assets, &path, version, &request_headers).await
+}
+
+/// `GET /favicon.svg`, from the site's root (`public/`).
+pub async fn icon(
+    State(assets): State<Assets>,
+    Query(version): Query<Version>,
+    request_headers: HeaderMap,
+) -> Response {
+    respond(&assets, "favicon.svg", version, &request_headers).await
+}
+
+async fn respond(
+    assets: &Assets,
+    path: &str,
+    version: Version,
+    request_headers: &HeaderMap,
+) -> Response {
+    let Some(asset) = assets.get(path).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
     // Weak: the same file in each encoding answers to it.
@@ -252,7 +295,7 @@ mod tests {
     #[test]
     fn text_is_compressed_both_ways_and_both_decode_to_the_bytes() {
         let text = "let hookhub = 'dashboard';\n".repeat(200).into_bytes();
-        let asset = Asset::new("hookhub.js", text.clone(), None);
+        let asset = Asset::new("hookhub.js", text.clone().into(), None);
         assert_eq!(asset.hash.len(), 16);
         asset.compress();
         let compressed = asset.compressed.get().unwrap();
@@ -271,8 +314,8 @@ mod tests {
     #[test]
     fn small_and_binary_files_are_kept_as_they_are() {
         for asset in [
-            Asset::new("a.js", b"x".to_vec(), None),
-            Asset::new("a.png", vec![7; 4096], None),
+            Asset::new("a.js", Bytes::from_static(b"x"), None),
+            Asset::new("a.png", vec![7; 4096].into(), None),
         ] {
             asset.compress();
             let compressed = asset.compressed.get().unwrap();

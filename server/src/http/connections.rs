@@ -22,16 +22,20 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::{Service, ServiceExt};
 
+use crate::outbound::AllowList;
+
 /// How long in-flight requests may take to finish after shutdown is asked for.
 const DRAIN: Duration = Duration::from_secs(30);
 /// Streams one HTTP/2 connection may have open at once (hyper's default is unbounded here).
 const MAX_STREAMS: u32 = 100;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Limits {
     pub header_timeout: Duration,
     /// 0: no limit.
     pub per_ip: usize,
+    /// Peers not limited: a reverse proxy carries many clients' connections.
+    pub trusted_proxies: AllowList,
 }
 
 /// Open connections per client address.
@@ -159,7 +163,12 @@ pub async fn serve(
             },
             () = shutdown.cancelled() => break,
         };
-        let Some(slot) = per_ip.take(remote.ip(), limits.per_ip) else {
+        let limit = if limits.trusted_proxies.contains(remote.ip()) {
+            0
+        } else {
+            limits.per_ip
+        };
+        let Some(slot) = per_ip.take(remote.ip(), limit) else {
             // Closed at once: the client already holds its share.
             tracing::debug!(client = %remote.ip(), "connection refused: too many from this address");
             drop(stream);

@@ -21,6 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+use super::proxy::Client;
 use crate::AppState;
 use crate::storage::users;
 use app::session::{AuthSession, Lifetime};
@@ -31,6 +32,7 @@ fn is_machine_path(path: &str) -> bool {
         || path.starts_with("/api/v1/")
         || path == "/api/v1"
         || path == "/healthz"
+        || path == "/metrics"
 }
 
 fn is_asset(path: &str) -> bool {
@@ -51,7 +53,11 @@ pub async fn refuse_cross_site(
         return next.run(req).await;
     }
     let public_url = state.hub.config.public_url.as_deref();
-    let checked = same_origin(req.headers(), public_url).and_then(|()| {
+    let https = req
+        .extensions()
+        .get::<Client>()
+        .is_some_and(|client| client.https);
+    let checked = same_origin(req.headers(), https, public_url).and_then(|()| {
         let setup = <app::api::SetUp as server_fn::ServerFn>::PATH;
         if req.uri().path() == setup && !names_this_machine(req.headers(), public_url) {
             return Err(
@@ -75,11 +81,15 @@ pub async fn refuse_cross_site(
 }
 
 /// Whether the request's `Origin` (or `Referer`) is this hub: scheme, host and port. The hub
-/// itself speaks plain HTTP, so that is `http://` and the `Host` it was sent to; behind an
-/// HTTPS proxy it is the configured public URL's origin. `https://host` at a plain-HTTP hub is
-/// another origin (a page there could be anyone's, e.g. a TLS endpoint on another port mapped
-/// to the same name).
-fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> Result<(), &'static str> {
+/// itself speaks plain HTTP, so that is `http://` and the `Host` it was sent to, or `https://`
+/// when a trusted proxy says the client came over HTTPS; or the configured public URL's origin.
+/// `https://host` at a plain-HTTP hub is another origin (a page there could be anyone's, e.g. a
+/// TLS endpoint on another port mapped to the same name).
+fn same_origin(
+    headers: &HeaderMap,
+    https: bool,
+    public_url: Option<&str>,
+) -> Result<(), &'static str> {
     let claimed = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))
@@ -91,7 +101,10 @@ fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> Result<(), &'st
     let direct = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| format!("http://{h}").parse::<Uri>().ok())
+        .and_then(|h| {
+            let scheme = if https { "https" } else { "http" };
+            format!("{scheme}://{h}").parse::<Uri>().ok()
+        })
         .and_then(|u| origin_of(&u));
     let public = public_url
         .and_then(|u| u.parse::<Uri>().ok())
@@ -257,27 +270,27 @@ mod tests {
             (header::HOST, "127.0.0.1:3000"),
             (header::ORIGIN, "http://127.0.0.1:3000"),
         ]);
-        assert!(same_origin(&own, None).is_ok());
+        assert!(same_origin(&own, false, None).is_ok());
         let evil = headers(&[
             (header::HOST, "127.0.0.1:3000"),
             (header::ORIGIN, "https://evil.example"),
         ]);
-        assert!(same_origin(&evil, None).is_err());
+        assert!(same_origin(&evil, false, None).is_err());
         let proxied = headers(&[
             (header::HOST, "internal:3000"),
             (header::ORIGIN, "https://hooks.example.com"),
         ]);
-        assert!(same_origin(&proxied, Some("https://hooks.example.com")).is_ok());
+        assert!(same_origin(&proxied, false, Some("https://hooks.example.com")).is_ok());
         let referer = headers(&[
             (header::HOST, "h:1"),
             (header::REFERER, "http://h:1/settings"),
         ]);
-        assert!(same_origin(&referer, None).is_ok());
+        assert!(same_origin(&referer, false, None).is_ok());
         let default_port = headers(&[(header::HOST, "h"), (header::ORIGIN, "http://H")]);
-        assert!(same_origin(&default_port, None).is_ok());
-        assert!(same_origin(&headers(&[(header::HOST, "h:1")]), None).is_err());
+        assert!(same_origin(&default_port, false, None).is_ok());
+        assert!(same_origin(&headers(&[(header::HOST, "h:1")]), false, None).is_err());
         let null = headers(&[(header::HOST, "h:1"), (header::ORIGIN, "null")]);
-        assert!(same_origin(&null, None).is_err());
+        assert!(same_origin(&null, false, None).is_err());
     }
 
     #[test]
@@ -286,23 +299,30 @@ mod tests {
             (header::HOST, "127.0.0.1:3000"),
             (header::ORIGIN, "https://127.0.0.1:3000"),
         ]);
-        assert!(same_origin(&https_at_http_hub, None).is_err());
+        assert!(same_origin(&https_at_http_hub, false, None).is_err());
+        // Unless a trusted proxy says the client came over HTTPS (http/proxy.rs).
+        let behind_tls_proxy = headers(&[
+            (header::HOST, "hooks.example.com"),
+            (header::ORIGIN, "https://hooks.example.com"),
+        ]);
+        assert!(same_origin(&behind_tls_proxy, true, None).is_ok());
+        assert!(same_origin(&behind_tls_proxy, false, None).is_err());
         let other_port = headers(&[
             (header::HOST, "127.0.0.1:3000"),
             (header::ORIGIN, "http://127.0.0.1:3001"),
         ]);
-        assert!(same_origin(&other_port, None).is_err());
+        assert!(same_origin(&other_port, false, None).is_err());
         let http_at_https_public = headers(&[
             (header::HOST, "internal:3000"),
             (header::ORIGIN, "http://hooks.example.com"),
         ]);
         let public = Some("https://hooks.example.com");
-        assert!(same_origin(&http_at_https_public, public).is_err());
+        assert!(same_origin(&http_at_https_public, false, public).is_err());
         let explicit_port = headers(&[
             (header::HOST, "internal:3000"),
             (header::ORIGIN, "https://hooks.example.com"),
         ]);
-        assert!(same_origin(&explicit_port, Some("https://hooks.example.com:443")).is_ok());
+        assert!(same_origin(&explicit_port, false, Some("https://hooks.example.com:443")).is_ok());
     }
 
     #[test]

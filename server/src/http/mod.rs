@@ -12,6 +12,8 @@ mod flash;
 mod guard;
 mod headers;
 pub(crate) mod hooks;
+pub mod proxy;
+mod scrape;
 mod statuses;
 
 use std::sync::{Arc, OnceLock};
@@ -89,6 +91,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         )?));
 
     let body_timeout = state.hub.config.body_timeout;
+    let trusted_proxies = Arc::new(state.hub.config.trusted_proxies.clone());
     let assets = state.assets.clone();
     let page_context = move || {
         provide_context(backend.clone());
@@ -112,9 +115,14 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
 
     Ok(Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(scrape::metrics))
         .route(
             "/pkg/{file}",
             get(assets::serve).with_state(state.assets.clone()),
+        )
+        .route(
+            "/favicon.svg",
+            get(assets::icon).with_state(state.assets.clone()),
         )
         .route(
             "/hooks/{source}",
@@ -141,6 +149,11 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(axum::middleware::from_fn_with_state(
             body_timeout,
             deadline::body_deadline,
+        ))
+        // First: everything after it sees the client, not the proxy in front of hookhub.
+        .layer(axum::middleware::from_fn_with_state(
+            trusted_proxies,
+            proxy::believe_proxies,
         ))
         .layer(
             // Spans carry the method and path only: query strings may hold secrets.

@@ -7,6 +7,7 @@ use http::{HeaderMap, Method};
 use super::handlers::{Received, Reply};
 use super::providers::{self, Handshake, Incoming, Provider, Secret, VerifyError};
 use crate::Hub;
+use crate::metrics::Receipt;
 use crate::storage::events::{self, NewEvent, Stored};
 use crate::storage::{columns, is_storage_failure, now_millis, sources};
 use sea_orm::DbErr;
@@ -47,16 +48,71 @@ pub enum Answer {
     Failed,
 }
 
+/// Verifies, stores and answers one request, and counts what it came to.
 pub async fn receive(hub: &Hub, req: Request) -> Answer {
+    let mut known = Known::default();
+    let answer = answer(hub, req, &mut known).await;
+    let (outcome, reason) = match &answer {
+        Answer::Stored {
+            duplicate: false, ..
+        } => ("stored", ""),
+        Answer::Stored {
+            duplicate: true, ..
+        } => ("duplicate", ""),
+        Answer::Handshake(_) => ("handshake", ""),
+        Answer::Refused(refusal) => ("refused", refusal.kind()),
+        Answer::UnknownSource => ("unknown_source", ""),
+        Answer::Disabled => ("disabled", ""),
+        Answer::MethodNotAllowed => ("method_not_allowed", ""),
+        Answer::Unavailable => ("unavailable", ""),
+        Answer::Failed => ("failed", ""),
+    };
+    known.count(hub, outcome, reason);
+    answer
+}
+
+/// Counts a request refused before it was read, for a body over `max_body_bytes`.
+pub async fn count_too_large(hub: &Hub, source_id: &str) {
+    let mut known = Known::default();
+    if let Ok(Some(source)) = sources::find(&hub.db, source_id).await {
+        known.source = source.id.to_string();
+        known.provider = serde_json::from_str::<Provider>(&source.settings)
+            .map_or("", |provider| provider.name());
+    }
+    known.count(hub, "too_large", "");
+}
+
+/// The source a request named, once it is known to exist: what its figures are counted under.
+#[derive(Default)]
+struct Known {
+    source: String,
+    provider: &'static str,
+}
+
+impl Known {
+    fn count(&self, hub: &Hub, outcome: &'static str, reason: &'static str) {
+        hub.metrics.received(Receipt {
+            source: &self.source,
+            provider: self.provider,
+            outcome,
+            reason,
+        });
+    }
+}
+
+async fn answer(hub: &Hub, req: Request, known: &mut Known) -> Answer {
     let source = match sources::find(&hub.db, &req.source_id).await {
         Ok(Some(source)) => source,
         Ok(None) => return Answer::UnknownSource,
         Err(err) => return failed_db("finding the source", err),
     };
+    known.source = source.id.to_string();
+    let provider = serde_json::from_str::<Provider>(&source.settings);
+    known.provider = provider.as_ref().map_or("", Provider::name);
     if !source.enabled {
         return Answer::Disabled;
     }
-    let provider: Provider = match serde_json::from_str(&source.settings) {
+    let provider = match provider {
         Ok(provider) => provider,
         Err(err) => return failed("reading the source's settings", err),
     };
@@ -83,17 +139,16 @@ pub async fn receive(hub: &Hub, req: Request) -> Answer {
         Ok(verified) => verified,
         Err(refusal) => {
             let body_prefix = req.body[..req.body.len().min(REFUSED_BODY_KEPT)].to_vec();
-            if let Err(err) = events::record_refused(
-                &hub.db,
-                source.id,
-                refusal.to_string(),
-                req.remote_addr,
-                columns::header_pairs(&req.headers),
+            let refused = events::Refused {
+                source_id: source.id,
+                kind: refusal.kind(),
+                reason: refusal.to_string(),
+                remote_addr: req.remote_addr,
+                headers: columns::header_pairs(&req.headers),
                 body_prefix,
                 received_at,
-            )
-            .await
-            {
+            };
+            if let Err(err) = events::record_refused(&hub.db, refused).await {
                 tracing::warn!(error = %err, "could not record a refused request");
             }
             return Answer::Refused(refusal);

@@ -10,6 +10,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::handlers::HandlerKinds;
+use crate::metrics::Metrics;
 use crate::storage::changes::Change;
 use crate::storage::handlers::{self, Finish, HandlerRun};
 use crate::storage::{Db, events, now_millis};
@@ -35,6 +36,7 @@ pub struct HandlerWorker {
     retries: Arc<[Duration]>,
     wake: Arc<Notify>,
     slots: Arc<Semaphore>,
+    metrics: Metrics,
 }
 
 impl HandlerWorker {
@@ -44,8 +46,10 @@ impl HandlerWorker {
         lease: Duration,
         kinds: Arc<HandlerKinds>,
         retries: Vec<Duration>,
+        metrics: Metrics,
     ) -> Self {
         Self {
+            metrics,
             db,
             node,
             lease,
@@ -133,7 +137,7 @@ impl HandlerWorker {
     }
 
     async fn execute(&self, run: HandlerRun) {
-        let outcome = self.attempt(&run).await;
+        let (kind, outcome) = self.attempt(&run).await;
         let now = now_millis();
         let finish = match outcome {
             Ok(summary) => Finish::Ok(summary),
@@ -145,23 +149,34 @@ impl HandlerWorker {
                 None => Finish::Failed(error),
             },
         };
+        let counted = match finish {
+            Finish::Ok(_) => "succeeded",
+            Finish::RetryAt { .. } => "retrying",
+            Finish::Failed(_) => "failed",
+        };
+        self.metrics.handler_ran(kind, counted);
         if let Err(err) = handlers::finish(&self.db, run, finish, now).await {
             // The lease lapses and the run happens again.
             tracing::error!(error = %err, "recording a handler run failed");
         }
     }
 
-    async fn attempt(&self, run: &HandlerRun) -> Result<String, String> {
-        let event = events::find(&self.db, run.event_id)
-            .await
-            .map_err(|_| "could not read the event".to_owned())?
-            .ok_or("the event no longer exists")?;
-        let handler = self
+    /// Runs it once; answers the handler's kind (`unknown` when it cannot be found) and how
+    /// the run went.
+    async fn attempt(&self, run: &HandlerRun) -> (&'static str, Result<String, String>) {
+        let event = match events::find(&self.db, run.event_id).await {
+            Ok(Some(event)) => event,
+            Ok(None) => return ("unknown", Err("the event no longer exists".into())),
+            Err(_) => return ("unknown", Err("could not read the event".into())),
+        };
+        let found = self
             .kinds
             .handler_for(&self.db, &event.source_id, &run.handler_id)
-            .await
-            .map_err(|_| "could not read the handler".to_owned())?
-            .ok_or("the handler was removed")?;
-        handler.run(&event).await
+            .await;
+        match found {
+            Ok(Some((kind, handler))) => (kind, handler.run(&event).await),
+            Ok(None) => ("unknown", Err("the handler was removed".into())),
+            Err(_) => ("unknown", Err("could not read the handler".into())),
+        }
     }
 }

@@ -341,6 +341,9 @@ pub async fn publish(
         Recipients::Matching(selects),
     )
     .await?;
+    if matches!(published, Published::New { .. }) {
+        worker.metrics().published(1);
+    }
     worker.wake();
     Ok(published)
 }

@@ -21,6 +21,7 @@ use super::retry::{self, AttemptOutcome, Decision, RetrySchedule};
 use super::signing::{self, SigningSecret};
 use crate::Config;
 use crate::ids::{MessageId, SubscriptionId};
+use crate::metrics::Metrics;
 use crate::outbound::Outbound;
 use crate::storage::changes::Change;
 use crate::storage::columns::{self, HeaderPairs, JsonText};
@@ -42,6 +43,7 @@ const DRAIN: Duration = Duration::from_secs(5);
 pub struct DeliveryWorker(Arc<Inner>);
 
 struct Inner {
+    metrics: Metrics,
     db: Db,
     /// The name this hub leases deliveries under.
     node: Arc<str>,
@@ -66,9 +68,10 @@ struct Inner {
 type Recorded = (AttemptRecord, oneshot::Sender<()>);
 
 impl DeliveryWorker {
-    pub fn new(db: Db, outbound: Outbound, config: &Config) -> Self {
+    pub fn new(db: Db, outbound: Outbound, config: &Config, metrics: Metrics) -> Self {
         let (records, queue) = mpsc::channel(RECORD_BATCH * 4);
         Self(Arc::new(Inner {
+            metrics,
             records,
             queue: Mutex::new(Some(queue)),
             disable_after: config.disable_after,
@@ -82,6 +85,10 @@ impl DeliveryWorker {
             busy: Mutex::default(),
             wake: Notify::new(),
         }))
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
     }
 
     /// Tells this hub's worker and the other hubs' that new deliveries were queued.
@@ -267,6 +274,13 @@ impl DeliveryWorker {
             Decision::GiveUp => Outcome::Failed,
             Decision::Disable { reason } => Outcome::Disable { reason },
         };
+        self.0.metrics.attempted(
+            &subscription.id,
+            result.status,
+            matches!(outcome, Outcome::Succeeded),
+            result.duration.as_secs_f64(),
+            message.created_at,
+        );
         let attempt = NewAttempt {
             started_at,
             duration_ms: result.duration.as_millis() as i64,

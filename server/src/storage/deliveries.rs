@@ -550,6 +550,28 @@ pub async fn pending_count(db: &Db) -> Result<u64, DbErr> {
         .await
 }
 
+/// The deliveries still to make, to one subscription or all, and when the oldest of them was
+/// created.
+pub async fn backlog(db: &Db, subscription: Option<&str>) -> Result<(u64, Option<i64>), DbErr> {
+    let pending = || {
+        let pending =
+            Deliveries::find().filter(delivery::Column::Status.eq(DeliveryStatus::Pending));
+        match subscription {
+            Some(id) => pending.filter(delivery::Column::SubscriptionId.eq(id)),
+            None => pending,
+        }
+    };
+    let count = pending().count(db.read()).await?;
+    let oldest = pending()
+        .select_only()
+        .column_as(delivery::Column::CreatedAt.min(), "oldest")
+        .into_tuple::<Option<i64>>()
+        .one(db.read())
+        .await?
+        .flatten();
+    Ok((count, oldest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

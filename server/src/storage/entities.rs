@@ -148,6 +148,8 @@ pub mod refused_request {
         pub id: i64,
         pub source_id: SourceId,
         pub received_at: i64,
+        /// What kind of refusal (`signature_mismatch`, …); none for those before it was kept.
+        pub kind: Option<String>,
         pub reason: String,
         pub remote_addr: Option<String>,
         pub headers: JsonText<HeaderPairs>,

@@ -162,24 +162,31 @@ async fn matching(db: &Db, filter: &EventFilter, cursor: Cursor) -> Result<Selec
 }
 
 /// Records a refused request and drops the source's oldest beyond the cap, in one write.
-pub async fn record_refused(
-    db: &Db,
-    source_id: SourceId,
-    reason: String,
-    remote_addr: Option<String>,
-    headers: JsonText<HeaderPairs>,
-    body_prefix: Vec<u8>,
-    received_at: i64,
-) -> Result<(), DbErr> {
+/// A request refused before it was stored, as the refused-request log keeps it.
+pub struct Refused {
+    pub source_id: SourceId,
+    /// What kind of refusal (`signature_mismatch`, …), for counting.
+    pub kind: &'static str,
+    /// Why, in words.
+    pub reason: String,
+    pub remote_addr: Option<String>,
+    pub headers: JsonText<HeaderPairs>,
+    pub body_prefix: Vec<u8>,
+    pub received_at: i64,
+}
+
+pub async fn record_refused(db: &Db, refused: Refused) -> Result<(), DbErr> {
+    let source_id = refused.source_id;
     db.write(move |txn| {
         Box::pin(async move {
             refused_request::ActiveModel {
                 source_id: Set(source_id.clone()),
-                received_at: Set(received_at),
-                reason: Set(reason),
-                remote_addr: Set(remote_addr),
-                headers: Set(headers),
-                body_prefix: Set(body_prefix),
+                received_at: Set(refused.received_at),
+                kind: Set(Some(refused.kind.to_owned())),
+                reason: Set(refused.reason),
+                remote_addr: Set(refused.remote_addr),
+                headers: Set(refused.headers),
+                body_prefix: Set(refused.body_prefix),
                 ..Default::default()
             }
             .insert(txn)
@@ -356,17 +363,16 @@ mod tests {
     async fn refused_log_keeps_only_the_newest_per_source() {
         let (_dir, db) = db_with_source().await;
         for i in 0..REFUSED_KEPT_PER_SOURCE + 5 {
-            record_refused(
-                &db,
-                "src_test".into(),
-                format!("r{i}"),
-                None,
-                JsonText::default(),
-                Vec::new(),
-                1,
-            )
-            .await
-            .unwrap();
+            let refused = Refused {
+                source_id: "src_test".into(),
+                kind: "signature_mismatch",
+                reason: format!("r{i}"),
+                remote_addr: None,
+                headers: JsonText::default(),
+                body_prefix: Vec::new(),
+                received_at: 1,
+            };
+            record_refused(&db, refused).await.unwrap();
         }
         let kept = list_refused(&db, "src_test").await.unwrap();
         assert_eq!(kept.len() as u64, REFUSED_KEPT_PER_SOURCE);

@@ -13,6 +13,7 @@
 //! [`search`], `json_each` in [`shapes`], the file's integrity check in [`sqlite`], the
 //! notices between hubs in [`changes`].
 
+pub mod activity;
 pub mod api_keys;
 pub mod catalog;
 pub mod changes;
@@ -216,6 +217,23 @@ impl Db {
             }
             (Engine::Postgres(postgres), _) => postgres.size_bytes().await.unwrap_or(0),
             _ => 0,
+        }
+    }
+
+    /// Writes waiting for the writer's next group commit (on PostgreSQL, those it batches).
+    pub fn writer_queue_depth(&self) -> usize {
+        self.writer().queue_depth()
+    }
+
+    /// How many writes each group commit took: a histogram the hub's metrics show.
+    pub fn writer_batch_sizes(&self) -> prometheus_client::metrics::histogram::Histogram {
+        self.writer().batch_sizes()
+    }
+
+    fn writer(&self) -> &Writer {
+        match &self.engine {
+            Engine::Sqlite(writer) => writer,
+            Engine::Postgres(postgres) => postgres.batched(),
         }
     }
 

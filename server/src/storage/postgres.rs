@@ -90,6 +90,10 @@ impl Postgres {
     /// committed: one transaction, each write in a savepoint of its own, for the writes of the
     /// hot path that take no locks another hub's batch could wait on in the other order (so
     /// batches of several hubs cannot deadlock). Everything else goes through [`Self::write`].
+    pub(super) fn batched(&self) -> &Writer {
+        &self.batched
+    }
+
     pub async fn write_batched<T, F>(&self, f: F) -> Result<T, DbErr>
     where
         T: Send + 'static,

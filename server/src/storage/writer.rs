@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sea_orm::{
     DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, SqliteTransactionMode,
@@ -149,6 +150,8 @@ impl Connector {
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
     health: Arc<Health>,
+    /// How many jobs each commit took, for the hub's metrics.
+    batch_sizes: Histogram,
 }
 
 impl Writer {
@@ -159,12 +162,33 @@ impl Writer {
         health: Arc<Health>,
     ) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(conn, connector, Arc::clone(&health), rx));
-        Self { jobs, health }
+        // 1 to 512: MAX_BATCH.
+        let batch_sizes = Histogram::new(exponential_buckets(1.0, 2.0, 10));
+        tokio::spawn(run(
+            conn,
+            connector,
+            Arc::clone(&health),
+            batch_sizes.clone(),
+            rx,
+        ));
+        Self {
+            jobs,
+            health,
+            batch_sizes,
+        }
     }
 
     pub fn health(&self) -> &Health {
         &self.health
+    }
+
+    /// Jobs waiting for the next batch.
+    pub fn queue_depth(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
+    }
+
+    pub fn batch_sizes(&self) -> Histogram {
+        self.batch_sizes.clone()
     }
 
     /// Runs `f` in the next group transaction and answers once that transaction is committed.
@@ -259,11 +283,13 @@ async fn run(
     conn: DatabaseConnection,
     connector: Connector,
     health: Arc<Health>,
+    batch_sizes: Histogram,
     mut rx: mpsc::Receiver<Job>,
 ) {
     let mut conn = Some(conn);
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        batch_sizes.observe(batch.len() as f64);
         let current = match conn.take() {
             Some(current) => current,
             None => match connector.connect().await {

@@ -2,6 +2,7 @@
 //! left (copying, refreshing, the error panel, text made safe).
 
 mod forms;
+mod health;
 mod lists;
 mod time;
 
@@ -9,6 +10,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 pub use forms::*;
+pub use health::*;
 pub use lists::*;
 pub use time::*;
 

@@ -1,12 +1,14 @@
 //! What the dashboard shows, from what is stored, and what its forms mean, as use-case input.
 
 use app::dto::{
-    ApiKeyDto, DeliverySummaryDto, EventSummaryDto, EventTypeDto, PagingDto, SubscriptionDto,
-    SubscriptionFormDto, UserDto,
+    ApiKeyDto, DeliverySummaryDto, EventSummaryDto, EventTypeDto, HealthDto, PagingDto,
+    SourceRefusalsDto, SubscriptionDto, SubscriptionFiguresDto, SubscriptionFormDto, UserDto,
+    WindowHealthDto,
 };
 use app::error::AppError;
 
 use crate::auth;
+use crate::figures::{Figures, Ranked};
 use crate::sending::credentials;
 use crate::sending::subscriptions::SubscriptionInput;
 use crate::storage::api_keys::ApiKey;
@@ -25,6 +27,54 @@ pub(crate) fn user_dto(user: User) -> UserDto {
         is_admin: user.is_admin,
         created_at: user.created_at,
         session_stamp: auth::session_stamp(&user.password_hash),
+    }
+}
+
+pub(super) fn health_dto(figures: Figures, now: i64) -> HealthDto {
+    let ranked = |ranked: Vec<Ranked>| -> Vec<SubscriptionFiguresDto> {
+        ranked
+            .into_iter()
+            .map(|r| SubscriptionFiguresDto {
+                id: r.subscription.id.to_string(),
+                url: credentials::redact_url(&r.subscription.url),
+                attempts: r.attempts,
+                failed: r.failed,
+                average_ms: r.average_ms,
+            })
+            .collect()
+    };
+    let windows = figures
+        .windows
+        .into_iter()
+        .zip(["24 hours", "7 days"])
+        .map(|(w, label)| WindowHealthDto {
+            label: label.to_owned(),
+            start: w.window.start,
+            bucket_ms: w.window.bucket_ms,
+            received: w.received,
+            refused: w.refused,
+            succeeded: w.succeeded,
+            failed: w.failed,
+            slowest: ranked(w.slowest),
+            failing: ranked(w.failing),
+            refusing: w
+                .refusing
+                .into_iter()
+                .map(|(r, name)| SourceRefusalsDto {
+                    id: r.source_id,
+                    name,
+                    refused: r.refused,
+                    top_reason: r.top_reason.replace('_', " "),
+                    top_count: r.top_count,
+                })
+                .collect(),
+        })
+        .collect();
+    HealthDto {
+        now,
+        windows,
+        pending: figures.backlog.map(|(pending, _)| pending),
+        oldest_pending_at: figures.backlog.and_then(|(_, oldest)| oldest),
     }
 }
 

@@ -8,21 +8,22 @@ use app::backend::Backend;
 use app::dto::{
     ApiKeyDto, AttemptDto, DeliveryCountsDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
     DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventTypeDto, GettingStartedDto,
-    HandlerChangeDto, HandlerDto, HandlerRunDto, HubDto, NewApiKeyDto, NewHandlerDto, OverviewDto,
-    PublishedDto, RefusedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto,
-    SubscriptionFormDto, SubscriptionSecretsDto, TrySourceDto, UserDto,
+    HandlerChangeDto, HandlerDto, HandlerRunDto, HealthDto, HubDto, NewApiKeyDto, NewHandlerDto,
+    OverviewDto, PublishedDto, RefusedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto,
+    SubscriptionDto, SubscriptionFormDto, SubscriptionSecretsDto, TrySourceDto, UserDto,
 };
 use app::error::AppError;
 
 pub(crate) use self::dtos::user_dto;
 use self::dtos::{
-    delivery_summary, event_summary, event_type_dto, form_fields, key_dto, paging_dto,
+    delivery_summary, event_summary, event_type_dto, form_fields, health_dto, key_dto, paging_dto,
     readable_body, subscription_dto, subscription_input,
 };
 use self::errors::{internal, no_such_delivery, no_such_source, no_such_subscription, sentence};
 use crate::AppState;
 use crate::auth::accounts;
 use crate::error::Error;
+use crate::figures;
 use crate::ids::{SourceId, SubscriptionId};
 use crate::receiving::handlers::HandlerRequest;
 use crate::receiving::history::{self, DeliveryParams, EventParams};
@@ -283,6 +284,34 @@ impl Backend for HubBackend {
                 .collect(),
             node_id: self.0.hub.config.node_id.to_string(),
         })
+    }
+
+    async fn health(
+        &self,
+        source: Option<String>,
+        subscription: Option<String>,
+    ) -> Result<HealthDto, AppError> {
+        let db = &self.0.hub.db;
+        let scope = match (&source, &subscription) {
+            (Some(source), _) => {
+                sources::find(db, source)
+                    .await
+                    .map_err(internal)?
+                    .ok_or_else(no_such_source)?;
+                figures::Scope::Source(source)
+            }
+            (None, Some(subscription)) => {
+                subscriptions::find(db, subscription)
+                    .await
+                    .map_err(internal)?
+                    .ok_or_else(no_such_subscription)?;
+                figures::Scope::Subscription(subscription)
+            }
+            (None, None) => figures::Scope::Hub,
+        };
+        let now = now_millis();
+        let figures = figures::figures(db, scope, now).await.map_err(internal)?;
+        Ok(health_dto(figures, now))
     }
 
     async fn list_sources(&self, host: Option<String>) -> Result<Vec<SourceDto>, AppError> {

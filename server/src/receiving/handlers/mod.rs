@@ -360,12 +360,12 @@ impl HandlerKinds {
         db: &Db,
         source_id: &str,
         handler_id: &str,
-    ) -> Result<Option<Arc<dyn Handler>>, DbErr> {
+    ) -> Result<Option<(&'static str, Arc<dyn Handler>)>, DbErr> {
         let chain = self.chain(db, source_id).await?;
         Ok(chain
             .iter()
             .find(|link| link.id == handler_id)
-            .map(|link| Arc::clone(&link.handler)))
+            .map(|link| (link.kind, Arc::clone(&link.handler))))
     }
 }
 

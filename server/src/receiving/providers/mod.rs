@@ -211,6 +211,21 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// The kind of refusal, for counting: the variant's name in snake case.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::MissingHeader(_) => "missing_header",
+            Self::MalformedHeader { .. } => "malformed_header",
+            Self::SignatureMismatch => "signature_mismatch",
+            Self::TimestampTooOld { .. } => "timestamp_too_old",
+            Self::TimestampInFuture { .. } => "timestamp_in_future",
+            Self::MissingCode => "missing_code",
+            Self::WrongCode => "wrong_code",
+            Self::UnknownAppKey => "unknown_app_key",
+            Self::Misconfigured(_) => "misconfigured",
+        }
+    }
+
     /// The HTTP status to answer with: 400 for a request we cannot read, 401 for one whose
     /// credentials are wrong, stale or absent, 500 when the fault is our configuration.
     pub fn status(&self) -> u16 {

@@ -425,16 +425,19 @@ impl Config {
         let secret_overlap = hours("secret_overlap_hours")?;
         let outbound_allow = AllowList::parse(get("outbound_allow").0)
             .map_err(|e| invalid("outbound_allow", e.to_string()))?;
-        let trusted_proxies = AllowList::parse(get("trusted_proxies").0).map_err(|e| {
-            invalid(
-                "trusted_proxies",
-                format!(
-                    "{:?} is not an IP network; write networks in CIDR form separated by commas, \
-                     such as 10.0.0.0/8,::1/128",
-                    e.entry
-                ),
-            )
-        })?;
+        let networks = |key: &'static str| {
+            AllowList::parse(get(key).0).map_err(|e| {
+                invalid(
+                    key,
+                    format!(
+                        "{:?} is not an IP network; write networks in CIDR form separated by \
+                         commas, such as 10.0.0.0/8,::1/128",
+                        e.entry
+                    ),
+                )
+            })
+        };
+        let trusted_proxies = networks("trusted_proxies")?;
         let metrics_token = match get("metrics_token").0 {
             "" => None,
             token if token.len() < 16 => {
@@ -445,16 +448,7 @@ impl Config {
             }
             token => Some(crate::metrics::ScrapeToken::new(token)),
         };
-        let metrics_allow = AllowList::parse(get("metrics_allow").0).map_err(|e| {
-            invalid(
-                "metrics_allow",
-                format!(
-                    "{:?} is not an IP network; write networks in CIDR form separated by commas, \
-                     such as 127.0.0.1/32,::1/128",
-                    e.entry
-                ),
-            )
-        })?;
+        let metrics_allow = networks("metrics_allow")?;
         let outbound_timeout_secs = parse_u64("outbound_timeout_secs")?;
         if !(1..=300).contains(&outbound_timeout_secs) {
             return Err(invalid(

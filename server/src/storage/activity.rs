@@ -92,34 +92,33 @@ async fn buckets<const N: usize>(
 
 /// Webhooks stored per bucket, of one source or all.
 pub async fn received(db: &Db, window: Window, source: Option<&str>) -> Result<Vec<u64>, DbErr> {
-    let mut query = Query::select();
-    query
-        .expr_as(window.bucket_of("received_at"), Alias::new("bucket"))
-        .expr_as(Expr::cust("COUNT(*)"), Alias::new("c0"))
-        .from(Alias::new("events"))
-        .and_where(Expr::col(Alias::new("received_at")).gte(window.start))
-        .group_by_col(Alias::new("bucket"));
-    if let Some(source) = source {
-        query.and_where(Expr::col(Alias::new("source_id")).eq(source));
-    }
-    let [received] = window.spread(buckets::<1>(db, query).await?);
-    Ok(received)
+    per_bucket(db, window, "events", source).await
 }
 
 /// Requests refused per bucket, of one source or all.
 pub async fn refused(db: &Db, window: Window, source: Option<&str>) -> Result<Vec<u64>, DbErr> {
+    per_bucket(db, window, "refused_requests", source).await
+}
+
+/// Rows of `table` per bucket of their `received_at`, of one source or all.
+async fn per_bucket(
+    db: &Db,
+    window: Window,
+    table: &'static str,
+    source: Option<&str>,
+) -> Result<Vec<u64>, DbErr> {
     let mut query = Query::select();
     query
         .expr_as(window.bucket_of("received_at"), Alias::new("bucket"))
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("c0"))
-        .from(Alias::new("refused_requests"))
+        .from(Alias::new(table))
         .and_where(Expr::col(Alias::new("received_at")).gte(window.start))
         .group_by_col(Alias::new("bucket"));
     if let Some(source) = source {
         query.and_where(Expr::col(Alias::new("source_id")).eq(source));
     }
-    let [refused] = window.spread(buckets::<1>(db, query).await?);
-    Ok(refused)
+    let [counts] = window.spread(buckets::<1>(db, query).await?);
+    Ok(counts)
 }
 
 /// A 2xx answer: the attempt succeeded.

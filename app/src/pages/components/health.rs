@@ -278,59 +278,56 @@ fn Ranking(
         Figure::Average => "Average",
         Figure::Failed => "Failed",
     };
-    let body = if rows.is_empty() {
-        view! { <p class="empty">"None."</p> }.into_any()
-    } else {
-        let rows = rows
-            .into_iter()
-            .map(|row| {
-                let value = match figure {
-                    Figure::Average => format!("{} ms", row.average_ms),
-                    Figure::Failed => format!("{} of {}", row.failed, row.attempts),
-                };
-                view! {
-                    <tr>
-                        <td class="url"><a href=format!("/subscriptions/{}", row.id)>{row.url}</a></td>
-                        <td class="number">{value}</td>
-                    </tr>
-                }
-            })
-            .collect_view();
-        view! {
-            <ScrollRegion label=title>
-                <table class="table compact">
-                    <thead><tr><th>"Subscription"</th><th class="number">{heading}</th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </ScrollRegion>
-        }
-        .into_any()
-    };
-    view! { <div class="ranking"><h3>{title}</h3>{body}</div> }
+    let head = view! { <th>"Subscription"</th><th class="number">{heading}</th> };
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let value = match figure {
+                Figure::Average => format!("{} ms", row.average_ms),
+                Figure::Failed => format!("{} of {}", row.failed, row.attempts),
+            };
+            view! {
+                <tr>
+                    <td class="url"><a href=format!("/subscriptions/{}", row.id)>{row.url}</a></td>
+                    <td class="number">{value}</td>
+                </tr>
+            }
+        })
+        .collect();
+    ranking(title, head, rows)
 }
 
 #[component]
 fn Refusing(rows: Vec<SourceRefusalsDto>) -> impl IntoView {
-    let title = "Sources refusing requests";
+    let head = view! { <th>"Source"</th><th class="number">"Refused"</th><th>"Most often"</th> };
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            view! {
+                <tr>
+                    <td><a href=format!("/sources/{}", row.id)>{row.name}</a></td>
+                    <td class="number">{row.refused}</td>
+                    <td>{row.top_reason}" ("{row.top_count}")"</td>
+                </tr>
+            }
+        })
+        .collect();
+    ranking("Sources refusing requests", head, rows)
+}
+
+/// A ranking under its title: a small table, or "None." when nothing is in it.
+fn ranking<H, R>(title: &'static str, head: H, rows: Vec<R>) -> impl IntoView + use<H, R>
+where
+    H: IntoView + 'static,
+    R: IntoView + 'static,
+{
     let body = if rows.is_empty() {
         view! { <p class="empty">"None."</p> }.into_any()
     } else {
-        let rows = rows
-            .into_iter()
-            .map(|row| {
-                view! {
-                    <tr>
-                        <td><a href=format!("/sources/{}", row.id)>{row.name}</a></td>
-                        <td class="number">{row.refused}</td>
-                        <td>{row.top_reason}" ("{row.top_count}")"</td>
-                    </tr>
-                }
-            })
-            .collect_view();
         view! {
             <ScrollRegion label=title>
                 <table class="table compact">
-                    <thead><tr><th>"Source"</th><th class="number">"Refused"</th><th>"Most often"</th></tr></thead>
+                    <thead><tr>{head}</tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </ScrollRegion>

@@ -593,7 +593,10 @@ async fn arrival(State(arrived): State<Arc<AtomicU64>>, _body: Bytes) -> StatusC
 /// Deliveries still pending, and events not yet in the search index (`None` where this build
 /// cannot say).
 async fn backlog(db: &Db) -> (Option<u64>, Option<u64>) {
-    let pending = deliveries::pending_count(db).await.ok();
+    let pending = deliveries::backlog(db, None)
+        .await
+        .ok()
+        .map(|(pending, _)| pending);
     let unindexed = db
         .read()
         .query_one_raw(Statement::from_string(

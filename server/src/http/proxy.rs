@@ -99,8 +99,6 @@ fn values<'h>(headers: &'h HeaderMap, name: &str) -> impl DoubleEndedIterator<It
         .get_all(name)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .collect::<Vec<_>>()
-        .into_iter()
 }
 
 /// A parameter of one `Forwarded` element (`for=192.0.2.60;proto=https`), unquoted.

@@ -323,14 +323,11 @@ pub struct DeliveryFilter {
 
 /// A page of deliveries, newest first, wherever `filter.cursor` puts it.
 pub async fn list(db: &Db, filter: DeliveryFilter) -> Result<Vec<Delivery>, DbErr> {
-    let mut page = matching(&filter, filter.cursor)
+    let page = matching(&filter, filter.cursor)
         .limit(filter.limit)
         .all(db.read())
         .await?;
-    if let Cursor::After(_) = filter.cursor {
-        page.reverse();
-    }
-    Ok(page)
+    Ok(filter.cursor.newest_first(page))
 }
 
 /// How many deliveries match `filter`, its cursor left aside, and how many of them are newer
@@ -406,15 +403,11 @@ fn matching(filter: &DeliveryFilter, cursor: Cursor) -> Select<Deliveries> {
     if let Some(to) = filter.to {
         query = query.filter(delivery::Column::CreatedAt.lt(to));
     }
-    match cursor {
-        Cursor::Newest => query.order_by_desc(delivery::Column::Id),
-        Cursor::Before(id) => query
-            .filter(delivery::Column::Id.lt(id))
-            .order_by_desc(delivery::Column::Id),
-        Cursor::After(id) => query
-            .filter(delivery::Column::Id.gt(id))
-            .order_by_asc(delivery::Column::Id),
-    }
+    cursor.bound(
+        QueryTrait::query(&mut query),
+        Expr::col((Deliveries, delivery::Column::Id)),
+    );
+    query
 }
 
 pub async fn for_message(db: &Db, message_id: &str) -> Result<Vec<Delivery>, DbErr> {
@@ -542,34 +535,23 @@ pub async fn counts(db: &Db, subscription_id: &str) -> Result<[u64; 3], DbErr> {
     Ok(counts)
 }
 
-/// Deliveries still to make, across all subscriptions.
-pub async fn pending_count(db: &Db) -> Result<u64, DbErr> {
-    Deliveries::find()
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending))
-        .count(db.read())
-        .await
-}
-
 /// The deliveries still to make, to one subscription or all, and when the oldest of them was
 /// created.
 pub async fn backlog(db: &Db, subscription: Option<&str>) -> Result<(u64, Option<i64>), DbErr> {
-    let pending = || {
-        let pending =
-            Deliveries::find().filter(delivery::Column::Status.eq(DeliveryStatus::Pending));
-        match subscription {
-            Some(id) => pending.filter(delivery::Column::SubscriptionId.eq(id)),
-            None => pending,
-        }
-    };
-    let count = pending().count(db.read()).await?;
-    let oldest = pending()
+    let mut pending =
+        Deliveries::find().filter(delivery::Column::Status.eq(DeliveryStatus::Pending));
+    if let Some(id) = subscription {
+        pending = pending.filter(delivery::Column::SubscriptionId.eq(id));
+    }
+    let (count, oldest) = pending
         .select_only()
+        .column_as(delivery::Column::Id.count(), "pending")
         .column_as(delivery::Column::CreatedAt.min(), "oldest")
-        .into_tuple::<Option<i64>>()
+        .into_tuple::<(i64, Option<i64>)>()
         .one(db.read())
         .await?
-        .flatten();
-    Ok((count, oldest))
+        .unwrap_or_default();
+    Ok((u64::try_from(count).unwrap_or(0), oldest))
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! Received events, stored exactly as they came, and the capped log of refused requests.
 
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    QuerySelect, QueryTrait, Select,
 };
 
 use super::columns::{HeaderPairs, JsonText};
@@ -103,16 +104,12 @@ pub struct EventFilter {
 
 /// A page of events, newest first, wherever `filter.cursor` puts it.
 pub async fn list(db: &Db, filter: EventFilter) -> Result<Vec<Event>, DbErr> {
-    let cursor = filter.cursor;
-    let mut page = matching(db, &filter, cursor)
+    let page = matching(db, &filter, filter.cursor)
         .await?
         .limit(filter.limit)
         .all(db.read())
         .await?;
-    if let Cursor::After(_) = cursor {
-        page.reverse();
-    }
-    Ok(page)
+    Ok(filter.cursor.newest_first(page))
 }
 
 /// How many events match `filter`, its cursor left aside, and how many of them are newer than
@@ -148,20 +145,14 @@ async fn matching(db: &Db, filter: &EventFilter, cursor: Cursor) -> Result<Selec
         None => false,
     };
     if !searched {
-        query = match cursor {
-            Cursor::Newest => query.order_by_desc(event::Column::Id),
-            Cursor::Before(id) => query
-                .filter(event::Column::Id.lt(id))
-                .order_by_desc(event::Column::Id),
-            Cursor::After(id) => query
-                .filter(event::Column::Id.gt(id))
-                .order_by_asc(event::Column::Id),
-        };
+        cursor.bound(
+            QueryTrait::query(&mut query),
+            Expr::col((Events, event::Column::Id)),
+        );
     }
     Ok(query)
 }
 
-/// Records a refused request and drops the source's oldest beyond the cap, in one write.
 /// A request refused before it was stored, as the refused-request log keeps it.
 pub struct Refused {
     pub source_id: SourceId,
@@ -175,6 +166,7 @@ pub struct Refused {
     pub received_at: i64,
 }
 
+/// Records a refused request and drops the source's oldest beyond the cap, in one write.
 pub async fn record_refused(db: &Db, refused: Refused) -> Result<(), DbErr> {
     let source_id = refused.source_id;
     db.write(move |txn| {

@@ -2,7 +2,7 @@
 //! for "51–100 of 734". Counting stops at [`COUNT_CAP`]: past it a list says "10,000+", so a
 //! page view never counts a million rows.
 
-use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, QueryTrait, Select};
 
 use super::Db;
@@ -30,6 +30,28 @@ impl Cursor {
             (None, Some(after)) => Self::After(after),
             (None, None) => Self::Newest,
         }
+    }
+
+    /// Orders `select` by `id`, newest first (oldest first after a row, see
+    /// [`Cursor::newest_first`]), and bounds it by the cursor's row.
+    pub fn bound(self, select: &mut SelectStatement, id: Expr) {
+        match self {
+            Self::Newest => select.order_by_expr(id, Order::Desc),
+            Self::Before(before) => select
+                .and_where(id.clone().lt(before))
+                .order_by_expr(id, Order::Desc),
+            Self::After(after) => select
+                .and_where(id.clone().gt(after))
+                .order_by_expr(id, Order::Asc),
+        };
+    }
+
+    /// A page read as [`Cursor::bound`] ordered it, newest first.
+    pub fn newest_first<T>(self, mut page: Vec<T>) -> Vec<T> {
+        if let Self::After(_) = self {
+            page.reverse();
+        }
+        page
     }
 }
 

@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType};
 use sea_orm::{ConnectionTrait, DbErr, QueryTrait, Select};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -39,7 +39,7 @@ pub(super) async fn narrow(
             "events.words @@ CAST($1 AS tsquery)",
             [search.tsquery()],
         ));
-        page(select, Expr::col((Events, event::Column::Id)), cursor);
+        cursor.bound(select, Expr::col((Events, event::Column::Id)));
         return Ok(true);
     }
     let completions = match search.prefix() {
@@ -57,21 +57,8 @@ pub(super) async fn narrow(
             rowid.clone().equals((Events, event::Column::Id)),
         )
         .and_where(Expr::cust_with_values("events_fts MATCH ?", [fts]));
-    page(select, rowid, cursor);
+    cursor.bound(select, rowid);
     Ok(true)
-}
-
-/// Orders by `id`, newest first (oldest first after a row), and bounds it by the cursor's row.
-fn page(select: &mut SelectStatement, id: Expr, cursor: Cursor) {
-    match cursor {
-        Cursor::Newest => select.order_by_expr(id, Order::Desc),
-        Cursor::Before(before) => select
-            .and_where(id.clone().lt(before))
-            .order_by_expr(id, Order::Desc),
-        Cursor::After(after) => select
-            .and_where(id.clone().gt(after))
-            .order_by_expr(id, Order::Asc),
-    };
 }
 
 /// Indexes up to `batch` events not yet in the search index, oldest first, in one write; the

@@ -152,6 +152,13 @@ pub async fn remove_user(id: i64) -> Result<(), AppError> {
     backend.remove_user(admin.id, id).await
 }
 
+/// The REST API's OpenAPI description, for the reference page.
+#[server]
+pub async fn api_description() -> Result<String, AppError> {
+    let (backend, _, _) = require_user().await?;
+    Ok(backend.api_description().to_owned())
+}
+
 #[server]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyDto>, AppError> {
     let (backend, _) = require_admin().await?;

@@ -44,6 +44,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyDto>, AppError>;
     async fn create_api_key(&self, name: String) -> Result<NewApiKeyDto, AppError>;
     async fn revoke_api_key(&self, id: i64) -> Result<(), AppError>;
+    /// The REST API's OpenAPI description, as JSON text.
+    fn api_description(&self) -> &'static str;
     /// `host` is the Host the page was requested on, for the sample request's URL.
     async fn overview(&self, host: Option<String>) -> Result<OverviewDto, AppError>;
     /// The hub's figures, or one source's, or one subscription's.

@@ -514,6 +514,21 @@ pub struct HealthDto {
     pub pending: Option<u64>,
     /// When the oldest of them was created.
     pub oldest_pending_at: Option<i64>,
+    /// The newest notices of the last 7 days about failing subscriptions (none for a source).
+    pub notices: Vec<NoticeDto>,
+}
+
+/// A subscription failing for a quarter, a half, three quarters of the time before it is
+/// disabled, or disabled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeDto {
+    pub at: i64,
+    pub subscription_id: String,
+    /// The subscriber's credentials redacted; empty once the subscription is gone.
+    pub subscription_url: String,
+    /// `quarter`, `half`, `three_quarters` or `disabled`.
+    pub stage: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

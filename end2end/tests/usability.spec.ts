@@ -5,7 +5,7 @@ import { accessibilityProblems, admin, logIn, nav, shot, waitForHydration } from
 // The dashboard as people use it: on a phone, with mistakes, and after the session ends.
 // Runs after the other files, so the hub has sources, events, subscriptions and deliveries.
 
-const pages = ['/', '/sources', '/events', '/event-types', '/subscriptions', '/deliveries', '/settings'];
+const pages = ['/', '/sources', '/events', '/event-types', '/subscriptions', '/deliveries', '/settings', '/api-reference'];
 
 /** How far the page reaches past the right edge of the window, in CSS pixels. */
 async function overflow(page: Page): Promise<number> {
@@ -48,6 +48,23 @@ test.describe.serial('the dashboard as people use it', () => {
     await nav(page, 'Deliveries').click();
     await expect(page.getByRole('heading', { name: 'Deliveries', level: 1 })).toBeVisible();
     await expect(nav(page, 'Deliveries')).toBeHidden();
+  });
+
+  test('the API reference shows every route from the description the hub serves', async ({ page, request }) => {
+    const spec = await (await request.get('/api/v1/openapi.json')).json();
+    const operations = Object.values(spec.paths).flatMap((item) => Object.keys(item as object));
+    await logIn(page);
+    await nav(page, 'API reference').click();
+    await expect(page.getByRole('heading', { name: 'API reference', level: 1 })).toBeVisible();
+    await expect(page.locator('article.reference-op')).toHaveCount(operations.length);
+    const publish = page.locator('article', { has: page.getByText('/api/v1/messages', { exact: true }) });
+    await expect(publish.getByText('POST', { exact: true })).toBeVisible();
+    await expect(publish.getByRole('link', { name: 'NewMessage' })).toBeVisible();
+    // A schema link leads to the schema, with its fields.
+    await publish.getByRole('link', { name: 'NewMessage' }).click();
+    await expect(page.locator('#schema-NewMessage').getByText('event_type', { exact: true })).toBeInViewport();
+    await expect(page.getByRole('link', { name: 'openapi.json' })).toHaveAttribute('href', '/api/v1/openapi.json');
+    await shot(page, 'api-reference');
   });
 
   test('a Standard Webhooks secret that is not whsec_<base64> is refused beside the field', async ({ page }) => {

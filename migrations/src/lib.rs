@@ -25,6 +25,7 @@ mod m20261206_000016_attempt_bodies;
 mod m20261206_000017_handler_switch;
 mod m20261206_000018_event_type_examples;
 mod m20261206_000019_health_windows;
+mod m20261207_000020_notices;
 
 pub struct Migrator;
 
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000017_handler_switch::Migration),
             Box::new(m20261206_000018_event_type_examples::Migration),
             Box::new(m20261206_000019_health_windows::Migration),
+            Box::new(m20261207_000020_notices::Migration),
         ]
     }
 }

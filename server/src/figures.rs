@@ -8,11 +8,14 @@ use std::collections::HashMap;
 use sea_orm::DbErr;
 
 use crate::storage::activity::{self, SourceRefusals, Window};
+use crate::storage::notices::{self, Notice};
 use crate::storage::subscriptions::{self, Subscription};
 use crate::storage::{Db, deliveries, sources};
 
 /// Subscriptions and sources listed in each ranking at most.
 const RANKED: usize = 5;
+/// Notices listed at most.
+const NOTICES: usize = 10;
 
 /// Whose figures.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +30,8 @@ pub struct Figures {
     pub windows: [WindowFigures; 2],
     /// Deliveries not yet made (none for a source) and when the oldest was created.
     pub backlog: Option<(u64, Option<i64>)>,
+    /// The newest notices of the last 7 days, with their subscription's URL (none for a source).
+    pub notices: Vec<(Notice, String)>,
 }
 
 /// Per bucket; a series that does not apply to the scope is empty.
@@ -60,10 +65,42 @@ pub async fn figures(db: &Db, scope: Scope<'_>, now: i64) -> Result<Figures, DbE
         Scope::Subscription(id) => Some(deliveries::backlog(db, Some(id)).await?),
         Scope::Source(_) => None,
     };
+    let notices = match scope {
+        Scope::Hub => notices(db, None, week.window.start).await?,
+        Scope::Subscription(id) => notices(db, Some(id), week.window.start).await?,
+        Scope::Source(_) => Vec::new(),
+    };
     Ok(Figures {
         windows: [day, week],
         backlog,
+        notices,
     })
+}
+
+async fn notices(
+    db: &Db,
+    subscription: Option<&str>,
+    since: i64,
+) -> Result<Vec<(Notice, String)>, DbErr> {
+    let notices = notices::recent(db, subscription, since, NOTICES as u64).await?;
+    let mut urls: HashMap<String, String> = HashMap::new();
+    for notice in &notices {
+        let id = notice.subscription_id.to_string();
+        if let std::collections::hash_map::Entry::Vacant(entry) = urls.entry(id) {
+            let url = subscriptions::find(db, entry.key()).await?.map(|s| s.url);
+            entry.insert(url.unwrap_or_default());
+        }
+    }
+    Ok(notices
+        .into_iter()
+        .map(|n| {
+            let url = urls
+                .get(n.subscription_id.as_str())
+                .cloned()
+                .unwrap_or_default();
+            (n, url)
+        })
+        .collect())
 }
 
 async fn window(db: &Db, scope: Scope<'_>, window: Window) -> Result<WindowFigures, DbErr> {

@@ -97,6 +97,10 @@ pub async fn run_with(
     let db = Db::open_with(&config.database, config.durability)
         .await
         .with_context(|| format!("opening the database {}", config.database))?;
+    // Not in a migration: `copy-database` copies the catalog into a migrated, empty database.
+    if let Err(err) = storage::notices::add_event_types(&db, &sending::notices::EVENT_TYPES).await {
+        tracing::warn!(error = %err, "adding hookhub's own event types to the catalog failed");
+    }
     let state = AppState::new(config, db.clone(), handler_kinds)?;
     let tasks = TaskTracker::new();
     tasks.spawn({

@@ -6,6 +6,7 @@ mod deliveries;
 mod event_types;
 mod events;
 mod overview;
+mod reference;
 mod settings;
 mod sources;
 mod subscriptions;
@@ -98,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("deliveries") view=deliveries::DeliveriesPage/>
                     <Route path=path!("deliveries/:id") view=deliveries::DeliveryPage/>
                     <Route path=path!("settings") view=settings::SettingsPage/>
+                    <Route path=path!("api-reference") view=reference::ReferencePage/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -143,6 +145,7 @@ fn Layout() -> impl IntoView {
                         <li><A href="/deliveries">"Deliveries"</A></li>
                         <li class="nav-gap" aria-hidden="true"></li>
                         <li><A href="/settings">"Settings"</A></li>
+                        <li><A href="/api-reference">"API reference"</A></li>
                     </ul>
                     <div class="sidebar-foot">
                         <Suspense fallback=|| ()>

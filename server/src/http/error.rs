@@ -4,7 +4,8 @@
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// How long a client is asked to wait after a 503.
 const RETRY_AFTER_SECS: u32 = 30;
@@ -76,13 +77,30 @@ impl ApiError {
     }
 }
 
+/// Every error answer of the REST API.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `invalid_request`, `invalid`, `unauthorized`, `not_found`,
+    /// `conflict`, `forbidden`, `throttled`, `storage_unavailable`, `internal`, ...
+    code: &'static str,
+    /// For people: what was wrong and, where it can, how to put it right.
+    message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            Json(json!({"error": {"code": self.code, "message": self.message}})),
-        )
-            .into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

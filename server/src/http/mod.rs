@@ -1,7 +1,7 @@
 //! The HTTP surface: the dashboard (leptos pages and server functions), the REST API under
 //! `/api/v1`, `/healthz`, and the middleware that guards them.
 
-mod api;
+pub(crate) mod api;
 mod assets;
 pub(crate) mod connections;
 mod dashboard;

@@ -6,6 +6,8 @@
 //!   redacted and kept when an edit sends `[redacted]` back.
 //! - [`deliveries`]: redelivery by hand and the test event.
 //! - [`filter`]: event-type names and the `*` / `prefix.*` patterns subscriptions select with.
+//! - [`notices`]: a subscription failing for a quarter, half, three quarters of the time before
+//!   it is disabled, and disabled: recorded, and published as built-in event types.
 //! - [`signing`]: signing secrets, Standard Webhooks signatures and headers, and the ASP.NET
 //!   WebHooks-compatible body and `ms-signature`.
 //! - [`retry`]: the retry schedule with jitter, `Retry-After`, and what an attempt's outcome
@@ -17,6 +19,7 @@ pub mod catalog;
 pub mod credentials;
 pub mod deliveries;
 pub mod filter;
+pub mod notices;
 pub mod retry;
 pub mod signing;
 pub mod subscriptions;

@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::credentials;
+use super::notices;
 use super::retry::{self, AttemptOutcome, Decision, RetrySchedule};
 use super::signing::{self, SigningSecret};
 use crate::Config;
@@ -110,12 +111,7 @@ impl DeliveryWorker {
             return;
         };
         let recording = CancellationToken::new();
-        let recorder = tokio::spawn(record_in_batches(
-            self.0.db.clone(),
-            queue,
-            self.0.disable_after,
-            recording.clone(),
-        ));
+        let recorder = tokio::spawn(record_in_batches(self.clone(), queue, recording.clone()));
         if let Err(err) = deliveries::release_leases(&self.0.db, Arc::clone(&self.0.node)).await {
             tracing::error!(error = %err, "releasing delivery leases failed");
         }
@@ -310,14 +306,15 @@ impl DeliveryWorker {
 const RECORD_BATCH: usize = 256;
 
 /// Writes attempts as they come, each write taking everything queued (up to a batch), and
-/// tells each sender once its record is committed. After `stop`, writes what is queued and
-/// returns.
+/// tells each sender once its record is committed; then raises the notices the failures call
+/// for. After `stop`, writes what is queued and returns.
 async fn record_in_batches(
-    db: Db,
+    worker: DeliveryWorker,
     mut queue: mpsc::Receiver<Recorded>,
-    disable_after: Duration,
     stop: CancellationToken,
 ) {
+    let (db, disable_after) = (&worker.0.db, worker.0.disable_after);
+    let mut raised = notices::Raised::default();
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     loop {
         let received = tokio::select! {
@@ -333,10 +330,13 @@ async fn record_in_batches(
         }
         let (records, waiting): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
         let disable_before = now_millis() - disable_after.as_millis() as i64;
-        match deliveries::record_attempts(&db, records, disable_before).await {
-            Ok(()) => {
+        match deliveries::record_attempts(db, records, disable_before).await {
+            Ok(failing) => {
                 for done in waiting {
                     let _ = done.send(());
+                }
+                if !failing.is_empty() && raised.raise(db, failing, disable_after).await {
+                    worker.wake();
                 }
             }
             // The leases lapse and those deliveries are attempted again: at least once.

@@ -13,7 +13,7 @@ use sea_orm::{
 use super::Db;
 use super::entities::{
     api_key, attempt, delivery, event, event_type, handler, handler_run, message, milestone,
-    refused_request, session, source, subscription, user,
+    notice, refused_request, session, source, subscription, user,
 };
 use super::shapes::insert_all;
 
@@ -102,7 +102,7 @@ macro_rules! table {
 
 /// Every table, each after the tables it refers to. Batches are smaller where rows carry
 /// bodies, so a batch stays within memory whatever the bodies weigh.
-fn tables() -> [Table; 14] {
+fn tables() -> [Table; 15] {
     [
         table!(user, 500),
         table!(session, 500),
@@ -115,6 +115,7 @@ fn tables() -> [Table; 14] {
         table!(handler_run, 500),
         table!(event_type, 500),
         table!(subscription, 500),
+        table!(notice, 500),
         table!(message, 64),
         table!(delivery, 500),
         table!(attempt, 64),
@@ -206,7 +207,7 @@ mod tests {
     #[test]
     fn every_table_is_copied_but_what_running_hubs_keep() {
         let names: Vec<&str> = tables().iter().map(|t| t.name).collect();
-        assert_eq!(names.len(), 14);
+        assert_eq!(names.len(), 15);
         for kept in ["leads", "hubs", "login_failures"] {
             assert!(!names.contains(&kept));
         }

@@ -161,14 +161,26 @@ pub struct AttemptRecord {
     pub outcome: Outcome,
 }
 
+/// A subscription whose attempts failed in a batch, with the streak they continue.
+#[derive(Debug, Clone)]
+pub struct Failing {
+    pub subscription: subscription::Model,
+    /// When its streak of failures began; `None` when this batch began it.
+    pub since: Option<i64>,
+    /// Disabled by this batch, and why.
+    pub disabled: Option<String>,
+    pub last_error: Option<String>,
+}
+
 /// Records attempts and their outcomes in one write: the attempt rows, each delivery's new
 /// state, and each subscription's failure streak (started on a failure, cleared on a success).
-/// A subscription failing since before `disable_before` is disabled.
+/// A subscription failing since before `disable_before` is disabled. Answers the subscriptions
+/// that failed, for the notices.
 pub async fn record_attempts(
     db: &Db,
     records: Vec<AttemptRecord>,
     disable_before: i64,
-) -> Result<(), DbErr> {
+) -> Result<Vec<Failing>, DbErr> {
     db.write(move |txn| {
         Box::pin(async move {
             let now = now_millis();
@@ -195,7 +207,7 @@ pub async fn record_attempts(
                 .filter(|r| matches!(r.outcome, Outcome::RetryAt(_) | Outcome::Failed))
                 .map(|r| r.delivery.subscription_id.clone())
                 .collect();
-            let streaks: std::collections::HashMap<SubscriptionId, Option<i64>> =
+            let mut streaks: std::collections::HashMap<SubscriptionId, Failing> =
                 if failing.is_empty() {
                     Default::default()
                 } else {
@@ -204,7 +216,15 @@ pub async fn record_attempts(
                         .all(txn)
                         .await?
                         .into_iter()
-                        .map(|s| (s.id, s.failing_since))
+                        .map(|s| {
+                            let failing = Failing {
+                                since: s.failing_since,
+                                disabled: None,
+                                last_error: None,
+                                subscription: s,
+                            };
+                            (failing.subscription.id.clone(), failing)
+                        })
                         .collect()
                 };
 
@@ -220,8 +240,7 @@ pub async fn record_attempts(
                 if matches!(outcome, Outcome::RetryAt(_) | Outcome::Failed) {
                     let since = streaks
                         .get(&subscription_id)
-                        .copied()
-                        .flatten()
+                        .and_then(|f| f.since)
                         .unwrap_or(now);
                     if since < disable_before {
                         outcome = Outcome::Disable {
@@ -237,6 +256,12 @@ pub async fn record_attempts(
                 let error = attempt
                     .error
                     .or_else(|| attempt.response_status.map(|s| format!("HTTP {s}")));
+                if let Some(streak) = streaks.get_mut(&subscription_id) {
+                    streak.last_error.clone_from(&error);
+                    if let Outcome::Disable { reason } = &outcome {
+                        streak.disabled = Some(reason.clone());
+                    }
+                }
                 let mut active: delivery::ActiveModel = delivery.into();
                 active.attempts = Set(active.attempts.as_ref() + 1);
                 active.leased_until = Set(None);
@@ -302,7 +327,7 @@ pub async fn record_attempts(
                     .exec(txn)
                     .await?;
             }
-            Ok(())
+            Ok(streaks.into_values().collect())
         })
     })
     .await

@@ -294,6 +294,31 @@ pub mod subscription {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod notice {
+    use sea_orm::entity::prelude::*;
+
+    use crate::ids::SubscriptionId;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notices")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub subscription_id: SubscriptionId,
+        /// `quarter`, `half`, `three_quarters` or `disabled`.
+        pub stage: String,
+        /// When the streak of failures it is about began.
+        pub failing_since: i64,
+        pub message: String,
+        pub created_at: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod message {
     use sea_orm::entity::prelude::*;
 

@@ -29,6 +29,8 @@ pub enum Recipients {
     Matching(fn(&[String], &str) -> bool),
     /// Only this subscription, whatever its filters (a test event).
     Only(SubscriptionId),
+    /// As `Matching`, but never this subscription (a notice about it).
+    MatchingExcept(fn(&[String], &str) -> bool, SubscriptionId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,9 +93,12 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
         candidates.into_tuple().all(txn).await?;
     let rows: Vec<delivery::ActiveModel> = candidates
         .into_iter()
-        .filter(|(_, filters, _)| match &to {
+        .filter(|(id, filters, _)| match &to {
             Recipients::Only(_) => true,
             Recipients::Matching(select) => select(&filters.0, &new.event_type),
+            Recipients::MatchingExcept(select, except) => {
+                id != except && select(&filters.0, &new.event_type)
+            }
         })
         .map(|(id, _, state)| {
             let disabled = state == SubscriptionState::Disabled;

@@ -30,6 +30,7 @@ mod lease;
 mod location;
 pub mod login_failures;
 pub mod messages;
+pub mod notices;
 pub mod paging;
 mod postgres;
 pub mod retention;

@@ -109,6 +109,31 @@ async fn api_errors_have_one_json_shape() {
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
         ),
+        (
+            // serde would read an array as a struct's fields in order; the API takes objects.
+            app.client()
+                .patch(app.url("/api/v1/event-types/any.type"))
+                .bearer_auth(&token)
+                .header("content-type", "application/json")
+                .body("[null, null]")
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            app.client()
+                .post(app.url("/api/v1/event-types"))
+                .bearer_auth(&token)
+                .header("content-type", "text/plain")
+                .body(r#"{"name": "a.b"}"#)
+                .send()
+                .await
+                .unwrap(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request",
+        ),
     ];
     for (response, status, code) in cases {
         assert_eq!(response.status(), status);
@@ -130,4 +155,59 @@ async fn api_key_names_are_validated() {
     let response = app.call::<CreateApiKey>(&client, &[("name", "   ")]).await;
     let err = crate::helpers::app_error(response).await;
     assert!(err.for_field("name").is_some(), "{err:?}");
+}
+
+/// The description is served without a key (it holds no secret), is OpenAPI 3.1, and names
+/// every route the router has, each with the shared error answers and the bearer scheme.
+#[tokio::test]
+async fn the_api_describes_itself() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let spec = json(response).await;
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(spec["servers"][0]["url"], "/api/v1");
+    assert_eq!(
+        spec["components"]["securitySchemes"]["api_key"]["scheme"],
+        "bearer"
+    );
+    let paths = spec["paths"].as_object().unwrap();
+    let operations: Vec<(&str, &Value)> = paths
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .values()
+                .map(move |op| (path.as_str(), op))
+        })
+        .collect();
+    assert_eq!(
+        operations.len(),
+        36,
+        "{:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    for (path, op) in &operations {
+        let responses = op["responses"].as_object().unwrap();
+        assert!(responses.contains_key("401"), "{path}");
+        assert!(
+            responses.keys().any(|status| status.starts_with('2')),
+            "{path} has no success answer"
+        );
+        if path.contains('{') {
+            assert!(responses.contains_key("404"), "{path}");
+        }
+    }
+    let create_source = &spec["components"]["schemas"]["CreateSource"]["properties"]["provider"];
+    assert!(
+        create_source["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("github"))
+    );
 }

@@ -62,6 +62,8 @@ async fn event_types_follow_the_same_rules_through_the_api_and_the_dashboard() {
                 t["description"].as_str().unwrap(),
             )
         })
+        // The types hookhub publishes itself are in every catalog.
+        .filter(|(name, _)| !name.starts_with("hookhub."))
         .collect();
     assert_eq!(types, [("by.api", "padded"), ("by.dashboard", "padded")]);
 

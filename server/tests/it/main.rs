@@ -14,6 +14,7 @@ mod handlers;
 mod helpers;
 mod hostile;
 mod metrics;
+mod notices;
 mod pages;
 mod proxies;
 mod receiving;

@@ -5,7 +5,9 @@ use leptos::prelude::*;
 
 use super::{ErrorPanel, ScrollRegion, Time, format_time};
 use crate::api::health;
-use crate::dto::{HealthDto, SourceRefusalsDto, SubscriptionFiguresDto, WindowHealthDto};
+use crate::dto::{
+    HealthDto, NoticeDto, SourceRefusalsDto, SubscriptionFiguresDto, WindowHealthDto,
+};
 use crate::error::AppError;
 
 /// How often a hydrated page reads the figures again.
@@ -58,6 +60,7 @@ fn Health(health: HealthDto) -> impl IntoView {
         windows,
         pending,
         oldest_pending_at,
+        notices,
     } = health;
     let backlog = pending.map(|pending| {
         let oldest = oldest_pending_at.map(|at| view! { " · oldest " <Time millis=at/> });
@@ -88,12 +91,50 @@ fn Health(health: HealthDto) -> impl IntoView {
                 <span class="muted">"as of " {format_time(now)}</span>
             </div>
             {backlog}
+            {notices_view(notices)}
             <div class="tabs">
                 {tabs}
                 {windows_view(windows)}
             </div>
         </section>
     }
+}
+
+/// Subscriptions failing for a good part of the time before they are disabled, or disabled.
+fn notices_view(notices: Vec<NoticeDto>) -> Option<impl IntoView> {
+    (!notices.is_empty()).then(|| {
+        let items = notices
+            .into_iter()
+            .map(|notice| {
+                let (label, class) = match notice.stage.as_str() {
+                    "quarter" => ("failing ¼", "badge warn"),
+                    "half" => ("failing ½", "badge warn"),
+                    "three_quarters" => ("failing ¾", "badge bad"),
+                    _ => ("disabled", "badge bad"),
+                };
+                let href = format!("/subscriptions/{}", notice.subscription_id);
+                let url = if notice.subscription_url.is_empty() {
+                    notice.subscription_id.clone()
+                } else {
+                    notice.subscription_url.clone()
+                };
+                view! {
+                    <li>
+                        <span class=class>{label}</span>
+                        " " <a href=href class="mono-cell">{url}</a>
+                        " " <span>{notice.message}</span>
+                        " " <span class="muted"><Time millis=notice.at/></span>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="notices">
+                <h3>"Notices"</h3>
+                <ul class="notice-list">{items}</ul>
+            </div>
+        }
+    })
 }
 
 fn windows_view(windows: Vec<WindowHealthDto>) -> impl IntoView {

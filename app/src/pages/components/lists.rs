@@ -9,7 +9,7 @@ use crate::dto::PagingDto;
 /// A table that scrolls sideways when the screen is narrower than it: a named region that
 /// takes keyboard focus, so it can be scrolled without a pointer.
 #[component]
-pub fn ScrollRegion(label: &'static str, children: Children) -> impl IntoView {
+pub fn ScrollRegion(#[prop(into)] label: String, children: Children) -> impl IntoView {
     view! {
         <div class="table-wrap" tabindex="0" role="region" aria-label=label>
             {children()}

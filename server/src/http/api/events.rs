@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{Authenticated, Page, Queued, page_limit, rfc3339};
 use crate::AppState;
@@ -18,25 +19,37 @@ use crate::storage::events::{self, Event};
 use crate::storage::handlers::{self, HandlerRun};
 use crate::storage::states::{Handling, RunStatus};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// A source's id.
     source: Option<String>,
     event_type: Option<String>,
+    /// `none`, `pending`, `ok` or `failed`; empty is any.
+    #[param(pattern = "^(none|pending|ok|failed|)$")]
     handling: Option<String>,
+    /// A time (RFC 3339, or a date): received at or after.
     from: Option<String>,
+    /// A time (RFC 3339, or a date): received before.
     to: Option<String>,
+    /// Words to find in the headers and body.
     q: Option<String>,
     /// The `next_cursor` of the previous page.
     cursor: Option<i64>,
+    /// 50 when left out.
+    #[param(minimum = 1, maximum = 250)]
     limit: Option<u64>,
 }
 
+/// The events received, newest first, a page at a time.
+#[utoipa::path(get, path = "/events", tag = "events", params(ListQuery),
+    responses((status = 200, body = Page<EventOut>)))]
 pub async fn list(
     _: Authenticated,
     State(state): State<AppState>,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Page<EventOut, i64>>, ApiError> {
+) -> Result<Json<Page<EventOut>>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = page_limit(query.limit)?;
     let filter = history::filter(EventParams {
@@ -63,6 +76,8 @@ pub async fn list(
 }
 
 /// Runs the event's failed handler runs again: 202 `{"queued": n}`.
+#[utoipa::path(post, path = "/events/{id}/retry-handlers", tag = "events", params(("id" = i64, Path, description = "The event's id")),
+    responses((status = 202, body = Queued)))]
 pub async fn retry_handlers(
     _: Authenticated,
     State(state): State<AppState>,
@@ -74,6 +89,9 @@ pub async fn retry_handlers(
 }
 
 /// Runs the failed handler runs of every event of a source again: 202 `{"queued": n}`.
+#[utoipa::path(post, path = "/sources/{id}/retry-handlers", tag = "events",
+    params(("id" = String, Path, description = "The source's id")),
+    responses((status = 202, body = Queued)))]
 pub async fn retry_source_handlers(
     _: Authenticated,
     State(state): State<AppState>,
@@ -83,6 +101,9 @@ pub async fn retry_source_handlers(
     Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
 }
 
+/// One event, with its headers, its body and its handler runs.
+#[utoipa::path(get, path = "/events/{id}", tag = "events", params(("id" = i64, Path, description = "The event's id")),
+    responses((status = 200, body = EventDetailOut)))]
 pub async fn get(
     _: Authenticated,
     State(state): State<AppState>,
@@ -107,6 +128,10 @@ pub async fn get(
     }))
 }
 
+/// The exact bytes received, as a download.
+#[utoipa::path(get, path = "/events/{id}/body", tag = "events", params(("id" = i64, Path, description = "The event's id")),
+    responses((status = 200, description = "The body as received",
+        content_type = "application/octet-stream", body = Vec<u8>)))]
 pub async fn body(
     _: Authenticated,
     state: State<AppState>,
@@ -144,7 +169,7 @@ pub async fn raw_body(
         .into_response())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct EventOut {
     id: i64,
     source_id: String,
@@ -152,7 +177,9 @@ pub struct EventOut {
     event_type: Option<String>,
     delivery_id: Option<String>,
     content_type: Option<String>,
+    /// The body's size in bytes.
     size: usize,
+    /// How its signature was checked.
     verification: String,
     handling: Handling,
 }
@@ -174,12 +201,14 @@ impl From<&Event> for EventOut {
 }
 
 /// One event read alone: the summary, and everything that arrived with it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct EventDetailOut {
     #[serde(flatten)]
     summary: EventOut,
     method: String,
     remote_addr: Option<String>,
+    /// `[name, value]` pairs, in the order received.
+    #[schema(value_type = Vec<Vec<String>>)]
     headers: HeaderPairs,
     /// The body as text, when it is UTF-8.
     body: Option<String>,
@@ -188,7 +217,7 @@ pub struct EventDetailOut {
     handler_runs: Vec<RunOut>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RunOut {
     handler_id: String,
     kind: String,

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::{Authenticated, List, rfc3339};
 use crate::AppState;
@@ -15,9 +16,11 @@ use crate::http::extract::ApiJson;
 use crate::receiving::handlers::HandlerRequest;
 use crate::storage::handlers::{self, HandlerChange, HandlerRow};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateHandler {
+    /// `forward`, `publish` or `respond`.
+    #[schema(pattern = "^(forward|publish|respond)$")]
     kind: String,
     /// After the others when left out.
     position: Option<i32>,
@@ -30,7 +33,7 @@ pub struct CreateHandler {
 }
 
 /// What a `PATCH` may change; what it leaves out stays as it is.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeHandler {
     position: Option<i32>,
@@ -48,7 +51,7 @@ impl From<ChangeHandler> for HandlerChange {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct HandlerOut {
     id: String,
     /// `null` for a global handler.
@@ -64,6 +67,8 @@ pub struct HandlerOut {
     created_at: Option<String>,
 }
 
+/// The global chain, run on every source's events after the source's own.
+#[utoipa::path(get, path = "/handlers", tag = "handlers", responses((status = 200, body = List<HandlerOut>)))]
 pub async fn list_global(
     _: Authenticated,
     State(state): State<AppState>,
@@ -71,6 +76,9 @@ pub async fn list_global(
     list(&state, None).await
 }
 
+/// A source's own chain, in order.
+#[utoipa::path(get, path = "/sources/{id}/handlers", tag = "handlers", params(("id" = String, Path, description = "The source's id")),
+    responses((status = 200, body = List<HandlerOut>)))]
 pub async fn list_for_source(
     _: Authenticated,
     State(state): State<AppState>,
@@ -80,6 +88,8 @@ pub async fn list_for_source(
     list(&state, Some(&source_id)).await
 }
 
+#[utoipa::path(post, path = "/handlers", tag = "handlers", request_body = CreateHandler,
+    responses((status = 201, body = HandlerOut)))]
 pub async fn add_global(
     _: Authenticated,
     State(state): State<AppState>,
@@ -88,6 +98,8 @@ pub async fn add_global(
     add(&state, None, body).await
 }
 
+#[utoipa::path(post, path = "/sources/{id}/handlers", tag = "handlers", params(("id" = String, Path, description = "The source's id")),
+    request_body = CreateHandler, responses((status = 201, body = HandlerOut)))]
 pub async fn add_to_source(
     _: Authenticated,
     State(state): State<AppState>,
@@ -97,6 +109,8 @@ pub async fn add_to_source(
     add(&state, Some(source_id), body).await
 }
 
+#[utoipa::path(patch, path = "/handlers/{id}", tag = "handlers", params(("id" = String, Path, description = "The handler's id")),
+    request_body = ChangeHandler, responses((status = 200, body = HandlerOut)))]
 pub async fn change_global(
     _: Authenticated,
     State(state): State<AppState>,
@@ -108,6 +122,8 @@ pub async fn change_global(
     Ok(Json(handler_out(&state, row)?))
 }
 
+#[utoipa::path(patch, path = "/sources/{id}/handlers/{handler_id}", tag = "handlers",
+    params(("id" = String, Path, description = "The source's id"), ("handler_id" = String, Path, description = "The handler's id")), request_body = ChangeHandler, responses((status = 200, body = HandlerOut)))]
 pub async fn change_in_source(
     _: Authenticated,
     State(state): State<AppState>,
@@ -122,6 +138,8 @@ pub async fn change_in_source(
     Ok(Json(handler_out(&state, row)?))
 }
 
+#[utoipa::path(delete, path = "/handlers/{id}", tag = "handlers", params(("id" = String, Path, description = "The handler's id")),
+    responses((status = 204, description = "Removed")))]
 pub async fn remove_global(
     _: Authenticated,
     State(state): State<AppState>,
@@ -132,6 +150,8 @@ pub async fn remove_global(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(delete, path = "/sources/{id}/handlers/{handler_id}", tag = "handlers",
+    params(("id" = String, Path, description = "The source's id"), ("handler_id" = String, Path, description = "The handler's id")), responses((status = 204, description = "Removed")))]
 pub async fn remove_from_source(
     _: Authenticated,
     State(state): State<AppState>,

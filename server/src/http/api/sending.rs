@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
 
 use super::{Authenticated, List, Page, Queued, page_limit, rfc3339};
 use crate::AppState;
@@ -34,9 +35,11 @@ fn invalid(message: impl Into<String>) -> ApiError {
 
 // ---- event types ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEventType {
+    /// Dot-separated segments of letters, digits, `_` and `-`, such as `invoice.paid`.
+    #[schema(pattern = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$", max_length = 128)]
     name: String,
     #[serde(default)]
     description: String,
@@ -44,6 +47,8 @@ pub struct NewEventType {
     example: Option<Value>,
 }
 
+#[utoipa::path(post, path = "/event-types", tag = "event types", request_body = NewEventType,
+    responses((status = 201, body = EventTypeOut)))]
 pub async fn create_event_type(
     _: Authenticated,
     State(state): State<AppState>,
@@ -60,6 +65,9 @@ pub async fn create_event_type(
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
+/// The catalog.
+#[utoipa::path(get, path = "/event-types", tag = "event types",
+    responses((status = 200, body = List<EventTypeOut>)))]
 pub async fn list_event_types(
     _: Authenticated,
     State(state): State<AppState>,
@@ -72,13 +80,14 @@ pub async fn list_event_types(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchEventType {
     description: Option<String>,
     deprecated: Option<bool>,
     /// A new example payload; `null` removes it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Value>)]
     example: Option<Option<Value>>,
 }
 
@@ -87,6 +96,9 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Value
     Option::<Value>::deserialize(d).map(Some)
 }
 
+#[utoipa::path(patch, path = "/event-types/{name}", tag = "event types",
+    params(("name" = String, Path, description = "The event type's name")),
+    request_body = PatchEventType, responses((status = 200, body = EventTypeOut)))]
 pub async fn patch_event_type(
     _: Authenticated,
     State(state): State<AppState>,
@@ -106,7 +118,7 @@ pub async fn patch_event_type(
     Ok(Json(updated.into()))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct EventTypeOut {
     name: String,
     description: String,
@@ -130,20 +142,25 @@ impl From<EventType> for EventTypeOut {
 
 // ---- subscriptions ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionBody {
     url: String,
+    /// Names or patterns such as `invoice.*`; `*` is every type.
     event_types: Vec<String>,
+    /// Generated when left out.
     secret: Option<String>,
+    /// Sent with every delivery.
     #[serde(default)]
     headers: BTreeMap<String, String>,
     #[serde(default)]
     properties: Map<String, Value>,
     #[serde(default)]
     description: String,
+    /// `standard` (the default) or `aspnet`.
     #[serde(default)]
     mode: String,
+    /// Send the ASP.NET echo challenge before saving.
     #[serde(default)]
     verify_echo: bool,
 }
@@ -163,6 +180,9 @@ impl From<SubscriptionBody> for SubscriptionInput {
     }
 }
 
+/// Creates a subscription; the answer carries its secret, this once.
+#[utoipa::path(post, path = "/subscriptions", tag = "subscriptions", request_body = SubscriptionBody,
+    responses((status = 201, body = SubscriptionOut)))]
 pub async fn create_subscription(
     _: Authenticated,
     State(state): State<AppState>,
@@ -176,6 +196,8 @@ pub async fn create_subscription(
     ))
 }
 
+#[utoipa::path(get, path = "/subscriptions", tag = "subscriptions",
+    responses((status = 200, body = List<SubscriptionOut>)))]
 pub async fn list_subscriptions(
     _: Authenticated,
     State(state): State<AppState>,
@@ -190,6 +212,8 @@ pub async fn list_subscriptions(
     Ok(Json(List { data }))
 }
 
+#[utoipa::path(get, path = "/subscriptions/{id}", tag = "subscriptions", params(("id" = String, Path, description = "The subscription's id")),
+    responses((status = 200, body = SubscriptionOut)))]
 pub async fn get_subscription(
     _: Authenticated,
     State(state): State<AppState>,
@@ -200,7 +224,7 @@ pub async fn get_subscription(
 
 /// Edits replace the URL, filters, headers, properties, description and mode; a `state` of
 /// `active` or `paused` resumes or pauses.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchSubscription {
     url: Option<String>,
@@ -209,9 +233,13 @@ pub struct PatchSubscription {
     properties: Option<Map<String, Value>>,
     description: Option<String>,
     mode: Option<String>,
+    /// `active` or `paused`.
+    #[schema(pattern = "^(active|paused)$")]
     state: Option<String>,
 }
 
+#[utoipa::path(patch, path = "/subscriptions/{id}", tag = "subscriptions", params(("id" = String, Path, description = "The subscription's id")),
+    request_body = PatchSubscription, responses((status = 200, body = SubscriptionOut)))]
 pub async fn patch_subscription(
     _: Authenticated,
     State(state): State<AppState>,
@@ -249,6 +277,9 @@ pub async fn patch_subscription(
     Ok(Json(updated.try_into()?))
 }
 
+/// Deletes the subscription with its deliveries.
+#[utoipa::path(delete, path = "/subscriptions/{id}", tag = "subscriptions", params(("id" = String, Path, description = "The subscription's id")),
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete_subscription(
     _: Authenticated,
     State(state): State<AppState>,
@@ -258,13 +289,15 @@ pub async fn delete_subscription(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateSecret {
     secret: Option<String>,
 }
 
 /// The new secret signs from now on; the old one too until the overlap ends.
+#[utoipa::path(post, path = "/subscriptions/{id}/rotate-secret", tag = "subscriptions", params(("id" = String, Path, description = "The subscription's id")),
+    request_body = RotateSecret, responses((status = 200, body = SubscriptionOut)))]
 pub async fn rotate_subscription_secret(
     _: Authenticated,
     State(state): State<AppState>,
@@ -275,13 +308,16 @@ pub async fn rotate_subscription_secret(
     Ok(Json(SubscriptionOut::with_secret(rotated)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedeliverFailed {
     /// RFC 3339; failed deliveries created at or after it are queued again.
     since: String,
 }
 
+/// Queues again the subscription's failed deliveries created since a time.
+#[utoipa::path(post, path = "/subscriptions/{id}/redeliver-failed", tag = "subscriptions", params(("id" = String, Path, description = "The subscription's id")),
+    request_body = RedeliverFailed, responses((status = 202, body = Queued)))]
 pub async fn redeliver_failed(
     _: Authenticated,
     State(state): State<AppState>,
@@ -301,7 +337,7 @@ async fn find_subscription(state: &AppState, id: &str) -> Result<Subscription, A
         .ok_or_else(|| ApiError::not_found("no such subscription"))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SubscriptionOut {
     id: String,
     /// Credentials in the URL and the headers come back as `[redacted]`.
@@ -362,15 +398,21 @@ impl TryFrom<Subscription> for SubscriptionOut {
 
 // ---- messages ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
+    /// A type of the catalog.
+    #[schema(pattern = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$", max_length = 128)]
     event_type: String,
     payload: Value,
 }
 
 /// `POST /messages`: answered 202 once the message and its deliveries are committed. The same
 /// `Idempotency-Key` again answers the first message's id and sends nothing more.
+#[utoipa::path(post, path = "/messages", tag = "messages", request_body = NewMessage,
+    params(("Idempotency-Key" = Option<String>, Header,
+        description = "The same key again answers the first message and sends nothing")),
+    responses((status = 202, body = MessageOut)))]
 pub async fn publish(
     _: Authenticated,
     State(state): State<AppState>,
@@ -413,7 +455,7 @@ pub async fn publish(
     Ok((StatusCode::ACCEPTED, Json(answer)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MessageOut {
     id: String,
     /// How many deliveries it queued; left out for a duplicate, which queued none.
@@ -424,24 +466,37 @@ pub struct MessageOut {
 
 // ---- deliveries ----
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListDeliveries {
+    /// A subscription's id.
     subscription: Option<String>,
+    /// A message's id.
     message: Option<String>,
+    /// `pending`, `succeeded` or `failed`; empty is any.
+    #[param(pattern = "^(pending|succeeded|failed|)$")]
     status: Option<String>,
     event_type: Option<String>,
+    /// A time (RFC 3339, or a date): created at or after.
     from: Option<String>,
+    /// A time (RFC 3339, or a date): created before.
     to: Option<String>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<i64>,
+    /// 50 when left out.
+    #[param(minimum = 1, maximum = 250)]
     limit: Option<u64>,
 }
 
+/// The deliveries, newest first, a page at a time; `attempts` is their count.
+#[utoipa::path(get, path = "/deliveries", tag = "deliveries", params(ListDeliveries),
+    responses((status = 200, body = Page<DeliveryOut>)))]
 pub async fn list_deliveries(
     _: Authenticated,
     State(state): State<AppState>,
     query: Rejection<Query<ListDeliveries>>,
-) -> Answer<Page<DeliveryOut, i64>> {
+) -> Answer<Page<DeliveryOut>> {
     let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let limit = page_limit(query.limit)?;
     let filter = history::delivery_filter(DeliveryParams {
@@ -464,7 +519,7 @@ pub async fn list_deliveries(
 
 /// The filters of a bulk redelivery: those of the list but the status (only failed ones are
 /// sent again) and the paging.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedeliverMatching {
     subscription: Option<String>,
@@ -476,6 +531,8 @@ pub struct RedeliverMatching {
 
 /// `POST /api/v1/deliveries/redeliver`: queues again every failed delivery the filters find,
 /// but disabled subscriptions'; 202 `{"queued": n}`.
+#[utoipa::path(post, path = "/deliveries/redeliver", tag = "deliveries",
+    request_body = RedeliverMatching, responses((status = 202, body = Queued)))]
 pub async fn redeliver_matching(
     _: Authenticated,
     State(state): State<AppState>,
@@ -494,6 +551,9 @@ pub async fn redeliver_matching(
     Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
 }
 
+/// One delivery with every attempt, oldest first.
+#[utoipa::path(get, path = "/deliveries/{id}", tag = "deliveries", params(("id" = i64, Path, description = "The delivery's id")),
+    responses((status = 200, body = DeliveryOut<Vec<AttemptOut>>)))]
 pub async fn get_delivery(
     _: Authenticated,
     State(state): State<AppState>,
@@ -514,6 +574,9 @@ pub async fn get_delivery(
     Ok(Json(DeliveryOut::new(delivery, attempts)))
 }
 
+/// Queues the delivery again, whatever became of it.
+#[utoipa::path(post, path = "/deliveries/{id}/redeliver", tag = "deliveries", params(("id" = i64, Path, description = "The delivery's id")),
+    responses((status = 202, description = "Queued")))]
 pub async fn redeliver(
     _: Authenticated,
     State(state): State<AppState>,
@@ -526,13 +589,14 @@ pub async fn redeliver(
 
 /// A delivery; `attempts` is their count in lists and the attempts themselves, oldest first,
 /// when it is read alone.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DeliveryOut<A = i32> {
     id: i64,
     message_id: String,
     subscription_id: String,
     event_type: String,
     status: DeliveryStatus,
+    #[schema(inline)]
     attempts: A,
     /// While pending: when the next attempt is due.
     next_attempt_at: Option<String>,
@@ -567,12 +631,15 @@ impl From<Delivery> for DeliveryOut {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AttemptOut {
     started_at: Option<String>,
     duration_ms: i64,
+    /// `[name, value]` pairs.
+    #[schema(value_type = Vec<Vec<String>>)]
     request_headers: HeaderPairs,
     response_status: Option<i32>,
+    #[schema(value_type = Option<Vec<Vec<String>>>)]
     response_headers: Option<HeaderPairs>,
     /// As text; bytes that are not UTF-8 are replaced.
     response_body: Option<String>,

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::{Authenticated, List, rfc3339};
 use crate::AppState;
@@ -14,16 +15,23 @@ use crate::http::extract::{ApiJson, request_host};
 use crate::receiving::sources::{self as domain, SourceRequest, SourceUpdate, endpoint_url};
 use crate::storage::sources::{self, Source};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateSource {
+    /// 1 to 100 characters once trimmed.
     name: String,
+    /// `github`, `stripe`, `slack`, `standard`, `shopify`, `dropbox`, `trello`, `hmac`, ...
     provider: String,
+    /// Generated when left out.
     secret: Option<String>,
+    /// The provider's settings, such as pusher's `key`.
     #[serde(default)]
     settings: Map<String, Value>,
 }
 
+/// Creates a source; the answer carries its secret, this once.
+#[utoipa::path(post, path = "/sources", tag = "sources", request_body = CreateSource,
+    responses((status = 201, body = SourceOut)))]
 pub async fn create(
     _: Authenticated,
     State(state): State<AppState>,
@@ -43,6 +51,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
+/// Every source.
+#[utoipa::path(get, path = "/sources", tag = "sources", responses((status = 200, body = List<SourceOut>)))]
 pub async fn list(
     _: Authenticated,
     State(state): State<AppState>,
@@ -58,6 +68,8 @@ pub async fn list(
     Ok(Json(List { data }))
 }
 
+#[utoipa::path(get, path = "/sources/{id}", tag = "sources", params(("id" = String, Path, description = "The source's id")),
+    responses((status = 200, body = SourceOut)))]
 pub async fn get(
     _: Authenticated,
     State(state): State<AppState>,
@@ -68,7 +80,7 @@ pub async fn get(
     Ok(Json(SourceOut::new(&state, &headers, source)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchSource {
     name: Option<String>,
@@ -77,6 +89,9 @@ pub struct PatchSource {
     settings: Option<Map<String, Value>>,
 }
 
+/// Changes what the body names; what it leaves out stays.
+#[utoipa::path(patch, path = "/sources/{id}", tag = "sources", params(("id" = String, Path, description = "The source's id")), request_body = PatchSource,
+    responses((status = 200, body = SourceOut)))]
 pub async fn patch(
     _: Authenticated,
     State(state): State<AppState>,
@@ -93,6 +108,9 @@ pub async fn patch(
     Ok(Json(SourceOut::new(&state, &headers, source)?))
 }
 
+/// Deletes the source and every event it received.
+#[utoipa::path(delete, path = "/sources/{id}", tag = "sources", params(("id" = String, Path, description = "The source's id")),
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     _: Authenticated,
     State(state): State<AppState>,
@@ -102,7 +120,7 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateSecret {
     /// Generated when left out.
@@ -111,6 +129,8 @@ pub struct RotateSecret {
 
 /// Starts a rotation: answers the new secret; the old one stays accepted until
 /// `DELETE /sources/{id}/previous-secret`.
+#[utoipa::path(post, path = "/sources/{id}/rotate-secret", tag = "sources", params(("id" = String, Path, description = "The source's id")),
+    request_body = RotateSecret, responses((status = 200, body = SourceOut)))]
 pub async fn rotate_secret(
     _: Authenticated,
     State(state): State<AppState>,
@@ -125,6 +145,9 @@ pub async fn rotate_secret(
     ))
 }
 
+/// Ends a rotation: only the new secret is accepted from now on.
+#[utoipa::path(delete, path = "/sources/{id}/previous-secret", tag = "sources", params(("id" = String, Path, description = "The source's id")),
+    responses((status = 204, description = "Only the new secret is accepted")))]
 pub async fn drop_previous_secret(
     _: Authenticated,
     State(state): State<AppState>,
@@ -145,7 +168,7 @@ fn no_such_source() -> ApiError {
     ApiError::not_found("no such source")
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SourceOut {
     id: String,
     name: String,

@@ -1,7 +1,7 @@
 //! What the dashboard shows, from what is stored, and what its forms mean, as use-case input.
 
 use app::dto::{
-    ApiKeyDto, DeliverySummaryDto, EventSummaryDto, EventTypeDto, HealthDto, PagingDto,
+    ApiKeyDto, DeliverySummaryDto, EventSummaryDto, EventTypeDto, HealthDto, NoticeDto, PagingDto,
     SourceRefusalsDto, SubscriptionDto, SubscriptionFiguresDto, SubscriptionFormDto, UserDto,
     WindowHealthDto,
 };
@@ -75,6 +75,17 @@ pub(super) fn health_dto(figures: Figures, now: i64) -> HealthDto {
         windows,
         pending: figures.backlog.map(|(pending, _)| pending),
         oldest_pending_at: figures.backlog.and_then(|(_, oldest)| oldest),
+        notices: figures
+            .notices
+            .into_iter()
+            .map(|(notice, url)| NoticeDto {
+                at: notice.created_at,
+                subscription_id: notice.subscription_id.into(),
+                subscription_url: credentials::redact_url(&url),
+                stage: notice.stage,
+                message: notice.message,
+            })
+            .collect(),
     }
 }
 

@@ -33,6 +33,7 @@ use crate::receiving::sources::{self as receiving, SourceRequest, SourceUpdate, 
 use crate::sending::catalog as sending_catalog;
 use crate::sending::credentials;
 use crate::sending::deliveries as redelivery;
+use crate::sending::notices;
 use crate::sending::subscriptions as sending;
 use crate::sending::worker;
 use crate::storage::{
@@ -143,7 +144,16 @@ impl HubBackend {
         Ok(GettingStartedDto {
             sources: sources.len() as u64,
             events: events::count(db, &Default::default(), None).await?.0,
-            event_types: catalog::list(db).await?.len() as u64,
+            // Not hookhub's own types, which every catalog has.
+            event_types: catalog::list(db)
+                .await?
+                .iter()
+                .filter(|t| {
+                    !notices::EVENT_TYPES
+                        .iter()
+                        .any(|(name, _, _)| *name == t.name)
+                })
+                .count() as u64,
             subscriptions: subscriptions::list(db).await?.len() as u64,
             messages: messages::count(db).await?,
             try_source,
@@ -242,6 +252,10 @@ impl Backend for HubBackend {
             .into_iter()
             .map(key_dto)
             .collect())
+    }
+
+    fn api_description(&self) -> &'static str {
+        crate::http::api::description()
     }
 
     async fn create_api_key(&self, name: String) -> Result<NewApiKeyDto, AppError> {

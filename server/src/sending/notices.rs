@@ -133,10 +133,10 @@ async fn notify(
     let url = redact_url(&subscription.url);
     let last_error = failing.last_error.as_deref().unwrap_or("no answer");
     let message = if let Some(reason) = &failing.disabled {
-        format!("Disabled. {reason} (last error: {last_error})")
+        format!("Disabled: {reason} Last error: {last_error}.")
     } else {
         format!(
-            "Failing for {}, {} of the {} after which it is disabled (last error: {last_error}).",
+            "Failing for {}, {} of the {} after which it is disabled. Last error: {last_error}.",
             span(failing_for),
             stage.share(),
             span(disable_after),

@@ -167,6 +167,49 @@ async fn a_repeated_delivery_is_answered_2xx_and_stored_once() {
     assert_eq!(page["data"].as_array().unwrap().len(), 1);
 }
 
+/// Slack names no delivery in a slash command: the same signed request again (a replay inside
+/// the five minutes Slack's timestamp is trusted) is a duplicate; a new one is stored.
+#[tokio::test]
+async fn a_replayed_request_without_a_delivery_id_is_stored_once() {
+    let hub = Hub::start().await;
+    let secret = "8f742231b10e8888abcd99yyyzzz85a5";
+    let source = hub
+        .create_source(json!({"name": "slack", "provider": "slack", "secret": secret}))
+        .await;
+    let url = source["url"].as_str().unwrap().to_owned();
+    let body = "command=%2Fdeploy&text=api&user_id=U2147483697";
+    let send = |timestamp: i64| {
+        let signature = format!(
+            "v0={}",
+            hex::encode(hmac_sha256(
+                secret.as_bytes(),
+                &[format!("v0:{timestamp}:{body}").as_bytes()]
+            ))
+        );
+        hub.app
+            .client()
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-slack-request-timestamp", timestamp.to_string())
+            .header("x-slack-signature", signature)
+            .body(body)
+            .send()
+    };
+    let now = chrono::Utc::now().timestamp();
+    let first: Value = send(now).await.unwrap().json().await.unwrap();
+    assert_eq!(first["duplicate"], false, "{first}");
+    let replayed = send(now).await.unwrap();
+    assert_eq!(replayed.status(), StatusCode::OK);
+    let replayed: Value = replayed.json().await.unwrap();
+    assert_eq!(replayed["duplicate"], true);
+    assert_eq!(replayed["event_id"], first["event_id"]);
+    // The same command typed again a second later is a new request.
+    let again: Value = send(now + 1).await.unwrap().json().await.unwrap();
+    assert_eq!(again["duplicate"], false);
+    let (_, page) = hub.api(reqwest::Method::GET, "/api/v1/events", None).await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 2);
+}
+
 #[tokio::test]
 async fn a_wrong_signature_is_refused_with_a_reason_and_not_stored() {
     let hub = Hub::start().await;

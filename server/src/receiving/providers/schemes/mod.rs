@@ -38,6 +38,16 @@ fn verified(event_type: Option<String>, delivery_id: Option<String>) -> Verified
     }
 }
 
+/// The delivery id of a request from a scheme that signs a timestamp but names no delivery:
+/// its signature, hashed. The same signed request sent again (a replay inside the timestamp's
+/// tolerance, or the sender's own retry of it) is then a duplicate, answered 2xx and stored
+/// once; a new request carries a new timestamp, so a new signature.
+fn signature_id(signature: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = hex::encode(Sha256::digest(signature.trim().as_bytes()));
+    format!("sig:{}", &digest[..32])
+}
+
 /// The common scheme: one header holding `<prefix><encoded MAC>` of the raw body.
 fn check_body_signature(
     keys: &[&[u8]],

@@ -1,4 +1,4 @@
-use super::verified;
+use super::{signature_id, verified};
 use crate::receiving::providers::crypto::{Algorithm, any_key_signed, decode_hex};
 use crate::receiving::providers::request::{
     check_timestamp, json_body, json_label, label, parse_unix_secs, required_header, strip_prefix,
@@ -15,8 +15,8 @@ pub(in crate::receiving::providers) fn slack(
     req: &Incoming,
     now: i64,
 ) -> Result<Verified, VerifyError> {
-    let signature = required_header(req, SIGNATURE)?;
-    let signature = decode_hex(SIGNATURE, strip_prefix(SIGNATURE, signature, "v0=")?)?;
+    let signature_text = required_header(req, SIGNATURE)?;
+    let signature = decode_hex(SIGNATURE, strip_prefix(SIGNATURE, signature_text, "v0=")?)?;
     let timestamp_text = required_header(req, TIMESTAMP)?;
     let timestamp = parse_unix_secs(TIMESTAMP, timestamp_text)?;
 
@@ -31,7 +31,8 @@ pub(in crate::receiving::providers) fn slack(
         ),
         None => (form_event_type(req.body), None),
     };
-    Ok(verified(event_type, delivery_id))
+    let delivery_id = delivery_id.unwrap_or_else(|| signature_id(signature_text));
+    Ok(verified(event_type, Some(delivery_id)))
 }
 
 /// Slash commands post a form naming the `command`; interactive components post a form whose

@@ -1,4 +1,4 @@
-use super::verified;
+use super::{signature_id, verified};
 use crate::receiving::providers::crypto::{Algorithm, any_key_signed};
 use crate::receiving::providers::request::{
     check_timestamp, json_body, json_label, parse_unix_secs, required_header, split_pair,
@@ -54,7 +54,7 @@ pub(in crate::receiving::providers) fn stripe(
     let json = json_body(req.body);
     Ok(verified(
         json_label(json.as_ref(), "/type"),
-        json_label(json.as_ref(), "/id"),
+        json_label(json.as_ref(), "/id").or_else(|| Some(signature_id(value))),
     ))
 }
 
@@ -99,7 +99,13 @@ mod tests {
     fn tolerates_a_non_json_body() {
         let verified = check(&signed(SECRET, NOW, "not json"), &[SECRET]).unwrap();
         assert_eq!(verified.event_type(), None);
-        assert_eq!(verified.delivery_id(), None);
+        // No event id: the signature stands in for one, the same for the same request.
+        let id = verified.delivery_id().unwrap();
+        assert!(id.starts_with("sig:"), "{id}");
+        let again = check(&signed(SECRET, NOW, "not json"), &[SECRET]).unwrap();
+        assert_eq!(again.delivery_id(), Some(id));
+        let later = check(&signed(SECRET, NOW + 1, "not json"), &[SECRET]).unwrap();
+        assert_ne!(later.delivery_id(), Some(id));
     }
 
     #[test]

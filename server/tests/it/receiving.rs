@@ -210,6 +210,42 @@ async fn a_replayed_request_without_a_delivery_id_is_stored_once() {
     assert_eq!(page["data"].as_array().unwrap().len(), 2);
 }
 
+/// A body re-serialised on the way (here: signed compact, arriving indented) is refused saying
+/// so, in the answer and in the source's refused-request log.
+#[tokio::test]
+async fn a_rewritten_json_body_is_refused_saying_what_happened() {
+    let hub = Hub::start().await;
+    let secret = "It's a Secret to Everybody";
+    let source = hub
+        .create_source(json!({"name": "gh", "provider": "github", "secret": secret}))
+        .await;
+    let signed_over = br#"{"ref":"refs/heads/main","commits":[]}"#;
+    let received =
+        serde_json::to_vec_pretty(&serde_json::from_slice::<Value>(signed_over).unwrap()).unwrap();
+    let signature = format!(
+        "sha256={}",
+        hex::encode(hmac_sha256(secret.as_bytes(), &[signed_over]))
+    );
+    let response = hub
+        .app
+        .client()
+        .post(source["url"].as_str().unwrap())
+        .header("content-type", "application/json")
+        .header("x-github-event", "push")
+        .header("x-github-delivery", "d-rewritten")
+        .header("x-hub-signature-256", signature)
+        .body(received)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = response.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("only as compact JSON"), "{message}");
+    let (_, page) = hub.api(reqwest::Method::GET, "/api/v1/events", None).await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 0);
+}
+
 #[tokio::test]
 async fn a_wrong_signature_is_refused_with_a_reason_and_not_stored() {
     let hub = Hub::start().await;

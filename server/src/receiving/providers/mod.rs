@@ -192,9 +192,21 @@ pub enum VerifyError {
     },
     #[error("signature does not match")]
     SignatureMismatch,
-    #[error("timestamp is {age_secs} s old, more than the {tolerance_secs} s allowed")]
+    /// The signature matches the body only once re-serialised: the bytes were changed on the way.
+    #[error(
+        "signature matches the body only as {0}: something between the sender and hookhub \
+         (a proxy, a framework) rewrote the body; pass the raw bytes through"
+    )]
+    BodyRewritten(&'static str),
+    #[error(
+        "timestamp is {age_secs} s old, more than the {tolerance_secs} s allowed: the \
+         request was replayed, or the sender's clock is about {age_secs} s behind this hub's"
+    )]
     TimestampTooOld { age_secs: i64, tolerance_secs: i64 },
-    #[error("timestamp is {ahead_secs} s in the future, more than the {tolerance_secs} s allowed")]
+    #[error(
+        "timestamp is {ahead_secs} s in the future, more than the {tolerance_secs} s allowed: \
+         the sender's clock is about {ahead_secs} s ahead of this hub's"
+    )]
     TimestampInFuture {
         ahead_secs: i64,
         tolerance_secs: i64,
@@ -217,6 +229,7 @@ impl VerifyError {
             Self::MissingHeader(_) => "missing_header",
             Self::MalformedHeader { .. } => "malformed_header",
             Self::SignatureMismatch => "signature_mismatch",
+            Self::BodyRewritten(_) => "body_rewritten",
             Self::TimestampTooOld { .. } => "timestamp_too_old",
             Self::TimestampInFuture { .. } => "timestamp_in_future",
             Self::MissingCode => "missing_code",
@@ -232,6 +245,7 @@ impl VerifyError {
         match self {
             Self::MissingHeader(_) | Self::MalformedHeader { .. } => 400,
             Self::SignatureMismatch
+            | Self::BodyRewritten(_)
             | Self::TimestampTooOld { .. }
             | Self::TimestampInFuture { .. }
             | Self::MissingCode
@@ -251,8 +265,73 @@ pub fn secret_problem(provider: &Provider, secret: &str) -> Option<&'static str>
     }
 }
 
-/// Checks `req` against `provider`'s scheme; any one of `secrets` may have signed it.
+/// Checks `req` against `provider`'s scheme; any one of `secrets` may have signed it. A JSON
+/// body whose signature matches only once re-serialised is refused saying so.
 pub fn verify(
+    provider: &Provider,
+    secrets: &[Secret],
+    req: &Incoming,
+    now_unix_secs: i64,
+) -> Result<Verified, VerifyError> {
+    let checked = check(provider, secrets, req, now_unix_secs);
+    if checked != Err(VerifyError::SignatureMismatch) || req.body.len() > REWRITE_CHECK_BYTES {
+        return checked;
+    }
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(req.body) else {
+        return checked;
+    };
+    let shapes = [
+        (serde_json::to_vec(&json), "compact JSON"),
+        (spaced_json(&json), "JSON spaced as Python writes it"),
+        (serde_json::to_vec_pretty(&json), "indented JSON"),
+    ];
+    for (body, shape) in shapes {
+        let Ok(body) = body else { continue };
+        let rewritten = Incoming {
+            body: &body,
+            ..*req
+        };
+        if body != req.body
+            && check(provider, secrets, &rewritten, now_unix_secs)
+                != Err(VerifyError::SignatureMismatch)
+        {
+            return Err(VerifyError::BodyRewritten(shape));
+        }
+    }
+    checked
+}
+
+/// JSON with a space after each `,` and `:`, as Python's `json.dumps` writes it by default.
+fn spaced_json(json: &serde_json::Value) -> serde_json::Result<Vec<u8>> {
+    use serde::Serialize;
+    use serde_json::ser::{CompactFormatter, Formatter};
+    use std::io::{Result, Write};
+
+    struct Spaced;
+    impl Formatter for Spaced {
+        fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> Result<()> {
+            CompactFormatter.begin_array_value(w, first)?;
+            if first { Ok(()) } else { w.write_all(b" ") }
+        }
+        fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> Result<()> {
+            CompactFormatter.begin_object_key(w, first)?;
+            if first { Ok(()) } else { w.write_all(b" ") }
+        }
+        fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> Result<()> {
+            w.write_all(b": ")
+        }
+    }
+    let mut out = Vec::new();
+    json.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut out, Spaced,
+    ))?;
+    Ok(out)
+}
+
+/// Bodies up to this size are tried re-serialised when their signature does not match.
+const REWRITE_CHECK_BYTES: usize = 1 << 20;
+
+fn check(
     provider: &Provider,
     secrets: &[Secret],
     req: &Incoming,
@@ -357,7 +436,8 @@ mod tests {
         assert_eq!(stale.status(), 401);
         assert_eq!(
             stale.to_string(),
-            "timestamp is 301 s old, more than the 300 s allowed"
+            "timestamp is 301 s old, more than the 300 s allowed: the request was replayed, \
+             or the sender's clock is about 301 s behind this hub's"
         );
     }
 }

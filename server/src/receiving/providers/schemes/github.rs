@@ -63,6 +63,39 @@ mod tests {
         }
     }
 
+    /// Signed over one shape of JSON, received in another: the refusal says the body was
+    /// rewritten on the way, and in which shape the signature would have matched.
+    #[test]
+    fn says_when_a_proxy_rewrote_the_json_body() {
+        let sent = r#"{"action": "opened", "numbers": [1, 2], "pr": {"draft": false}}"#;
+        let compact = r#"{"action":"opened","numbers":[1,2],"pr":{"draft":false}}"#;
+        let indented = "{\n  \"action\": \"opened\"\n}";
+        let cases = [
+            (compact, sent, "JSON spaced as Python writes it"),
+            (sent, compact, "compact JSON"),
+            (r#"{"action":"opened"}"#, indented, "indented JSON"),
+            (
+                indented,
+                r#"{"action": "opened"}"#,
+                "JSON spaced as Python writes it",
+            ),
+        ];
+        for (received, signed_over, shape) in cases {
+            let req = signed(SECRET, signed_over).body(received);
+            let what = format!("{received} signed as {signed_over}");
+            assert_eq!(
+                check(&req, &[SECRET]),
+                Err(VerifyError::BodyRewritten(shape)),
+                "{what}"
+            );
+        }
+        // A wrong secret, or a body that is not JSON, is a plain mismatch.
+        let req = signed("another secret", compact).body(sent);
+        assert_eq!(check(&req, &[SECRET]), Err(VerifyError::SignatureMismatch));
+        let req = signed(SECRET, "a=1").body("a=2");
+        assert_eq!(check(&req, &[SECRET]), Err(VerifyError::SignatureMismatch));
+    }
+
     #[test]
     fn matches_githubs_published_test_vector() {
         let req = Req::post("Hello, World!").header(

@@ -13,8 +13,8 @@ use leptos::prelude::*;
 use crate::dto::{
     ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
     EventQuery, EventTypeDto, HandlerChangeDto, HandlerDto, HealthDto, NewApiKeyDto, NewHandlerDto,
-    OverviewDto, PublishedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto,
-    SubscriptionFormDto, UserDto,
+    OverviewDto, PublishedDto, SourceDetailDto, SourceDto, SourceTestDto, SubscriptionDetailDto,
+    SubscriptionDto, SubscriptionFormDto, UserDto,
 };
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
@@ -242,6 +242,14 @@ pub async fn set_source_enabled(id: String, enabled: bool) -> Result<(), AppErro
 pub async fn rotate_source_secret(id: String, secret: Option<String>) -> Result<(), AppError> {
     let (backend, _) = require_admin().await?;
     backend.rotate_source_secret(id, given(secret)).await
+}
+
+/// Sends the source a correctly signed sample request, as its provider would, and says what
+/// became of it.
+#[server]
+pub async fn test_source(id: String) -> Result<SourceTestDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.test_source(request_host().await, id).await
 }
 
 #[server]

@@ -8,8 +8,8 @@ use leptos::prelude::use_context;
 use crate::dto::{
     ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
     EventQuery, EventTypeDto, HandlerChangeDto, HandlerDto, HealthDto, NewApiKeyDto, NewHandlerDto,
-    OverviewDto, PublishedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto, SubscriptionDto,
-    SubscriptionFormDto, UserDto,
+    OverviewDto, PublishedDto, SourceDetailDto, SourceDto, SourceTestDto, SubscriptionDetailDto,
+    SubscriptionDto, SubscriptionFormDto, UserDto,
 };
 use crate::error::AppError;
 use crate::session::AuthSession;
@@ -79,6 +79,12 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<(), AppError>;
     async fn set_source_enabled(&self, id: String, enabled: bool) -> Result<(), AppError>;
     /// The new secret is generated when `secret` is `None`; the old one stays accepted.
+    /// Sends the source a correctly signed sample request; `host` as for endpoint URLs.
+    async fn test_source(
+        &self,
+        host: Option<String>,
+        id: String,
+    ) -> Result<SourceTestDto, AppError>;
     async fn rotate_source_secret(
         &self,
         id: String,

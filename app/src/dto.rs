@@ -518,6 +518,14 @@ pub struct HealthDto {
     pub notices: Vec<NoticeDto>,
 }
 
+/// What became of a test request sent to a source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceTestDto {
+    pub accepted: bool,
+    pub outcome: String,
+    pub event_id: Option<i64>,
+}
+
 /// A subscription failing for a quarter, a half, three quarters of the time before it is
 /// disabled, or disabled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -67,6 +67,33 @@ test.describe.serial('the dashboard as people use it', () => {
     await shot(page, 'api-reference');
   });
 
+  test('a source is tested from its page: a signed request, accepted, or refused saying why', async ({ page }) => {
+    await logIn(page);
+    await waitForHydration(page);
+    await nav(page, 'Sources').click();
+    await page.getByLabel('Name').fill('Stripe — tested from the page');
+    await page.getByLabel('Provider').selectOption('stripe');
+    await page.getByRole('button', { name: 'Add source' }).click();
+    const url = await page.getByLabel('New endpoint URL').inputValue();
+    await page.goto(new URL(url).pathname.replace('/hooks/', '/sources/'));
+    await waitForHydration(page);
+    await page.getByRole('button', { name: 'Send a test request' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Accepted and stored as event' })).toBeVisible();
+    await shot(page, 'source-tested');
+    await page.getByRole('link', { name: 'Open the event' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toContainText('hookhub.test');
+
+    // Disabled, the same test is refused, and the page says so.
+    await page.goBack();
+    await page.getByRole('button', { name: 'Disable this source' }).click();
+    await expect(page.getByText('This source is disabled')).toBeVisible();
+    await page.getByRole('button', { name: 'Send a test request' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Refused: the source is disabled.' })).toBeVisible();
+    // Enabled again: the getting-started guide below tries the newest source.
+    await page.getByRole('button', { name: 'Enable this source' }).click();
+    await expect(page.getByText('This source is disabled')).toBeHidden();
+  });
+
   test('a Standard Webhooks secret that is not whsec_<base64> is refused beside the field', async ({ page }) => {
     await logIn(page);
     await waitForHydration(page);

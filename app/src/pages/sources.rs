@@ -12,7 +12,7 @@ use super::components::{
 };
 use crate::api::{
     AddHandler, ChangeHandler, CreateSource, DeleteSource, DropPreviousSecret, RemoveHandler,
-    RetryFailedRuns, RotateSourceSecret, SetSourceEnabled, UpdateSource, list_handlers,
+    RetryFailedRuns, RotateSourceSecret, SetSourceEnabled, TestSource, UpdateSource, list_handlers,
     list_sources, source_detail,
 };
 use crate::dto::HandlerDto;
@@ -391,6 +391,37 @@ fn HandlerForm(add: ServerAction<AddHandler>, source_id: String) -> impl IntoVie
     }
 }
 
+/// Sends the source a request signed with its secret, as its provider would, and shows what
+/// became of it: the quickest check that the provider and the secret are set up right.
+#[component]
+fn TestSourceForm(source_id: String) -> impl IntoView {
+    let test = server_action::<TestSource>();
+    let error = action_error(test);
+    let outcome = move || {
+        test.value().get().and_then(Result::ok).map(|tested| {
+            let class = if tested.accepted {
+                "notice"
+            } else {
+                "notice warn"
+            };
+            let link = tested
+                .event_id
+                .map(|id| view! { " " <a href=format!("/events/{id}")>"Open the event"</a> });
+            view! { <p class=class role="status">{tested.outcome} {link}</p> }
+        })
+    };
+    view! {
+        <h3>"Test it"</h3>
+        <p class="muted">"Sends this endpoint a request signed with its secret, as the provider would: checked, stored and handled like any other."</p>
+        <ActionForm action=test>
+            <input type="hidden" name="id" value=source_id/>
+            <button type="submit" class="button">"Send a test request"</button>
+        </ActionForm>
+        <ButtonError error/>
+        {outcome}
+    }
+}
+
 #[component]
 pub fn SourcePage() -> impl IntoView {
     let params = use_params_map();
@@ -500,6 +531,7 @@ pub fn SourcePage() -> impl IntoView {
                                     <dt>"Events"</dt>
                                     <dd><a href=format!("/events?source={}", s.id)>"See what this source received"</a></dd>
                                 </dl>
+                                <TestSourceForm source_id=s.id.clone()/>
                             </section>
                             <HealthPanel figures=health/>
                             <section class="panel" id="handlers">

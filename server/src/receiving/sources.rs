@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 use serde_json::{Map, Value};
 
+use super::ingest::{self, Answer};
 use super::providers::{self, Provider};
 use crate::Hub;
 use crate::error::{Error, invalid};
@@ -104,6 +105,87 @@ pub async fn rotate_secret(db: &Db, id: &str, secret: Option<String>) -> Result<
 }
 
 /// Ends a rotation: only the current secret is accepted from now on.
+/// What became of a test request to a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tested {
+    pub accepted: bool,
+    /// What happened, as a sentence.
+    pub outcome: String,
+    /// The event it was stored as.
+    pub event_id: Option<i64>,
+}
+
+/// Sends the source a correctly signed sample request through the same receive flow as a
+/// provider's (verified, stored, handlers run, counted), and says what became of it: a source
+/// whose settings are wrong refuses it, saying why. `endpoint` is its URL as the provider has it.
+pub async fn test(hub: &Hub, id: &str, endpoint: String) -> Result<Tested, Error> {
+    let source = find(&hub.db, id).await?;
+    let provider: Provider = serde_json::from_str(&source.settings)
+        .map_err(|e| invalid("settings", format!("stored settings do not parse: {e}")))?;
+    let sample =
+        providers::sample(&provider, &source.secret, &endpoint, now_secs()).ok_or_else(|| {
+            invalid(
+                "provider",
+                "a generic scheme's requests can only be signed by its sender",
+            )
+        })?;
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in &sample.headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::try_from(name.as_str()),
+            http::HeaderValue::try_from(value.as_str()),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    let request = ingest::Request {
+        source_id: source.id.to_string(),
+        method: http::Method::POST,
+        query: sample.query,
+        headers,
+        body: sample.body.into(),
+        remote_addr: None,
+        callback_url: endpoint,
+    };
+    let refused = |outcome: String| Tested {
+        accepted: false,
+        outcome,
+        event_id: None,
+    };
+    Ok(match ingest::receive(hub, request).await {
+        Answer::Stored {
+            event_id,
+            duplicate,
+            ..
+        } => Tested {
+            accepted: true,
+            outcome: if duplicate {
+                format!("Accepted: the same request was stored a moment ago as event {event_id}.")
+            } else {
+                format!("Accepted and stored as event {event_id}.")
+            },
+            event_id: Some(event_id),
+        },
+        Answer::Handshake(_) => Tested {
+            accepted: true,
+            outcome: "Answered as the provider's handshake.".to_owned(),
+            event_id: None,
+        },
+        Answer::Refused(reason) => refused(format!("Refused: {reason}.")),
+        Answer::Disabled => refused("Refused: the source is disabled.".to_owned()),
+        Answer::UnknownSource => return Err(Error::NotFound("source")),
+        Answer::MethodNotAllowed => refused("Refused: the method is not allowed.".to_owned()),
+        Answer::Unavailable => {
+            refused("Not stored: the hub cannot store anything right now.".to_owned())
+        }
+        Answer::Failed => refused("Not stored: the hub failed; see its log.".to_owned()),
+    })
+}
+
+fn now_secs() -> i64 {
+    crate::storage::now_millis() / 1000
+}
+
 pub async fn drop_previous_secret(db: &Db, id: &str) -> Result<(), Error> {
     sources::drop_previous_secret(db, id.into())
         .await?

@@ -246,6 +246,67 @@ async fn a_rewritten_json_body_is_refused_saying_what_happened() {
     assert_eq!(page["data"].as_array().unwrap().len(), 0);
 }
 
+/// The dashboard's "Send a test request": a correctly signed sample through the receive flow,
+/// stored like a provider's; a disabled source refuses it, saying so.
+#[tokio::test]
+async fn a_source_is_tested_with_a_correctly_signed_request() {
+    use app::api::{SetSourceEnabled, TestSource};
+
+    let hub = Hub::start().await;
+    let client = hub.app.set_up().await;
+    for provider in [
+        "github",
+        "stripe",
+        "slack",
+        "standard-webhooks",
+        "shopify",
+        "zendesk",
+    ] {
+        let source = hub
+            .create_source(json!({"name": provider, "provider": provider}))
+            .await;
+        let id = source["id"].as_str().unwrap();
+        let tested: Value = hub
+            .app
+            .call::<TestSource>(&client, &[("id", id)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(tested["accepted"], true, "{provider}: {tested}");
+        let event_id = tested["event_id"].as_i64().unwrap();
+        let (status, event) = hub
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/v1/events/{event_id}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(event["source_id"], id);
+        assert_eq!(event["verification"], "verified");
+    }
+
+    let source = hub
+        .create_source(json!({"name": "off", "provider": "github"}))
+        .await;
+    let id = source["id"].as_str().unwrap();
+    let response = hub
+        .app
+        .call::<SetSourceEnabled>(&client, &[("id", id), ("enabled", "false")])
+        .await;
+    assert!(response.status().is_success());
+    let tested: Value = hub
+        .app
+        .call::<TestSource>(&client, &[("id", id)])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tested["accepted"], false);
+    assert_eq!(tested["outcome"], "Refused: the source is disabled.");
+}
+
 #[tokio::test]
 async fn a_wrong_signature_is_refused_with_a_reason_and_not_stored() {
     let hub = Hub::start().await;

@@ -9,8 +9,9 @@ use app::dto::{
     ApiKeyDto, AttemptDto, DeliveryCountsDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
     DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventTypeDto, GettingStartedDto,
     HandlerChangeDto, HandlerDto, HandlerRunDto, HealthDto, HubDto, NewApiKeyDto, NewHandlerDto,
-    OverviewDto, PublishedDto, RefusedDto, SourceDetailDto, SourceDto, SubscriptionDetailDto,
-    SubscriptionDto, SubscriptionFormDto, SubscriptionSecretsDto, TrySourceDto, UserDto,
+    OverviewDto, PublishedDto, RefusedDto, SourceDetailDto, SourceDto, SourceTestDto,
+    SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto, SubscriptionSecretsDto,
+    TrySourceDto, UserDto,
 };
 use app::error::AppError;
 
@@ -455,6 +456,21 @@ impl Backend for HubBackend {
         };
         receiving::update(&self.0.hub.db, &id, update).await?;
         Ok(())
+    }
+
+    async fn test_source(
+        &self,
+        host: Option<String>,
+        id: String,
+    ) -> Result<SourceTestDto, AppError> {
+        let hub = &self.0.hub;
+        let endpoint = endpoint_url(hub.config.public_url.as_deref(), host.as_deref(), &id);
+        let tested = receiving::test(hub, &id, endpoint).await?;
+        Ok(SourceTestDto {
+            accepted: tested.accepted,
+            outcome: tested.outcome,
+            event_id: tested.event_id,
+        })
     }
 
     async fn rotate_source_secret(

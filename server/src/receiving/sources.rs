@@ -94,8 +94,7 @@ pub async fn update(db: &Db, id: &str, update: SourceUpdate) -> Result<Source, E
 /// stays accepted until [`sources::drop_previous_secret`].
 pub async fn rotate_secret(db: &Db, id: &str, secret: Option<String>) -> Result<Source, Error> {
     let source = find(db, id).await?;
-    let provider: Provider = serde_json::from_str(&source.settings)
-        .map_err(|e| invalid("settings", format!("stored settings do not parse: {e}")))?;
+    let provider = stored_provider(&source)?;
     let secret = checked_secret(secret, &provider)?;
     let rotated = sources::rotate_secret(db, source.id, secret)
         .await?
@@ -120,15 +119,19 @@ pub struct Tested {
 /// whose settings are wrong refuses it, saying why. `endpoint` is its URL as the provider has it.
 pub async fn test(hub: &Hub, id: &str, endpoint: String) -> Result<Tested, Error> {
     let source = find(&hub.db, id).await?;
-    let provider: Provider = serde_json::from_str(&source.settings)
-        .map_err(|e| invalid("settings", format!("stored settings do not parse: {e}")))?;
-    let sample =
-        providers::sample(&provider, &source.secret, &endpoint, now_secs()).ok_or_else(|| {
-            invalid(
-                "provider",
-                "a generic scheme's requests can only be signed by its sender",
-            )
-        })?;
+    let provider = stored_provider(&source)?;
+    let sample = providers::sample(
+        &provider,
+        &source.secret,
+        &endpoint,
+        crate::storage::now_millis() / 1000,
+    )
+    .ok_or_else(|| {
+        invalid(
+            "provider",
+            "a generic scheme's requests can only be signed by its sender",
+        )
+    })?;
     let mut headers = http::HeaderMap::new();
     for (name, value) in &sample.headers {
         if let (Ok(name), Ok(value)) = (
@@ -182,8 +185,10 @@ pub async fn test(hub: &Hub, id: &str, endpoint: String) -> Result<Tested, Error
     })
 }
 
-fn now_secs() -> i64 {
-    crate::storage::now_millis() / 1000
+/// The provider a stored source names, with its settings.
+fn stored_provider(source: &Source) -> Result<Provider, Error> {
+    serde_json::from_str(&source.settings)
+        .map_err(|e| invalid("settings", format!("stored settings do not parse: {e}")))
 }
 
 pub async fn drop_previous_secret(db: &Db, id: &str) -> Result<(), Error> {

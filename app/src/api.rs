@@ -252,6 +252,13 @@ pub async fn test_source(id: String) -> Result<SourceTestDto, AppError> {
     backend.test_source(request_host().await, id).await
 }
 
+/// Whether a payload filter matches a sample payload (the "try it" box).
+#[server]
+pub async fn try_payload_filter(filter: String, sample: String) -> Result<bool, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.try_payload_filter(filter, sample).await
+}
+
 #[server]
 pub async fn drop_previous_secret(id: String) -> Result<(), AppError> {
     let (backend, _) = require_admin().await?;
@@ -324,10 +331,30 @@ pub async fn create_event_type(
     name: String,
     description: String,
     example: Option<String>,
+    schema: Option<String>,
+    schema_mode: Option<String>,
 ) -> Result<EventTypeDto, AppError> {
     let (backend, _, _) = require_user().await?;
+    let form = crate::dto::EventTypeFormDto {
+        name,
+        description,
+        example: example.unwrap_or_default(),
+        schema: schema.unwrap_or_default(),
+        schema_mode: schema_mode.unwrap_or_default(),
+    };
+    backend.create_event_type(form).await
+}
+
+/// Sets (or, blank, removes) an event type's schema and its mode.
+#[server]
+pub async fn set_event_type_schema(
+    name: String,
+    schema: String,
+    schema_mode: String,
+) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
     backend
-        .create_event_type(name, description, example.unwrap_or_default())
+        .set_event_type_schema(name, schema, schema_mode)
         .await
 }
 

@@ -7,9 +7,9 @@ use leptos::prelude::use_context;
 
 use crate::dto::{
     ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
-    EventQuery, EventTypeDto, HandlerChangeDto, HandlerDto, HealthDto, NewApiKeyDto, NewHandlerDto,
-    OverviewDto, PublishedDto, SourceDetailDto, SourceDto, SourceTestDto, SubscriptionDetailDto,
-    SubscriptionDto, SubscriptionFormDto, UserDto,
+    EventQuery, EventTypeDto, EventTypeFormDto, HandlerChangeDto, HandlerDto, HealthDto,
+    NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto, SourceDetailDto, SourceDto,
+    SourceTestDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto, UserDto,
 };
 use crate::error::AppError;
 use crate::session::AuthSession;
@@ -109,13 +109,14 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<u64, AppError>;
 
     async fn list_event_types(&self) -> Result<Vec<EventTypeDto>, AppError>;
-    /// `example` is an example payload, JSON text (blank for none).
-    async fn create_event_type(
+    async fn create_event_type(&self, form: EventTypeFormDto) -> Result<EventTypeDto, AppError>;
+    /// A blank `schema` removes it.
+    async fn set_event_type_schema(
         &self,
         name: String,
-        description: String,
-        example: String,
-    ) -> Result<EventTypeDto, AppError>;
+        schema: String,
+        schema_mode: String,
+    ) -> Result<(), AppError>;
     async fn set_event_type_deprecated(
         &self,
         name: String,
@@ -134,6 +135,8 @@ pub trait Backend: Send + Sync + 'static {
         form: SubscriptionFormDto,
     ) -> Result<(), AppError>;
     async fn subscription_detail(&self, id: String) -> Result<SubscriptionDetailDto, AppError>;
+    /// Whether a payload filter matches a sample payload.
+    async fn try_payload_filter(&self, filter: String, sample: String) -> Result<bool, AppError>;
     /// `state`: `active` (resume or re-enable) or `paused`.
     async fn set_subscription_state(&self, id: String, state: String) -> Result<(), AppError>;
     async fn delete_subscription(&self, id: String) -> Result<(), AppError>;

@@ -318,6 +318,21 @@ pub struct EventTypeDto {
     pub created_at: i64,
     /// An example payload, JSON text as it was written.
     pub example: Option<String>,
+    /// The JSON Schema its payloads must match, as it was written.
+    pub schema: Option<String>,
+    /// `enforce` (refused when it does not match) or `warn` (published, flagged).
+    pub schema_mode: String,
+}
+
+/// A new event type as its form sends it; blank example and schema for none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventTypeFormDto {
+    pub name: String,
+    pub description: String,
+    pub example: String,
+    pub schema: String,
+    /// `enforce` or `warn`.
+    pub schema_mode: String,
 }
 
 /// A subscription as lists and pages show it; the secret only on request.
@@ -328,6 +343,8 @@ pub struct SubscriptionDto {
     pub description: String,
     /// Names or patterns (`*`, `invoice.*`).
     pub event_types: Vec<String>,
+    /// A condition on the payload (`data.amount > 100`), or none.
+    pub payload_filter: Option<String>,
     /// Extra headers sent with every delivery.
     pub headers: Vec<(String, String)>,
     /// Extra properties (the ASP.NET mode sends them in its body).
@@ -399,6 +416,9 @@ pub struct SubscriptionFormDto {
     pub url: String,
     pub description: String,
     pub event_types: String,
+    /// Blank for none.
+    #[serde(default)]
+    pub payload_filter: String,
     pub headers: String,
     pub properties: String,
     /// `standard` or `aspnet`.
@@ -414,6 +434,9 @@ pub struct PublishedDto {
     pub event_type: String,
     /// The subscriptions it was queued for: every one whose event types match it.
     pub deliveries: u64,
+    /// Where the payload does not match its type's schema, when the schema only warns:
+    /// `path: why` each.
+    pub schema_errors: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -26,6 +26,8 @@ mod m20261206_000017_handler_switch;
 mod m20261206_000018_event_type_examples;
 mod m20261206_000019_health_windows;
 mod m20261207_000020_notices;
+mod m20261207_000021_payload_filters;
+mod m20261207_000022_event_type_schemas;
 
 pub struct Migrator;
 
@@ -78,6 +80,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_event_type_examples::Migration),
             Box::new(m20261206_000019_health_windows::Migration),
             Box::new(m20261207_000020_notices::Migration),
+            Box::new(m20261207_000021_payload_filters::Migration),
+            Box::new(m20261207_000022_event_type_schemas::Migration),
         ]
     }
 }

@@ -82,7 +82,9 @@ pub async fn copy_database(
 fn message(err: crate::error::Error) -> anyhow::Error {
     use crate::error::Error;
     match err {
-        Error::Invalid { message, .. } | Error::Conflict { message, .. } => {
+        Error::Invalid { message, .. }
+        | Error::Conflict { message, .. }
+        | Error::Mismatched { message, .. } => {
             anyhow::anyhow!(message)
         }
         err => err.into(),

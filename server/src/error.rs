@@ -13,6 +13,14 @@ pub enum Error {
         field: &'static str,
         message: String,
     },
+    /// A value the caller can fix, wrong in several places: each with where and why (a
+    /// payload against its event type's schema).
+    #[error("{field}: {message}")]
+    Mismatched {
+        field: &'static str,
+        message: String,
+        details: Vec<Detail>,
+    },
     /// There is no such thing: `"source"`, `"subscription"`, …
     #[error("no such {0}")]
     NotFound(&'static str),
@@ -33,6 +41,13 @@ pub enum Error {
     /// A fault of ours outside the database (password hashing, say).
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// One place a value is wrong: a JSON Pointer into it (empty for the whole value), and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Detail {
+    pub path: String,
+    pub message: String,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -9,6 +9,7 @@ pub mod figures;
 pub mod http;
 mod hub;
 pub mod ids;
+pub mod listen;
 pub mod metrics;
 pub mod outbound;
 pub mod receiving;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub set_up: Arc<AtomicBool>,
     /// The dashboard's compiled files, served compressed from memory.
     pub assets: http::Assets,
+    /// Cancelled when the hub stops: long-lived answers (the relay's streams) end with it.
+    pub stopping: CancellationToken,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
             throttle,
             started_at: storage::now_millis(),
             set_up: Arc::new(AtomicBool::new(false)),
+            stopping: CancellationToken::new(),
         })
     }
 }
@@ -101,7 +105,10 @@ pub async fn run_with(
     if let Err(err) = storage::notices::add_event_types(&db, &sending::notices::EVENT_TYPES).await {
         tracing::warn!(error = %err, "adding hookhub's own event types to the catalog failed");
     }
-    let state = AppState::new(config, db.clone(), handler_kinds)?;
+    let state = AppState {
+        stopping: shutdown.clone(),
+        ..AppState::new(config, db.clone(), handler_kinds)?
+    };
     let tasks = TaskTracker::new();
     tasks.spawn({
         let (db, shutdown) = (db.clone(), shutdown.clone());

@@ -47,6 +47,25 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Relay a source's webhooks from a running hub to a local URL while you develop: each
+    /// event is replayed with its original method, headers and exact body.
+    Listen {
+        /// The hub's base URL, such as http://127.0.0.1:3000.
+        #[arg(long)]
+        hub: String,
+        /// An API key of that hub (or HOOKHUB_API_KEY).
+        #[arg(long, env = "HOOKHUB_API_KEY", hide_env_values = true)]
+        key: String,
+        /// The source's id.
+        #[arg(long)]
+        source: String,
+        /// Where to replay each event, such as http://localhost:4000/webhook.
+        #[arg(long)]
+        forward: String,
+        /// First replay what was received since this time (RFC 3339, or 2026-12-07T09:30 as UTC).
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// Copy every row of one database into another, empty one (stop the hubs first), e.g.
     /// from the SQLite file to PostgreSQL.
     CopyDatabase {
@@ -83,6 +102,30 @@ async fn main() -> anyhow::Result<()> {
         Command::CreateApiKey { name } => {
             println!("{}", commands::create_key(config, name).await?);
             Ok(())
+        }
+        Command::Listen {
+            hub,
+            key,
+            source,
+            forward,
+            since,
+        } => {
+            let stop = CancellationToken::new();
+            tokio::spawn({
+                let stop = stop.clone();
+                async move {
+                    server::stop_signal().await;
+                    stop.cancel();
+                }
+            });
+            let listen = server::listen::Listen {
+                hub,
+                key,
+                source,
+                forward,
+                since,
+            };
+            server::listen::run(listen, stop).await
         }
         Command::CopyDatabase { from, to } => {
             println!("{}", commands::copy_database(config, from, to).await?);

@@ -8,7 +8,9 @@ use leptos_router::hooks::use_query_map;
 use super::components::{
     ButtonError, ErrorPanel, Field, FormError, ScrollRegion, Time, action_error, rcdata,
 };
-use crate::api::{CreateEventType, PublishMessage, SetEventTypeDeprecated, list_event_types};
+use crate::api::{
+    CreateEventType, PublishMessage, SetEventTypeDeprecated, SetEventTypeSchema, list_event_types,
+};
 use crate::dto::{EventTypeDto, PublishedDto};
 use crate::error::AppError;
 use crate::flash::server_action;
@@ -17,10 +19,18 @@ use crate::flash::server_action;
 pub fn EventTypesPage() -> impl IntoView {
     let create = server_action::<CreateEventType>();
     let deprecate = server_action::<SetEventTypeDeprecated>();
+    let set_schema = server_action::<SetEventTypeSchema>();
     let create_error = action_error(create);
     let deprecate_error = action_error(deprecate);
+    let schema_error = action_error(set_schema);
     let types = Resource::new(
-        move || (create.version().get(), deprecate.version().get()),
+        move || {
+            (
+                create.version().get(),
+                deprecate.version().get(),
+                set_schema.version().get(),
+            )
+        },
         |_| list_event_types(),
     );
     let created = move || create.value().get().and_then(Result::ok);
@@ -37,12 +47,16 @@ pub fn EventTypesPage() -> impl IntoView {
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty">"No event types yet. Add one below."</p>
                         }.into_any(),
-                        Ok(list) => view! { <EventTypeTable list deprecate/> }.into_any(),
+                        Ok(list) => view! { <EventTypeTable list deprecate set_schema/> }.into_any(),
                         Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
                     }
                 })}
             </Suspense>
             <ButtonError error=deprecate_error/>
+            <ButtonError error=schema_error/>
+            {move || matches!(set_schema.value().get(), Some(Ok(()))).then(|| view! {
+                <p class="notice" role="status">"The schema is saved."</p>
+            })}
         </section>
         <section class="panel" id="add">
             <h2>"Add an event type"</h2>
@@ -59,6 +73,12 @@ pub fn EventTypesPage() -> impl IntoView {
                 <Field label="Example payload (JSON)" id="example" hint="Optional. The publish form starts with it, and subscribers can see what to expect." error=create_error>
                     <textarea id="example" name="example" rows="4" spellcheck="false" placeholder="{\"id\": \"in_123\", \"amount\": 4200}"></textarea>
                 </Field>
+                <Field label="JSON Schema" id="schema" hint="Optional, draft 2020-12. Every payload published as this type is checked against it; the example must match it too." error=create_error>
+                    <textarea id="schema" name="schema" rows="4" spellcheck="false" placeholder="{\"type\": \"object\", \"required\": [\"id\"]}"></textarea>
+                </Field>
+                <Field label="If a payload does not match" id="schema_mode" error=create_error>
+                    <SchemaModeSelect id="schema_mode" mode=String::new()/>
+                </Field>
                 <FormError error=create_error/>
                 <div><button type="submit" class="button primary">"Add event type"</button></div>
             </ActionForm>
@@ -67,10 +87,63 @@ pub fn EventTypesPage() -> impl IntoView {
     }
 }
 
+/// What a schema does with a payload that does not match it: value and label.
+const SCHEMA_MODES: &[(&str, &str)] = &[
+    ("enforce", "refuse it (422)"),
+    ("warn", "publish it, flagged"),
+];
+
+#[component]
+fn SchemaModeSelect(#[prop(into)] id: String, mode: String) -> impl IntoView {
+    view! {
+        <select id=id name="schema_mode">
+            {SCHEMA_MODES.iter().map(|(value, label)| {
+                let selected = mode == *value;
+                view! { <option value=*value selected=selected>{*label}</option> }
+            }).collect_view()}
+        </select>
+    }
+}
+
+/// An event type's schema, shown, and a form to change or remove it.
+#[component]
+fn SchemaEditor(
+    name: String,
+    schema: Option<String>,
+    mode: String,
+    set_schema: ServerAction<SetEventTypeSchema>,
+) -> impl IntoView {
+    let summary = match (&schema, mode.as_str()) {
+        (None, _) => "Add a schema",
+        (Some(_), "warn") => "Schema (warns)",
+        (Some(_), _) => "Schema (enforced)",
+    };
+    let shown = schema
+        .clone()
+        .map(|schema| view! { <pre class="body">{schema}</pre> });
+    let field = format!("schema-{name}");
+    let mode_field = format!("schema-mode-{name}");
+    view! {
+        <details class="reveal">
+            <summary>{summary}</summary>
+            {shown}
+            <ActionForm action=set_schema attr:class="stack">
+                <input type="hidden" name="name" value=name/>
+                <label for=field.clone()>"JSON Schema (blank removes it)"</label>
+                <textarea id=field name="schema" rows="6" spellcheck="false">{rcdata(schema.unwrap_or_default())}</textarea>
+                <label for=mode_field.clone()>"If a payload does not match"</label>
+                <SchemaModeSelect id=mode_field mode/>
+                <div><button type="submit" class="button small">"Save schema"</button></div>
+            </ActionForm>
+        </details>
+    }
+}
+
 #[component]
 fn EventTypeTable(
     list: Vec<EventTypeDto>,
     deprecate: ServerAction<SetEventTypeDeprecated>,
+    set_schema: ServerAction<SetEventTypeSchema>,
 ) -> impl IntoView {
     view! {
         <ScrollRegion label="Event types">
@@ -96,7 +169,10 @@ fn EventTypeTable(
                         view! {
                             <tr class:deprecated=t.deprecated>
                                 <td><code>{t.name.clone()}</code></td>
-                                <td>{t.description}{example}</td>
+                                <td>
+                                    {t.description}{example}
+                                    <SchemaEditor name=t.name.clone() schema=t.schema mode=t.schema_mode set_schema/>
+                                </td>
                                 <td>{badge}</td>
                                 <td class="when"><Time millis=t.created_at/></td>
                                 <td class="actions">
@@ -124,7 +200,14 @@ fn PublishedNotice(published: PublishedDto) -> impl IntoView {
         message_id,
         event_type,
         deliveries,
+        schema_errors,
     } = published;
+    let mismatches = (!schema_errors.is_empty()).then(|| view! {
+        <p>"It does not match its type's schema, which only warns:"</p>
+        <ul class="mismatches">
+            {schema_errors.into_iter().map(|line| view! { <li><code>{line}</code></li> }).collect_view()}
+        </ul>
+    });
     let href = format!(
         "/deliveries?{}",
         form_urlencoded::Serializer::new(String::new())
@@ -139,6 +222,7 @@ fn PublishedNotice(published: PublishedDto) -> impl IntoView {
     view! {
         <div class="secret-reveal" role="status">
             <p><strong>"Published "<code class="message-id">{message_id}</code>"."</strong></p>
+            {mismatches}
             {match reach {
                 Some(reach) => view! {
                     <p>"Sent to "{reach}". "<a href=href>"See its deliveries →"</a></p>

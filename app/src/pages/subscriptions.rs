@@ -13,8 +13,8 @@ use super::components::{
 use super::deliveries::DeliveryTable;
 use crate::api::{
     CreateSubscription, DeleteSubscription, RedeliverFailed, ReenableAndRedeliver,
-    RotateSubscriptionSecret, SendTestEvent, SetSubscriptionState, UpdateSubscription,
-    list_subscriptions, subscription_detail,
+    RotateSubscriptionSecret, SendTestEvent, SetSubscriptionState, TryPayloadFilter,
+    UpdateSubscription, list_subscriptions, subscription_detail,
 };
 use crate::dto::{
     DeliveryCountsDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionSecretsDto,
@@ -155,6 +155,48 @@ fn SecretsReveal(secrets: SubscriptionSecretsDto, shown_url: String) -> impl Int
     }
 }
 
+/// Tries the filter being written on a sample payload, without saving anything. It needs the
+/// wasm: without it the filter is still checked when the form is saved.
+#[component]
+fn TryFilter(filter: NodeRef<leptos::html::Textarea>) -> impl IntoView {
+    let sample = NodeRef::<leptos::html::Textarea>::new();
+    let try_it = ServerAction::<TryPayloadFilter>::new();
+    let run = move |_| {
+        let text = |node: NodeRef<leptos::html::Textarea>| {
+            node.get_untracked().map(|t| t.value()).unwrap_or_default()
+        };
+        try_it.dispatch(TryPayloadFilter {
+            filter: text(filter),
+            sample: text(sample),
+        });
+    };
+    let outcome = move || {
+        try_it.value().get().map(|answer| match answer {
+            Ok(true) => view! { <p class="notice" role="status">"Matches: a message with this payload is delivered."</p> }.into_any(),
+            Ok(false) => view! { <p class="notice" role="status">"No match: a message with this payload creates no delivery here."</p> }.into_any(),
+            Err(err) => {
+                let message = match err.field() {
+                    Some("payload_filter") => format!("The filter: {err}"),
+                    _ => err.to_string(),
+                };
+                view! { <p class="form-error" role="alert">{message}</p> }.into_any()
+            }
+        })
+    };
+    view! {
+        <details class="try-filter">
+            <summary>"Try the filter on a sample payload"</summary>
+            <div class="field">
+                <label for="filter_sample">"Sample payload (JSON)"</label>
+                <textarea id="filter_sample" rows="4" spellcheck="false" node_ref=sample placeholder="{\"data\": {\"amount\": 1500, \"currency\": \"eur\"}}"></textarea>
+            </div>
+            <noscript><p class="hint">"Trying needs JavaScript; the filter is checked when the form is saved."</p></noscript>
+            <div><button type="button" class="button small" on:click=run>"Try"</button></div>
+            {outcome}
+        </details>
+    }
+}
+
 /// The fields of the create and edit forms (`form[…]`, for [`crate::dto::SubscriptionFormDto`]),
 /// filled from `initial` when editing.
 #[component]
@@ -163,11 +205,13 @@ fn SubscriptionFields(
     #[prop(optional)] initial: Option<SubscriptionDto>,
 ) -> impl IntoView {
     let editing = initial.is_some();
-    let (url, description, event_types, headers, properties, mode) = match initial {
+    let filter = NodeRef::<leptos::html::Textarea>::new();
+    let (url, description, event_types, payload_filter, headers, properties, mode) = match initial {
         Some(s) => (
             s.url,
             s.description,
             s.event_types.join("\n"),
+            s.payload_filter.unwrap_or_default(),
             pair_lines(&s.headers),
             pair_lines(&s.properties),
             s.mode,
@@ -184,6 +228,10 @@ fn SubscriptionFields(
         <Field label="Event types" id="event_types" hint="One name or pattern per line: * for all, invoice.* for a prefix." error>
             <textarea id="event_types" name="form[event_types]" rows="3" required spellcheck="false" placeholder="invoice.*">{rcdata(event_types)}</textarea>
         </Field>
+        <Field label="Payload filter" id="payload_filter" hint="Optional: only messages whose payload matches are delivered. Paths, ==, !=, <, >, in [...], exists(path), and, or, not; see the README." error>
+            <textarea id="payload_filter" name="form[payload_filter]" rows="2" spellcheck="false" node_ref=filter placeholder="data.amount > 100 and data.currency in [\"eur\", \"usd\"]">{rcdata(payload_filter)}</textarea>
+        </Field>
+        <TryFilter filter/>
         <Field label="Extra headers" id="headers" hint="Sent with every delivery, one Name: value per line." error>
             <textarea id="headers" name="form[headers]" rows="2" spellcheck="false" placeholder="X-Tenant: acme">{rcdata(headers)}</textarea>
         </Field>
@@ -342,6 +390,11 @@ pub fn SubscriptionPage() -> impl IntoView {
                             </dd>
                             <dt>"Event types"</dt>
                             <dd><EventTypeList patterns=s.event_types.clone()/></dd>
+                            <dt>"Payload filter"</dt>
+                            <dd>{match s.payload_filter.clone() {
+                                Some(filter) => view! { <code>{filter}</code> }.into_any(),
+                                None => "None: every payload".into_any(),
+                            }}</dd>
                             <dt>"Extra headers"</dt>
                             <dd>{if s.headers.is_empty() { "None".to_owned() } else { s.headers.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>().join(", ") }}</dd>
                         </dl>

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::error::Detail;
+
 /// How long a client is asked to wait after a 503.
 const RETRY_AFTER_SECS: u32 = 30;
 
@@ -16,6 +18,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    details: Vec<Detail>,
 }
 
 impl ApiError {
@@ -24,15 +27,12 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: Vec::new(),
         }
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            code: "unauthorized",
-            message: message.into(),
-        }
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -40,11 +40,7 @@ impl ApiError {
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            code: "not_found",
-            message: message.into(),
-        }
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
 
     /// A storage failure (disk full, I/O error) is 503 with `Retry-After`, so the client tries
@@ -69,11 +65,11 @@ impl ApiError {
     /// Logs the cause; the client learns only that it was our fault.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "API request failed");
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "internal",
-            message: "something went wrong; the details are in the server log".into(),
-        }
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong; the details are in the server log",
+        )
     }
 }
 
@@ -90,6 +86,10 @@ pub struct ErrorDetail {
     code: &'static str,
     /// For people: what was wrong and, where it can, how to put it right.
     message: String,
+    /// Where and why, one by one, when the value was wrong in several places (a payload
+    /// against its event type's schema).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<Detail>,
 }
 
 impl IntoResponse for ApiError {
@@ -98,6 +98,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code,
                 message: self.message,
+                details: self.details,
             },
         };
         let mut response = (self.status, Json(body)).into_response();
@@ -125,6 +126,18 @@ impl From<crate::error::Error> for ApiError {
                 "invalid",
                 format!("{field}: {message}"),
             ),
+            Error::Mismatched {
+                field,
+                message,
+                details,
+            } => Self {
+                details,
+                ..Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    format!("{field}: {message}"),
+                )
+            },
             Error::NotFound(what) => Self::not_found(format!("no such {what}")),
             Error::Conflict { field, message } => Self::new(
                 StatusCode::CONFLICT,

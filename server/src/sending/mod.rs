@@ -6,8 +6,10 @@
 //!   redacted and kept when an edit sends `[redacted]` back.
 //! - [`deliveries`]: redelivery by hand and the test event.
 //! - [`filter`]: event-type names and the `*` / `prefix.*` patterns subscriptions select with.
+//! - [`payload_filter`]: the small expression language a subscription filters payloads with.
 //! - [`notices`]: a subscription failing for a quarter, half, three quarters of the time before
 //!   it is disabled, and disabled: recorded, and published as built-in event types.
+//! - [`schemas`]: event types' JSON Schemas, compiled once, enforced or warned on at publish.
 //! - [`signing`]: signing secrets, Standard Webhooks signatures and headers, and the ASP.NET
 //!   WebHooks-compatible body and `ms-signature`.
 //! - [`retry`]: the retry schedule with jitter, `Retry-After`, and what an attempt's outcome
@@ -20,7 +22,9 @@ pub mod credentials;
 pub mod deliveries;
 pub mod filter;
 pub mod notices;
+pub mod payload_filter;
 pub mod retry;
+pub mod schemas;
 pub mod signing;
 pub mod subscriptions;
 pub mod worker;

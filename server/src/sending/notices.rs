@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::credentials::redact_url;
-use super::subscriptions::selects;
+use super::subscriptions::wanting;
 use crate::ids::{MessageId, SubscriptionId};
 use crate::storage::deliveries::Failing;
 use crate::storage::messages::{NewMessage, Recipients};
@@ -149,8 +149,7 @@ async fn notify(
             "description": subscription.description,
         },
         "stage": stage.word(),
-        "failing_since": chrono::DateTime::from_timestamp_millis(since)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        "failing_since": crate::storage::rfc3339(since),
         "failing_for_seconds": failing_for.as_secs(),
         "disable_after_seconds": disable_after.as_secs(),
         "last_error": failing.last_error,
@@ -174,8 +173,9 @@ async fn notify(
             event_type: event_type.to_owned(),
             payload: payload.to_string(),
             idempotency_key: None,
+            schema_errors: None,
         },
-        Recipients::MatchingExcept(selects, subscription.id.clone()),
+        Recipients::MatchingExcept(wanting(event_type, payload), subscription.id.clone()),
     )
     .await
 }

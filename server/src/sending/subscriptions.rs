@@ -8,14 +8,16 @@ use serde_json::{Map, Value};
 
 use super::credentials;
 use super::filter::{self, EventPattern, EventType};
+use super::payload_filter::PayloadFilter;
+use super::schemas::{self, Mode};
 use super::signing::SigningSecret;
 use super::worker::DeliveryWorker;
 use crate::Hub;
-use crate::error::{Error, invalid};
+use crate::error::{Detail, Error, invalid};
 use crate::ids::{MessageId, SubscriptionId};
 use crate::outbound::{Outbound, validate_url};
 use crate::storage::columns::JsonText;
-use crate::storage::messages::{self, NewMessage, Published, Recipients};
+use crate::storage::messages::{self, NewMessage, Published, Recipients, Select, Wants};
 use crate::storage::states::{self, SigningMode, SubscriptionState};
 use crate::storage::subscriptions::{self, NewSubscription, Subscription};
 use crate::storage::{Db, catalog, now_millis};
@@ -46,6 +48,8 @@ pub struct SubscriptionInput {
     pub url: String,
     pub description: String,
     pub event_types: Vec<String>,
+    /// A condition on the payload; blank for none.
+    pub payload_filter: String,
     pub headers: Vec<(String, String)>,
     pub properties: Map<String, Value>,
     pub mode: String,
@@ -60,6 +64,7 @@ struct Checked {
     url: String,
     description: String,
     event_types: Vec<String>,
+    payload_filter: Option<String>,
     headers: BTreeMap<String, String>,
     properties: Map<String, Value>,
     mode: SigningMode,
@@ -72,6 +77,7 @@ async fn check(db: &Db, outbound: &Outbound, input: &SubscriptionInput) -> Resul
         return Err(invalid("description", "at most 500 characters"));
     }
     let patterns = checked_filters(db, &input.event_types).await?;
+    let payload_filter = checked_payload_filter(&input.payload_filter)?;
     if input.headers.len() > MAX_HEADERS {
         return Err(invalid("headers", format!("at most {MAX_HEADERS} headers")));
     }
@@ -116,6 +122,7 @@ async fn check(db: &Db, outbound: &Outbound, input: &SubscriptionInput) -> Resul
         url,
         description: input.description.trim().to_owned(),
         event_types: patterns,
+        payload_filter,
         headers,
         properties: input.properties.clone(),
         mode,
@@ -191,6 +198,7 @@ pub async fn create(
             url: checked.url,
             description: checked.description,
             event_types: checked.event_types,
+            payload_filter: checked.payload_filter,
             secret: secret.expose().to_owned(),
             headers: checked.headers,
             properties: checked.properties,
@@ -219,6 +227,7 @@ pub async fn update(
         s.url = sea_orm::Set(checked.url);
         s.description = sea_orm::Set(checked.description);
         s.event_types = sea_orm::Set(JsonText(checked.event_types));
+        s.payload_filter = sea_orm::Set(checked.payload_filter);
         s.headers = sea_orm::Set(JsonText(checked.headers));
         s.properties = sea_orm::Set(JsonText(checked.properties));
         s.mode = sea_orm::Set(checked.mode);
@@ -295,15 +304,56 @@ pub async fn rotate_secret(
     Ok(rotated)
 }
 
-/// Whether a subscription's stored filters select `event_type`.
+/// A payload filter as written, trimmed; blank is none.
+fn checked_payload_filter(text: &str) -> Result<Option<String>, Error> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    PayloadFilter::parse(text).map_err(|e| invalid("payload_filter", e.to_string()))?;
+    Ok(Some(text.to_owned()))
+}
+
+/// What a payload filter makes of a sample payload, for the "try it" box and its API route.
+pub fn try_payload_filter(filter: &str, sample: &str) -> Result<bool, Error> {
+    let filter = PayloadFilter::parse(filter.trim())
+        .map_err(|e| invalid("payload_filter", e.to_string()))?;
+    let sample: Value = serde_json::from_str(sample)
+        .map_err(|e| invalid("sample", format!("the sample is not JSON: {e}")))?;
+    Ok(filter.matches(&sample))
+}
+
+/// Whether a subscription's event types select `event_type`.
 pub fn selects(filters: &[String], event_type: &str) -> bool {
     filters
         .iter()
         .any(|pattern| filter::matches(pattern, event_type))
 }
 
-/// Publishes a message of a catalog type to every subscription that selects it: the message
+/// Who wants a message of `event_type` with `payload`: the subscriptions whose event types
+/// select the type and whose payload filter, if any, matches the payload. (A stored filter is
+/// checked when saved; one that no longer parses lets the message through rather than lose it.)
+pub fn wanting(event_type: &str, payload: Value) -> Select {
+    let event_type = event_type.to_owned();
+    Box::new(move |wants: Wants<'_>| {
+        selects(wants.event_types, &event_type)
+            && wants.payload_filter.is_none_or(|text| {
+                PayloadFilter::parse(text).map_or(true, |filter| filter.matches(&payload))
+            })
+    })
+}
+
+/// A message published: new or the first of its idempotency key, and where its payload does
+/// not match its type's schema when that schema only warns.
+#[derive(Debug)]
+pub struct Publication {
+    pub published: Published,
+    pub schema_errors: Vec<Detail>,
+}
+
+/// Publishes a message of a catalog type to every subscription that wants it: the message
 /// and its deliveries are committed before this returns, and `worker` is woken to send them.
+/// A payload that does not match its type's enforced schema is refused, saying where and why.
 /// (It takes the worker rather than the hub as the `publish` handler calls it too.)
 pub async fn publish(
     db: &Db,
@@ -311,15 +361,30 @@ pub async fn publish(
     event_type: &str,
     payload: &Value,
     idempotency_key: Option<String>,
-) -> Result<Published, Error> {
+) -> Result<Publication, Error> {
     let event_type = EventType::parse(event_type.trim().to_owned())
         .map_err(|e| invalid("event_type", e.to_string()))?;
-    if catalog::find(db, event_type.as_str()).await?.is_none() {
+    let Some(found) = catalog::find(db, event_type.as_str()).await? else {
         return Err(invalid(
             "event_type",
             format!("`{event_type}` is not in the catalog; add it first"),
         ));
+    };
+    let schema_errors = match &found.schema {
+        Some(schema) => schemas::mismatches(schema, payload)?,
+        None => Vec::new(),
+    };
+    if !schema_errors.is_empty() && Mode::parse(&found.schema_mode)? == Mode::Enforce {
+        return Err(Error::Mismatched {
+            field: "payload",
+            message: format!(
+                "the payload does not match the schema of `{event_type}`: {}",
+                schemas::listed(&schema_errors)
+            ),
+            details: schema_errors,
+        });
     }
+    let to = Recipients::Matching(wanting(event_type.as_str(), payload.clone()));
     let payload = serde_json::to_string(payload).map_err(|e| invalid("payload", e.to_string()))?;
     if payload.len() > MAX_PAYLOAD_BYTES {
         return Err(invalid("payload", "at most 256 KiB"));
@@ -337,15 +402,22 @@ pub async fn publish(
             event_type: event_type.as_str().to_owned(),
             payload,
             idempotency_key,
+            schema_errors: (!schema_errors.is_empty())
+                .then(|| serde_json::to_string(&schema_errors))
+                .transpose()
+                .map_err(|e| Error::Internal(e.into()))?,
         },
-        Recipients::Matching(selects),
+        to,
     )
     .await?;
     if matches!(published, Published::New { .. }) {
         worker.metrics().published(1);
     }
     worker.wake();
-    Ok(published)
+    Ok(Publication {
+        published,
+        schema_errors,
+    })
 }
 
 /// A `hookhub.test` message to one subscription only, whatever its filters and state allow
@@ -362,6 +434,7 @@ pub(super) async fn send_test(db: &Db, subscription: &Subscription) -> Result<St
             event_type: "hookhub.test".to_owned(),
             payload: payload.to_string(),
             idempotency_key: None,
+            schema_errors: None,
         },
         Recipients::Only(subscription.id.clone()),
     )

@@ -426,8 +426,7 @@ pub fn standard_body(message: &Message) -> Vec<u8> {
     let payload: Value = serde_json::from_str(&message.payload).unwrap_or(Value::Null);
     json!({
         "type": message.event_type,
-        "timestamp": chrono::DateTime::from_timestamp_millis(message.created_at)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        "timestamp": crate::storage::rfc3339(message.created_at),
         "data": payload,
     })
     .to_string()

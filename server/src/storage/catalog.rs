@@ -8,21 +8,13 @@ use super::entities::event_type::{self, Entity as EventTypes};
 use super::{Db, insert_new, now_millis};
 pub use event_type::Model as EventType;
 
-/// `Ok(None)` when the name is taken.
-pub async fn create(
-    db: &Db,
-    name: String,
-    description: String,
-    example: Option<String>,
-) -> Result<Option<EventType>, DbErr> {
+/// Adds `new`, created now. `Ok(None)` when the name is taken.
+pub async fn create(db: &Db, new: EventType) -> Result<Option<EventType>, DbErr> {
     db.write(move |txn| {
         Box::pin(async move {
             let created = EventType {
-                name,
-                description,
-                deprecated: false,
                 created_at: now_millis(),
-                example,
+                ..new
             };
             let row = created.clone().into_active_model();
             Ok(insert_new(txn, row, [event_type::Column::Name])
@@ -51,6 +43,9 @@ pub struct EventTypeChange {
     pub description: Option<String>,
     pub deprecated: Option<bool>,
     pub example: Option<Option<String>>,
+    /// `Some(None)` removes the schema.
+    pub schema: Option<Option<String>>,
+    pub schema_mode: Option<String>,
 }
 
 /// Changes an event type. `Ok(None)` when there is no such type.
@@ -63,6 +58,8 @@ pub async fn update(
         description,
         deprecated,
         example,
+        schema,
+        schema_mode,
     } = change;
     db.write(move |txn| {
         Box::pin(async move {
@@ -78,6 +75,12 @@ pub async fn update(
             }
             if let Some(example) = example {
                 active.example = Set(example);
+            }
+            if let Some(schema) = schema {
+                active.schema = Set(schema);
+            }
+            if let Some(schema_mode) = schema_mode {
+                active.schema_mode = Set(schema_mode);
             }
             active.update(txn).await.map(Some)
         })

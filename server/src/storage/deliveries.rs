@@ -598,6 +598,7 @@ mod tests {
                 event_type: "invoice.paid".into(),
                 payload: "{}".into(),
                 idempotency_key: None,
+                schema_errors: None,
             };
             messages::publish(db, message, Recipients::Only(subscription.clone()))
                 .await

@@ -237,6 +237,10 @@ pub mod event_type {
         pub created_at: i64,
         /// An example payload, as JSON text.
         pub example: Option<String>,
+        /// A JSON Schema (draft 2020-12) its payloads must match, as JSON text.
+        pub schema: Option<String>,
+        /// `enforce` (refuse a payload that does not match) or `warn` (publish it, flagged).
+        pub schema_mode: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -261,6 +265,8 @@ pub mod subscription {
         pub description: String,
         /// Names and patterns.
         pub event_types: JsonText<Vec<String>>,
+        /// A condition on the payload ([`crate::sending::payload_filter`]), or none.
+        pub payload_filter: Option<String>,
         pub secret: String,
         pub previous_secret: Option<String>,
         pub previous_secret_until: Option<i64>,
@@ -333,6 +339,9 @@ pub mod message {
         pub payload: String,
         pub idempotency_key: Option<String>,
         pub created_at: i64,
+        /// Where the payload does not match its type's schema in `warn` mode, as a JSON list
+        /// of `{path, message}`.
+        pub schema_errors: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -112,6 +112,42 @@ pub async fn list(db: &Db, filter: EventFilter) -> Result<Vec<Event>, DbErr> {
     Ok(filter.cursor.newest_first(page))
 }
 
+/// A source's events with ids in `above..=up_to` (`None`: no upper bound), received at or after
+/// `since`, oldest first: what a relay streams next.
+pub async fn following(
+    db: &Db,
+    source_id: &str,
+    above: i64,
+    up_to: Option<i64>,
+    since: Option<i64>,
+    limit: u64,
+) -> Result<Vec<Event>, DbErr> {
+    Events::find()
+        .filter(event::Column::SourceId.eq(source_id))
+        .filter(event::Column::Id.gt(above))
+        .apply_if(up_to, |q, up_to| q.filter(event::Column::Id.lte(up_to)))
+        .apply_if(since, |q, since| {
+            q.filter(event::Column::ReceivedAt.gte(since))
+        })
+        .order_by_asc(event::Column::Id)
+        .limit(limit)
+        .all(db.read())
+        .await
+}
+
+/// The id of a source's newest event; 0 when it has none.
+pub async fn newest_id(db: &Db, source_id: &str) -> Result<i64, DbErr> {
+    let newest: Option<i64> = Events::find()
+        .select_only()
+        .column(event::Column::Id)
+        .filter(event::Column::SourceId.eq(source_id))
+        .order_by_desc(event::Column::Id)
+        .into_tuple()
+        .one(db.read())
+        .await?;
+    Ok(newest.unwrap_or(0))
+}
+
 /// How many events match `filter`, its cursor left aside, and how many of them are newer than
 /// `newer_than` (see [`paging::total_and_newer`]).
 pub async fn count(

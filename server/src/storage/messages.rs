@@ -21,16 +21,28 @@ pub struct NewMessage {
     pub event_type: String,
     pub payload: String,
     pub idempotency_key: Option<String>,
+    /// Where the payload does not match its type's schema (`warn` mode), as JSON.
+    pub schema_errors: Option<String>,
 }
+
+/// What a subscription asks for, as publishing reads it.
+pub struct Wants<'a> {
+    /// Names and patterns.
+    pub event_types: &'a [String],
+    pub payload_filter: Option<&'a str>,
+}
+
+/// Whether a subscription wants the message being published (the sending rules decide).
+pub type Select = Box<dyn Fn(Wants<'_>) -> bool + Send + Sync>;
 
 /// Who a message goes to.
 pub enum Recipients {
-    /// Every subscription whose filters select the event type (`select(filters, type)`).
-    Matching(fn(&[String], &str) -> bool),
-    /// Only this subscription, whatever its filters (a test event).
+    /// Every subscription that wants it.
+    Matching(Select),
+    /// Only this subscription, whatever it wants (a test event).
     Only(SubscriptionId),
     /// As `Matching`, but never this subscription (a notice about it).
-    MatchingExcept(fn(&[String], &str) -> bool, SubscriptionId),
+    MatchingExcept(Select, SubscriptionId),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +76,7 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
         payload: Set(new.payload),
         idempotency_key: Set(new.idempotency_key),
         created_at: Set(now),
+        schema_errors: Set(new.schema_errors),
     };
     if insert_new(txn, row, [message::Column::IdempotencyKey])
         .await?
@@ -84,23 +97,33 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
     let mut candidates = Subscriptions::find().select_only().columns([
         subscription::Column::Id,
         subscription::Column::EventTypes,
+        subscription::Column::PayloadFilter,
         subscription::Column::State,
     ]);
     if let Recipients::Only(id) = &to {
         candidates = candidates.filter(subscription::Column::Id.eq(id.clone()));
     }
-    let candidates: Vec<(SubscriptionId, JsonText<Vec<String>>, SubscriptionState)> =
-        candidates.into_tuple().all(txn).await?;
+    type Candidate = (
+        SubscriptionId,
+        JsonText<Vec<String>>,
+        Option<String>,
+        SubscriptionState,
+    );
+    let candidates: Vec<Candidate> = candidates.into_tuple().all(txn).await?;
     let rows: Vec<delivery::ActiveModel> = candidates
         .into_iter()
-        .filter(|(id, filters, _)| match &to {
-            Recipients::Only(_) => true,
-            Recipients::Matching(select) => select(&filters.0, &new.event_type),
-            Recipients::MatchingExcept(select, except) => {
-                id != except && select(&filters.0, &new.event_type)
+        .filter(|(id, event_types, payload_filter, _)| {
+            let wants = Wants {
+                event_types: &event_types.0,
+                payload_filter: payload_filter.as_deref(),
+            };
+            match &to {
+                Recipients::Only(_) => true,
+                Recipients::Matching(select) => select(wants),
+                Recipients::MatchingExcept(select, except) => id != except && select(wants),
             }
         })
-        .map(|(id, _, state)| {
+        .map(|(id, _, _, state)| {
             let disabled = state == SubscriptionState::Disabled;
             delivery::ActiveModel {
                 message_id: Set(new.id.clone()),

@@ -331,6 +331,13 @@ pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// A stored time (milliseconds since the epoch) as RFC 3339 in UTC, to the millisecond, as the
+/// API, the delivery body and the relay write it; `None` outside chrono's range.
+pub fn rfc3339(millis: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
 /// Inserts `row` unless a row with the same `key` exists, answering the new row's primary key,
 /// or `None` when the key was taken. The collision is settled by `ON CONFLICT (key) DO NOTHING`
 /// rather than by a failing statement, which on PostgreSQL would abort the whole transaction

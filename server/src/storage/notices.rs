@@ -95,6 +95,8 @@ pub async fn add_event_types(
                     deprecated: Set(false),
                     created_at: Set(now),
                     example: Set(Some(example.to_owned())),
+                    schema: Set(None),
+                    schema_mode: Set("enforce".to_owned()),
                 };
                 insert_new(txn, row, [event_type::Column::Name]).await?;
             }

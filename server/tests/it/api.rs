@@ -188,7 +188,7 @@ async fn the_api_describes_itself() {
         .collect();
     assert_eq!(
         operations.len(),
-        36,
+        39,
         "{:?}",
         paths.keys().collect::<Vec<_>>()
     );

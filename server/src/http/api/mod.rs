@@ -3,6 +3,7 @@
 
 pub(super) mod events;
 mod handlers;
+mod relay;
 mod sending;
 mod sources;
 
@@ -70,6 +71,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sources::get, sources::patch, sources::delete))
         .routes(routes!(sources::rotate_secret))
         .routes(routes!(sources::drop_previous_secret))
+        .routes(routes!(relay::stream))
         .routes(routes!(handlers::list_for_source, handlers::add_to_source))
         .routes(routes!(
             handlers::change_in_source,
@@ -87,6 +89,7 @@ fn routes() -> OpenApiRouter<AppState> {
             sending::create_event_type
         ))
         .routes(routes!(sending::patch_event_type))
+        .routes(routes!(sending::validate_payload))
         .routes(routes!(
             sending::list_subscriptions,
             sending::create_subscription
@@ -98,6 +101,7 @@ fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(sending::rotate_subscription_secret))
         .routes(routes!(sending::redeliver_failed))
+        .routes(routes!(sending::try_payload_filter))
         .routes(routes!(sending::publish))
         .routes(routes!(sending::list_deliveries))
         .routes(routes!(sending::redeliver_matching))
@@ -271,11 +275,7 @@ pub fn page_limit(limit: Option<u64>) -> Result<u64, ApiError> {
     Ok(limit)
 }
 
-/// Times in API answers: RFC 3339 in UTC.
-pub fn rfc3339(millis: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp_millis(millis)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-}
+pub use crate::storage::rfc3339;
 
 /// The API key a request authenticated with (`Authorization: Bearer <key>`).
 pub struct Authenticated(pub ApiKey);

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{Authenticated, List, Page, Queued, page_limit, rfc3339};
 use crate::AppState;
+use crate::error::Detail;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::receiving::history::{self, DeliveryParams, parse_instant};
@@ -45,6 +46,15 @@ pub struct NewEventType {
     description: String,
     /// An example payload: any JSON.
     example: Option<Value>,
+    /// A JSON Schema (draft 2020-12) every payload of this type must match: an object, or
+    /// `true` or `false`.
+    #[schema(value_type = Option<Value>)]
+    schema: Option<Value>,
+    /// `enforce` (the default): a payload that does not match is refused with a 422; `warn`:
+    /// it is published, and the answer and the message list the mismatches.
+    #[serde(default)]
+    #[schema(pattern = "^(enforce|warn)?$")]
+    schema_mode: String,
 }
 
 #[utoipa::path(post, path = "/event-types", tag = "event types", request_body = NewEventType,
@@ -55,11 +65,16 @@ pub async fn create_event_type(
     ApiJson(body): ApiJson<NewEventType>,
 ) -> Result<(StatusCode, Json<EventTypeOut>), ApiError> {
     let example = body.example.map(|example| example.to_string());
+    let schema = body.schema.map(|schema| schema.to_string());
     let created = domain_catalog::create(
         &state.hub.db,
-        &body.name,
-        &body.description,
-        example.as_deref(),
+        domain_catalog::NewType {
+            name: &body.name,
+            description: &body.description,
+            example: example.as_deref(),
+            schema: schema.as_deref(),
+            schema_mode: &body.schema_mode,
+        },
     )
     .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
@@ -89,11 +104,54 @@ pub struct PatchEventType {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Value>)]
     example: Option<Option<Value>>,
+    /// A new JSON Schema; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Value>)]
+    schema: Option<Option<Value>>,
+    /// `enforce` or `warn`; blank is `enforce`.
+    #[schema(pattern = "^(enforce|warn)?$")]
+    schema_mode: Option<String>,
 }
 
 /// A field that may be left out (`None`) or set to `null` (`Some(None)`).
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Value>>, D::Error> {
     Option::<Value>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToValidate {
+    /// Any JSON, as it would be published.
+    payload: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Validation {
+    /// Whether the payload matches (always, for a type without a schema).
+    valid: bool,
+    /// Whether the type has a schema to check against.
+    has_schema: bool,
+    /// Where and why it does not match; the first 20.
+    errors: Vec<Detail>,
+}
+
+/// Checks a payload against the type's schema without publishing it.
+#[utoipa::path(post, path = "/event-types/{name}/validate", tag = "event types",
+    params(("name" = String, Path, description = "The event type's name")),
+    request_body = ToValidate, responses((status = 200, body = Validation)))]
+pub async fn validate_payload(
+    _: Authenticated,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(body): ApiJson<ToValidate>,
+) -> Answer<Validation> {
+    let (has_schema, errors) =
+        domain_catalog::validate(&state.hub.db, &name, &body.payload).await?;
+    Ok(Json(Validation {
+        valid: errors.is_empty(),
+        has_schema,
+        errors,
+    }))
 }
 
 #[utoipa::path(patch, path = "/event-types/{name}", tag = "event types",
@@ -105,14 +163,16 @@ pub async fn patch_event_type(
     Path(name): Path<String>,
     ApiJson(body): ApiJson<PatchEventType>,
 ) -> Answer<EventTypeOut> {
-    // A removed example is a blank one to the use case.
-    let example = body
-        .example
-        .map(|example| example.map(|e| e.to_string()).unwrap_or_default());
+    // A removed example or schema is a blank one to the use case.
+    let text =
+        |value: Option<Option<Value>>| value.map(|v| v.map(|v| v.to_string()).unwrap_or_default());
+    let (example, schema) = (text(body.example), text(body.schema));
     let change = domain_catalog::Change {
         description: body.description.as_deref(),
         deprecated: body.deprecated,
         example: example.as_deref(),
+        schema: schema.as_deref(),
+        schema_mode: body.schema_mode.as_deref(),
     };
     let updated = domain_catalog::update(&state.hub.db, &name, change).await?;
     Ok(Json(updated.into()))
@@ -125,6 +185,11 @@ pub struct EventTypeOut {
     deprecated: bool,
     /// An example payload, as the JSON it is.
     example: Option<Value>,
+    /// The JSON Schema its payloads must match, if any.
+    #[schema(value_type = Option<Value>)]
+    schema: Option<Value>,
+    /// `enforce` or `warn`: what a payload that does not match the schema meets.
+    schema_mode: String,
     created_at: Option<String>,
 }
 
@@ -133,6 +198,8 @@ impl From<EventType> for EventTypeOut {
         Self {
             created_at: rfc3339(t.created_at),
             example: t.example.and_then(|text| serde_json::from_str(&text).ok()),
+            schema: t.schema.and_then(|text| serde_json::from_str(&text).ok()),
+            schema_mode: t.schema_mode,
             name: t.name,
             description: t.description,
             deprecated: t.deprecated,
@@ -148,6 +215,9 @@ pub struct SubscriptionBody {
     url: String,
     /// Names or patterns such as `invoice.*`; `*` is every type.
     event_types: Vec<String>,
+    /// A condition on the payload, such as `data.amount > 100`; only messages that match are
+    /// delivered. Absent, null or blank: every payload.
+    payload_filter: Option<String>,
     /// Generated when left out.
     secret: Option<String>,
     /// Sent with every delivery.
@@ -171,6 +241,7 @@ impl From<SubscriptionBody> for SubscriptionInput {
             url: body.url,
             description: body.description,
             event_types: body.event_types,
+            payload_filter: body.payload_filter.unwrap_or_default(),
             headers: body.headers.into_iter().collect(),
             properties: body.properties,
             mode: body.mode,
@@ -229,6 +300,8 @@ pub async fn get_subscription(
 pub struct PatchSubscription {
     url: Option<String>,
     event_types: Option<Vec<String>>,
+    /// Blank removes it.
+    payload_filter: Option<String>,
     headers: Option<BTreeMap<String, String>>,
     properties: Option<Map<String, Value>>,
     description: Option<String>,
@@ -250,6 +323,7 @@ pub async fn patch_subscription(
     let mut updated = current.clone();
     if body.url.is_some()
         || body.event_types.is_some()
+        || body.payload_filter.is_some()
         || body.headers.is_some()
         || body.properties.is_some()
         || body.description.is_some()
@@ -259,6 +333,10 @@ pub async fn patch_subscription(
             url: body.url.unwrap_or(current.url.clone()),
             description: body.description.unwrap_or(current.description.clone()),
             event_types: body.event_types.unwrap_or(current.event_types.0.clone()),
+            payload_filter: body
+                .payload_filter
+                .or(current.payload_filter.clone())
+                .unwrap_or_default(),
             headers: body
                 .headers
                 .unwrap_or(current.headers.0.clone())
@@ -329,7 +407,34 @@ pub async fn redeliver_failed(
     Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
 }
 
-/// The new value of a JSON column, or the stored one when the patch leaves it out.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TryFilter {
+    /// A payload filter, as a subscription would carry it.
+    filter: String,
+    /// A sample payload: any JSON.
+    payload: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FilterOutcome {
+    /// Whether a message with this payload would be delivered to a subscription with this
+    /// filter (its event types allowing).
+    matches: bool,
+}
+
+/// Checks a payload filter and tries it on a sample payload; saves nothing. A filter with a
+/// mistake is a 422 saying at which character and what was expected there.
+#[utoipa::path(post, path = "/payload-filters/try", tag = "subscriptions",
+    request_body = TryFilter, responses((status = 200, body = FilterOutcome)))]
+pub async fn try_payload_filter(
+    _: Authenticated,
+    ApiJson(body): ApiJson<TryFilter>,
+) -> Answer<FilterOutcome> {
+    let matches = domain::try_payload_filter(&body.filter, &body.payload.to_string())?;
+    Ok(Json(FilterOutcome { matches }))
+}
+
 async fn find_subscription(state: &AppState, id: &str) -> Result<Subscription, ApiError> {
     subscriptions::find(&state.hub.db, id)
         .await
@@ -344,6 +449,7 @@ pub struct SubscriptionOut {
     url: String,
     description: String,
     event_types: Vec<String>,
+    payload_filter: Option<String>,
     headers: BTreeMap<String, String>,
     properties: Map<String, Value>,
     mode: SigningMode,
@@ -375,6 +481,7 @@ impl TryFrom<Subscription> for SubscriptionOut {
         Ok(Self {
             url: credentials::redact_url(&s.url),
             event_types: s.event_types.0,
+            payload_filter: s.payload_filter,
             headers: s
                 .headers
                 .0
@@ -429,7 +536,7 @@ pub async fn publish(
         None => None,
     };
     let hub = &state.hub;
-    let published = domain::publish(
+    let publication = domain::publish(
         &hub.db,
         &hub.deliveries,
         &body.event_type,
@@ -437,7 +544,8 @@ pub async fn publish(
         key,
     )
     .await?;
-    let answer = match published {
+    let schema_errors = publication.schema_errors;
+    let answer = match publication.published {
         Published::New {
             message_id,
             deliveries,
@@ -445,11 +553,13 @@ pub async fn publish(
             id: message_id.into(),
             deliveries: Some(deliveries),
             duplicate: false,
+            schema_errors,
         },
         Published::Existing { message_id } => MessageOut {
             id: message_id.into(),
             deliveries: None,
             duplicate: true,
+            schema_errors,
         },
     };
     Ok((StatusCode::ACCEPTED, Json(answer)))
@@ -462,6 +572,10 @@ pub struct MessageOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     deliveries: Option<u64>,
     duplicate: bool,
+    /// Where the payload does not match its type's schema, when that schema only warns (an
+    /// enforced one refuses the message); left out when it matches.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    schema_errors: Vec<Detail>,
 }
 
 // ---- deliveries ----

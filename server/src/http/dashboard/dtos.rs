@@ -166,6 +166,8 @@ pub(super) fn event_type_dto(t: EventType) -> EventTypeDto {
         deprecated: t.deprecated,
         created_at: t.created_at,
         example: t.example,
+        schema: t.schema,
+        schema_mode: t.schema_mode,
     }
 }
 
@@ -189,6 +191,7 @@ pub(super) fn property_pairs(
 pub(super) fn subscription_dto(s: Subscription) -> SubscriptionDto {
     SubscriptionDto {
         event_types: s.event_types.0,
+        payload_filter: s.payload_filter,
         headers: s
             .headers
             .0
@@ -253,6 +256,7 @@ pub(super) fn subscription_input(form: SubscriptionFormDto) -> Result<Subscripti
             .split(['\n', ','])
             .map(str::to_owned)
             .collect(),
+        payload_filter: form.payload_filter,
         headers: lines("headers", &form.headers)?,
         properties: lines("properties", &form.properties)?
             .into_iter()

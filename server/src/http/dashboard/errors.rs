@@ -14,7 +14,9 @@ pub(super) fn internal(err: impl Into<Error>) -> AppError {
 impl From<Error> for AppError {
     fn from(err: Error) -> Self {
         match err {
-            Error::Invalid { field, message } | Error::Conflict { field, message } => {
+            Error::Invalid { field, message }
+            | Error::Conflict { field, message }
+            | Error::Mismatched { field, message, .. } => {
                 AppError::invalid(field, sentence(&message))
             }
             Error::NotFound(what) => AppError::NotFound(format!("There is no such {what}.")),

@@ -7,11 +7,11 @@ mod errors;
 use app::backend::Backend;
 use app::dto::{
     ApiKeyDto, AttemptDto, DeliveryCountsDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
-    DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventTypeDto, GettingStartedDto,
-    HandlerChangeDto, HandlerDto, HandlerRunDto, HealthDto, HubDto, NewApiKeyDto, NewHandlerDto,
-    OverviewDto, PublishedDto, RefusedDto, SourceDetailDto, SourceDto, SourceTestDto,
-    SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto, SubscriptionSecretsDto,
-    TrySourceDto, UserDto,
+    DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventTypeDto, EventTypeFormDto,
+    GettingStartedDto, HandlerChangeDto, HandlerDto, HandlerRunDto, HealthDto, HubDto,
+    NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto, RefusedDto, SourceDetailDto, SourceDto,
+    SourceTestDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
+    SubscriptionSecretsDto, TrySourceDto, UserDto,
 };
 use app::error::AppError;
 
@@ -35,6 +35,7 @@ use crate::sending::catalog as sending_catalog;
 use crate::sending::credentials;
 use crate::sending::deliveries as redelivery;
 use crate::sending::notices;
+use crate::sending::schemas;
 use crate::sending::subscriptions as sending;
 use crate::sending::worker;
 use crate::storage::{
@@ -660,15 +661,31 @@ impl Backend for HubBackend {
             .collect())
     }
 
-    async fn create_event_type(
+    async fn create_event_type(&self, form: EventTypeFormDto) -> Result<EventTypeDto, AppError> {
+        let new = sending_catalog::NewType {
+            name: &form.name,
+            description: &form.description,
+            example: Some(&form.example),
+            schema: Some(&form.schema),
+            schema_mode: &form.schema_mode,
+        };
+        let created = sending_catalog::create(&self.0.hub.db, new).await?;
+        Ok(event_type_dto(created))
+    }
+
+    async fn set_event_type_schema(
         &self,
         name: String,
-        description: String,
-        example: String,
-    ) -> Result<EventTypeDto, AppError> {
-        let created =
-            sending_catalog::create(&self.0.hub.db, &name, &description, Some(&example)).await?;
-        Ok(event_type_dto(created))
+        schema: String,
+        schema_mode: String,
+    ) -> Result<(), AppError> {
+        let change = sending_catalog::Change {
+            schema: Some(&schema),
+            schema_mode: Some(&schema_mode),
+            ..Default::default()
+        };
+        sending_catalog::update(&self.0.hub.db, &name, change).await?;
+        Ok(())
     }
 
     async fn set_event_type_deprecated(
@@ -688,12 +705,12 @@ impl Backend for HubBackend {
         let payload: serde_json::Value = serde_json::from_str(&payload)
             .map_err(|e| AppError::invalid("payload", format!("The payload is not JSON: {e}.")))?;
         let hub = &self.0.hub;
-        let published =
+        let publication =
             sending::publish(&hub.db, &hub.deliveries, &event_type, &payload, None).await?;
         let Published::New {
             message_id,
             deliveries,
-        } = published
+        } = publication.published
         else {
             // Only an idempotency key finds an earlier message, and the dashboard sends none.
             return Err(internal(anyhow::anyhow!(
@@ -704,6 +721,11 @@ impl Backend for HubBackend {
             message_id: message_id.into(),
             event_type: event_type.trim().to_owned(),
             deliveries,
+            schema_errors: publication
+                .schema_errors
+                .into_iter()
+                .map(|d| schemas::listed(std::slice::from_ref(&d)))
+                .collect(),
         })
     }
 
@@ -770,6 +792,10 @@ impl Backend for HubBackend {
             recent: self.summaries(recent, |_| url.clone()).await?,
             subscription: subscription_dto(subscription),
         })
+    }
+
+    async fn try_payload_filter(&self, filter: String, sample: String) -> Result<bool, AppError> {
+        Ok(sending::try_payload_filter(&filter, &sample)?)
     }
 
     async fn set_subscription_state(&self, id: String, state: String) -> Result<(), AppError> {

@@ -320,7 +320,7 @@ impl Handler for Publish {
             )
             .await
             .map_err(|e| e.to_string())?;
-            Ok(match published {
+            Ok(match published.published {
                 Published::New {
                     message_id,
                     deliveries,

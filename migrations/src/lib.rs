@@ -28,6 +28,7 @@ mod m20261206_000019_health_windows;
 mod m20261207_000020_notices;
 mod m20261207_000021_payload_filters;
 mod m20261207_000022_event_type_schemas;
+mod m20261207_000023_retired_source_secrets;
 
 pub struct Migrator;
 
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_notices::Migration),
             Box::new(m20261207_000021_payload_filters::Migration),
             Box::new(m20261207_000022_event_type_schemas::Migration),
+            Box::new(m20261207_000023_retired_source_secrets::Migration),
         ]
     }
 }

@@ -9,7 +9,8 @@ use super::providers::{self, Handshake, Incoming, Provider, Secret, VerifyError}
 use crate::Hub;
 use crate::metrics::Receipt;
 use crate::storage::events::{self, NewEvent, Stored};
-use crate::storage::{columns, is_storage_failure, now_millis, sources};
+use crate::storage::sources::Source;
+use crate::storage::{columns, is_storage_failure, now_millis, rfc3339, sources};
 use sea_orm::DbErr;
 
 /// The part of a refused request's body kept for diagnosis.
@@ -138,6 +139,8 @@ async fn answer(hub: &Hub, req: Request, known: &mut Known) -> Answer {
     let verified = match providers::verify(&provider, &secrets, &incoming, received_at / 1000) {
         Ok(verified) => verified,
         Err(refusal) => {
+            let refusal =
+                retired_secret_signed(&source, &provider, &incoming, &refusal).unwrap_or(refusal);
             let body_prefix = req.body[..req.body.len().min(REFUSED_BODY_KEPT)].to_vec();
             let refused = events::Refused {
                 source_id: source.id,
@@ -221,6 +224,26 @@ impl From<Handshake> for Reply {
             body: handshake.body,
         }
     }
+}
+
+/// A signature that matches no accepted secret but the one a rotation retired is refused
+/// saying so, rather than as a plain mismatch.
+fn retired_secret_signed(
+    source: &Source,
+    provider: &Provider,
+    incoming: &Incoming,
+    refusal: &VerifyError,
+) -> Option<VerifyError> {
+    if *refusal != VerifyError::SignatureMismatch {
+        return None;
+    }
+    let retired = [Secret::new(
+        source.retired_secret.as_ref()?.as_bytes().to_vec(),
+    )];
+    providers::verify(provider, &retired, incoming, now_millis() / 1000).ok()?;
+    Some(VerifyError::RetiredSecret {
+        retired_at: source.retired_at.and_then(rfc3339).unwrap_or_default(),
+    })
 }
 
 fn failed_db(what: &str, err: DbErr) -> Answer {

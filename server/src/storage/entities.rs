@@ -81,6 +81,11 @@ pub mod source {
         pub enabled: bool,
         pub created_at: i64,
         pub updated_at: i64,
+        /// The last secret a rotation retired, kept only to say so to a sender still signing
+        /// with it; never accepted.
+        pub retired_secret: Option<String>,
+        /// When it was retired, in milliseconds.
+        pub retired_at: Option<i64>,
     }
 
     impl std::fmt::Debug for Model {

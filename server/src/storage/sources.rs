@@ -34,6 +34,8 @@ pub async fn create(db: &Db, new: NewSource) -> Result<Source, DbErr> {
                 enabled: Set(true),
                 created_at: Set(now),
                 updated_at: Set(now),
+                retired_secret: Set(None),
+                retired_at: Set(None),
             }
             .insert(txn)
             .await
@@ -140,16 +142,30 @@ pub async fn update(db: &Db, id: SourceId, change: SourceChange) -> Result<Optio
 
 /// Starts a rotation: `secret` becomes current and the current one stays accepted as the previous
 /// one until [`drop_previous_secret`].
+/// A previous secret still accepted from an earlier rotation is retired.
 pub async fn rotate_secret(db: &Db, id: SourceId, secret: String) -> Result<Option<Source>, DbErr> {
     modify(db, id, move |active| {
+        retire_previous(active);
         active.previous_secret = Set(Some(active.secret.as_ref().clone()));
         active.secret = Set(secret);
     })
     .await
 }
 
+/// Ends a rotation: the previous secret is no longer accepted, and is kept as the retired one.
 pub async fn drop_previous_secret(db: &Db, id: SourceId) -> Result<Option<Source>, DbErr> {
-    modify(db, id, |active| active.previous_secret = Set(None)).await
+    modify(db, id, |active| {
+        retire_previous(active);
+        active.previous_secret = Set(None);
+    })
+    .await
+}
+
+fn retire_previous(active: &mut source::ActiveModel) {
+    if let Some(previous) = active.previous_secret.as_ref().clone() {
+        active.retired_secret = Set(Some(previous));
+        active.retired_at = Set(Some(now_millis()));
+    }
 }
 
 async fn modify(

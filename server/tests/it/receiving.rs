@@ -631,8 +631,52 @@ async fn a_rotated_secret_is_accepted_with_the_old_one_until_that_is_dropped() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let old = github_delivery(&hub, url, "old-secret", PUSH, "r-3").await;
     assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    // The sender that still has the old secret is told so, not only "does not match".
+    let refused: Value = old.json().await.unwrap();
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("signed with a secret this source no longer accepts (retired at 20")
+            && message.ends_with("give it the current one"),
+        "{message}"
+    );
+    let other = github_delivery(&hub, url, "some-other-secret", PUSH, "r-5").await;
+    let other: Value = other.json().await.unwrap();
+    assert_eq!(other["error"]["message"], "signature does not match");
     let new = github_delivery(&hub, url, new_secret, PUSH, "r-4").await;
     assert_eq!(new.status(), StatusCode::OK);
+
+    // A second rotation retires the first rotation's secret in turn.
+    let (_, rotated) = hub
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/sources/{id}/rotate-secret"),
+            Some(json!({"secret": "third-secret"})),
+        )
+        .await;
+    assert_eq!(rotated["rotating"], true);
+    hub.api(
+        reqwest::Method::DELETE,
+        &format!("/api/v1/sources/{id}/previous-secret"),
+        None,
+    )
+    .await;
+    let retired: Value = github_delivery(&hub, url, new_secret, PUSH, "r-6")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        retired["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer accepts")
+    );
+    let older: Value = github_delivery(&hub, url, "old-secret", PUSH, "r-7")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(older["error"]["message"], "signature does not match");
 }
 
 #[tokio::test]

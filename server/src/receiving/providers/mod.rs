@@ -211,6 +211,12 @@ pub enum VerifyError {
         ahead_secs: i64,
         tolerance_secs: i64,
     },
+    /// The signature matches the secret a rotation retired (`retired_at`, RFC 3339).
+    #[error(
+        "signed with a secret this source no longer accepts (retired at {retired_at}): the \
+         sender still has the old secret; give it the current one"
+    )]
+    RetiredSecret { retired_at: String },
     #[error("missing ?code= in the URL")]
     MissingCode,
     #[error("wrong ?code= in the URL")]
@@ -230,6 +236,7 @@ impl VerifyError {
             Self::MalformedHeader { .. } => "malformed_header",
             Self::SignatureMismatch => "signature_mismatch",
             Self::BodyRewritten(_) => "body_rewritten",
+            Self::RetiredSecret { .. } => "retired_secret",
             Self::TimestampTooOld { .. } => "timestamp_too_old",
             Self::TimestampInFuture { .. } => "timestamp_in_future",
             Self::MissingCode => "missing_code",
@@ -246,6 +253,7 @@ impl VerifyError {
             Self::MissingHeader(_) | Self::MalformedHeader { .. } => 400,
             Self::SignatureMismatch
             | Self::BodyRewritten(_)
+            | Self::RetiredSecret { .. }
             | Self::TimestampTooOld { .. }
             | Self::TimestampInFuture { .. }
             | Self::MissingCode

@@ -6,6 +6,7 @@
 //! - `browse`: the events page and search with many stored events.
 //! - `send`: published messages fanned out to local subscribers, without and with bad
 //!   neighbours (one that hangs, one that fails), in the same run.
+//! - `rules`: what a payload filter and a JSON Schema cost a publish, in-process.
 //! - `soak`: ingest, publishing and dashboard browsing at once, at fixed modest rates for a set
 //!   time, to see whether throughput, latency, memory and the database stay steady.
 //!
@@ -19,6 +20,7 @@ mod hub;
 mod ingest;
 mod load;
 mod process;
+mod rules;
 mod send;
 mod soak;
 mod stats;
@@ -59,9 +61,21 @@ enum Command {
     /// Mixed ingest, delivery and dashboard browsing at fixed rates for a set time (default
     /// 10 minutes): throughput, p99 latencies, memory and database size over time.
     Soak(SoakArgs),
+    /// What a subscription's payload filter and an event type's JSON Schema cost a publish:
+    /// parse and evaluate, and check, on a 1 KiB payload, in-process.
+    Rules(RulesArgs),
     /// Ingest and delivery with 1, 2 and 3 hub processes on one PostgreSQL database, and one
     /// on SQLite: throughput, CPU time per unit of work and the database's commits per second.
     Cluster(ClusterArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RulesArgs {
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+    /// Calls per round (a tenth of them for the schema).
+    #[arg(long, default_value_t = 200_000)]
+    pub iterations: usize,
 }
 
 #[derive(clap::Args)]
@@ -262,6 +276,7 @@ fn main() -> anyhow::Result<()> {
             Command::Send(args) => send::run(args).await,
             Command::Soak(args) => soak::run(args).await,
             Command::Cluster(args) => cluster::run(args).await,
+            Command::Rules(args) => rules::run(args).await,
         }
     })
 }

@@ -12,6 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::StatusCode;
 use tokio_util::sync::CancellationToken;
 
+use crate::receiving::handlers::HOP_HEADERS;
 use crate::receiving::relay::RelayedEvent;
 
 /// The hub sends a comment every 15 s; a stream silent for this long is dead.
@@ -19,20 +20,6 @@ const SILENCE: Duration = Duration::from_secs(45);
 const LONGEST_WAIT: Duration = Duration::from_secs(10);
 /// How long the local URL has to answer.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
-/// Headers about the connection to the hub, not the webhook: not replayed.
-const NOT_REPLAYED: &[&str] = &[
-    "host",
-    "content-length",
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "proxy-connection",
-    "proxy-authorization",
-    "expect",
-];
 
 /// What `hookhub listen` was asked to do.
 pub struct Listen {
@@ -183,7 +170,7 @@ async fn replay(client: &reqwest::Client, forward: &str, event: RelayedEvent) {
         .timeout(FORWARD_TIMEOUT)
         .body(body);
     for (name, value) in &event.headers {
-        if !NOT_REPLAYED.contains(&name.to_ascii_lowercase().as_str()) {
+        if !HOP_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
             request = request.header(name, value);
         }
     }

@@ -148,8 +148,9 @@ struct Forward {
     url: String,
 }
 
-/// Headers that describe one hop, not the message: never relayed.
-const HOP_HEADERS: &[&str] = &[
+/// Headers that describe one hop, not the message: never relayed (by `forward`, or by
+/// `hookhub listen`).
+pub const HOP_HEADERS: &[&str] = &[
     "host",
     "content-length",
     "connection",

@@ -27,6 +27,8 @@ use crate::storage::sources;
 
 mod builtin;
 
+pub use builtin::HOP_HEADERS;
+
 /// A received, verified request, as handlers see it before it is answered.
 pub struct Received<'a> {
     pub source_id: &'a str,

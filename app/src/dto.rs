@@ -522,6 +522,9 @@ pub struct DeliveryDetailDto {
     pub subscription_state: String,
     /// The message's payload, pretty-printed.
     pub payload: String,
+    /// Where the payload does not match its type's schema, when that schema only warned:
+    /// `path: why` each.
+    pub schema_errors: Vec<String>,
     pub attempts: Vec<AttemptDto>,
 }
 

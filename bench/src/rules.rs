@@ -51,7 +51,7 @@ fn payload() -> Value {
             "amount": 4200, "currency": "eur",
             "customer": {"email": "billing@example.com", "plan": "pro", "name": "Example GmbH"},
             "lines": lines,
-            "note": "x".repeat(200)
+            "note": "x".repeat(370)
         }
     })
 }
@@ -86,9 +86,15 @@ pub async fn run(args: RulesArgs) -> anyhow::Result<()> {
         let evaluate = nanos_per_call(args.rounds, args.iterations, || {
             black_box(filter.matches(black_box(&payload)));
         });
+        // What publishing does per subscription with a filter: the parsed filter from the
+        // cache, then evaluated.
+        let publish = nanos_per_call(args.rounds, args.iterations, || {
+            let cached = PayloadFilter::cached(black_box(text)).expect("parses");
+            black_box(cached.matches(black_box(&payload)));
+        });
         println!(
-            "payload filter, {label:<15} parse {parse:>7.0} ns, evaluate {evaluate:>6.0} ns, per subscription and message {:>7.0} ns",
-            parse + evaluate
+            "payload filter, {label:<15} parse {parse:>5.0} ns, evaluate {evaluate:>4.0} ns; \
+             per subscription and message, cached {publish:>4.0} ns"
         );
     }
     schemas::checked(SCHEMA)?;

@@ -99,6 +99,15 @@ test.describe.serial('payload rules', () => {
     await expect.poll(() => receiver.received.length).toBe(1);
     expect(JSON.parse(receiver.received[0].body).data).toEqual({ carrier: 'dhl', weight: 12 });
 
+    // Past the filter but not the schema, which only warns: delivered, and flagged on its page.
+    const flagged = await publishMessage(page, 'shipment.sent', '{"carrier": "dhl", "weight": 40}');
+    await expect(flagged.getByRole('status')).toContainText('Sent to 1 subscription');
+    await flagged.getByRole('link', { name: 'See its deliveries →' }).click();
+    await page.locator('a.row-link').first().click();
+    await expect(page.getByText("It does not match its type's schema, which only warns:")).toBeVisible();
+    await expect(page.locator('.mismatches')).toContainText('/weight: 40 is greater than the maximum of 30');
+    await expect.poll(() => receiver.received.length).toBe(2);
+
     await nav(page, 'Subscriptions').click();
     await page.getByRole('row', { name: /Heavy DHL shipments/ }).getByRole('link').click();
     // Shown with the subscription's facts, and in its edit form.

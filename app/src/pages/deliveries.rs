@@ -319,6 +319,12 @@ pub fn DeliveryPage() -> impl IntoView {
                             </section>
                             <section class="panel">
                                 <h2>"Payload"</h2>
+                                {(!d.schema_errors.is_empty()).then(|| view! {
+                                    <p class="notice warn">"It does not match its type's schema, which only warns:"</p>
+                                    <ul class="mismatches">
+                                        {d.schema_errors.clone().into_iter().map(|line| view! { <li><code>{line}</code></li> }).collect_view()}
+                                    </ul>
+                                })}
                                 <pre class="body">{d.payload}</pre>
                             </section>
                             <section class="panel">

@@ -17,6 +17,7 @@
 //! - [`subscriptions`]: subscriptions checked and stored, the catalog rules, publishing.
 //! - [`worker`]: claims due deliveries and runs each in order: sign, post, decide, record.
 
+mod by_text;
 pub mod catalog;
 pub mod credentials;
 pub mod deliveries;

@@ -24,8 +24,11 @@
 //! `null` included.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde_json::Value;
+
+use super::by_text::ByText;
 
 /// Longest filter accepted, in characters.
 pub const MAX_CHARS: usize = 2000;
@@ -102,6 +105,13 @@ impl PayloadFilter {
                 ),
             )),
         }
+    }
+
+    /// `text` parsed once and kept (see [`ByText`]): publishing reads a subscription's filter
+    /// for every message, and parsing costs about ten times what evaluating does.
+    pub fn cached(text: &str) -> Result<Arc<Self>, FilterError> {
+        static PARSED: ByText<PayloadFilter> = ByText::new();
+        PARSED.get(text, Self::parse)
     }
 
     /// Whether `payload` passes the filter.

@@ -6,13 +6,13 @@
 //! the next publish without telling anyone. `$ref` resolves inside the schema only: nothing is
 //! fetched from the network or read from files.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use jsonschema::Validator;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::by_text::ByText;
 use crate::error::{Detail, Error, invalid};
 
 pub const MAX_SCHEMA_BYTES: usize = 64 * 1024;
@@ -20,8 +20,6 @@ pub const MAX_SCHEMA_BYTES: usize = 64 * 1024;
 const MAX_MISMATCHES: usize = 20;
 /// Longest message of one mismatch, in characters: they quote the offending value.
 const MAX_MESSAGE_CHARS: usize = 300;
-/// Compiled schemas kept; beyond it the cache starts again.
-const MAX_CACHED: usize = 256;
 
 /// What a schema does with a payload that does not match.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -86,58 +84,41 @@ pub fn mismatches(schema: &str, payload: &Value) -> Result<Vec<Detail>, Error> {
 
 /// The mismatches in one line: "/amount: …; (the payload): …".
 pub fn listed(found: &[Detail]) -> String {
-    found
-        .iter()
-        .map(|m| {
-            let path = if m.path.is_empty() {
-                "(the payload)"
-            } else {
-                &m.path
-            };
-            format!("{path}: {}", m.message)
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    found.iter().map(line).collect::<Vec<_>>().join("; ")
+}
+
+/// One mismatch as "/amount: why", or "(the payload): why" for the whole payload.
+pub fn line(found: &Detail) -> String {
+    let path = if found.path.is_empty() {
+        "(the payload)"
+    } else {
+        &found.path
+    };
+    format!("{path}: {}", found.message)
 }
 
 fn compiled(text: &str) -> Result<Arc<Validator>, Error> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Validator>>>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Mutex::default);
-    if let Some(found) = lock(cache).get(text) {
-        return Ok(Arc::clone(found));
-    }
-    let schema: Value = serde_json::from_str(text)
-        .map_err(|e| invalid("schema", format!("the schema is not JSON: {e}")))?;
-    if !(schema.is_object() || schema.is_boolean()) {
-        return Err(invalid(
-            "schema",
-            "a schema is a JSON object (or true or false)",
-        ));
-    }
-    let validator = jsonschema::draft202012::options()
-        .offline()
-        .should_validate_formats(true)
-        .build(&schema)
-        .map_err(|e| {
-            invalid(
+    static COMPILED: ByText<Validator> = ByText::new();
+    COMPILED.get(text, |text| {
+        let schema: Value = serde_json::from_str(text)
+            .map_err(|e| invalid("schema", format!("the schema is not JSON: {e}")))?;
+        if !(schema.is_object() || schema.is_boolean()) {
+            return Err(invalid(
                 "schema",
-                format!("not a valid JSON Schema (draft 2020-12): {e}"),
-            )
-        })?;
-    let validator = Arc::new(validator);
-    let mut cache = lock(cache);
-    if cache.len() >= MAX_CACHED {
-        cache.clear();
-    }
-    cache.insert(text.to_owned(), Arc::clone(&validator));
-    Ok(validator)
-}
-
-/// The cache holds no invariant a panic elsewhere could have broken.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                "a schema is a JSON object (or true or false)",
+            ));
+        }
+        jsonschema::draft202012::options()
+            .offline()
+            .should_validate_formats(true)
+            .build(&schema)
+            .map_err(|e| {
+                invalid(
+                    "schema",
+                    format!("not a valid JSON Schema (draft 2020-12): {e}"),
+                )
+            })
+    })
 }
 
 #[cfg(test)]

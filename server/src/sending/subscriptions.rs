@@ -338,7 +338,7 @@ pub fn wanting(event_type: &str, payload: Value) -> Select {
     Box::new(move |wants: Wants<'_>| {
         selects(wants.event_types, &event_type)
             && wants.payload_filter.is_none_or(|text| {
-                PayloadFilter::parse(text).map_or(true, |filter| filter.matches(&payload))
+                PayloadFilter::cached(text).map_or(true, |filter| filter.matches(&payload))
             })
     })
 }

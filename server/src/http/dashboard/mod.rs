@@ -723,8 +723,8 @@ impl Backend for HubBackend {
             deliveries,
             schema_errors: publication
                 .schema_errors
-                .into_iter()
-                .map(|d| schemas::listed(std::slice::from_ref(&d)))
+                .iter()
+                .map(schemas::line)
                 .collect(),
         })
     }
@@ -919,6 +919,7 @@ impl Backend for HubBackend {
             summary: delivery_summary(delivery, request_url.clone(), total),
             request_url,
             subscription_state,
+            schema_errors: schema_error_lines(message.schema_errors.as_deref()),
             payload: readable_body(message.payload.as_bytes()).unwrap_or(message.payload),
             attempts,
         })
@@ -927,6 +928,14 @@ impl Backend for HubBackend {
     async fn redeliver(&self, id: i64) -> Result<(), AppError> {
         Ok(redelivery::redeliver(&self.0.hub, id).await?)
     }
+}
+
+/// A message's stored schema mismatches (warn mode) as `path: why` lines.
+fn schema_error_lines(stored: Option<&str>) -> Vec<String> {
+    let found: Vec<crate::error::Detail> = stored
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default();
+    found.iter().map(schemas::line).collect()
 }
 
 /// A handler's position as typed: blank for "after the others" (or "as it is").

@@ -140,7 +140,8 @@ async fn answer(hub: &Hub, req: Request, known: &mut Known) -> Answer {
         Ok(verified) => verified,
         Err(refusal) => {
             let refusal =
-                retired_secret_signed(&source, &provider, &incoming, &refusal).unwrap_or(refusal);
+                retired_secret_signed(&source, &provider, &incoming, &refusal, received_at)
+                    .unwrap_or(refusal);
             let body_prefix = req.body[..req.body.len().min(REFUSED_BODY_KEPT)].to_vec();
             let refused = events::Refused {
                 source_id: source.id,
@@ -233,6 +234,7 @@ fn retired_secret_signed(
     provider: &Provider,
     incoming: &Incoming,
     refusal: &VerifyError,
+    received_at: i64,
 ) -> Option<VerifyError> {
     if *refusal != VerifyError::SignatureMismatch {
         return None;
@@ -240,7 +242,7 @@ fn retired_secret_signed(
     let retired = [Secret::new(
         source.retired_secret.as_ref()?.as_bytes().to_vec(),
     )];
-    providers::verify(provider, &retired, incoming, now_millis() / 1000).ok()?;
+    providers::verify(provider, &retired, incoming, received_at / 1000).ok()?;
     Some(VerifyError::RetiredSecret {
         retired_at: source.retired_at.and_then(rfc3339).unwrap_or_default(),
     })

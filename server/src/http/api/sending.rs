@@ -431,7 +431,7 @@ pub async fn try_payload_filter(
     _: Authenticated,
     ApiJson(body): ApiJson<TryFilter>,
 ) -> Answer<FilterOutcome> {
-    let matches = domain::try_payload_filter(&body.filter, &body.payload.to_string())?;
+    let matches = domain::try_payload_filter(&body.filter, &body.payload)?;
     Ok(Json(FilterOutcome { matches }))
 }
 

@@ -795,6 +795,8 @@ impl Backend for HubBackend {
     }
 
     async fn try_payload_filter(&self, filter: String, sample: String) -> Result<bool, AppError> {
+        let sample: serde_json::Value = serde_json::from_str(&sample)
+            .map_err(|e| AppError::invalid("sample", format!("The sample is not JSON: {e}.")))?;
         Ok(sending::try_payload_filter(&filter, &sample)?)
     }
 

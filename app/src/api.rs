@@ -11,10 +11,11 @@
 use leptos::prelude::*;
 
 use crate::dto::{
-    ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
-    EventQuery, EventTypeDto, HandlerChangeDto, HandlerDto, HealthDto, NewApiKeyDto, NewHandlerDto,
-    OverviewDto, PublishedDto, SourceDetailDto, SourceDto, SourceTestDto, SubscriptionDetailDto,
-    SubscriptionDto, SubscriptionFormDto, UserDto,
+    ApiKeyDto, ConsumerDto, ConsumerFormDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
+    EventDetailDto, EventPageDto, EventQuery, EventTypeDto, HandlerChangeDto, HandlerDto,
+    HealthDto, NewApiKeyDto, NewHandlerDto, OverviewDto, PortalLinkDto, PublishedDto,
+    SourceDetailDto, SourceDto, SourceTestDto, SubscriptionDetailDto, SubscriptionDto,
+    SubscriptionFormDto, UserDto,
 };
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
@@ -368,9 +369,41 @@ pub async fn set_event_type_deprecated(name: String, deprecated: bool) -> Result
 pub async fn publish_message(
     event_type: String,
     payload: String,
+    #[server(default)] consumer: String,
 ) -> Result<PublishedDto, AppError> {
     let (backend, _, _) = require_user().await?;
-    backend.publish(event_type, payload).await
+    backend.publish(event_type, payload, consumer).await
+}
+
+#[server]
+pub async fn list_consumers() -> Result<Vec<ConsumerDto>, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.list_consumers().await
+}
+
+#[server]
+pub async fn create_consumer(form: ConsumerFormDto) -> Result<ConsumerDto, AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.create_consumer(form).await
+}
+
+#[server]
+pub async fn delete_consumer(id: String) -> Result<(), AppError> {
+    let (backend, _, _) = require_user().await?;
+    backend.delete_consumer(id).await
+}
+
+/// A link that signs the consumer in to their portal: a credential, so for admins only.
+#[server]
+pub async fn portal_link(id: String) -> Result<PortalLinkDto, AppError> {
+    let (backend, _) = require_admin().await?;
+    backend.portal_link(request_host().await, id).await
+}
+
+#[server]
+pub async fn rotate_portal_key(id: String) -> Result<(), AppError> {
+    let (backend, _) = require_admin().await?;
+    backend.rotate_portal_key(id).await
 }
 
 #[server]

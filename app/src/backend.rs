@@ -6,13 +6,14 @@ use std::sync::Arc;
 use leptos::prelude::use_context;
 
 use crate::dto::{
-    ApiKeyDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery, EventDetailDto, EventPageDto,
-    EventQuery, EventTypeDto, EventTypeFormDto, HandlerChangeDto, HandlerDto, HealthDto,
-    NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto, SourceDetailDto, SourceDto,
-    SourceTestDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto, UserDto,
+    ApiKeyDto, ConsumerDto, ConsumerFormDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
+    EventDetailDto, EventPageDto, EventQuery, EventTypeDto, EventTypeFormDto, HandlerChangeDto,
+    HandlerDto, HealthDto, NewApiKeyDto, NewHandlerDto, OverviewDto, PortalDto, PortalLinkDto,
+    PortalSubscriptionFormDto, PublishedDto, SourceDetailDto, SourceDto, SourceTestDto,
+    SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto, UserDto,
 };
 use crate::error::AppError;
-use crate::session::AuthSession;
+use crate::session::{AuthSession, PortalConsumer};
 
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
@@ -122,8 +123,25 @@ pub trait Backend: Send + Sync + 'static {
         name: String,
         deprecated: bool,
     ) -> Result<(), AppError>;
-    /// Publishes a message to every subscription that wants its type.
-    async fn publish(&self, event_type: String, payload: String) -> Result<PublishedDto, AppError>;
+    /// Publishes a message to every subscription that wants its type, addressed to a consumer
+    /// (an id) or, blank, to nobody.
+    async fn publish(
+        &self,
+        event_type: String,
+        payload: String,
+        consumer: String,
+    ) -> Result<PublishedDto, AppError>;
+    async fn list_consumers(&self) -> Result<Vec<ConsumerDto>, AppError>;
+    async fn create_consumer(&self, form: ConsumerFormDto) -> Result<ConsumerDto, AppError>;
+    async fn delete_consumer(&self, id: String) -> Result<(), AppError>;
+    /// A link that signs the consumer in to their portal once; `host` as for endpoint URLs.
+    async fn portal_link(
+        &self,
+        host: Option<String>,
+        id: String,
+    ) -> Result<PortalLinkDto, AppError>;
+    /// Ends every portal link and session of the consumer.
+    async fn rotate_portal_key(&self, id: String) -> Result<(), AppError>;
     async fn list_subscriptions(&self) -> Result<Vec<SubscriptionDto>, AppError>;
     async fn create_subscription(
         &self,
@@ -156,8 +174,70 @@ pub trait Backend: Send + Sync + 'static {
     async fn redeliver_matching(&self, query: DeliveryQuery) -> Result<u64, AppError>;
 }
 
+/// What a consumer's portal may do, always within the signed-in consumer's own subscriptions
+/// and deliveries: another consumer's ids are "not found". The server crate implements it
+/// and hands it in with `provide_context(PortalRef(..))`.
+#[async_trait::async_trait]
+pub trait Portal: Send + Sync + 'static {
+    async fn frame(&self, consumer: &str) -> Result<PortalDto, AppError>;
+    /// The event types they may subscribe to: the catalog's, but deprecated and built-in ones.
+    async fn event_types(&self, consumer: &str) -> Result<Vec<EventTypeDto>, AppError>;
+    async fn subscriptions(&self, consumer: &str) -> Result<Vec<SubscriptionDto>, AppError>;
+    async fn subscription(
+        &self,
+        consumer: &str,
+        id: String,
+    ) -> Result<SubscriptionDetailDto, AppError>;
+    async fn create_subscription(
+        &self,
+        consumer: &str,
+        form: PortalSubscriptionFormDto,
+    ) -> Result<SubscriptionDto, AppError>;
+    async fn update_subscription(
+        &self,
+        consumer: &str,
+        id: String,
+        form: PortalSubscriptionFormDto,
+    ) -> Result<(), AppError>;
+    /// `active` or `paused`.
+    async fn set_subscription_state(
+        &self,
+        consumer: &str,
+        id: String,
+        state: String,
+    ) -> Result<(), AppError>;
+    async fn delete_subscription(&self, consumer: &str, id: String) -> Result<(), AppError>;
+    async fn rotate_secret(&self, consumer: &str, id: String) -> Result<(), AppError>;
+    /// Answers the test delivery's id.
+    async fn send_test_event(&self, consumer: &str, id: String) -> Result<i64, AppError>;
+    async fn deliveries(
+        &self,
+        consumer: &str,
+        query: DeliveryQuery,
+    ) -> Result<DeliveryPageDto, AppError>;
+    async fn delivery(&self, consumer: &str, id: i64) -> Result<DeliveryDetailDto, AppError>;
+    async fn redeliver(&self, consumer: &str, id: i64) -> Result<(), AppError>;
+    /// Queues again everything of theirs that failed since `since`; answers how many.
+    async fn redeliver_failed_since(&self, consumer: &str, since: String) -> Result<u64, AppError>;
+}
+
 #[derive(Clone)]
 pub struct BackendRef(pub Arc<dyn Backend>);
+
+#[derive(Clone)]
+pub struct PortalRef(pub Arc<dyn Portal>);
+
+/// The portal and the consumer its session speaks for, or `Unauthorized`. Every portal server
+/// function starts here; a dashboard session does not count.
+pub fn require_consumer() -> Result<(Arc<dyn Portal>, String), AppError> {
+    let portal = use_context::<PortalRef>()
+        .map(|p| p.0)
+        .ok_or(AppError::Internal)?;
+    let consumer = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PortalConsumer>().cloned())
+        .ok_or(AppError::Unauthorized)?;
+    Ok((portal, consumer.0))
+}
 
 pub fn backend() -> Result<Arc<dyn Backend>, AppError> {
     use_context::<BackendRef>()

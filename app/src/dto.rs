@@ -357,6 +357,10 @@ pub struct SubscriptionDto {
     pub disabled_reason: Option<String>,
     pub disabled_at: Option<i64>,
     pub created_at: i64,
+    /// The consumer it belongs to: it receives only the messages addressed to them.
+    pub consumer: Option<String>,
+    /// With no consumer: it also receives the messages addressed to any consumer.
+    pub all_consumers: bool,
 }
 
 /// Deliveries of one subscription by status.
@@ -425,6 +429,75 @@ pub struct SubscriptionFormDto {
     pub mode: String,
     /// `on` to check the URL answers `GET ?echo=x` with `x` before saving (ASP.NET style).
     pub verify_echo: Option<String>,
+    /// A consumer's id; blank for none.
+    #[serde(default)]
+    pub consumer: String,
+    /// `on`: with no consumer, also receive the messages addressed to any consumer.
+    #[serde(default)]
+    pub all_consumers: Option<String>,
+}
+
+/// A subscription as a consumer adds or edits it in their portal: the rest (its consumer,
+/// headers, properties, mode) is not theirs to set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalSubscriptionFormDto {
+    pub url: String,
+    #[serde(default)]
+    pub description: String,
+    /// One name or pattern per line, or comma-separated.
+    pub event_types: String,
+    #[serde(default)]
+    pub payload_filter: String,
+}
+
+/// A consumer: who messages are addressed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerDto {
+    pub id: String,
+    pub name: String,
+    /// As pretty-printed JSON.
+    pub metadata: String,
+    pub subscriptions: u64,
+    pub created_at: i64,
+}
+
+/// A new consumer as its form sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerFormDto {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    /// A JSON object, or blank.
+    #[serde(default)]
+    pub metadata: String,
+}
+
+/// A link that signs a consumer in to their portal, once.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalLinkDto {
+    pub consumer: String,
+    pub url: String,
+    pub expires_at: i64,
+}
+
+impl std::fmt::Debug for PortalLinkDto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortalLinkDto")
+            .field("consumer", &self.consumer)
+            .field("url", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+/// The portal's frame: whose product it is and who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalDto {
+    /// The operator's name, from the hub's settings.
+    pub operator_name: String,
+    /// Their logo's URL, if set.
+    pub logo_url: Option<String>,
+    pub consumer_id: String,
+    pub consumer_name: String,
 }
 
 /// A message published from the dashboard, and how far it went.
@@ -471,6 +544,8 @@ pub struct DeliveryPageDto {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryQuery {
     pub subscription: Option<String>,
+    /// The deliveries to one consumer's subscriptions.
+    pub consumer: Option<String>,
     /// One message's deliveries, to every subscription it went to.
     pub message: Option<String>,
     pub status: Option<String>,
@@ -484,9 +559,10 @@ pub struct DeliveryQuery {
 
 impl DeliveryQuery {
     /// The filters by their names in the query string (the page's position left out).
-    pub fn filters(&self) -> [(&'static str, &Option<String>); 6] {
+    pub fn filters(&self) -> [(&'static str, &Option<String>); 7] {
         [
             ("subscription", &self.subscription),
+            ("consumer", &self.consumer),
             ("message", &self.message),
             ("status", &self.status),
             ("event_type", &self.event_type),

@@ -9,6 +9,7 @@ pub mod dto;
 pub mod error;
 pub mod flash;
 mod pages;
+pub mod portal;
 #[cfg(feature = "ssr")]
 pub mod session;
 

@@ -37,6 +37,11 @@ impl Lifetime {
 #[derive(Clone, Debug)]
 pub struct AuthSession(pub Session);
 
+/// The consumer a request's portal session speaks for: put in the request's extensions by the
+/// server's portal gate, which alone reads the portal cookie.
+#[derive(Clone, Debug)]
+pub struct PortalConsumer(pub String);
+
 impl AuthSession {
     pub async fn extract() -> Result<Self, AppError> {
         leptos_axum::extract::<Session>()

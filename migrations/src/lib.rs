@@ -29,6 +29,7 @@ mod m20261207_000020_notices;
 mod m20261207_000021_payload_filters;
 mod m20261207_000022_event_type_schemas;
 mod m20261207_000023_retired_source_secrets;
+mod m20261207_000024_consumers;
 
 pub struct Migrator;
 
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_payload_filters::Migration),
             Box::new(m20261207_000022_event_type_schemas::Migration),
             Box::new(m20261207_000023_retired_source_secrets::Migration),
+            Box::new(m20261207_000024_consumers::Migration),
         ]
     }
 }

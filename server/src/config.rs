@@ -150,6 +150,21 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "30",
         "received events and sent messages older than this are deleted, with their attempts; 0 keeps everything",
     ),
+    (
+        "portal_name",
+        "",
+        "your product's name, shown at the top of the consumer portal; empty: the portal says Webhooks",
+    ),
+    (
+        "portal_logo_url",
+        "",
+        "an https:// (or http://) URL of your logo, shown beside that name in the portal",
+    ),
+    (
+        "portal_frame_origin",
+        "",
+        "the origin allowed to show the portal in an iframe, such as https://app.example.com; empty: no site may frame it",
+    ),
     ("log", "info", "log filter, e.g. info or hookhub=debug,info"),
     ("log_format", "plain", "plain or json"),
 ];
@@ -199,8 +214,47 @@ pub struct Config {
     pub secret_overlap: Duration,
     pub outbound_allow: AllowList,
     pub outbound_timeout: Duration,
+    pub portal: PortalSettings,
     pub log: String,
     pub log_format: LogFormat,
+}
+
+/// How the consumer portal presents itself, and who may frame it.
+#[derive(Debug, Clone, Default)]
+pub struct PortalSettings {
+    pub name: String,
+    pub logo_url: Option<String>,
+    /// `scheme://host[:port]`, as `frame-ancestors` takes it.
+    pub frame_origin: Option<String>,
+}
+
+/// An absolute http(s) URL without spaces, quotes or angle brackets, so it can stand in an
+/// attribute and a CSP source list as it is.
+fn web_url(text: &str) -> Option<&str> {
+    let plain = !text.chars().any(|c| {
+        c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | ';' | ',')
+    });
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))?;
+    (plain && !rest.is_empty() && !rest.starts_with('/')).then_some(text)
+}
+
+/// The origin of a web URL: scheme, host and port, as a CSP source.
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = web_url(url)?;
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+}
+
+/// Where people and providers reach the hub: the configured public URL, otherwise the host the
+/// asking request was sent to, over plain HTTP (as the hub itself speaks).
+pub fn base_url(public_url: Option<&str>, host: Option<&str>) -> String {
+    match public_url {
+        Some(base) => base.to_owned(),
+        None => format!("http://{}", host.unwrap_or("127.0.0.1")),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -466,6 +520,35 @@ impl Config {
             ));
         }
 
+        let portal_logo_url = match get("portal_logo_url").0 {
+            "" => None,
+            url => Some(web_url(url).map(str::to_owned).ok_or_else(|| {
+                invalid(
+                    "portal_logo_url",
+                    format!("expected an https:// or http:// URL, got `{url}`"),
+                )
+            })?),
+        };
+        let portal_frame_origin = match get("portal_frame_origin").0.trim_end_matches('/') {
+            "" => None,
+            origin => Some(
+                origin_of(origin)
+                    .filter(|o| o == origin)
+                    .ok_or_else(|| {
+                        invalid(
+                            "portal_frame_origin",
+                            format!(
+                                "expected an origin such as https://app.example.com (no path), got `{origin}`"
+                            ),
+                        )
+                    })?,
+            ),
+        };
+        let portal_name = get("portal_name").0;
+        if portal_name.chars().count() > 100 {
+            return Err(invalid("portal_name", "at most 100 characters".into()));
+        }
+
         let log_format = match get("log_format").0 {
             "plain" => LogFormat::Plain,
             "json" => LogFormat::Json,
@@ -506,6 +589,11 @@ impl Config {
             secret_overlap,
             outbound_allow,
             outbound_timeout: Duration::from_secs(outbound_timeout_secs),
+            portal: PortalSettings {
+                name: portal_name.to_owned(),
+                logo_url: portal_logo_url,
+                frame_origin: portal_frame_origin,
+            },
             log: get("log").0.to_owned(),
             log_format,
         })
@@ -618,6 +706,42 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn portal_settings_are_checked() {
+        let set = Config::load(
+            None,
+            env(&[
+                ("HOOKHUB_PORTAL_NAME", "Acme Cloud"),
+                (
+                    "HOOKHUB_PORTAL_LOGO_URL",
+                    "https://cdn.example.com/logo.svg",
+                ),
+                ("HOOKHUB_PORTAL_FRAME_ORIGIN", "https://app.example.com/"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(set.portal.name, "Acme Cloud");
+        assert_eq!(
+            set.portal.frame_origin.as_deref(),
+            Some("https://app.example.com")
+        );
+        for (key, bad) in [
+            ("HOOKHUB_PORTAL_LOGO_URL", "javascript:alert(1)"),
+            ("HOOKHUB_PORTAL_LOGO_URL", "https://x.example/a b"),
+            (
+                "HOOKHUB_PORTAL_FRAME_ORIGIN",
+                "https://app.example.com/embed",
+            ),
+            ("HOOKHUB_PORTAL_FRAME_ORIGIN", "*"),
+            (
+                "HOOKHUB_PORTAL_FRAME_ORIGIN",
+                "https://a.example; script-src *",
+            ),
+        ] {
+            assert!(Config::load(None, env(&[(key, bad)])).is_err(), "{bad}");
+        }
     }
 
     #[test]

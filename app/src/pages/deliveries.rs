@@ -14,7 +14,8 @@ use super::components::{
     action_error, any_set, curl_command, drop_blank_fields, every, format_gap, thousands,
 };
 use crate::api::{
-    Redeliver, RedeliverMatching, delivery_detail, list_deliveries, list_subscriptions,
+    Redeliver, RedeliverMatching, delivery_detail, list_consumers, list_deliveries,
+    list_subscriptions,
 };
 use crate::dto::{AttemptDto, DeliveryQuery, DeliverySummaryDto};
 use crate::flash::server_action;
@@ -35,6 +36,7 @@ pub fn DeliveriesPage() -> impl IntoView {
         let text = |name: &str| q.get(name).filter(|s| !s.trim().is_empty());
         DeliveryQuery {
             subscription: text("subscription"),
+            consumer: text("consumer"),
             message: text("message"),
             status: text("status"),
             event_type: text("event_type"),
@@ -52,6 +54,7 @@ pub fn DeliveriesPage() -> impl IntoView {
         |(query, _)| list_deliveries(query),
     );
     let subscriptions = Resource::new(|| (), |_| list_subscriptions());
+    let consumers = Resource::new(|| (), |_| list_consumers());
 
     // Once hydrated, the first page refreshes itself so statuses move without a reload.
     every(std::time::Duration::from_secs(5), move || {
@@ -86,6 +89,21 @@ pub fn DeliveriesPage() -> impl IntoView {
                                 subscriptions.await.unwrap_or_default().into_iter().map(|s| {
                                     let selected = s.id == chosen;
                                     view! { <option value=s.id selected=selected>{s.url}</option> }
+                                }).collect_view()
+                            })}
+                        </Suspense>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="consumer">"Consumer"</label>
+                    <select id="consumer" name="consumer">
+                        <option value="">"Any consumer"</option>
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                let chosen = filters().consumer.unwrap_or_default();
+                                consumers.await.unwrap_or_default().into_iter().map(|c| {
+                                    let selected = c.id == chosen;
+                                    view! { <option value=c.id.clone() selected=selected>{format!("{} ({})", c.name, c.id)}</option> }
                                 }).collect_view()
                             })}
                         </Suspense>
@@ -194,11 +212,12 @@ fn last_outcome(d: &DeliverySummaryDto) -> String {
 }
 
 /// Deliveries, newest first; each row opens the delivery. The subscription column is left out
-/// on a subscription's own page.
+/// on a subscription's own page. `base` is where the pages it links to are (`/portal` there).
 #[component]
 pub fn DeliveryTable(
     deliveries: Vec<DeliverySummaryDto>,
     #[prop(default = true)] with_subscription: bool,
+    #[prop(default = "")] base: &'static str,
 ) -> impl IntoView {
     view! {
         <ScrollRegion label="Deliveries">
@@ -216,10 +235,10 @@ pub fn DeliveryTable(
                         let next = d.next_attempt_at;
                         view! {
                             <tr>
-                                <td class="when"><a class="row-link" href=format!("/deliveries/{}", d.id)><Time millis=d.created_at/></a></td>
+                                <td class="when"><a class="row-link" href=format!("{base}/deliveries/{}", d.id)><Time millis=d.created_at/></a></td>
                                 <td><code>{d.event_type}</code></td>
                                 {with_subscription.then(|| view! {
-                                    <td><a class="url" href=format!("/subscriptions/{}", d.subscription_id)>{d.subscription_url}</a></td>
+                                    <td><a class="url" href=format!("{base}/subscriptions/{}", d.subscription_id)>{d.subscription_url}</a></td>
                                 })}
                                 <td><DeliveryStatusBadge status=d.status/></td>
                                 <td>{d.attempts}</td>
@@ -352,7 +371,7 @@ pub fn DeliveryPage() -> impl IntoView {
 }
 
 /// What the last attempt got: the subscriber's status code, or why there was none.
-fn last_outcome_text(status: Option<i32>, error: Option<String>) -> String {
+pub(crate) fn last_outcome_text(status: Option<i32>, error: Option<String>) -> String {
     match (status, error) {
         // The worker may describe a bad status as the error itself: say it once.
         (Some(status), Some(error)) if error.starts_with(&format!("HTTP {status}")) => error,
@@ -376,7 +395,7 @@ fn message_deliveries(message_id: &str) -> String {
 /// One HTTP try: when, how long, what came back, and the exchange itself in Request and
 /// Response tabs (radio buttons and CSS, so they work before the wasm), with copy buttons.
 #[component]
-fn Attempt(attempt: AttemptDto, gap: Option<i64>, url: String) -> impl IntoView {
+pub(crate) fn Attempt(attempt: AttemptDto, gap: Option<i64>, url: String) -> impl IntoView {
     let ok = matches!(attempt.response_status, Some(200..=299));
     let outcome = match attempt.response_status {
         Some(status) => {

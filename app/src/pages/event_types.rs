@@ -299,6 +299,9 @@ fn PublishForm(types: Resource<Result<Vec<EventTypeDto>, AppError>>) -> impl Int
                         }.into_any()
                     })}
                 </Suspense>
+                <Field label="Consumer" id="consumer" hint="Optional: a consumer's id, to send it only to their subscriptions." error=error>
+                    <input id="consumer" name="consumer" maxlength="64" placeholder="acme"/>
+                </Field>
                 <FormError error/>
                 <div><button type="submit" class="button primary">"Publish"</button></div>
             </ActionForm>

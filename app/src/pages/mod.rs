@@ -1,8 +1,9 @@
 //! Routes, the HTML shell and the dashboard layout.
 
 mod account;
-mod components;
-mod deliveries;
+pub(crate) mod components;
+mod consumers;
+pub(crate) mod deliveries;
 mod event_types;
 mod events;
 mod overview;
@@ -21,6 +22,7 @@ use leptos_router::{
 
 use crate::api::{LogOut, current_user};
 use crate::flash::{self, FlashSlot, server_action};
+use crate::portal;
 use components::{Clock, ErrorPanel, ZoneToggle, rcdata};
 
 /// Where a page loads the dashboard's script, wasm and stylesheet from: URLs that carry each
@@ -87,6 +89,14 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=account::LoginPage ssr=SsrMode::Async/>
                 <Route path=path!("/setup") view=account::SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/portal/signed-out") view=portal::SignedOutPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("/portal") view=portal::PortalLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=portal::PortalSubscriptionsPage/>
+                    <Route path=path!("subscriptions/:id") view=portal::PortalSubscriptionPage/>
+                    <Route path=path!("event-types") view=portal::PortalEventTypesPage/>
+                    <Route path=path!("deliveries") view=portal::PortalDeliveriesPage/>
+                    <Route path=path!("deliveries/:id") view=portal::PortalDeliveryPage/>
+                </ParentRoute>
                 <ParentRoute path=path!("") view=Layout ssr=SsrMode::Async>
                     <Route path=path!("") view=overview::OverviewPage/>
                     <Route path=path!("events") view=events::EventsPage/>
@@ -94,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("sources") view=sources::SourcesPage/>
                     <Route path=path!("sources/:id") view=sources::SourcePage/>
                     <Route path=path!("event-types") view=event_types::EventTypesPage/>
+                    <Route path=path!("consumers") view=consumers::ConsumersPage/>
                     <Route path=path!("subscriptions") view=subscriptions::SubscriptionsPage/>
                     <Route path=path!("subscriptions/:id") view=subscriptions::SubscriptionPage/>
                     <Route path=path!("deliveries") view=deliveries::DeliveriesPage/>
@@ -141,6 +152,7 @@ fn Layout() -> impl IntoView {
                         <li><A href="/events">"Events"</A></li>
                         <li class="nav-section" aria-hidden="true">"Send"</li>
                         <li><A href="/event-types">"Event types"</A></li>
+                        <li><A href="/consumers">"Consumers"</A></li>
                         <li><A href="/subscriptions">"Subscriptions"</A></li>
                         <li><A href="/deliveries">"Deliveries"</A></li>
                         <li class="nav-gap" aria-hidden="true"></li>

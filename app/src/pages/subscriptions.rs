@@ -84,12 +84,17 @@ pub fn SubscriptionsPage() -> impl IntoView {
                         <section class="panel">
                             <ScrollRegion label="Subscriptions">
                                 <table class="table subscriptions linked">
-                                    <thead><tr><th>"URL"</th><th>"Event types"</th><th>"State"</th><th>"Description"</th></tr></thead>
+                                    <thead><tr><th>"URL"</th><th>"Event types"</th><th>"Consumer"</th><th>"State"</th><th>"Description"</th></tr></thead>
                                     <tbody>
                                         {list.into_iter().map(|s| view! {
                                             <tr>
                                                 <td><a class="url row-link" href=format!("/subscriptions/{}", s.id)>{s.url}</a></td>
                                                 <td><EventTypeList patterns=s.event_types/></td>
+                                                <td>{match s.consumer {
+                                                    Some(c) => view! { <code>{c}</code> }.into_any(),
+                                                    None if s.all_consumers => view! { <span class="muted">"all consumers"</span> }.into_any(),
+                                                    None => "—".into_any(),
+                                                }}</td>
                                                 <td><StateBadge state=s.state/></td>
                                                 <td>{s.description}</td>
                                             </tr>
@@ -206,18 +211,22 @@ fn SubscriptionFields(
 ) -> impl IntoView {
     let editing = initial.is_some();
     let filter = NodeRef::<leptos::html::Textarea>::new();
-    let (url, description, event_types, payload_filter, headers, properties, mode) = match initial {
+    let (url, description, event_types, payload_filter, headers, properties, mode) = match &initial
+    {
         Some(s) => (
-            s.url,
-            s.description,
+            s.url.clone(),
+            s.description.clone(),
             s.event_types.join("\n"),
-            s.payload_filter.unwrap_or_default(),
+            s.payload_filter.clone().unwrap_or_default(),
             pair_lines(&s.headers),
             pair_lines(&s.properties),
-            s.mode,
+            s.mode.clone(),
         ),
         None => Default::default(),
     };
+    let (consumer, all_consumers) = initial
+        .map(|s| (s.consumer.unwrap_or_default(), s.all_consumers))
+        .unwrap_or_default();
     view! {
         <Field label="URL" id="url" hint="Where to POST each event." error>
             <input id="url" name="form[url]" type="url" required placeholder="https://api.example.com/webhooks" value=url/>
@@ -246,6 +255,13 @@ fn SubscriptionFields(
                 }).collect_view()}
             </select>
         </Field>
+        <Field label="Consumer" id="consumer" hint="Optional: a consumer's id. Their subscription receives only the messages addressed to them." error>
+            <input id="consumer" name="form[consumer]" maxlength="64" placeholder="acme" value=consumer/>
+        </Field>
+        <label class="checkbox">
+            <input type="checkbox" name="form[all_consumers]" value="on" checked=all_consumers/>
+            <span>"Without a consumer: also receive the messages addressed to any consumer"</span>
+        </label>
         <label class="checkbox">
             <input type="checkbox" name="form[verify_echo]" value="on"/>
             <span>{if editing { "Verify the URL with an echo request before saving" } else { "Verify with an echo request first" }}</span>
@@ -394,6 +410,12 @@ pub fn SubscriptionPage() -> impl IntoView {
                             <dd>{match s.payload_filter.clone() {
                                 Some(filter) => view! { <code>{filter}</code> }.into_any(),
                                 None => "None: every payload".into_any(),
+                            }}</dd>
+                            <dt>"Consumer"</dt>
+                            <dd>{match s.consumer.clone() {
+                                Some(c) => view! { <code>{c}</code>" · only messages addressed to them" }.into_any(),
+                                None if s.all_consumers => "None · messages addressed to nobody and to any consumer".into_any(),
+                                None => "None · messages addressed to nobody".into_any(),
                             }}</dd>
                             <dt>"Extra headers"</dt>
                             <dd>{if s.headers.is_empty() { "None".to_owned() } else { s.headers.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>().join(", ") }}</dd>

@@ -10,7 +10,8 @@
 //! and could create the admin before the owner does.
 //!
 //! `require_login`: every page and server function needs a signed-in session, except the login
-//! and first-run setup pages and the two server functions behind them.
+//! and first-run setup pages and the two server functions behind them, and the consumer
+//! portal's, which its own gate guards (`portal.rs`).
 
 use std::sync::atomic::Ordering;
 
@@ -159,7 +160,12 @@ pub async fn require_login(
     next: Next,
 ) -> Response {
     let path = req.uri().path();
-    if is_machine_path(path) || is_asset(path) || app::api::public_paths().contains(&path) {
+    // The portal has its own gate and session (`portal.rs`).
+    if is_machine_path(path)
+        || is_asset(path)
+        || super::portal::is_portal_path(path)
+        || app::api::public_paths().contains(&path)
+    {
         return next.run(req).await;
     }
     let needs_setup = match needs_setup(&state).await {
@@ -230,7 +236,7 @@ async fn needs_setup(state: &AppState) -> Result<bool, sea_orm::DbErr> {
 }
 
 /// A server function's own error encoding, so the browser shows "Please log in".
-fn unauthorized() -> Response {
+pub(super) fn unauthorized() -> Response {
     let body = serde_json::to_string(&app::error::AppError::Unauthorized).unwrap_or_default();
     Response::builder()
         .status(StatusCode::UNAUTHORIZED)

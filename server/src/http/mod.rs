@@ -12,6 +12,7 @@ mod flash;
 mod guard;
 mod headers;
 pub(crate) mod hooks;
+mod portal;
 pub mod proxy;
 mod scrape;
 mod statuses;
@@ -38,7 +39,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::storage::Integrity;
 use crate::storage::sessions::SessionDbStore;
 use crate::{AppState, Config};
-use app::backend::BackendRef;
+use app::backend::{BackendRef, PortalRef};
 use app::flash::{Flash, FlashSlot};
 use app::{App, shell};
 use dashboard::HubBackend;
@@ -79,7 +80,10 @@ fn leptos_options(config: &Config) -> LeptosOptions {
 pub fn router(state: AppState) -> anyhow::Result<Router> {
     let options = leptos_options(&state.hub.config);
     let routes = dashboard_routes();
-    let backend = BackendRef(Arc::new(HubBackend(state.clone())));
+    let hub_backend = Arc::new(HubBackend(state.clone()));
+    let backend = BackendRef(hub_backend.clone());
+    let portal = PortalRef(hub_backend);
+    let policy = headers::PagePolicy::new(&state.hub.config.portal);
 
     let sessions = SessionManagerLayer::new(SessionDbStore::new(state.hub.db.clone()))
         .with_name(SESSION_COOKIE)
@@ -95,11 +99,12 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
     let assets = state.assets.clone();
     let page_context = move || {
         provide_context(backend.clone());
+        provide_context(portal.clone());
         provide_context(assets.urls());
         provide_context(FlashSlot::new(
             use_context::<Parts>().and_then(|parts| parts.extensions.get::<Flash>().cloned()),
         ));
-        headers::for_page();
+        headers::for_page(&policy);
     };
     let pages = Router::new()
         .leptos_routes_with_context(&options, routes, page_context.clone(), {
@@ -128,6 +133,8 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             "/hooks/{source}",
             any(hooks::receive).layer(DefaultBodyLimit::max(state.hub.config.max_body_bytes)),
         )
+        .route("/portal/sign-in", get(portal::sign_in))
+        .route("/portal/sign-out", axum::routing::post(portal::sign_out))
         // The page gate below asks for a session, as for every dashboard page.
         .route("/events/{id}/raw", get(api::events::raw_body))
         .nest("/api/v1", api::router())
@@ -136,6 +143,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::require_login,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            portal::gate,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state,

@@ -66,6 +66,7 @@ pub fn filter(params: EventParams) -> Result<EventFilter, ParamError> {
 #[derive(Debug, Default)]
 pub struct DeliveryParams {
     pub subscription: Option<String>,
+    pub consumer: Option<String>,
     pub message: Option<String>,
     pub status: Option<String>,
     pub event_type: Option<String>,
@@ -80,6 +81,7 @@ pub struct DeliveryParams {
 pub fn delivery_filter(params: DeliveryParams) -> Result<DeliveryFilter, ParamError> {
     Ok(DeliveryFilter {
         subscription_id: set(params.subscription),
+        consumer_id: set(params.consumer),
         message_id: set(params.message),
         status: state::<DeliveryStatus>("status", params.status)?,
         event_type: set(params.event_type),

@@ -250,10 +250,10 @@ fn settings_json(provider: &Provider) -> Result<String, Error> {
 /// The URL a provider is given for a source: under the configured public URL, otherwise under
 /// the host the asking request was sent to.
 pub fn endpoint_url(public_url: Option<&str>, host: Option<&str>, source_id: &str) -> String {
-    match public_url {
-        Some(base) => format!("{base}/hooks/{source_id}"),
-        None => format!("http://{}/hooks/{source_id}", host.unwrap_or("127.0.0.1")),
-    }
+    format!(
+        "{}/hooks/{source_id}",
+        crate::config::base_url(public_url, host)
+    )
 }
 
 /// Standard Webhooks secrets are `whsec_` + base64 of random bytes; every other scheme takes

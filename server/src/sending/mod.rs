@@ -2,6 +2,8 @@
 //! cases, and the delivery worker. Requests go out through [`crate::outbound`].
 //!
 //! - [`catalog`]: the event types subscriptions choose from, as people and scripts change them.
+//! - [`consumers`]: who messages are addressed to, their portal's links and sessions, and the
+//!   scope that keeps the portal to one consumer's own subscriptions and deliveries.
 //! - [`credentials`]: which subscriber headers and URL parameters are credentials, shown
 //!   redacted and kept when an edit sends `[redacted]` back.
 //! - [`deliveries`]: redelivery by hand and the test event.
@@ -19,6 +21,7 @@
 
 mod by_text;
 pub mod catalog;
+pub mod consumers;
 pub mod credentials;
 pub mod deliveries;
 pub mod filter;

@@ -174,8 +174,9 @@ async fn notify(
             payload: payload.to_string(),
             idempotency_key: None,
             schema_errors: None,
+            consumer_id: None,
         },
-        Recipients::MatchingExcept(wanting(event_type, payload), subscription.id.clone()),
+        Recipients::MatchingExcept(wanting(event_type, payload, None), subscription.id.clone()),
     )
     .await
 }

@@ -20,7 +20,7 @@ use crate::storage::columns::JsonText;
 use crate::storage::messages::{self, NewMessage, Published, Recipients, Select, Wants};
 use crate::storage::states::{self, SigningMode, SubscriptionState};
 use crate::storage::subscriptions::{self, NewSubscription, Subscription};
-use crate::storage::{Db, catalog, now_millis};
+use crate::storage::{Db, catalog, consumers, now_millis};
 
 const MAX_DESCRIPTION_CHARS: usize = 500;
 const MAX_HEADERS: usize = 20;
@@ -57,6 +57,10 @@ pub struct SubscriptionInput {
     pub secret: Option<String>,
     /// Check that `GET url?echo=x` answers `x` before saving.
     pub verify_echo: bool,
+    /// The consumer it belongs to (an id); blank or `None` for none.
+    pub consumer: Option<String>,
+    /// With no consumer: also receive messages addressed to any consumer.
+    pub all_consumers: bool,
 }
 
 /// The checked, storable form of an input.
@@ -68,6 +72,8 @@ struct Checked {
     headers: BTreeMap<String, String>,
     properties: Map<String, Value>,
     mode: SigningMode,
+    consumer_id: Option<String>,
+    all_consumers: bool,
 }
 
 async fn check(db: &Db, outbound: &Outbound, input: &SubscriptionInput) -> Result<Checked, Error> {
@@ -106,6 +112,14 @@ async fn check(db: &Db, outbound: &Outbound, input: &SubscriptionInput) -> Resul
             format!("at most {MAX_PROPERTIES} properties"),
         ));
     }
+    let consumer_id = checked_consumer(db, input.consumer.as_deref()).await?;
+    if consumer_id.is_some() && input.all_consumers {
+        return Err(invalid(
+            "consumer",
+            "a consumer's subscription receives only the messages addressed to that consumer, \
+             so it cannot take every consumer's",
+        ));
+    }
     let mode = match input.mode.trim() {
         "" => SigningMode::Standard,
         mode => states::parse(mode).ok_or_else(|| invalid("mode", "standard or aspnet"))?,
@@ -126,7 +140,23 @@ async fn check(db: &Db, outbound: &Outbound, input: &SubscriptionInput) -> Resul
         headers,
         properties: input.properties.clone(),
         mode,
+        consumer_id,
+        all_consumers: input.all_consumers,
     })
+}
+
+/// A consumer named by id must exist; blank is none.
+async fn checked_consumer(db: &Db, id: Option<&str>) -> Result<Option<String>, Error> {
+    let Some(id) = id.map(str::trim).filter(|id| !id.is_empty()) else {
+        return Ok(None);
+    };
+    match consumers::find(db, id).await? {
+        Some(found) => Ok(Some(found.id)),
+        None => Err(invalid(
+            "consumer",
+            format!("there is no consumer `{id}`; create it first"),
+        )),
+    }
 }
 
 /// Each filter must be a valid name or pattern, and select at least one type in the catalog, so
@@ -203,6 +233,8 @@ pub async fn create(
             headers: checked.headers,
             properties: checked.properties,
             mode: checked.mode,
+            consumer_id: checked.consumer_id,
+            all_consumers: checked.all_consumers,
         },
     )
     .await?;
@@ -231,6 +263,8 @@ pub async fn update(
         s.headers = sea_orm::Set(JsonText(checked.headers));
         s.properties = sea_orm::Set(JsonText(checked.properties));
         s.mode = sea_orm::Set(checked.mode);
+        s.consumer_id = sea_orm::Set(checked.consumer_id);
+        s.all_consumers = sea_orm::Set(checked.all_consumers);
     })
     .await?
     .ok_or(Error::NotFound("subscription"))?;
@@ -330,13 +364,27 @@ pub fn selects(filters: &[String], event_type: &str) -> bool {
         .any(|pattern| filter::matches(pattern, event_type))
 }
 
-/// Who wants a message of `event_type` with `payload`: the subscriptions whose event types
-/// select the type and whose payload filter, if any, matches the payload. (A stored filter is
-/// checked when saved; one that no longer parses lets the message through rather than lose it.)
-pub fn wanting(event_type: &str, payload: Value) -> Select {
+/// Whether a subscription takes a message addressed to `consumer`: one addressed to nobody
+/// goes to the subscriptions of nobody; one addressed to a consumer, to theirs and to those of
+/// nobody that take every consumer's. So a consumer never receives what was not meant for them.
+pub fn addressed_to(wants: &Wants<'_>, consumer: Option<&str>) -> bool {
+    match (wants.consumer_id, consumer) {
+        (None, None) => true,
+        (None, Some(_)) => wants.all_consumers,
+        (Some(theirs), Some(addressed)) => theirs == addressed,
+        (Some(_), None) => false,
+    }
+}
+
+/// Who wants a message of `event_type` with `payload`, addressed to `consumer`: the
+/// subscriptions it is [`addressed_to`] whose event types select the type and whose payload
+/// filter, if any, matches the payload. (A stored filter is checked when saved; one that no
+/// longer parses lets the message through rather than lose it.)
+pub fn wanting(event_type: &str, payload: Value, consumer: Option<String>) -> Select {
     let event_type = event_type.to_owned();
     Box::new(move |wants: Wants<'_>| {
-        selects(wants.event_types, &event_type)
+        addressed_to(&wants, consumer.as_deref())
+            && selects(wants.event_types, &event_type)
             && wants.payload_filter.is_none_or(|text| {
                 PayloadFilter::cached(text).map_or(true, |filter| filter.matches(&payload))
             })
@@ -351,16 +399,18 @@ pub struct Publication {
     pub schema_errors: Vec<Detail>,
 }
 
-/// Publishes a message of a catalog type to every subscription that wants it: the message
-/// and its deliveries are committed before this returns, and `worker` is woken to send them.
-/// A payload that does not match its type's enforced schema is refused, saying where and why.
-/// (It takes the worker rather than the hub as the `publish` handler calls it too.)
+/// Publishes a message of a catalog type, addressed to a consumer or to nobody, to every
+/// subscription that wants it: the message and its deliveries are committed before this
+/// returns, and `worker` is woken to send them. A payload that does not match its type's
+/// enforced schema is refused, saying where and why. (It takes the worker rather than the hub
+/// as the `publish` handler calls it too.)
 pub async fn publish(
     db: &Db,
     worker: &DeliveryWorker,
     event_type: &str,
     payload: &Value,
     idempotency_key: Option<String>,
+    consumer: Option<&str>,
 ) -> Result<Publication, Error> {
     let event_type = EventType::parse(event_type.trim().to_owned())
         .map_err(|e| invalid("event_type", e.to_string()))?;
@@ -384,7 +434,12 @@ pub async fn publish(
             details: schema_errors,
         });
     }
-    let to = Recipients::Matching(wanting(event_type.as_str(), payload.clone()));
+    let consumer_id = checked_consumer(db, consumer).await?;
+    let to = Recipients::Matching(wanting(
+        event_type.as_str(),
+        payload.clone(),
+        consumer_id.clone(),
+    ));
     let payload = serde_json::to_string(payload).map_err(|e| invalid("payload", e.to_string()))?;
     if payload.len() > MAX_PAYLOAD_BYTES {
         return Err(invalid("payload", "at most 256 KiB"));
@@ -406,6 +461,7 @@ pub async fn publish(
                 .then(|| serde_json::to_string(&schema_errors))
                 .transpose()
                 .map_err(|e| Error::Internal(e.into()))?,
+            consumer_id,
         },
         to,
     )
@@ -435,6 +491,7 @@ pub(super) async fn send_test(db: &Db, subscription: &Subscription) -> Result<St
             payload: payload.to_string(),
             idempotency_key: None,
             schema_errors: None,
+            consumer_id: subscription.consumer_id.clone(),
         },
         Recipients::Only(subscription.id.clone()),
     )

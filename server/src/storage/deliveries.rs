@@ -337,6 +337,8 @@ pub async fn record_attempts(
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {
     pub subscription_id: Option<String>,
+    /// Those of the consumer's subscriptions.
+    pub consumer_id: Option<String>,
     pub message_id: Option<String>,
     pub status: Option<DeliveryStatus>,
     pub event_type: Option<String>,
@@ -412,6 +414,14 @@ fn matching(filter: &DeliveryFilter, cursor: Cursor) -> Select<Deliveries> {
     let mut query = Deliveries::find();
     if let Some(subscription_id) = &filter.subscription_id {
         query = query.filter(delivery::Column::SubscriptionId.eq(subscription_id.as_str()));
+    }
+    if let Some(consumer_id) = &filter.consumer_id {
+        let theirs = Query::select()
+            .column(subscription::Column::Id)
+            .from(Subscriptions)
+            .and_where(subscription::Column::ConsumerId.eq(consumer_id.as_str()))
+            .to_owned();
+        query = query.filter(delivery::Column::SubscriptionId.in_subquery(theirs));
     }
     if let Some(message_id) = &filter.message_id {
         query = query.filter(delivery::Column::MessageId.eq(message_id.as_str()));
@@ -599,6 +609,7 @@ mod tests {
                 payload: "{}".into(),
                 idempotency_key: None,
                 schema_errors: None,
+                consumer_id: None,
             };
             messages::publish(db, message, Recipients::Only(subscription.clone()))
                 .await

@@ -286,6 +286,10 @@ pub mod subscription {
         pub failing_since: Option<i64>,
         pub created_at: i64,
         pub updated_at: i64,
+        /// The consumer it belongs to: it receives only messages addressed to them.
+        pub consumer_id: Option<String>,
+        /// With no consumer: it also receives messages addressed to any consumer.
+        pub all_consumers: bool,
     }
 
     impl std::fmt::Debug for Model {
@@ -347,6 +351,8 @@ pub mod message {
         /// Where the payload does not match its type's schema in `warn` mode, as a JSON list
         /// of `{path, message}`.
         pub schema_errors: Option<String>,
+        /// The consumer it was addressed to, if any.
+        pub consumer_id: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -479,6 +485,65 @@ pub mod login_failure {
         pub failures: i32,
         pub last_attempt: i64,
         pub locked_until: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod consumer {
+    use sea_orm::entity::prelude::*;
+
+    use crate::storage::columns::JsonText;
+
+    #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "consumers")]
+    pub struct Model {
+        /// Chosen by the publisher, such as `acme`.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub name: String,
+        pub metadata: JsonText<serde_json::Map<String, serde_json::Value>>,
+        /// The portal's links and sessions are valid under this key only: a new one ends them.
+        pub portal_key: String,
+        pub created_at: i64,
+        pub updated_at: i64,
+    }
+
+    impl std::fmt::Debug for Model {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Consumer")
+                .field("id", &self.id)
+                .field("name", &self.name)
+                .field("portal_key", &"[redacted]")
+                .finish()
+        }
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod portal_token {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "portal_tokens")]
+    pub struct Model {
+        /// SHA-256 of the token, hex: the token itself is never stored.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_hash: String,
+        pub consumer_id: String,
+        /// The consumer's portal key when it was issued.
+        pub portal_key: String,
+        /// `link` (single use, signs in) or `session`.
+        pub kind: String,
+        pub expires_at: i64,
+        pub created_at: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -23,6 +23,8 @@ pub struct NewMessage {
     pub idempotency_key: Option<String>,
     /// Where the payload does not match its type's schema (`warn` mode), as JSON.
     pub schema_errors: Option<String>,
+    /// The consumer it is addressed to, if any.
+    pub consumer_id: Option<String>,
 }
 
 /// What a subscription asks for, as publishing reads it.
@@ -30,6 +32,10 @@ pub struct Wants<'a> {
     /// Names and patterns.
     pub event_types: &'a [String],
     pub payload_filter: Option<&'a str>,
+    /// The consumer it belongs to, if any.
+    pub consumer_id: Option<&'a str>,
+    /// With no consumer: whether it takes messages addressed to any consumer.
+    pub all_consumers: bool,
 }
 
 /// Whether a subscription wants the message being published (the sending rules decide).
@@ -77,6 +83,7 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
         idempotency_key: Set(new.idempotency_key),
         created_at: Set(now),
         schema_errors: Set(new.schema_errors),
+        consumer_id: Set(new.consumer_id),
     };
     if insert_new(txn, row, [message::Column::IdempotencyKey])
         .await?
@@ -99,6 +106,8 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
         subscription::Column::EventTypes,
         subscription::Column::PayloadFilter,
         subscription::Column::State,
+        subscription::Column::ConsumerId,
+        subscription::Column::AllConsumers,
     ]);
     if let Recipients::Only(id) = &to {
         candidates = candidates.filter(subscription::Column::Id.eq(id.clone()));
@@ -108,22 +117,28 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
         JsonText<Vec<String>>,
         Option<String>,
         SubscriptionState,
+        Option<String>,
+        bool,
     );
     let candidates: Vec<Candidate> = candidates.into_tuple().all(txn).await?;
     let rows: Vec<delivery::ActiveModel> = candidates
         .into_iter()
-        .filter(|(id, event_types, payload_filter, _)| {
-            let wants = Wants {
-                event_types: &event_types.0,
-                payload_filter: payload_filter.as_deref(),
-            };
-            match &to {
-                Recipients::Only(_) => true,
-                Recipients::Matching(select) => select(wants),
-                Recipients::MatchingExcept(select, except) => id != except && select(wants),
-            }
-        })
-        .map(|(id, _, _, state)| {
+        .filter(
+            |(id, event_types, payload_filter, _, consumer_id, all_consumers)| {
+                let wants = Wants {
+                    event_types: &event_types.0,
+                    payload_filter: payload_filter.as_deref(),
+                    consumer_id: consumer_id.as_deref(),
+                    all_consumers: *all_consumers,
+                };
+                match &to {
+                    Recipients::Only(_) => true,
+                    Recipients::Matching(select) => select(wants),
+                    Recipients::MatchingExcept(select, except) => id != except && select(wants),
+                }
+            },
+        )
+        .map(|(id, _, _, state, _, _)| {
             let disabled = state == SubscriptionState::Disabled;
             delivery::ActiveModel {
                 message_id: Set(new.id.clone()),

@@ -18,6 +18,7 @@ pub mod api_keys;
 pub mod catalog;
 pub mod changes;
 pub mod columns;
+pub mod consumers;
 pub mod copy;
 pub mod deliveries;
 mod entities;

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
 use serde_json::{Map, Value};
 
 use super::columns::JsonText;
@@ -24,6 +26,8 @@ pub struct NewSubscription {
     pub headers: BTreeMap<String, String>,
     pub properties: Map<String, Value>,
     pub mode: SigningMode,
+    pub consumer_id: Option<String>,
+    pub all_consumers: bool,
 }
 
 pub async fn create(db: &Db, new: NewSubscription) -> Result<Subscription, DbErr> {
@@ -48,6 +52,8 @@ pub async fn create(db: &Db, new: NewSubscription) -> Result<Subscription, DbErr
                 failing_since: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
+                consumer_id: Set(new.consumer_id),
+                all_consumers: Set(new.all_consumers),
             }
             .insert(txn)
             .await
@@ -62,6 +68,15 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<Subscription>, DbErr> {
 
 pub async fn list(db: &Db) -> Result<Vec<Subscription>, DbErr> {
     Subscriptions::find()
+        .order_by_asc(subscription::Column::CreatedAt)
+        .all(db.read())
+        .await
+}
+
+/// The subscriptions of one consumer, oldest first.
+pub async fn of_consumer(db: &Db, consumer_id: &str) -> Result<Vec<Subscription>, DbErr> {
+    Subscriptions::find()
+        .filter(subscription::Column::ConsumerId.eq(consumer_id))
         .order_by_asc(subscription::Column::CreatedAt)
         .all(db.read())
         .await
@@ -111,5 +126,7 @@ pub(crate) fn sample(id: SubscriptionId) -> NewSubscription {
         headers: BTreeMap::new(),
         properties: Map::new(),
         mode: SigningMode::Standard,
+        consumer_id: None,
+        all_consumers: false,
     }
 }

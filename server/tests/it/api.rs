@@ -188,7 +188,7 @@ async fn the_api_describes_itself() {
         .collect();
     assert_eq!(
         operations.len(),
-        39,
+        46,
         "{:?}",
         paths.keys().collect::<Vec<_>>()
     );

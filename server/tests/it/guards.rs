@@ -67,8 +67,13 @@ async fn every_page_redirects_to_login_without_a_session() {
     for path in pages {
         let response = app.get(&anonymous, &path).await;
         match path.as_str() {
-            "/login" => assert_eq!(response.status(), StatusCode::OK),
+            "/login" | "/portal/signed-out" => assert_eq!(response.status(), StatusCode::OK),
             "/setup" => assert_eq!(location(&response), "/login"),
+            // The consumer portal has its own sign-in (tests/it/consumers.rs).
+            portal if portal.starts_with("/portal") => {
+                assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+                assert_eq!(location(&response), "/portal/signed-out");
+            }
             _ => {
                 assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
                 let next = path.replace('?', "%3F").replace('=', "%3D");

@@ -5,6 +5,7 @@ mod accounts;
 mod api;
 mod cli;
 mod cluster;
+mod consumers;
 mod crash;
 mod disk;
 mod edges;

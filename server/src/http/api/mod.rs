@@ -1,6 +1,7 @@
 //! The REST API's base: its routes and API-key authentication. Every failure answers in the
 //! one shape of [`ApiError`].
 
+mod consumers;
 pub(super) mod events;
 mod handlers;
 mod relay;
@@ -102,6 +103,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sending::rotate_subscription_secret))
         .routes(routes!(sending::redeliver_failed))
         .routes(routes!(sending::try_payload_filter))
+        .routes(routes!(consumers::list, consumers::create))
+        .routes(routes!(consumers::get, consumers::patch, consumers::delete))
+        .routes(routes!(consumers::portal_link))
+        .routes(routes!(consumers::rotate_portal_key))
         .routes(routes!(sending::publish))
         .routes(routes!(sending::list_deliveries))
         .routes(routes!(sending::redeliver_matching))
@@ -127,6 +132,7 @@ fn routes() -> OpenApiRouter<AppState> {
         (name = "handlers", description = "The ordered steps run on each verified event"),
         (name = "events", description = "The webhooks received, as received"),
         (name = "event types", description = "The catalog of what can be published"),
+        (name = "consumers", description = "Who messages are addressed to, and their portal"),
         (name = "subscriptions", description = "Who receives published messages"),
         (name = "messages", description = "Publishing"),
         (name = "deliveries", description = "Each message to each subscription, with its attempts"),

@@ -233,6 +233,11 @@ pub struct SubscriptionBody {
     /// Send the ASP.NET echo challenge before saving.
     #[serde(default)]
     verify_echo: bool,
+    /// The consumer it belongs to: it then receives only messages addressed to them.
+    consumer: Option<String>,
+    /// With no consumer: also receive messages addressed to any consumer.
+    #[serde(default)]
+    all_consumers: bool,
 }
 
 impl From<SubscriptionBody> for SubscriptionInput {
@@ -247,6 +252,8 @@ impl From<SubscriptionBody> for SubscriptionInput {
             mode: body.mode,
             secret: body.secret,
             verify_echo: body.verify_echo,
+            consumer: body.consumer,
+            all_consumers: body.all_consumers,
         }
     }
 }
@@ -267,16 +274,29 @@ pub async fn create_subscription(
     ))
 }
 
-#[utoipa::path(get, path = "/subscriptions", tag = "subscriptions",
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListSubscriptions {
+    /// A consumer's id: only their subscriptions.
+    consumer: Option<String>,
+}
+
+#[utoipa::path(get, path = "/subscriptions", tag = "subscriptions", params(ListSubscriptions),
     responses((status = 200, body = List<SubscriptionOut>)))]
 pub async fn list_subscriptions(
     _: Authenticated,
     State(state): State<AppState>,
+    query: Rejection<Query<ListSubscriptions>>,
 ) -> Answer<List<SubscriptionOut>> {
-    let all = subscriptions::list(&state.hub.db)
-        .await
-        .map_err(ApiError::from_db)?;
-    let data = all
+    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let db = &state.hub.db;
+    let found = match query.consumer.as_deref().filter(|c| !c.is_empty()) {
+        Some(consumer) => subscriptions::of_consumer(db, consumer).await,
+        None => subscriptions::list(db).await,
+    };
+    let data = found
+        .map_err(ApiError::from_db)?
         .into_iter()
         .map(SubscriptionOut::try_from)
         .collect::<Result<_, _>>()?;
@@ -309,6 +329,9 @@ pub struct PatchSubscription {
     /// `active` or `paused`.
     #[schema(pattern = "^(active|paused)$")]
     state: Option<String>,
+    /// A consumer's id; blank for none.
+    consumer: Option<String>,
+    all_consumers: Option<bool>,
 }
 
 #[utoipa::path(patch, path = "/subscriptions/{id}", tag = "subscriptions", params(("id" = String, Path, description = "The subscription's id")),
@@ -328,6 +351,8 @@ pub async fn patch_subscription(
         || body.properties.is_some()
         || body.description.is_some()
         || body.mode.is_some()
+        || body.consumer.is_some()
+        || body.all_consumers.is_some()
     {
         let input = SubscriptionInput {
             url: body.url.unwrap_or(current.url.clone()),
@@ -346,6 +371,8 @@ pub async fn patch_subscription(
             mode: body.mode.unwrap_or_else(|| states::word(current.mode)),
             secret: None,
             verify_echo: false,
+            consumer: body.consumer.or(current.consumer_id.clone()),
+            all_consumers: body.all_consumers.unwrap_or(current.all_consumers),
         };
         updated = domain::update(&state.hub.db, &state.hub.outbound, &id, input).await?;
     }
@@ -457,6 +484,9 @@ pub struct SubscriptionOut {
     disabled_reason: Option<String>,
     disabled_at: Option<String>,
     previous_secret_until: Option<String>,
+    /// The consumer it belongs to, if any.
+    consumer: Option<String>,
+    all_consumers: bool,
     created_at: Option<String>,
     updated_at: Option<String>,
     /// Only in the answers to creating it and rotating its secret.
@@ -498,6 +528,8 @@ impl TryFrom<Subscription> for SubscriptionOut {
             mode: s.mode,
             state: s.state,
             disabled_reason: s.disabled_reason,
+            consumer: s.consumer_id,
+            all_consumers: s.all_consumers,
             secret: None,
         })
     }
@@ -512,6 +544,9 @@ pub struct NewMessage {
     #[schema(pattern = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$", max_length = 128)]
     event_type: String,
     payload: Value,
+    /// A consumer's id: the message goes only to their subscriptions (and to those of no
+    /// consumer that take every consumer's). Left out: to the subscriptions of no consumer.
+    consumer: Option<String>,
 }
 
 /// `POST /messages`: answered 202 once the message and its deliveries are committed. The same
@@ -542,6 +577,7 @@ pub async fn publish(
         &body.event_type,
         &body.payload,
         key,
+        body.consumer.as_deref(),
     )
     .await?;
     let schema_errors = publication.schema_errors;
@@ -586,6 +622,8 @@ pub struct MessageOut {
 pub struct ListDeliveries {
     /// A subscription's id.
     subscription: Option<String>,
+    /// A consumer's id: the deliveries to their subscriptions.
+    consumer: Option<String>,
     /// A message's id.
     message: Option<String>,
     /// `pending`, `succeeded` or `failed`; empty is any.
@@ -615,6 +653,7 @@ pub async fn list_deliveries(
     let limit = page_limit(query.limit)?;
     let filter = history::delivery_filter(DeliveryParams {
         subscription: query.subscription,
+        consumer: query.consumer,
         message: query.message,
         status: query.status,
         event_type: query.event_type,
@@ -637,6 +676,7 @@ pub async fn list_deliveries(
 #[serde(deny_unknown_fields)]
 pub struct RedeliverMatching {
     subscription: Option<String>,
+    consumer: Option<String>,
     message: Option<String>,
     event_type: Option<String>,
     from: Option<String>,
@@ -654,6 +694,7 @@ pub async fn redeliver_matching(
 ) -> Result<(StatusCode, Json<Queued>), ApiError> {
     let filter = history::delivery_filter(DeliveryParams {
         subscription: body.subscription,
+        consumer: body.consumer,
         message: body.message,
         event_type: body.event_type,
         from: body.from,

@@ -1,9 +1,9 @@
 //! What the dashboard shows, from what is stored, and what its forms mean, as use-case input.
 
 use app::dto::{
-    ApiKeyDto, DeliverySummaryDto, EventSummaryDto, EventTypeDto, HealthDto, NoticeDto, PagingDto,
-    SourceRefusalsDto, SubscriptionDto, SubscriptionFiguresDto, SubscriptionFormDto, UserDto,
-    WindowHealthDto,
+    ApiKeyDto, ConsumerDto, DeliverySummaryDto, EventSummaryDto, EventTypeDto, HealthDto,
+    NoticeDto, PagingDto, SourceRefusalsDto, SubscriptionDto, SubscriptionFiguresDto,
+    SubscriptionFormDto, UserDto, WindowHealthDto,
 };
 use app::error::AppError;
 
@@ -13,6 +13,7 @@ use crate::sending::credentials;
 use crate::sending::subscriptions::SubscriptionInput;
 use crate::storage::api_keys::ApiKey;
 use crate::storage::catalog::EventType;
+use crate::storage::consumers::Consumer;
 use crate::storage::deliveries::Delivery;
 use crate::storage::events::Event;
 use crate::storage::paging;
@@ -207,6 +208,22 @@ pub(super) fn subscription_dto(s: Subscription) -> SubscriptionDto {
         disabled_reason: s.disabled_reason,
         disabled_at: s.disabled_at,
         created_at: s.created_at,
+        consumer: s.consumer_id,
+        all_consumers: s.all_consumers,
+    }
+}
+
+pub(super) fn consumer_dto(c: Consumer, subscriptions: u64) -> ConsumerDto {
+    ConsumerDto {
+        metadata: if c.metadata.0.is_empty() {
+            String::new()
+        } else {
+            serde_json::to_string_pretty(&c.metadata.0).unwrap_or_default()
+        },
+        id: c.id,
+        name: c.name,
+        subscriptions,
+        created_at: c.created_at,
     }
 }
 
@@ -251,11 +268,7 @@ pub(super) fn subscription_input(form: SubscriptionFormDto) -> Result<Subscripti
     Ok(SubscriptionInput {
         url: form.url,
         description: form.description,
-        event_types: form
-            .event_types
-            .split(['\n', ','])
-            .map(str::to_owned)
-            .collect(),
+        event_types: event_type_list(&form.event_types),
         payload_filter: form.payload_filter,
         headers: lines("headers", &form.headers)?,
         properties: lines("properties", &form.properties)?
@@ -264,6 +277,18 @@ pub(super) fn subscription_input(form: SubscriptionFormDto) -> Result<Subscripti
             .collect(),
         mode: form.mode,
         secret: None,
-        verify_echo: form.verify_echo.is_some_and(|v| v == "on" || v == "true"),
+        verify_echo: checked(form.verify_echo.as_deref()),
+        consumer: Some(form.consumer),
+        all_consumers: checked(form.all_consumers.as_deref()),
     })
+}
+
+/// Whether a checkbox was ticked.
+fn checked(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v == "on" || v == "true")
+}
+
+/// A list of event types as a form sends it: one per line, or comma-separated.
+pub(super) fn event_type_list(text: &str) -> Vec<String> {
+    text.split(['\n', ',']).map(str::to_owned).collect()
 }

@@ -3,22 +3,23 @@
 
 mod dtos;
 mod errors;
+mod portal;
 
 use app::backend::Backend;
 use app::dto::{
-    ApiKeyDto, AttemptDto, DeliveryCountsDto, DeliveryDetailDto, DeliveryPageDto, DeliveryQuery,
-    DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery, EventTypeDto, EventTypeFormDto,
-    GettingStartedDto, HandlerChangeDto, HandlerDto, HandlerRunDto, HealthDto, HubDto,
-    NewApiKeyDto, NewHandlerDto, OverviewDto, PublishedDto, RefusedDto, SourceDetailDto, SourceDto,
-    SourceTestDto, SubscriptionDetailDto, SubscriptionDto, SubscriptionFormDto,
-    SubscriptionSecretsDto, TrySourceDto, UserDto,
+    ApiKeyDto, AttemptDto, ConsumerDto, ConsumerFormDto, DeliveryCountsDto, DeliveryDetailDto,
+    DeliveryPageDto, DeliveryQuery, DeliverySummaryDto, EventDetailDto, EventPageDto, EventQuery,
+    EventTypeDto, EventTypeFormDto, GettingStartedDto, HandlerChangeDto, HandlerDto, HandlerRunDto,
+    HealthDto, HubDto, NewApiKeyDto, NewHandlerDto, OverviewDto, PortalLinkDto, PublishedDto,
+    RefusedDto, SourceDetailDto, SourceDto, SourceTestDto, SubscriptionDetailDto, SubscriptionDto,
+    SubscriptionFormDto, SubscriptionSecretsDto, TrySourceDto, UserDto,
 };
 use app::error::AppError;
 
 pub(crate) use self::dtos::user_dto;
 use self::dtos::{
-    delivery_summary, event_summary, event_type_dto, form_fields, health_dto, key_dto, paging_dto,
-    readable_body, subscription_dto, subscription_input,
+    consumer_dto, delivery_summary, event_summary, event_type_dto, form_fields, health_dto,
+    key_dto, paging_dto, readable_body, subscription_dto, subscription_input,
 };
 use self::errors::{internal, no_such_delivery, no_such_source, no_such_subscription, sentence};
 use crate::AppState;
@@ -32,6 +33,7 @@ use crate::receiving::providers::{self, Provider};
 use crate::receiving::runs;
 use crate::receiving::sources::{self as receiving, SourceRequest, SourceUpdate, endpoint_url};
 use crate::sending::catalog as sending_catalog;
+use crate::sending::consumers as sending_consumers;
 use crate::sending::credentials;
 use crate::sending::deliveries as redelivery;
 use crate::sending::notices;
@@ -39,7 +41,7 @@ use crate::sending::schemas;
 use crate::sending::subscriptions as sending;
 use crate::sending::worker;
 use crate::storage::{
-    api_keys, catalog,
+    api_keys, catalog, consumers,
     deliveries::{self, Delivery, DeliveryFilter},
     events,
     handlers::{self, HandlerChange, HandlerRow, RunHealth},
@@ -701,12 +703,25 @@ impl Backend for HubBackend {
         Ok(())
     }
 
-    async fn publish(&self, event_type: String, payload: String) -> Result<PublishedDto, AppError> {
+    async fn publish(
+        &self,
+        event_type: String,
+        payload: String,
+        consumer: String,
+    ) -> Result<PublishedDto, AppError> {
         let payload: serde_json::Value = serde_json::from_str(&payload)
             .map_err(|e| AppError::invalid("payload", format!("The payload is not JSON: {e}.")))?;
         let hub = &self.0.hub;
-        let publication =
-            sending::publish(&hub.db, &hub.deliveries, &event_type, &payload, None).await?;
+        let consumer = Some(consumer.trim()).filter(|c| !c.is_empty());
+        let publication = sending::publish(
+            &hub.db,
+            &hub.deliveries,
+            &event_type,
+            &payload,
+            None,
+            consumer,
+        )
+        .await?;
         let Published::New {
             message_id,
             deliveries,
@@ -727,6 +742,66 @@ impl Backend for HubBackend {
                 .map(schemas::line)
                 .collect(),
         })
+    }
+
+    async fn list_consumers(&self) -> Result<Vec<ConsumerDto>, AppError> {
+        let db = &self.0.hub.db;
+        let all = consumers::list(db).await.map_err(internal)?;
+        let mut owned = std::collections::HashMap::<String, u64>::new();
+        for subscription in subscriptions::list(db).await.map_err(internal)? {
+            if let Some(consumer) = subscription.consumer_id {
+                *owned.entry(consumer).or_default() += 1;
+            }
+        }
+        Ok(all
+            .into_iter()
+            .map(|c| {
+                let subscriptions = owned.get(&c.id).copied().unwrap_or(0);
+                consumer_dto(c, subscriptions)
+            })
+            .collect())
+    }
+
+    async fn create_consumer(&self, form: ConsumerFormDto) -> Result<ConsumerDto, AppError> {
+        let metadata = match form.metadata.trim() {
+            "" => serde_json::Map::new(),
+            text => serde_json::from_str(text).map_err(|e| {
+                AppError::invalid(
+                    "metadata",
+                    format!("A JSON object, such as {{\"plan\": \"pro\"}}: {e}."),
+                )
+            })?,
+        };
+        let input = sending_consumers::ConsumerInput {
+            id: form.id,
+            name: form.name,
+            metadata,
+        };
+        let created = sending_consumers::create(&self.0.hub.db, input).await?;
+        Ok(consumer_dto(created, 0))
+    }
+
+    async fn delete_consumer(&self, id: String) -> Result<(), AppError> {
+        Ok(sending_consumers::delete(&self.0.hub.db, &id).await?)
+    }
+
+    async fn portal_link(
+        &self,
+        host: Option<String>,
+        id: String,
+    ) -> Result<PortalLinkDto, AppError> {
+        let base =
+            crate::config::base_url(self.0.hub.config.public_url.as_deref(), host.as_deref());
+        let link = sending_consumers::portal_link(&self.0.hub.db, &id, &base).await?;
+        Ok(PortalLinkDto {
+            consumer: id,
+            url: link.url,
+            expires_at: link.expires_at,
+        })
+    }
+
+    async fn rotate_portal_key(&self, id: String) -> Result<(), AppError> {
+        Ok(sending_consumers::rotate_portal_key(&self.0.hub.db, &id).await?)
     }
 
     async fn list_subscriptions(&self) -> Result<Vec<SubscriptionDto>, AppError> {
@@ -955,6 +1030,7 @@ fn position_field(text: &str) -> Result<Option<i32>, AppError> {
 fn delivery_filter(query: DeliveryQuery) -> Result<DeliveryFilter, AppError> {
     history::delivery_filter(DeliveryParams {
         subscription: query.subscription,
+        consumer: query.consumer,
         message: query.message,
         status: query.status,
         event_type: query.event_type,

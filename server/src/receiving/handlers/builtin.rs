@@ -318,6 +318,7 @@ impl Handler for Publish {
                 &self.event_type,
                 &payload,
                 Some(key),
+                None,
             )
             .await
             .map_err(|e| e.to_string())?;

@@ -44,7 +44,7 @@ pub fn ConsumersPage() -> impl IntoView {
             {errors.map(|error| view! { <ButtonError error/> })}
             {move || issued().map(|l| view! {
                 <div class="secret-reveal" role="status">
-                    <p><strong>"A portal link for "<code>{l.consumer.clone()}</code></strong>" · works once, until "<Time millis=l.expires_at/>"."</p>
+                    <p><strong>"A portal link for "<code>{l.consumer.clone()}</code></strong>" · it works once, and expires "<Time millis=l.expires_at/>"."</p>
                     <div class="copy-line"><code class="url portal-link">{l.url.clone()}</code><CopyButton text=l.url/></div>
                 </div>
             })}
@@ -108,7 +108,7 @@ pub fn ConsumersPage() -> impl IntoView {
             <h2>"Add a consumer"</h2>
             <ActionForm action=create node_ref=form attr:class="stack form-wide">
                 <Field label="Id" id="id" hint="Yours to choose, such as your customer's id: letters, digits, . _ -" error=create_error>
-                    <input id="id" name="form[id]" required maxlength="64" pattern="[A-Za-z0-9._\\-]+" placeholder="acme"/>
+                    <input id="id" name="form[id]" required maxlength="64" placeholder="acme"/>
                 </Field>
                 <Field label="Name" id="name" error=create_error>
                     <input id="name" name="form[name]" maxlength="200" placeholder="Acme Corporation"/>

@@ -7,15 +7,15 @@ pub mod api;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Outlet;
+use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::dto::SubscriptionDto;
+use crate::dto::{DeliveryQuery, SubscriptionDto};
 use crate::error::AppError;
 use crate::flash::server_action;
 use crate::pages::components::{
-    ButtonError, CopyButton, ErrorPanel, Field, FormError, ScrollRegion, Time, action_error, every,
-    rcdata, reset_on_success,
+    ButtonError, CopyButton, ErrorPanel, Field, FormError, Pager, ScrollRegion, Time, action_error,
+    every, rcdata, reset_on_success,
 };
 use crate::pages::deliveries::{Attempt, DeliveryStatusBadge, DeliveryTable, last_outcome_text};
 use api::{
@@ -40,9 +40,9 @@ pub fn PortalLayout() -> impl IntoView {
                                 <span>{f.operator_name}</span>
                             </a>
                             <nav class="portal-nav" aria-label="Portal">
-                                <a href="/portal">"Subscriptions"</a>
-                                <a href="/portal/event-types">"Event types"</a>
-                                <a href="/portal/deliveries">"Deliveries"</a>
+                                <A href="/portal" exact=true>"Subscriptions"</A>
+                                <A href="/portal/event-types">"Event types"</A>
+                                <A href="/portal/deliveries">"Deliveries"</A>
                             </nav>
                             <div class="portal-who">
                                 <span class="muted">{f.consumer_name}</span>
@@ -343,12 +343,25 @@ pub fn PortalEventTypesPage() -> impl IntoView {
 pub fn PortalDeliveriesPage() -> impl IntoView {
     let redeliver = server_action::<PortalRedeliverFailedSince>();
     let error = action_error(redeliver);
+    let query = use_query_map();
+    let position = move || {
+        let q = query.read();
+        DeliveryQuery {
+            before: q.get("before").and_then(|b| b.parse().ok()),
+            after: q.get("after").and_then(|a| a.parse().ok()),
+            ..Default::default()
+        }
+    };
     let deliveries = Resource::new(
-        move || redeliver.version().get(),
-        |_| portal_deliveries(Default::default()),
+        move || (position(), redeliver.version().get()),
+        |(position, _)| portal_deliveries(position),
     );
+    // The first page follows new deliveries and their statuses.
     every(std::time::Duration::from_secs(5), move || {
-        deliveries.refetch()
+        let at = position();
+        if at.before.is_none() && at.after.is_none() {
+            deliveries.refetch();
+        }
     });
     let requeued = move || redeliver.value().get().and_then(Result::ok);
     view! {
@@ -362,7 +375,13 @@ pub fn PortalDeliveriesPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match deliveries.await {
                         Ok(page) if page.deliveries.is_empty() => view! { <p class="empty">"Nothing sent yet."</p> }.into_any(),
-                        Ok(page) => view! { <DeliveryTable deliveries=page.deliveries base="/portal"/> }.into_any(),
+                        Ok(page) => {
+                            let shown = page.deliveries.len();
+                            view! {
+                                <DeliveryTable deliveries=page.deliveries base="/portal"/>
+                                <Pager path="/portal/deliveries" filters=Vec::new() paging=page.paging shown/>
+                            }.into_any()
+                        }
                         Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
                     }
                 })}

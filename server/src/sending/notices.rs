@@ -176,7 +176,7 @@ async fn notify(
             schema_errors: None,
             consumer_id: None,
         },
-        Recipients::MatchingExcept(wanting(event_type, payload, None), subscription.id.clone()),
+        Recipients::MatchingExcept(wanting(event_type, payload), subscription.id.clone()),
     )
     .await
 }

@@ -364,27 +364,14 @@ pub fn selects(filters: &[String], event_type: &str) -> bool {
         .any(|pattern| filter::matches(pattern, event_type))
 }
 
-/// Whether a subscription takes a message addressed to `consumer`: one addressed to nobody
-/// goes to the subscriptions of nobody; one addressed to a consumer, to theirs and to those of
-/// nobody that take every consumer's. So a consumer never receives what was not meant for them.
-pub fn addressed_to(wants: &Wants<'_>, consumer: Option<&str>) -> bool {
-    match (wants.consumer_id, consumer) {
-        (None, None) => true,
-        (None, Some(_)) => wants.all_consumers,
-        (Some(theirs), Some(addressed)) => theirs == addressed,
-        (Some(_), None) => false,
-    }
-}
-
-/// Who wants a message of `event_type` with `payload`, addressed to `consumer`: the
-/// subscriptions it is [`addressed_to`] whose event types select the type and whose payload
-/// filter, if any, matches the payload. (A stored filter is checked when saved; one that no
-/// longer parses lets the message through rather than lose it.)
-pub fn wanting(event_type: &str, payload: Value, consumer: Option<String>) -> Select {
+/// Who wants a message of `event_type` with `payload`, of the subscriptions it is addressed to
+/// (see [`Recipients`]): those whose event types select the type and whose payload filter, if
+/// any, matches the payload. (A stored filter is checked when saved; one that no longer parses
+/// lets the message through rather than lose it.)
+pub fn wanting(event_type: &str, payload: Value) -> Select {
     let event_type = event_type.to_owned();
     Box::new(move |wants: Wants<'_>| {
-        addressed_to(&wants, consumer.as_deref())
-            && selects(wants.event_types, &event_type)
+        selects(wants.event_types, &event_type)
             && wants.payload_filter.is_none_or(|text| {
                 PayloadFilter::cached(text).map_or(true, |filter| filter.matches(&payload))
             })
@@ -435,11 +422,7 @@ pub async fn publish(
         });
     }
     let consumer_id = checked_consumer(db, consumer).await?;
-    let to = Recipients::Matching(wanting(
-        event_type.as_str(),
-        payload.clone(),
-        consumer_id.clone(),
-    ));
+    let to = Recipients::Matching(wanting(event_type.as_str(), payload.clone()));
     let payload = serde_json::to_string(payload).map_err(|e| invalid("payload", e.to_string()))?;
     if payload.len() > MAX_PAYLOAD_BYTES {
         return Err(invalid("payload", "at most 256 KiB"));

@@ -2,7 +2,8 @@
 //! subscription it is for (the queue in [`super::deliveries`]).
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 
 use super::columns::JsonText;
@@ -32,18 +33,17 @@ pub struct Wants<'a> {
     /// Names and patterns.
     pub event_types: &'a [String],
     pub payload_filter: Option<&'a str>,
-    /// The consumer it belongs to, if any.
-    pub consumer_id: Option<&'a str>,
-    /// With no consumer: whether it takes messages addressed to any consumer.
-    pub all_consumers: bool,
 }
 
 /// Whether a subscription wants the message being published (the sending rules decide).
 pub type Select = Box<dyn Fn(Wants<'_>) -> bool + Send + Sync>;
 
-/// Who a message goes to.
+/// Who a message goes to. Of the subscriptions it is addressed to: a message addressed to a
+/// consumer, to theirs and to those of no consumer that take every consumer's; one addressed
+/// to nobody, to those of no consumer. So a consumer never receives what was not meant for
+/// them. (The index on the subscriptions' consumer keeps this cheap with many consumers.)
 pub enum Recipients {
-    /// Every subscription that wants it.
+    /// Every subscription it is addressed to that wants it.
     Matching(Select),
     /// Only this subscription, whatever it wants (a test event).
     Only(SubscriptionId),
@@ -83,7 +83,7 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
         idempotency_key: Set(new.idempotency_key),
         created_at: Set(now),
         schema_errors: Set(new.schema_errors),
-        consumer_id: Set(new.consumer_id),
+        consumer_id: Set(new.consumer_id.clone()),
     };
     if insert_new(txn, row, [message::Column::IdempotencyKey])
         .await?
@@ -106,39 +106,41 @@ pub(crate) async fn publish_in<C: ConnectionTrait>(
         subscription::Column::EventTypes,
         subscription::Column::PayloadFilter,
         subscription::Column::State,
-        subscription::Column::ConsumerId,
-        subscription::Column::AllConsumers,
     ]);
-    if let Recipients::Only(id) = &to {
-        candidates = candidates.filter(subscription::Column::Id.eq(id.clone()));
-    }
+    candidates = match (&to, &new.consumer_id) {
+        (Recipients::Only(id), _) => candidates.filter(subscription::Column::Id.eq(id.clone())),
+        (_, None) => candidates.filter(subscription::Column::ConsumerId.is_null()),
+        (_, Some(consumer)) => candidates.filter(
+            Condition::any()
+                .add(subscription::Column::ConsumerId.eq(consumer.as_str()))
+                .add(
+                    Condition::all()
+                        .add(subscription::Column::ConsumerId.is_null())
+                        .add(subscription::Column::AllConsumers.eq(true)),
+                ),
+        ),
+    };
     type Candidate = (
         SubscriptionId,
         JsonText<Vec<String>>,
         Option<String>,
         SubscriptionState,
-        Option<String>,
-        bool,
     );
     let candidates: Vec<Candidate> = candidates.into_tuple().all(txn).await?;
     let rows: Vec<delivery::ActiveModel> = candidates
         .into_iter()
-        .filter(
-            |(id, event_types, payload_filter, _, consumer_id, all_consumers)| {
-                let wants = Wants {
-                    event_types: &event_types.0,
-                    payload_filter: payload_filter.as_deref(),
-                    consumer_id: consumer_id.as_deref(),
-                    all_consumers: *all_consumers,
-                };
-                match &to {
-                    Recipients::Only(_) => true,
-                    Recipients::Matching(select) => select(wants),
-                    Recipients::MatchingExcept(select, except) => id != except && select(wants),
-                }
-            },
-        )
-        .map(|(id, _, _, state, _, _)| {
+        .filter(|(id, event_types, payload_filter, _)| {
+            let wants = Wants {
+                event_types: &event_types.0,
+                payload_filter: payload_filter.as_deref(),
+            };
+            match &to {
+                Recipients::Only(_) => true,
+                Recipients::Matching(select) => select(wants),
+                Recipients::MatchingExcept(select, except) => id != except && select(wants),
+            }
+        })
+        .map(|(id, _, _, state)| {
             let disabled = state == SubscriptionState::Disabled;
             delivery::ActiveModel {
                 message_id: Set(new.id.clone()),

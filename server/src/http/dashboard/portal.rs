@@ -10,7 +10,7 @@ use app::dto::{
 use app::error::AppError;
 
 use super::HubBackend;
-use super::dtos::{event_type_dto, event_type_list, subscription_dto};
+use super::dtos::{event_type_dto, event_type_list, readable_body, subscription_dto};
 use super::errors::{internal, sentence};
 use crate::receiving::history::{self, DeliveryParams};
 use crate::sending::consumers::{self, Scope};
@@ -81,12 +81,24 @@ impl Portal for HubBackend {
             .into_iter()
             .filter(|t| !t.deprecated && !t.name.starts_with(BUILT_IN))
             .map(event_type_dto)
+            .map(|t| EventTypeDto {
+                example: t.example.and_then(|e| readable_body(e.as_bytes())),
+                ..t
+            })
             .collect())
     }
 
     async fn subscriptions(&self, consumer: &str) -> Result<Vec<SubscriptionDto>, AppError> {
         let theirs = Scope::new(consumer).subscriptions(&self.0.hub.db).await?;
-        Ok(theirs.into_iter().map(subscription_dto).collect())
+        Ok(theirs
+            .into_iter()
+            .map(subscription_dto)
+            .map(|s| SubscriptionDto {
+                headers: Vec::new(),
+                properties: Vec::new(),
+                ..s
+            })
+            .collect())
     }
 
     async fn subscription(
@@ -97,7 +109,15 @@ impl Portal for HubBackend {
         Scope::new(consumer)
             .subscription(&self.0.hub.db, &id)
             .await?;
-        self.subscription_detail(id).await
+        let mut detail = self.subscription_detail(id).await?;
+        // Headers and properties are the operator's to set, and may hold their credentials:
+        // the consumer sees their URL and signing secret only.
+        detail.subscription.headers.clear();
+        detail.subscription.properties.clear();
+        if let Some(secrets) = detail.secrets.as_mut() {
+            secrets.headers.clear();
+        }
+        Ok(detail)
     }
 
     async fn create_subscription(

@@ -1,5 +1,5 @@
 import { test, expect, type Browser } from '@playwright/test';
-import { Receiver, logIn, nav, shot, waitForHydration } from './helpers';
+import { Receiver, accessibilityProblems, logIn, nav, shot, waitForHydration } from './helpers';
 
 // A consumer's portal end to end: the operator adds a consumer and makes a portal link in the
 // dashboard; the consumer, in a browser of their own, signs in with it, adds an endpoint, sees
@@ -61,9 +61,9 @@ test.describe.serial('consumer portal', () => {
     await waitForHydration(page);
 
     await page.getByRole('link', { name: 'Event types' }).click();
-    await expect(page.getByRole('heading', { name: 'order.shipped' })).toBeVisible();
-    await expect(page.getByText('An order left the warehouse.')).toBeVisible();
-    await expect(page.locator('pre.body')).toContainText('"carrier": "dhl"');
+    const shipped = page.locator('section', { has: page.getByRole('heading', { name: 'order.shipped' }) });
+    await expect(shipped.getByText('An order left the warehouse.')).toBeVisible();
+    await expect(shipped.locator('pre.body')).toContainText('"carrier": "dhl"');
     await shot(page, 'portal-event-types');
 
     await page.getByRole('link', { name: 'Subscriptions' }).click();
@@ -75,6 +75,7 @@ test.describe.serial('consumer portal', () => {
     await page.getByLabel('Description').fill('Order updates');
     await page.getByRole('button', { name: 'Add endpoint' }).click();
     await expect(page.getByText('The endpoint is added.')).toBeVisible();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByText('Show signing secret').click();
     await expect(page.locator('.secret-text')).toContainText('whsec_');
 
@@ -83,6 +84,7 @@ test.describe.serial('consumer portal', () => {
     await expect(page.getByRole('heading', { name: /hookhub\.test/ })).toBeVisible();
     await expect(page.locator('.attempt')).toHaveCount(1);
     await expect(page.locator('.attempt').first()).toContainText('HTTP 500');
+    expect(await accessibilityProblems(page)).toEqual([]);
     await shot(page, 'portal-delivery');
 
     receiver.succeed = true;
@@ -125,6 +127,7 @@ test.describe.serial('consumer portal', () => {
     await again.getByRole('link', { name: 'Deliveries' }).click();
     await expect(again.locator('table.deliveries tbody tr')).toHaveCount(2);
     await expect(again.locator('table.deliveries')).toContainText('order.shipped');
+    expect(await accessibilityProblems(again)).toEqual([]);
     await shot(again, 'portal-deliveries');
     await again.setViewportSize({ width: 390, height: 844 });
     await again.getByRole('link', { name: 'Subscriptions' }).click();

@@ -17,7 +17,7 @@ use crate::api::{
     Redeliver, RedeliverMatching, delivery_detail, list_consumers, list_deliveries,
     list_subscriptions,
 };
-use crate::dto::{AttemptDto, DeliveryQuery, DeliverySummaryDto};
+use crate::dto::{AttemptDto, DeliveryDetailDto, DeliveryQuery, DeliverySummaryDto};
 use crate::flash::server_action;
 
 /// The status filter's choices: value and label.
@@ -290,7 +290,7 @@ pub fn DeliveryPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(d) => {
-                        let s = d.summary;
+                        let s = d.summary.clone();
                         let id = s.id;
                         view! {
                             <Title text=format!("Delivery {id}")/>
@@ -336,37 +336,45 @@ pub fn DeliveryPage() -> impl IntoView {
                                     <dt>"Next attempt"</dt><dd>{match s.next_attempt_at { Some(at) => view! { <Time millis=at/> }.into_any(), None => "—".into_any() }}</dd>
                                 </dl>
                             </section>
-                            <section class="panel">
-                                <h2>"Payload"</h2>
-                                {(!d.schema_errors.is_empty()).then(|| view! {
-                                    <p class="notice warn">"It does not match its type's schema, which only warns:"</p>
-                                    <ul class="mismatches">
-                                        {d.schema_errors.clone().into_iter().map(|line| view! { <li><code>{line}</code></li> }).collect_view()}
-                                    </ul>
-                                })}
-                                <pre class="body">{d.payload}</pre>
-                            </section>
-                            <section class="panel">
-                                <h2>"Attempts"</h2>
-                                {if d.attempts.is_empty() {
-                                    view! { <p class="empty">"Not tried yet."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <ol class="timeline">
-                                            {d.attempts.iter().enumerate().map(|(i, a)| {
-                                                let gap = i.checked_sub(1).map(|p| a.started_at - d.attempts[p].started_at);
-                                                view! { <Attempt attempt=a.clone() gap url=d.request_url.clone()/> }
-                                            }).collect_view()}
-                                        </ol>
-                                    }.into_any()
-                                }}
-                            </section>
+                            <PayloadAndAttempts detail=d/>
                         }.into_any()
                     }
                     Err(err) => view! { <ErrorPanel error=err/> }.into_any(),
                 }
             })}
         </Transition>
+    }
+}
+
+/// A delivery's payload (with its schema mismatches, if any) and every attempt, oldest first.
+#[component]
+pub(crate) fn PayloadAndAttempts(detail: DeliveryDetailDto) -> impl IntoView {
+    view! {
+        <section class="panel">
+            <h2>"Payload"</h2>
+            {(!detail.schema_errors.is_empty()).then(|| view! {
+                <p class="notice warn">"It does not match its type's schema, which only warns:"</p>
+                <ul class="mismatches">
+                    {detail.schema_errors.clone().into_iter().map(|line| view! { <li><code>{line}</code></li> }).collect_view()}
+                </ul>
+            })}
+            <pre class="body">{detail.payload}</pre>
+        </section>
+        <section class="panel">
+            <h2>"Attempts"</h2>
+            {if detail.attempts.is_empty() {
+                view! { <p class="empty">"Not tried yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ol class="timeline">
+                        {detail.attempts.iter().enumerate().map(|(i, a)| {
+                            let gap = i.checked_sub(1).map(|p| a.started_at - detail.attempts[p].started_at);
+                            view! { <Attempt attempt=a.clone() gap url=detail.request_url.clone()/> }
+                        }).collect_view()}
+                    </ol>
+                }.into_any()
+            }}
+        </section>
     }
 }
 
@@ -395,7 +403,7 @@ fn message_deliveries(message_id: &str) -> String {
 /// One HTTP try: when, how long, what came back, and the exchange itself in Request and
 /// Response tabs (radio buttons and CSS, so they work before the wasm), with copy buttons.
 #[component]
-pub(crate) fn Attempt(attempt: AttemptDto, gap: Option<i64>, url: String) -> impl IntoView {
+fn Attempt(attempt: AttemptDto, gap: Option<i64>, url: String) -> impl IntoView {
     let ok = matches!(attempt.response_status, Some(200..=299));
     let outcome = match attempt.response_status {
         Some(status) => {

@@ -10,7 +10,7 @@ mod overview;
 mod reference;
 mod settings;
 mod sources;
-mod subscriptions;
+pub(crate) mod subscriptions;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};

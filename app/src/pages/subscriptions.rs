@@ -37,7 +37,7 @@ fn mode_label(value: &str) -> String {
 }
 
 #[component]
-fn StateBadge(state: String) -> impl IntoView {
+pub(crate) fn StateBadge(state: String) -> impl IntoView {
     let class = match state.as_str() {
         "active" => "badge ok",
         "paused" => "badge warn",

@@ -17,7 +17,10 @@ use crate::pages::components::{
     ButtonError, CopyButton, ErrorPanel, Field, FormError, Pager, ScrollRegion, Time, action_error,
     every, rcdata, reset_on_success,
 };
-use crate::pages::deliveries::{Attempt, DeliveryStatusBadge, DeliveryTable, last_outcome_text};
+use crate::pages::deliveries::{
+    DeliveryStatusBadge, DeliveryTable, PayloadAndAttempts, last_outcome_text,
+};
+use crate::pages::subscriptions::StateBadge;
 use api::{
     PortalCreateSubscription, PortalDeleteSubscription, PortalRedeliver,
     PortalRedeliverFailedSince, PortalRotateSecret, PortalSendTestEvent,
@@ -85,17 +88,6 @@ pub fn SignedOutPage() -> impl IntoView {
             </div>
         </main>
     }
-}
-
-#[component]
-fn StateBadge(state: String) -> impl IntoView {
-    let class = match state.as_str() {
-        "active" => "badge ok",
-        "paused" => "badge warn",
-        "disabled" => "badge bad",
-        _ => "badge muted",
-    };
-    view! { <span class=class>{state}</span> }
 }
 
 /// The fields a consumer sets (`form[…]`, for [`crate::dto::PortalSubscriptionFormDto`]).
@@ -432,7 +424,7 @@ pub fn PortalDeliveryPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(d) => {
-                        let s = d.summary;
+                        let s = d.summary.clone();
                         let id = s.id;
                         view! {
                             <Title text=format!("Delivery {id}")/>
@@ -458,25 +450,7 @@ pub fn PortalDeliveryPage() -> impl IntoView {
                                     <dt>"Last response"</dt><dd>{last_outcome_text(s.last_status, s.last_error)}</dd>
                                 </dl>
                             </section>
-                            <section class="panel">
-                                <h2>"Payload"</h2>
-                                <pre class="body">{d.payload}</pre>
-                            </section>
-                            <section class="panel">
-                                <h2>"Attempts"</h2>
-                                {if d.attempts.is_empty() {
-                                    view! { <p class="empty">"Not tried yet."</p> }.into_any()
-                                } else {
-                                    view! {
-                                        <ol class="timeline">
-                                            {d.attempts.iter().enumerate().map(|(i, a)| {
-                                                let gap = i.checked_sub(1).map(|p| a.started_at - d.attempts[p].started_at);
-                                                view! { <Attempt attempt=a.clone() gap url=d.request_url.clone()/> }
-                                            }).collect_view()}
-                                        </ol>
-                                    }.into_any()
-                                }}
-                            </section>
+                            <PayloadAndAttempts detail=d/>
                         }.into_any()
                     }
                     Err(err) => view! { <ErrorPanel error=err/> }.into_any(),

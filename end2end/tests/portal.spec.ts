@@ -120,6 +120,7 @@ test.describe.serial('consumer portal', () => {
     await consumer.context().close();
 
     await nav(page, 'Consumers').click();
+    await expect(page.getByRole('row', { name: /Acme Corporation/ })).toContainText('1 · deliveries');
     await page.getByRole('row', { name: /Acme Corporation/ }).getByRole('button', { name: 'Portal link' }).click();
     const fresh = (await page.locator('.portal-link').textContent()) ?? '';
     const again = await consumerPage(browser);

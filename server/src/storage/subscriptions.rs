@@ -1,9 +1,10 @@
 //! Subscriptions: where messages are sent, with their filters, secrets and state.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::{Map, Value};
 
@@ -80,6 +81,23 @@ pub async fn of_consumer(db: &Db, consumer_id: &str) -> Result<Vec<Subscription>
         .order_by_asc(subscription::Column::CreatedAt)
         .all(db.read())
         .await
+}
+
+/// How many subscriptions each consumer has (consumers with none left out).
+pub async fn count_by_consumer(db: &Db) -> Result<HashMap<String, u64>, DbErr> {
+    let counts: Vec<(String, i64)> = Subscriptions::find()
+        .select_only()
+        .column(subscription::Column::ConsumerId)
+        .column_as(subscription::Column::Id.count(), "n")
+        .filter(subscription::Column::ConsumerId.is_not_null())
+        .group_by(subscription::Column::ConsumerId)
+        .into_tuple()
+        .all(db.read())
+        .await?;
+    Ok(counts
+        .into_iter()
+        .map(|(consumer, n)| (consumer, u64::try_from(n).unwrap_or(0)))
+        .collect())
 }
 
 /// Applies `change` to the stored subscription in one write; `Ok(None)` when there is none.

@@ -747,12 +747,9 @@ impl Backend for HubBackend {
     async fn list_consumers(&self) -> Result<Vec<ConsumerDto>, AppError> {
         let db = &self.0.hub.db;
         let all = consumers::list(db).await.map_err(internal)?;
-        let mut owned = std::collections::HashMap::<String, u64>::new();
-        for subscription in subscriptions::list(db).await.map_err(internal)? {
-            if let Some(consumer) = subscription.consumer_id {
-                *owned.entry(consumer).or_default() += 1;
-            }
-        }
+        let owned = subscriptions::count_by_consumer(db)
+            .await
+            .map_err(internal)?;
         Ok(all
             .into_iter()
             .map(|c| {

@@ -18,11 +18,19 @@ use crate::sending::deliveries as redelivery;
 use crate::sending::subscriptions::{self as sending, SubscriptionInput};
 use crate::storage::catalog;
 use crate::storage::states;
+use crate::storage::subscriptions::Subscription;
 
 /// Built-in event types (notices about subscriptions, the test event) are the operator's.
 const BUILT_IN: &str = "hookhub.";
 
 impl HubBackend {
+    /// The consumer's own subscription `id`, or "not found".
+    async fn theirs(&self, consumer: &str, id: &str) -> Result<Subscription, AppError> {
+        Ok(Scope::new(consumer)
+            .subscription(&self.0.hub.db, id)
+            .await?)
+    }
+
     /// The subscription as a consumer's form edits it; what they cannot set is kept.
     async fn portal_input(
         &self,
@@ -30,9 +38,8 @@ impl HubBackend {
         current: Option<String>,
         form: PortalSubscriptionFormDto,
     ) -> Result<SubscriptionInput, AppError> {
-        let db = &self.0.hub.db;
         let kept = match current {
-            Some(id) => Some(Scope::new(consumer).subscription(db, &id).await?),
+            Some(id) => Some(self.theirs(consumer, &id).await?),
             None => None,
         };
         Ok(SubscriptionInput {
@@ -54,6 +61,16 @@ impl HubBackend {
             consumer: Some(consumer.to_owned()),
             all_consumers: false,
         })
+    }
+}
+
+/// A subscription as its consumer sees it: headers and properties are the operator's to set,
+/// and may hold the operator's credentials, so they are left out.
+fn as_consumer_sees(subscription: SubscriptionDto) -> SubscriptionDto {
+    SubscriptionDto {
+        headers: Vec::new(),
+        properties: Vec::new(),
+        ..subscription
     }
 }
 
@@ -92,12 +109,7 @@ impl Portal for HubBackend {
         let theirs = Scope::new(consumer).subscriptions(&self.0.hub.db).await?;
         Ok(theirs
             .into_iter()
-            .map(subscription_dto)
-            .map(|s| SubscriptionDto {
-                headers: Vec::new(),
-                properties: Vec::new(),
-                ..s
-            })
+            .map(|s| as_consumer_sees(subscription_dto(s)))
             .collect())
     }
 
@@ -106,14 +118,9 @@ impl Portal for HubBackend {
         consumer: &str,
         id: String,
     ) -> Result<SubscriptionDetailDto, AppError> {
-        Scope::new(consumer)
-            .subscription(&self.0.hub.db, &id)
-            .await?;
+        self.theirs(consumer, &id).await?;
         let mut detail = self.subscription_detail(id).await?;
-        // Headers and properties are the operator's to set, and may hold their credentials:
-        // the consumer sees their URL and signing secret only.
-        detail.subscription.headers.clear();
-        detail.subscription.properties.clear();
+        detail.subscription = as_consumer_sees(detail.subscription);
         if let Some(secrets) = detail.secrets.as_mut() {
             secrets.headers.clear();
         }
@@ -147,30 +154,22 @@ impl Portal for HubBackend {
         id: String,
         state: String,
     ) -> Result<(), AppError> {
-        Scope::new(consumer)
-            .subscription(&self.0.hub.db, &id)
-            .await?;
+        self.theirs(consumer, &id).await?;
         Backend::set_subscription_state(self, id, state).await
     }
 
     async fn delete_subscription(&self, consumer: &str, id: String) -> Result<(), AppError> {
-        Scope::new(consumer)
-            .subscription(&self.0.hub.db, &id)
-            .await?;
+        self.theirs(consumer, &id).await?;
         Backend::delete_subscription(self, id).await
     }
 
     async fn rotate_secret(&self, consumer: &str, id: String) -> Result<(), AppError> {
-        Scope::new(consumer)
-            .subscription(&self.0.hub.db, &id)
-            .await?;
+        self.theirs(consumer, &id).await?;
         self.rotate_subscription_secret(id).await
     }
 
     async fn send_test_event(&self, consumer: &str, id: String) -> Result<i64, AppError> {
-        Scope::new(consumer)
-            .subscription(&self.0.hub.db, &id)
-            .await?;
+        self.theirs(consumer, &id).await?;
         Backend::send_test_event(self, id).await
     }
 

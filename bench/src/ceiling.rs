@@ -114,6 +114,16 @@ fn options(path: &Path) -> SqliteConnectOptions {
 }
 
 pub async fn start(database: &Path, secret: &[u8], extras: Extras) -> anyhow::Result<Running> {
+    start_on("127.0.0.1:0".parse()?, database, secret, extras).await
+}
+
+/// [`start`] on a chosen address.
+pub async fn start_on(
+    listen: SocketAddr,
+    database: &Path,
+    secret: &[u8],
+    extras: Extras,
+) -> anyhow::Result<Running> {
     let mut conn = options(database)
         .connect()
         .await
@@ -140,7 +150,7 @@ pub async fn start(database: &Path, secret: &[u8], extras: Extras) -> anyhow::Re
             secret: secret.into(),
             jobs,
         });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(

@@ -3,6 +3,8 @@
 //! - `ingest`: signed webhooks over HTTP against the hub and, in the same run, against a bare
 //!   ceiling server (HMAC + one group-commit SQLite writer), so their ratio is measured under the
 //!   same machine noise.
+//! - `wrk-ingest`: the same deliveries and `POST /api/v1/messages` from `wrk` to the release
+//!   binary and to the ceiling, each in a process of its own: the headline ingest figure.
 //! - `browse`: the events page and search with many stored events.
 //! - `send`: published messages fanned out to local subscribers, without and with bad
 //!   neighbours (one that hangs, one that fails), in the same run.
@@ -16,6 +18,7 @@ mod browse;
 mod ceiling;
 mod cluster;
 mod corpus;
+mod external;
 mod hub;
 mod ingest;
 mod load;
@@ -53,6 +56,13 @@ struct Cli {
 enum Command {
     /// Signed 1 KiB GitHub deliveries: the hub against a bare ceiling server.
     Ingest(IngestArgs),
+    /// Signed 1 KiB GitHub deliveries from `wrk`, to the release binary and to the ceiling,
+    /// each in a process of its own: the headline ingest figure.
+    WrkIngest(WrkIngestArgs),
+    /// The ceiling alone, serving until SIGTERM (what `wrk-ingest` runs in a process of its
+    /// own).
+    #[command(hide = true)]
+    ServeCeiling(ServeCeilingArgs),
     /// The events page and search with 10k, 100k and 1M stored events.
     Browse(BrowseArgs),
     /// Messages published to local subscribers: deliveries/s and publish-to-delivered
@@ -137,6 +147,43 @@ pub struct IngestArgs {
     pub dir: Option<PathBuf>,
 }
 
+#[derive(clap::Args)]
+pub struct WrkIngestArgs {
+    /// The built `hookhub` binary (build it with `cargo build --release -p server`).
+    #[arg(long, default_value = "target/release/hookhub")]
+    pub hub_binary: PathBuf,
+    /// Concurrent HTTP connections.
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
+    /// wrk's threads: each takes a core while the servers run, so one leaves them the most.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Measured seconds per target and round (whole seconds: wrk's unit).
+    #[arg(long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// Unmeasured seconds before each measurement.
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Rounds; odd rounds measure the ceiling first, even ones the hub first.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Directory for the temporary databases (default: the system temp directory).
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ServeCeilingArgs {
+    #[arg(long)]
+    pub listen: std::net::SocketAddr,
+    /// A SQLite file the ceiling makes (it must not exist yet).
+    #[arg(long)]
+    pub database: PathBuf,
+    /// The GitHub source's secret.
+    #[arg(long)]
+    pub secret: String,
+}
+
 #[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 pub enum Durability {
     Normal,
@@ -214,6 +261,10 @@ pub struct SendArgs {
     /// Diagnostic: the hub's `delivery_concurrency` instead of its default.
     #[arg(long)]
     pub delivery_concurrency: Option<usize>,
+    /// Run each scenario's hub as this built `hookhub` binary, in a process of its own
+    /// (default: in this process).
+    #[arg(long)]
+    pub hub_binary: Option<PathBuf>,
     /// Diagnostic: the hub's `subscription_concurrency` instead of its default.
     #[arg(long)]
     pub subscription_concurrency: Option<usize>,
@@ -272,6 +323,8 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async {
         match cli.command {
             Command::Ingest(args) => ingest::run(args).await,
+            Command::WrkIngest(args) => external::run(args).await,
+            Command::ServeCeiling(args) => external::serve_ceiling(args).await,
             Command::Browse(args) => browse::run(args).await,
             Command::Send(args) => send::run(args).await,
             Command::Soak(args) => soak::run(args).await,

@@ -26,8 +26,8 @@ use crate::subscribers::{Record, Subscribers};
 use crate::{Bad, SendArgs, temp_dir};
 
 pub const EVENT_TYPE: &str = "order.created";
-/// The writer rate the issue asks for, healthy subscribers only.
-const TARGET_PER_SECOND: f64 = 5_000.0;
+/// The delivery rate aimed at, healthy subscribers only.
+const TARGET_PER_SECOND: f64 = 10_000.0;
 /// The least share of it healthy subscribers keep next to bad neighbours.
 const TARGET_RATIO: f64 = 0.9;
 /// Seconds of the per-second series printed at most.
@@ -156,7 +156,24 @@ async fn scenario(
         config.subscription_concurrency = n;
     }
     let key = server::commands::create_key(config.clone(), "bench".into()).await?;
-    let hub = Hub::start(config).await?;
+    let hub = match &args.hub_binary {
+        Some(binary) => {
+            let database = config.database.to_string();
+            let timeout = args.timeout.to_string();
+            let all = config.delivery_concurrency.to_string();
+            let each = config.subscription_concurrency.to_string();
+            let settings = [
+                ("HOOKHUB_OUTBOUND_ALLOW", "127.0.0.0/8"),
+                ("HOOKHUB_OUTBOUND_TIMEOUT_SECS", timeout.as_str()),
+                ("HOOKHUB_DELIVERY_CONCURRENCY", all.as_str()),
+                ("HOOKHUB_SUBSCRIPTION_CONCURRENCY", each.as_str()),
+            ];
+            let log = dir.path().join("hub.log");
+            Hub::spawn(binary, dir.path(), &database, &settings, &log).await?
+        }
+        None => Hub::start(config).await?,
+    };
+    let hub_ticks = || hub.pid().and_then(process::process_ticks);
     let subscribers = Subscribers::start(outside).await?;
 
     let api = Client::new();
@@ -184,6 +201,7 @@ async fn scenario(
     }
 
     let cpu_before = ThreadTimes::now();
+    let hub_before = hub_ticks();
     let began = Instant::now();
     let publishing = outside
         .spawn(publish(
@@ -198,8 +216,11 @@ async fn scenario(
     let expected = publishing.sent.len() * args.subscribers;
     let timed_out = !subscribers.wait_for(expected, deadline).await;
     let ended = Instant::now();
-    let cpu = ThreadTimes::now().since(&cpu_before);
-    let memory = process::memory(None);
+    let mut cpu = ThreadTimes::now().since(&cpu_before);
+    if let (Some(before), Some(after)) = (hub_before, hub_ticks()) {
+        cpu.push(("hub process".into(), process::seconds(after - before)));
+    }
+    let memory = process::memory(hub.pid());
 
     // In-flight attempts to the hanging subscriber are let go by its end, not awaited.
     tokio::time::timeout(Duration::from_secs(10), hub.stop())
@@ -500,9 +521,14 @@ fn report(args: &SendArgs, run: &Run) {
     println!("  cpu            {}", cpu_line(run));
     if let Some(memory) = &run.memory {
         println!(
-            "  memory         VmRSS {}, peak {} (bench process: hub + publishers + subscribers)",
+            "  memory         VmRSS {}, peak {} ({})",
             stats::bytes(memory.rss),
-            stats::bytes(memory.peak)
+            stats::bytes(memory.peak),
+            if args.hub_binary.is_some() {
+                "the hub's process"
+            } else {
+                "bench process: hub + publishers + subscribers"
+            }
         );
     }
 }
@@ -517,6 +543,7 @@ fn cpu_line(run: &Run) -> String {
             "tokio-rt-worker" => "hub runtime",
             "sqlx-sqlite-wor" => "SQLite connections",
             "bench-outside" => "publishers + subscribers",
+            "hub process" => "hub process",
             _ => "other",
         };
         let group = groups.entry(kind).or_default();

@@ -124,10 +124,14 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "0,5,300,1800,7200,18000,36000,36000",
         "when each delivery attempt is made, in seconds after the previous one (±20 % jitter); then the delivery is marked failed",
     ),
-    ("delivery_concurrency", "64", "deliveries in flight at once"),
+    (
+        "delivery_concurrency",
+        "256",
+        "deliveries in flight at once",
+    ),
     (
         "subscription_concurrency",
-        "8",
+        "16",
         "deliveries in flight at once to one subscription, so a slow endpoint cannot starve the others",
     ),
     (

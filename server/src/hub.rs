@@ -68,7 +68,7 @@ impl Hub {
 /// Acts on what the other hubs sharing the database announce, until `shutdown`: forgets the
 /// handler chains a change makes stale and wakes the workers for work queued elsewhere. (The
 /// storage forgets stale sources itself.)
-pub async fn hear_other_hubs(hub: Hub, shutdown: CancellationToken) {
+pub async fn hear_other_hubs(hub: Arc<Hub>, shutdown: CancellationToken) {
     let mut heard = hub.db.changes().heard();
     loop {
         let change = tokio::select! {

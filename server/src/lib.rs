@@ -34,7 +34,7 @@ use storage::Db;
 /// edges keep. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    pub hub: Hub,
+    pub hub: Arc<Hub>,
     pub throttle: Arc<auth::LoginThrottle>,
     pub started_at: i64,
     /// Set once any user exists; users never drop back to none, so it is never cleared.
@@ -52,7 +52,7 @@ impl AppState {
         let assets = http::Assets::for_site(config.site_dir.clone());
         Ok(Self {
             assets,
-            hub: Hub::new(config, db, extra)?,
+            hub: Arc::new(Hub::new(config, db, extra)?),
             throttle,
             started_at: storage::now_millis(),
             set_up: Arc::new(AtomicBool::new(false)),

@@ -118,9 +118,20 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(RequestBodyLimitLayer::new(DASHBOARD_BODY_LIMIT))
         .with_state(options);
 
-    Ok(Router::new()
+    // Providers, the REST API and probes bring their own authentication (or need none): the
+    // dashboard's session, login, portal and cross-site layers do not run for them, which
+    // keeps the receive path and publishing lean.
+    let machine = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(scrape::metrics))
+        .route(
+            "/hooks/{source}",
+            any(hooks::receive).layer(DefaultBodyLimit::max(state.hub.config.max_body_bytes)),
+        )
+        .nest("/api/v1", api::router())
+        .with_state(state.clone());
+
+    Ok(Router::new()
         .route(
             "/pkg/{file}",
             get(assets::serve).with_state(state.assets.clone()),
@@ -129,15 +140,10 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
             "/favicon.svg",
             get(assets::icon).with_state(state.assets.clone()),
         )
-        .route(
-            "/hooks/{source}",
-            any(hooks::receive).layer(DefaultBodyLimit::max(state.hub.config.max_body_bytes)),
-        )
         .route("/portal/sign-in", get(portal::sign_in))
         .route("/portal/sign-out", axum::routing::post(portal::sign_out))
         // The page gate below asks for a session, as for every dashboard page.
         .route("/events/{id}/raw", get(api::events::raw_body))
-        .nest("/api/v1", api::router())
         .with_state(state.clone())
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(
@@ -155,6 +161,7 @@ pub fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(axum::middleware::from_fn(flash::carry))
         .layer(sessions)
         .layer(axum::middleware::from_fn(statuses::server_fn_status))
+        .merge(machine)
         .layer(axum::middleware::from_fn(headers::on_every_response))
         // A body trickled in slowly is cut off rather than holding its connection for ever.
         .layer(axum::middleware::from_fn_with_state(

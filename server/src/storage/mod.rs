@@ -89,6 +89,8 @@ pub struct Db {
     location: Location,
     /// Sources as the receive path reads them on every request; see [`sources::find`].
     sources: sources::Cache,
+    /// Received events stored together, one multi-row insert per write; see [`events::insert`].
+    inserts: events::Inserts,
     /// What this hub and the others sharing the database tell each other.
     changes: changes::Changes,
     /// Stops the engine's background tasks once the last handle is dropped.
@@ -100,6 +102,30 @@ pub struct Db {
 enum Engine {
     Sqlite(Writer),
     Postgres(Postgres),
+}
+
+impl Engine {
+    async fn write_batched<T, F>(&self, f: F) -> Result<T, DbErr>
+    where
+        T: Send + 'static,
+        F: WriteFn<T>,
+    {
+        match self {
+            Engine::Sqlite(writer) => writer.write(f).await,
+            Engine::Postgres(postgres) => postgres.write_batched(f).await,
+        }
+    }
+
+    async fn write_statement<T, F>(&self, f: F) -> Result<T, DbErr>
+    where
+        T: Send + 'static,
+        F: WriteFn<T>,
+    {
+        match self {
+            Engine::Sqlite(writer) => writer.write_statement(f).await,
+            Engine::Postgres(postgres) => postgres.write_batched(f).await,
+        }
+    }
 }
 
 impl Db {
@@ -151,6 +177,7 @@ impl Db {
         };
         Ok(Self {
             read,
+            inserts: events::Inserts::start(engine.clone()),
             engine,
             location,
             sources: cache,
@@ -191,10 +218,17 @@ impl Db {
         T: Send + 'static,
         F: WriteFn<T>,
     {
-        match &self.engine {
-            Engine::Sqlite(writer) => writer.write(f).await,
-            Engine::Postgres(postgres) => postgres.write_batched(f).await,
-        }
+        self.engine.write_batched(f).await
+    }
+
+    /// [`Db::write_batched`] for a write whose only change is one statement (reads besides
+    /// are fine): SQLite undoes a failed statement by itself, so it needs no savepoint.
+    pub async fn write_statement<T, F>(&self, f: F) -> Result<T, DbErr>
+    where
+        T: Send + 'static,
+        F: WriteFn<T>,
+    {
+        self.engine.write_statement(f).await
     }
 
     pub fn location(&self) -> &Location {

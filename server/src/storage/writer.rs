@@ -21,7 +21,7 @@ use futures::future::BoxFuture;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, SqliteTransactionMode,
+    DatabaseConnection, DatabaseTransaction, DbErr, RuntimeErr, SqlErr, SqliteTransactionMode,
     SqlxSqliteConnector, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
@@ -41,6 +41,17 @@ const IMMEDIATE: TransactionOptions = TransactionOptions {
 /// Called with the outcome of the batch's commit.
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
 type Job = Box<dyn for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Ran> + Send>;
+
+/// How a failed job's changes are taken back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Undo {
+    /// In a savepoint of its own, rolled back when it fails.
+    Savepoint,
+    /// By the database: a job that changes at most one statement's worth, on an engine that
+    /// undoes a failed statement by itself (SQLite), needs no savepoint, which saves two
+    /// round trips to the connection per job.
+    Statement,
+}
 
 /// What one job did inside the batch's transaction.
 struct Ran {
@@ -140,6 +151,15 @@ impl Connector {
         }
     }
 
+    /// SQLite undoes a failed statement and keeps its transaction; PostgreSQL aborts the whole
+    /// transaction, so every job there needs a savepoint.
+    fn undo(&self) -> Undo {
+        match self {
+            Self::Sqlite { .. } => Undo::Statement,
+            Self::Postgres => Undo::Savepoint,
+        }
+    }
+
     /// Whether a connection that saw a failure is replaced (SQLite's own) or kept (a pool).
     fn replaces_after_failure(&self) -> bool {
         matches!(self, Self::Sqlite { .. })
@@ -149,6 +169,8 @@ impl Connector {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// How the engine behind takes back a failed statement.
+    undo: Undo,
     health: Arc<Health>,
     /// How many jobs each commit took, for the hub's metrics.
     batch_sizes: Histogram,
@@ -162,6 +184,7 @@ impl Writer {
         health: Arc<Health>,
     ) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
+        let undo = connector.undo();
         // 1 to 512: MAX_BATCH.
         let batch_sizes = Histogram::new(exponential_buckets(1.0, 2.0, 10));
         tokio::spawn(run(
@@ -173,6 +196,7 @@ impl Writer {
         ));
         Self {
             jobs,
+            undo,
             health,
             batch_sizes,
         }
@@ -197,24 +221,40 @@ impl Writer {
         T: Send + 'static,
         F: WriteFn<T>,
     {
-        self.submit(f, true).await
+        self.submit(f, true, false).await
+    }
+
+    /// [`Writer::write`] for an `f` whose only change is one statement (it may read besides):
+    /// where the engine undoes a failed statement by itself, it runs without a savepoint.
+    pub async fn write_statement<T, F>(&self, f: F) -> Result<T, DbErr>
+    where
+        T: Send + 'static,
+        F: WriteFn<T>,
+    {
+        self.submit(f, true, true).await
     }
 
     /// Answers once the writer has run an empty job: it is alive and not stuck. Says nothing
     /// about the disk, so it never clears a failure.
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.submit(|_| Box::pin(async { Ok(()) }), false).await
+        self.submit(|_| Box::pin(async { Ok(()) }), false, true)
+            .await
     }
 
-    async fn submit<T, F>(&self, f: F, proves: bool) -> Result<T, DbErr>
+    async fn submit<T, F>(&self, f: F, proves: bool, one_statement: bool) -> Result<T, DbErr>
     where
         T: Send + 'static,
         F: WriteFn<T>,
     {
         let (done, answer) = oneshot::channel();
+        let as_is = one_statement && self.undo == Undo::Statement;
         let job: Job = Box::new(move |txn| {
             Box::pin(async move {
-                let (result, step) = in_savepoint(txn, f).await;
+                let (result, step) = if as_is {
+                    as_statement(txn, f).await
+                } else {
+                    in_savepoint(txn, f).await
+                };
                 let complete = Box::new(move |commit: Result<(), String>| {
                     let outcome = match commit {
                         Ok(()) => result,
@@ -242,6 +282,37 @@ impl Writer {
 /// The error a caller gets when its write was not committed for a reason of the storage's.
 fn unavailable(message: String) -> DbErr {
     DbErr::Conn(RuntimeErr::Internal(message))
+}
+
+/// Runs a one-statement job as it is. A statement refused by a constraint was undone by SQLite
+/// and the transaction goes on, as after an error of the job's own; after any other failure of
+/// the database SQLite may have ended the whole transaction, so the batch can no longer be
+/// trusted.
+async fn as_statement<T, F>(txn: &DatabaseTransaction, f: F) -> (Result<T, DbErr>, Step)
+where
+    F: for<'c> FnOnce(&'c DatabaseTransaction) -> BoxFuture<'c, Result<T, DbErr>>,
+{
+    match f(txn).await {
+        Ok(value) => (Ok(value), Step::Done),
+        Err(err) => {
+            let refused = matches!(
+                err.sql_err(),
+                Some(
+                    SqlErr::UniqueConstraintViolation(_) | SqlErr::ForeignKeyConstraintViolation(_)
+                )
+            );
+            let from_database = matches!(
+                err,
+                DbErr::Exec(_) | DbErr::Query(_) | DbErr::Conn(_) | DbErr::ConnectionAcquire(_)
+            );
+            let step = if from_database && !refused {
+                Step::Broken(format!("a write failed outside a savepoint: {err}"))
+            } else {
+                Step::Failed { storage: None }
+            };
+            (Err(err), step)
+        }
+    }
 }
 
 async fn in_savepoint<T, F>(txn: &DatabaseTransaction, f: F) -> (Result<T, DbErr>, Step)

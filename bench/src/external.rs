@@ -14,12 +14,11 @@ use std::time::Duration;
 use anyhow::{Context, bail, ensure};
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::sqlx::{self, ConnectOptions, Row};
-use server::receiving::sources::{self, SourceRequest};
 use server::storage::Db;
 use tokio::process::{Child, Command};
 
 use crate::hub::Hub;
-use crate::ingest::SECRET;
+use crate::ingest::{self, SECRET};
 use crate::stats::{count, median_f64};
 use crate::{ServeCeilingArgs, WrkIngestArgs, ceiling, corpus, load, process, send, temp_dir};
 
@@ -107,19 +106,7 @@ pub async fn run(args: WrkIngestArgs) -> anyhow::Result<()> {
     std::fs::write(&github, github_script())?;
 
     let hub_db = dir.path().join("hub.db");
-    let source = {
-        let db = Db::open(&hub_db).await?;
-        sources::create(
-            &db,
-            SourceRequest {
-                name: "bench".into(),
-                provider: "github".into(),
-                secret: Some(SECRET.into()),
-                settings: Default::default(),
-            },
-        )
-        .await?
-    };
+    let source = ingest::github_source(&Db::open(&hub_db).await?).await?;
     let key = server::commands::create_key(Hub::config(&hub_db)?, "bench".into()).await?;
     let publish = dir.path().join("publish.lua");
     std::fs::write(&publish, publish_script(&key))?;

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use server::receiving::sources::{self, SourceRequest};
 use server::storage::Db;
+use server::storage::sources::Source;
 
 use crate::hub::Hub;
 use crate::load::{self, Outcome, Plan, Target};
@@ -15,6 +16,17 @@ use crate::stats::{self, percentile};
 use crate::{IngestArgs, Only, ceiling, temp_dir};
 
 pub const SECRET: &str = "bench: It's a Secret to Everybody";
+
+/// The `github` source the deliveries go to, signed with [`SECRET`].
+pub async fn github_source(db: &Db) -> anyhow::Result<Source> {
+    let request = SourceRequest {
+        name: "bench".into(),
+        provider: "github".into(),
+        secret: Some(SECRET.into()),
+        settings: Default::default(),
+    };
+    Ok(sources::create(db, request).await?)
+}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Which {
@@ -38,16 +50,7 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
 
     let hub_db = dir.path().join("hub.db");
     let db = Db::open(&hub_db).await?;
-    let source = sources::create(
-        &db,
-        SourceRequest {
-            name: "bench".into(),
-            provider: "github".into(),
-            secret: Some(SECRET.into()),
-            settings: Default::default(),
-        },
-    )
-    .await?;
+    let source = github_source(&db).await?;
     let mut config = Hub::config(&hub_db)?;
     config.durability = args.durability.into();
     let hub = Hub::start(config).await?;

@@ -17,7 +17,8 @@ use super::handlers::{self, PlannedRun};
 use super::paging::{self, Cursor};
 use super::search;
 use super::states::Handling;
-use super::{Db, Engine, insert_new, is_storage_failure};
+use super::writer::Writer;
+use super::{Db, insert_new, is_storage_failure};
 use crate::ids::SourceId;
 pub use event::Model as Event;
 pub use refused_request::Model as RefusedRequest;
@@ -112,10 +113,10 @@ type Waiting = (NewEvent, oneshot::Sender<Result<Stored, DbErr>>);
 pub(super) struct Inserts(mpsc::Sender<Waiting>);
 
 impl Inserts {
-    /// Starts the task; it ends once every handle is dropped, and drops `engine` then.
-    pub(super) fn start(engine: Engine) -> Self {
+    /// Starts the task; it ends once every handle is dropped, and drops `writer` then.
+    pub(super) fn start(writer: Writer) -> Self {
         let (waiting, queue) = mpsc::channel(MAX_ROWS * 4);
-        tokio::spawn(insert_in_batches(engine, queue));
+        tokio::spawn(insert_in_batches(writer, queue));
         Self(waiting)
     }
 
@@ -131,14 +132,14 @@ impl Inserts {
     }
 }
 
-async fn insert_in_batches(engine: Engine, mut queue: mpsc::Receiver<Waiting>) {
+async fn insert_in_batches(writer: Writer, mut queue: mpsc::Receiver<Waiting>) {
     let mut batch = Vec::with_capacity(MAX_ROWS);
     while queue.recv_many(&mut batch, MAX_ROWS).await > 0 {
         let (events, answers): (Vec<NewEvent>, Vec<_>) = batch.drain(..).unzip();
         let events = Arc::new(events);
         let all = Arc::clone(&events);
-        let stored = engine
-            .write_batched(move |txn| Box::pin(async move { store_all(txn, &all).await }))
+        let stored = writer
+            .write(move |txn| Box::pin(async move { store_all(txn, &all).await }))
             .await;
         match stored {
             Ok(stored) => {
@@ -155,7 +156,7 @@ async fn insert_in_batches(engine: Engine, mut queue: mpsc::Receiver<Waiting>) {
             // with it: each is stored, or refused, on its own.
             Err(_) => {
                 for (answer, new) in answers.into_iter().zip(events.iter().cloned()) {
-                    let stored = engine
+                    let stored = writer
                         .write_statement(move |txn| Box::pin(store(txn, new, Vec::new())))
                         .await;
                     let _ = answer.send(stored);

@@ -105,25 +105,11 @@ enum Engine {
 }
 
 impl Engine {
-    async fn write_batched<T, F>(&self, f: F) -> Result<T, DbErr>
-    where
-        T: Send + 'static,
-        F: WriteFn<T>,
-    {
+    /// The writer that commits in batches: SQLite's only one, PostgreSQL's for the hot path.
+    fn writer(&self) -> &Writer {
         match self {
-            Engine::Sqlite(writer) => writer.write(f).await,
-            Engine::Postgres(postgres) => postgres.write_batched(f).await,
-        }
-    }
-
-    async fn write_statement<T, F>(&self, f: F) -> Result<T, DbErr>
-    where
-        T: Send + 'static,
-        F: WriteFn<T>,
-    {
-        match self {
-            Engine::Sqlite(writer) => writer.write_statement(f).await,
-            Engine::Postgres(postgres) => postgres.write_batched(f).await,
+            Engine::Sqlite(writer) => writer,
+            Engine::Postgres(postgres) => postgres.batched(),
         }
     }
 }
@@ -177,7 +163,7 @@ impl Db {
         };
         Ok(Self {
             read,
-            inserts: events::Inserts::start(engine.clone()),
+            inserts: events::Inserts::start(engine.writer().clone()),
             engine,
             location,
             sources: cache,
@@ -218,7 +204,7 @@ impl Db {
         T: Send + 'static,
         F: WriteFn<T>,
     {
-        self.engine.write_batched(f).await
+        self.engine.writer().write(f).await
     }
 
     /// [`Db::write_batched`] for a write whose only change is one statement (reads besides
@@ -228,7 +214,7 @@ impl Db {
         T: Send + 'static,
         F: WriteFn<T>,
     {
-        self.engine.write_statement(f).await
+        self.engine.writer().write_statement(f).await
     }
 
     pub fn location(&self) -> &Location {
@@ -258,19 +244,12 @@ impl Db {
 
     /// Writes waiting for the writer's next group commit (on PostgreSQL, those it batches).
     pub fn writer_queue_depth(&self) -> usize {
-        self.writer().queue_depth()
+        self.engine.writer().queue_depth()
     }
 
     /// How many writes each group commit took: a histogram the hub's metrics show.
     pub fn writer_batch_sizes(&self) -> prometheus_client::metrics::histogram::Histogram {
-        self.writer().batch_sizes()
-    }
-
-    fn writer(&self) -> &Writer {
-        match &self.engine {
-            Engine::Sqlite(writer) => writer,
-            Engine::Postgres(postgres) => postgres.batched(),
-        }
+        self.engine.writer().batch_sizes()
     }
 
     /// Why writes are failing, while they are; see [`health::Health`].

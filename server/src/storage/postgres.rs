@@ -86,20 +86,12 @@ impl Postgres {
         outcome
     }
 
-    /// Runs `f` in the next batch of the one batching writer and answers once the batch has
-    /// committed: one transaction, each write in a savepoint of its own, for the writes of the
+    /// The one batching writer: it commits a batch as one transaction, each write in a
+    /// savepoint of its own, for the writes of the
     /// hot path that take no locks another hub's batch could wait on in the other order (so
     /// batches of several hubs cannot deadlock). Everything else goes through [`Self::write`].
     pub(super) fn batched(&self) -> &Writer {
         &self.batched
-    }
-
-    pub async fn write_batched<T, F>(&self, f: F) -> Result<T, DbErr>
-    where
-        T: Send + 'static,
-        F: WriteFn<T>,
-    {
-        self.batched.write(f).await
     }
 
     /// Checks that the server answers; a failure to reach it counts as writes failing.

@@ -67,7 +67,7 @@ impl Hub {
 
 /// Acts on what the other hubs sharing the database announce, until `shutdown`: forgets the
 /// handler chains a change makes stale and wakes the workers for work queued elsewhere. (The
-/// storage forgets stale sources itself.)
+/// storage forgets stale sources, API keys and event types itself.)
 pub async fn hear_other_hubs(hub: Arc<Hub>, shutdown: CancellationToken) {
     let mut heard = hub.db.changes().heard();
     loop {
@@ -85,6 +85,7 @@ pub async fn hear_other_hubs(hub: Arc<Hub>, shutdown: CancellationToken) {
             Change::Source(_) | Change::Handlers => hub.handlers.forget_chains(),
             Change::Deliveries => hub.deliveries.wake_here(),
             Change::HandlerRuns => hub.handler_worker.wake_here(),
+            Change::ApiKeys | Change::EventType(_) => {}
             Change::Everything => {
                 hub.handlers.forget_chains();
                 hub.deliveries.wake_here();

@@ -3,6 +3,7 @@
 //! publishing rules that go with them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -370,7 +371,7 @@ pub fn selects(filters: &[String], event_type: &str) -> bool {
 /// lets the message through rather than lose it.)
 pub fn wanting(event_type: &str, payload: Value) -> Select {
     let event_type = event_type.to_owned();
-    Box::new(move |wants: Wants<'_>| {
+    Arc::new(move |wants: Wants<'_>| {
         selects(wants.event_types, &event_type)
             && wants.payload_filter.is_none_or(|text| {
                 PayloadFilter::cached(text).map_or(true, |filter| filter.matches(&payload))

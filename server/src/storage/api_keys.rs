@@ -6,6 +6,7 @@ use sea_orm::{
     QueryOrder,
 };
 
+use super::changes::Change;
 use super::entities::api_key::{self, Entity as ApiKeys};
 use super::{Db, now_millis};
 pub use api_key::Model as ApiKey;
@@ -50,13 +51,14 @@ pub async fn count_active(db: &Db) -> Result<u64, sea_orm::DbErr> {
         .await
 }
 
-/// The key with this hash, unless it was revoked.
+/// The key with this hash, unless it was revoked; kept in memory (see [`super::cache`]), as
+/// every API request reads it.
 pub async fn find_active(db: &Db, key_hash: &str) -> Result<Option<ApiKey>, sea_orm::DbErr> {
-    ApiKeys::find()
+    let read = ApiKeys::find()
         .filter(api_key::Column::KeyHash.eq(key_hash))
         .filter(api_key::Column::RevokedAt.is_null())
-        .one(db.read())
-        .await
+        .one(db.read());
+    db.caches.api_keys.get_or_read(key_hash, read).await
 }
 
 /// Records a use of `key`, unless one was recorded within the last minute.
@@ -66,32 +68,40 @@ pub async fn touch(db: &Db, key: &ApiKey) -> Result<(), sea_orm::DbErr> {
         return Ok(());
     }
     let id = key.id;
-    db.write(move |txn| {
-        Box::pin(async move {
-            ApiKeys::update_many()
-                .col_expr(api_key::Column::LastUsedAt, now.into())
-                .filter(api_key::Column::Id.eq(id))
-                .exec(txn)
-                .await
-                .map(|_| ())
+    let touched = db
+        .write(move |txn| {
+            Box::pin(async move {
+                ApiKeys::update_many()
+                    .col_expr(api_key::Column::LastUsedAt, now.into())
+                    .filter(api_key::Column::Id.eq(id))
+                    .exec(txn)
+                    .await
+                    .map(|_| ())
+            })
         })
-    })
-    .await
+        .await;
+    // This hub's next request reads the new time; another hub's copy is older, so it writes
+    // once itself and then reads it.
+    db.caches.api_keys.forget(&key.key_hash);
+    touched
 }
 
-/// Revokes a key; false when there was no such key.
+/// Revokes a key; false when there was no such key. It stops working at once on every hub.
 pub async fn revoke(db: &Db, id: i64) -> Result<bool, sea_orm::DbErr> {
-    db.write(move |txn| {
-        Box::pin(async move {
-            let exists = ApiKeys::find_by_id(id).one(txn).await?.is_some();
-            ApiKeys::update_many()
-                .col_expr(api_key::Column::RevokedAt, now_millis().into())
-                .filter(api_key::Column::Id.eq(id))
-                .filter(api_key::Column::RevokedAt.is_null())
-                .exec(txn)
-                .await?;
-            Ok(exists)
+    let revoked = db
+        .write(move |txn| {
+            Box::pin(async move {
+                let exists = ApiKeys::find_by_id(id).one(txn).await?.is_some();
+                ApiKeys::update_many()
+                    .col_expr(api_key::Column::RevokedAt, now_millis().into())
+                    .filter(api_key::Column::Id.eq(id))
+                    .filter(api_key::Column::RevokedAt.is_null())
+                    .exec(txn)
+                    .await?;
+                Ok(exists)
+            })
         })
-    })
-    .await
+        .await;
+    db.changed(Change::ApiKeys);
+    revoked
 }

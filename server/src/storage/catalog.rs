@@ -4,6 +4,7 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, IntoActiveModel, QueryOrder,
 };
 
+use super::changes::Change;
 use super::entities::event_type::{self, Entity as EventTypes};
 use super::{Db, insert_new, now_millis};
 pub use event_type::Model as EventType;
@@ -32,8 +33,11 @@ pub async fn list(db: &Db) -> Result<Vec<EventType>, DbErr> {
         .await
 }
 
+/// The event type of this name, kept in memory (see [`super::cache`]): every publish reads its
+/// type.
 pub async fn find(db: &Db, name: &str) -> Result<Option<EventType>, DbErr> {
-    EventTypes::find_by_id(name).one(db.read()).await
+    let read = EventTypes::find_by_id(name).one(db.read());
+    db.caches.event_types.get_or_read(name, read).await
 }
 
 /// What can change of an event type; `None` leaves a field as it is (`Some(None)` removes the
@@ -61,29 +65,33 @@ pub async fn update(
         schema,
         schema_mode,
     } = change;
-    db.write(move |txn| {
-        Box::pin(async move {
-            let Some(found) = EventTypes::find_by_id(name).one(txn).await? else {
-                return Ok(None);
-            };
-            let mut active: event_type::ActiveModel = found.into();
-            if let Some(description) = description {
-                active.description = Set(description);
-            }
-            if let Some(deprecated) = deprecated {
-                active.deprecated = Set(deprecated);
-            }
-            if let Some(example) = example {
-                active.example = Set(example);
-            }
-            if let Some(schema) = schema {
-                active.schema = Set(schema);
-            }
-            if let Some(schema_mode) = schema_mode {
-                active.schema_mode = Set(schema_mode);
-            }
-            active.update(txn).await.map(Some)
+    let forget = Change::EventType(name.clone());
+    let updated = db
+        .write(move |txn| {
+            Box::pin(async move {
+                let Some(found) = EventTypes::find_by_id(name).one(txn).await? else {
+                    return Ok(None);
+                };
+                let mut active: event_type::ActiveModel = found.into();
+                if let Some(description) = description {
+                    active.description = Set(description);
+                }
+                if let Some(deprecated) = deprecated {
+                    active.deprecated = Set(deprecated);
+                }
+                if let Some(example) = example {
+                    active.example = Set(example);
+                }
+                if let Some(schema) = schema {
+                    active.schema = Set(schema);
+                }
+                if let Some(schema_mode) = schema_mode {
+                    active.schema_mode = Set(schema_mode);
+                }
+                active.update(txn).await.map(Some)
+            })
         })
-    })
-    .await
+        .await;
+    db.changed(forget);
+    updated
 }

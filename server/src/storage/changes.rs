@@ -1,14 +1,14 @@
 //! What hubs sharing one database tell each other: a change that something they keep in memory
-//! depends on (a source, the handler chains), or new work for their workers. A hub acts on its
+//! depends on (a source, an API key, an event type, the handler chains), or new work for their workers. A hub acts on its
 //! own changes at once; [`Changes::announce`] tells the others, and [`Changes::heard`] is what
 //! they told this one.
 //!
 //! On PostgreSQL the news travels by `LISTEN`/`NOTIFY` on the channel `hookhub`: an announcer
 //! task sends what was announced, a few at a time and each once, and a listener task hears the
 //! others. A notice sent while a listener is cut off is lost, so whenever the listener has no
-//! connection it says [`Change::Everything`] once a second (forget every cached source and
-//! chain, look for work), the polling that backs the notices up. On SQLite one hub owns the
-//! file and there is nobody to tell.
+//! connection it says [`Change::Everything`] once a second (forget everything cached, look for
+//! work), the polling that backs the notices up. On SQLite one hub owns the file and there is
+//! nobody to tell.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -28,6 +28,10 @@ const BATCH: usize = 64;
 pub enum Change {
     /// A source was edited, disabled or deleted.
     Source(String),
+    /// An API key was revoked.
+    ApiKeys,
+    /// An event type of the catalog was changed.
+    EventType(String),
     /// A handler was added or removed.
     Handlers,
     /// Deliveries were queued.
@@ -42,6 +46,8 @@ impl Change {
     fn to_payload(&self, origin: &str) -> String {
         match self {
             Self::Source(id) => format!("{origin} source {id}"),
+            Self::ApiKeys => format!("{origin} api-keys"),
+            Self::EventType(name) => format!("{origin} event-type {name}"),
             Self::Handlers => format!("{origin} handlers"),
             Self::Deliveries => format!("{origin} deliveries"),
             Self::HandlerRuns => format!("{origin} handler-runs"),
@@ -55,6 +61,8 @@ impl Change {
         let origin = words.next()?;
         let change = match (words.next()?, words.next()) {
             ("source", Some(id)) => Self::Source(id.to_owned()),
+            ("api-keys", None) => Self::ApiKeys,
+            ("event-type", Some(name)) => Self::EventType(name.to_owned()),
             ("handlers", None) => Self::Handlers,
             ("deliveries", None) => Self::Deliveries,
             ("handler-runs", None) => Self::HandlerRuns,
@@ -212,6 +220,8 @@ mod tests {
     fn a_change_reads_back_as_it_was_sent() {
         for change in [
             Change::Source("src_a b".into()),
+            Change::ApiKeys,
+            Change::EventType("order.created".into()),
             Change::Handlers,
             Change::Deliveries,
             Change::HandlerRuns,

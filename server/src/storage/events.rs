@@ -3,13 +3,14 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RuntimeErr, Select,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
-use tokio::sync::{mpsc, oneshot};
 
+use super::batches::Batched;
 use super::columns::{HeaderPairs, JsonText};
 use super::entities::event::{self, Entity as Events};
 use super::entities::refused_request::{self, Entity as RefusedRequests};
@@ -17,8 +18,7 @@ use super::handlers::{self, PlannedRun};
 use super::paging::{self, Cursor};
 use super::search;
 use super::states::Handling;
-use super::writer::Writer;
-use super::{Db, insert_new, is_storage_failure};
+use super::{Db, insert_new};
 use crate::ids::SourceId;
 pub use event::Model as Event;
 pub use refused_request::Model as RefusedRequest;
@@ -53,7 +53,7 @@ pub async fn insert(db: &Db, new: NewEvent, runs: Vec<PlannedRun>) -> Result<Sto
     // The common case, a delivery with an id and nothing to queue, is stored with the others
     // that arrive meanwhile.
     if runs.is_empty() && new.delivery_id.is_some() {
-        return db.inserts.insert(new).await;
+        return db.inserts.write(new).await;
     }
     // Without handler runs to queue, the event's row is the write's only change.
     if runs.is_empty() {
@@ -98,77 +98,28 @@ async fn store(
     ))
 }
 
-/// Rows taken into one insert at most (11 values each: well under SQLite's and PostgreSQL's
-/// limits on bound values).
-const MAX_ROWS: usize = 512;
+/// Received events with a delivery id and no handler runs are stored together (see
+/// [`super::batches`]): one multi-row insert per batch.
+impl Batched for NewEvent {
+    type Written = Stored;
+    /// 11 values a row.
+    const MAX: usize = 512;
+    const ONE_STATEMENT: bool = true;
 
-type Waiting = (NewEvent, oneshot::Sender<Result<Stored, DbErr>>);
-
-/// Received events (with a delivery id and no handler runs) on their way to the database. One
-/// task takes whatever has arrived, stores it with one multi-row insert in the next group
-/// commit, answers each once that committed, and meanwhile the next events gather: one
-/// statement per batch instead of one per event, which is what the receive path's throughput
-/// was waiting on.
-#[derive(Clone)]
-pub(super) struct Inserts(mpsc::Sender<Waiting>);
-
-impl Inserts {
-    /// Starts the task; it ends once every handle is dropped, and drops `writer` then.
-    pub(super) fn start(writer: Writer) -> Self {
-        let (waiting, queue) = mpsc::channel(MAX_ROWS * 4);
-        tokio::spawn(insert_in_batches(writer, queue));
-        Self(waiting)
-    }
-
-    async fn insert(&self, new: NewEvent) -> Result<Stored, DbErr> {
-        let gone = || {
-            DbErr::Conn(RuntimeErr::Internal(
-                "the event inserter has stopped".into(),
-            ))
-        };
-        let (done, answer) = oneshot::channel();
-        self.0.send((new, done)).await.map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
-    }
-}
-
-async fn insert_in_batches(writer: Writer, mut queue: mpsc::Receiver<Waiting>) {
-    let mut batch = Vec::with_capacity(MAX_ROWS);
-    while queue.recv_many(&mut batch, MAX_ROWS).await > 0 {
-        let (events, answers): (Vec<NewEvent>, Vec<_>) = batch.drain(..).unzip();
-        let events = Arc::new(events);
-        let all = Arc::clone(&events);
-        let stored = writer
-            .write(move |txn| Box::pin(async move { store_all(txn, &all).await }))
-            .await;
-        match stored {
-            Ok(stored) => {
-                for (answer, stored) in answers.into_iter().zip(stored) {
-                    let _ = answer.send(Ok(stored));
-                }
-            }
-            Err(err) if is_storage_failure(&err) => {
-                for answer in answers {
-                    let _ = answer.send(Err(err.clone()));
-                }
-            }
-            // One row refused (its source deleted meanwhile, say) took the others' insert
-            // with it: each is stored, or refused, on its own.
-            Err(_) => {
-                for (answer, new) in answers.into_iter().zip(events.iter().cloned()) {
-                    let stored = writer
-                        .write_statement(move |txn| Box::pin(store(txn, new, Vec::new())))
-                        .await;
-                    let _ = answer.send(stored);
-                }
-            }
-        }
+    fn write_all<'c>(
+        txn: &'c DatabaseTransaction,
+        items: &'c [Arc<Self>],
+    ) -> BoxFuture<'c, Result<Vec<Stored>, DbErr>> {
+        Box::pin(store_all(txn, items))
     }
 }
 
 /// Inserts `events` in one statement and says, in their order, what became of each: stored, or
 /// a duplicate of a delivery stored before (in an earlier batch, or earlier in this one).
-async fn store_all(txn: &DatabaseTransaction, events: &[NewEvent]) -> Result<Vec<Stored>, DbErr> {
+async fn store_all(
+    txn: &DatabaseTransaction,
+    events: &[Arc<NewEvent>],
+) -> Result<Vec<Stored>, DbErr> {
     let rows = events.iter().map(|new| event::ActiveModel {
         source_id: Set(new.source_id.clone()),
         received_at: Set(new.received_at),

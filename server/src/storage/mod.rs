@@ -15,6 +15,8 @@
 
 pub mod activity;
 pub mod api_keys;
+mod batches;
+mod cache;
 pub mod catalog;
 pub mod changes;
 pub mod columns;
@@ -87,10 +89,12 @@ pub struct Db {
     read: DatabaseConnection,
     engine: Engine,
     location: Location,
-    /// Sources as the receive path reads them on every request; see [`sources::find`].
-    sources: sources::Cache,
+    /// Sources, API keys and event types as the hot paths read them; see [`cache`].
+    caches: cache::Caches,
     /// Received events stored together, one multi-row insert per write; see [`events::insert`].
-    inserts: events::Inserts,
+    inserts: batches::Batches<events::NewEvent>,
+    /// Messages published together, one insert per table per write; see [`messages::publish`].
+    publications: batches::Batches<messages::Outgoing>,
     /// What this hub and the others sharing the database tell each other.
     changes: changes::Changes,
     /// Stops the engine's background tasks once the last handle is dropped.
@@ -146,7 +150,7 @@ impl Db {
     ) -> Result<Self, DbErr> {
         let location = location.into();
         let stop = CancellationToken::new();
-        let cache = sources::Cache::default();
+        let caches = cache::Caches::default();
         let (read, engine, changes) = match &location {
             Location::Sqlite(path) => {
                 let (read, writer) = sqlite::open(path, durability).await?;
@@ -155,7 +159,7 @@ impl Db {
             Location::Postgres(url) => {
                 let postgres = Postgres::open(url).await?;
                 let pool = postgres.pool().get_postgres_connection_pool().clone();
-                let forget = cache.clone();
+                let forget = caches.clone();
                 let apply = move |change: &changes::Change| forget.heard(change);
                 let changes = changes::Changes::shared(pool, apply, stop.clone());
                 (postgres.pool().clone(), Engine::Postgres(postgres), changes)
@@ -163,10 +167,11 @@ impl Db {
         };
         Ok(Self {
             read,
-            inserts: events::Inserts::start(engine.writer().clone()),
+            inserts: batches::Batches::start(engine.writer().clone()),
+            publications: batches::Batches::start(engine.writer().clone()),
             engine,
             location,
-            sources: cache,
+            caches,
             changes,
             _stop: Arc::new(stop.drop_guard()),
             integrity: Arc::new(Mutex::new(Integrity::Checking)),
@@ -194,6 +199,13 @@ impl Db {
     /// What hubs sharing this database tell each other; see [`changes`].
     pub fn changes(&self) -> &changes::Changes {
         &self.changes
+    }
+
+    /// Forgets what `change` made stale in this hub's caches and tells the other hubs to
+    /// forget it in theirs: after every write that changes a cached row.
+    fn changed(&self, change: changes::Change) {
+        self.caches.heard(&change);
+        self.changes.announce(change);
     }
 
     /// [`Db::write`] for the writes of the hot path that PostgreSQL may commit together with

@@ -1,11 +1,8 @@
 //! Sources: the receiver endpoints, `POST /hooks/{id}`.
 
-use super::changes::Change;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
-
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, EntityTrait, QueryOrder};
 
+use super::changes::Change;
 use super::entities::source::{self, Entity as Sources};
 use super::{Db, now_millis};
 use crate::ids::SourceId;
@@ -44,69 +41,16 @@ pub async fn create(db: &Db, new: NewSource) -> Result<Source, DbErr> {
     .await
 }
 
-/// Sources by id, kept in memory: every webhook reads its source, and sources change rarely.
-/// Every change below goes through [`forget`], so a read never sees a stale source.
-#[derive(Clone, Default)]
-pub struct Cache(Arc<RwLock<CacheState>>);
-
-#[derive(Default)]
-pub struct CacheState {
-    /// Bumped by every change, so a read that started before a change cannot cache what it
-    /// read.
-    generation: u64,
-    sources: HashMap<String, Source>,
-}
-
-impl Cache {
-    fn lock(&self) -> std::sync::RwLockWriteGuard<'_, CacheState> {
-        self.0.write().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Forgets what another hub's change made stale.
-    pub(super) fn heard(&self, change: &Change) {
-        match change {
-            Change::Source(id) => self.forget(id),
-            Change::Everything => self.forget_all(),
-            _ => {}
-        }
-    }
-
-    fn forget(&self, id: &str) {
-        let mut cache = self.lock();
-        cache.generation += 1;
-        cache.sources.remove(id);
-    }
-
-    fn forget_all(&self) {
-        let mut cache = self.lock();
-        cache.generation += 1;
-        cache.sources.clear();
-    }
-}
-
 /// Drops the source from this hub's cache and tells the other hubs to drop it from theirs.
 fn forget(db: &Db, id: &str) {
-    db.sources.forget(id);
-    db.changes.announce(Change::Source(id.to_owned()));
+    db.changed(Change::Source(id.to_owned()));
 }
 
+/// The source with this id, kept in memory (see [`super::cache`]): every webhook reads its
+/// source.
 pub async fn find(db: &Db, id: &str) -> Result<Option<Source>, DbErr> {
-    let generation = {
-        let cache = db.sources.0.read().unwrap_or_else(|p| p.into_inner());
-        if let Some(source) = cache.sources.get(id) {
-            return Ok(Some(source.clone()));
-        }
-        cache.generation
-    };
-    let found = Sources::find_by_id(id).one(db.read()).await?;
-    if let Some(source) = &found {
-        let mut cache = db.sources.lock();
-        // Bounded: ids of unknown sources are never cached, and there are few sources.
-        if cache.generation == generation && cache.sources.len() < 10_000 {
-            cache.sources.insert(id.to_owned(), source.clone());
-        }
-    }
-    Ok(found)
+    let read = Sources::find_by_id(id).one(db.read());
+    db.caches.sources.get_or_read(id, read).await
 }
 
 pub async fn list(db: &Db) -> Result<Vec<Source>, DbErr> {

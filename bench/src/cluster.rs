@@ -14,7 +14,7 @@ use tokio::runtime::Handle;
 
 use crate::hub::Hub;
 use crate::load::{Outcome, Plan};
-use crate::send::{EVENT_TYPE, publish};
+use crate::send::{self, EVENT_TYPE, publish};
 use crate::subscribers::Subscribers;
 use crate::{ClusterArgs, ingest, outside, process, stats, temp_dir};
 
@@ -173,6 +173,7 @@ async fn measure(
         outside.spawn(publish(
             hub.url("/api/v1/messages"),
             key.clone(),
+            send::message,
             share,
             4,
             deadline,

@@ -9,6 +9,8 @@
 //! - `send`: published messages fanned out to local subscribers, without and with bad
 //!   neighbours (one that hangs, one that fails), in the same run.
 //! - `rules`: what a payload filter and a JSON Schema cost a publish, in-process.
+//! - `svix`: the same publish and delivery load against hookhub and a locally built Svix
+//!   server, alternated.
 //! - `soak`: ingest, publishing and dashboard browsing at once, at fixed modest rates for a set
 //!   time, to see whether throughput, latency, memory and the database stay steady.
 //!
@@ -28,6 +30,7 @@ mod send;
 mod soak;
 mod stats;
 mod subscribers;
+mod svix;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -77,6 +80,61 @@ enum Command {
     /// Ingest and delivery with 1, 2 and 3 hub processes on one PostgreSQL database, and one
     /// on SQLite: throughput, CPU time per unit of work and the database's commits per second.
     Cluster(ClusterArgs),
+    /// The same publish and delivery load against hookhub and against a locally built
+    /// svix-server with its PostgreSQL and Redis, alternated: the ratios.
+    Svix(SvixArgs),
+}
+
+#[derive(clap::Args)]
+pub struct SvixArgs {
+    /// The built `svix-server` binary (README, Performance, says how to build it).
+    #[arg(long)]
+    pub svix_binary: PathBuf,
+    /// The built `hookhub` binary.
+    #[arg(long, default_value = "target/release/hookhub")]
+    pub hub_binary: PathBuf,
+    /// A PostgreSQL server to make Svix's databases on (default: HOOKHUB_TEST_POSTGRES_URL).
+    #[arg(long)]
+    pub postgres_url: Option<String>,
+    /// Where Svix keeps its queue and cache.
+    #[arg(long, value_enum, default_value_t = SvixQueue::Redis)]
+    pub svix_queue: SvixQueue,
+    /// Keep `synchronous_commit` on for Svix's database (by default it is off, as durable as
+    /// hookhub's default).
+    #[arg(long)]
+    pub svix_synchronous_commit: bool,
+    /// The `redis-server` binary Svix's Redis runs as.
+    #[arg(long, default_value = "redis-server")]
+    pub redis_server: PathBuf,
+    /// Rounds; odd rounds measure hookhub first, even ones Svix first.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Messages published in the burst.
+    #[arg(long, default_value_t = 2000)]
+    pub messages: usize,
+    /// Endpoints (subscriptions) each message goes to.
+    #[arg(long, default_value_t = 10)]
+    pub subscribers: usize,
+    /// Concurrent publishers in the burst (each sends one message at a time).
+    #[arg(long, default_value_t = 64)]
+    pub publishers: usize,
+    /// Messages published per second after the burst.
+    #[arg(long, default_value_t = 30.0)]
+    pub steady_rate: f64,
+    /// Seconds of the steady rate.
+    #[arg(long, default_value_t = 10.0)]
+    pub steady_seconds: f64,
+    /// Seconds the burst may take, from the first publish to the last arrival.
+    #[arg(long, default_value_t = 120.0)]
+    pub time_limit: f64,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum SvixQueue {
+    /// Redis, a server of its own, as Svix is deployed.
+    Redis,
+    /// In svix-server's process.
+    Memory,
 }
 
 #[derive(clap::Args)]
@@ -330,6 +388,7 @@ fn main() -> anyhow::Result<()> {
             Command::Soak(args) => soak::run(args).await,
             Command::Cluster(args) => cluster::run(args).await,
             Command::Rules(args) => rules::run(args).await,
+            Command::Svix(args) => svix::run(args).await,
         }
     })
 }

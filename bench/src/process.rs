@@ -123,16 +123,34 @@ pub fn process_ticks(pid: u32) -> Option<u64> {
 /// CPU ticks used so far by every process on this machine named `name` (as a PostgreSQL
 /// server's are), for a server this process did not start.
 pub fn ticks_named(name: &str) -> u64 {
-    let Ok(processes) = std::fs::read_dir("/proc") else {
-        return 0;
-    };
-    processes
-        .flatten()
-        .filter_map(|p| std::fs::read_to_string(p.path().join("stat")).ok())
-        .filter_map(|stat| parse_stat(&stat))
-        .filter(|(comm, _)| comm == name)
-        .map(|(_, ticks)| ticks)
-        .sum()
+    pids_named(name).filter_map(process_ticks).sum()
+}
+
+/// The ids of every process on this machine named `name`.
+pub fn pids_named(name: &str) -> impl Iterator<Item = u32> {
+    let processes = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+    let name = name.to_owned();
+    processes.filter_map(move |p| {
+        let pid = p.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(p.path().join("stat")).ok()?;
+        (parse_stat(&stat)?.0 == name).then_some(pid)
+    })
+}
+
+/// The proportional set size of process `pid` (`Pss` of `smaps_rollup`): its private pages
+/// and its share of the pages it shares, so that the figures of processes sharing memory (a
+/// PostgreSQL server's) add up to what they hold together.
+pub fn pss(pid: u32) -> Option<u64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let kib = rollup.lines().find_map(|line| line.strip_prefix("Pss:"))?;
+    Some(
+        kib.trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<u64>()
+            .ok()?
+            * 1024,
+    )
 }
 
 /// Ticks as seconds.
@@ -174,5 +192,10 @@ mod tests {
         assert!(by_id.rss > 0 && by_id.heap.is_none());
         assert!(memory(Some(u32::MAX)).is_none(), "no such process");
         assert!(load_average().is_some_and(|l| l.split(' ').count() == 3));
+        let pss = pss(std::process::id()).expect("smaps_rollup is readable");
+        assert!(pss > 0 && pss <= own.peak, "{pss} of at most {}", own.peak);
+        let thread = std::fs::read_to_string("/proc/self/stat").unwrap();
+        let (name, _) = parse_stat(&thread).unwrap();
+        assert!(pids_named(&name).any(|pid| pid == std::process::id()));
     }
 }

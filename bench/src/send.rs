@@ -207,6 +207,7 @@ async fn scenario(
         .spawn(publish(
             hub.url("/api/v1/messages"),
             key.clone(),
+            message,
             args.messages,
             args.publishers,
             deadline,
@@ -240,9 +241,9 @@ async fn scenario(
 }
 
 pub struct Sent {
-    id: String,
-    sent: Instant,
-    answered: Instant,
+    pub id: String,
+    pub sent: Instant,
+    pub answered: Instant,
 }
 
 #[derive(Default)]
@@ -253,11 +254,12 @@ pub struct Publishing {
     pub first_failure: Option<String>,
 }
 
-/// Publishes `messages` from `publishers` concurrent clients, each one request at a time, until
-/// done or `deadline`.
+/// Publishes `messages`, the `n`th with the body `message(n)`, from `publishers` concurrent
+/// clients, each one request at a time, until done or `deadline`.
 pub async fn publish(
     url: String,
     key: String,
+    message: fn(usize) -> Value,
     messages: usize,
     publishers: usize,
     deadline: Instant,
@@ -274,7 +276,7 @@ pub async fn publish(
                 if n >= messages || Instant::now() >= deadline {
                     return out;
                 }
-                let body = json!({ "event_type": EVENT_TYPE, "payload": order(n) });
+                let body = message(n);
                 let sent = Instant::now();
                 let answer = async {
                     let response = client
@@ -323,6 +325,11 @@ pub async fn publish(
         }
     }
     all
+}
+
+/// The body of `POST /api/v1/messages` publishing order `n`.
+pub fn message(n: usize) -> Value {
+    json!({ "event_type": EVENT_TYPE, "payload": order(n) })
 }
 
 /// A small order, about 300 bytes of JSON.

@@ -1,5 +1,6 @@
 //! The subscribers `send` delivers to: one axum server on a loopback port, where the path names
-//! the subscriber. `/ok/{n}` answers 200 at once and records when each `webhook-id` arrived;
+//! the subscriber. `/ok/{n}` answers 200 at once and records when each message id (`webhook-id`, or Svix's
+//! `svix-id`) arrived;
 //! `/fail` answers 500 to everything; `/hang` holds every request without answering until the
 //! run ends, so the hub's outbound timeout is what ends each attempt.
 
@@ -121,7 +122,10 @@ async fn ok(
     _body: Bytes,
 ) -> StatusCode {
     let at = Instant::now();
-    let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) else {
+    // hookhub signs as Standard Webhooks do; Svix, which `svix` measures too, with its own
+    // names for the same headers.
+    let id = headers.get("webhook-id").or_else(|| headers.get("svix-id"));
+    let Some(id) = id.and_then(|v| v.to_str().ok()) else {
         return StatusCode::BAD_REQUEST;
     };
     let mut record = lock(&shared.record);

@@ -164,7 +164,13 @@ async fn every_acknowledged_event_survives_sigkill() {
 /// Kills the server once the subscriber has received `more` requests beyond what it had.
 async fn kill_after(server: &mut Server, subscriber: &Subscriber, more: usize) {
     let target = subscriber.count() + more;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while subscriber.count() < target {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {more} more requests arrived within 60 s: no backlog was left to kill in",
+            more + subscriber.count() - target
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     server.child.start_kill().unwrap();
@@ -265,13 +271,17 @@ async fn every_accepted_message_is_delivered_through_repeated_sigkills() {
     }
     let unacknowledged_at_most = PUBLISHERS; // a message stored but not yet answered
 
-    // 2. While a backlog of queued deliveries is being worked through, nothing published.
+    // 2. While a backlog of queued deliveries is being worked through, nothing published. A
+    // slow subscriber keeps the backlog from draining while the messages are published: at
+    // most 64 requests every 100 ms get through.
     server = start_with(&dir, port, &env).await;
+    subscriber.delay(Duration::from_millis(100));
     let mut publishing = publishers(&server, 25);
     while let Some(joined) = publishing.join_next().await {
         joined.unwrap();
     }
     kill_after(&mut server, &subscriber, 300).await;
+    subscriber.delay(Duration::ZERO);
 
     // 3. While failed attempts wait for their retries.
     server = start_with(&dir, port, &env).await;

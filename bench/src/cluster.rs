@@ -41,12 +41,7 @@ struct Costs {
 }
 
 pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
-    let server = match args.postgres_url.clone() {
-        Some(url) => url,
-        None => std::env::var(testing::SERVER_VAR).context(
-            "give --postgres-url (or HOOKHUB_TEST_POSTGRES_URL); `bash .ci/postgres start DIR` starts a throwaway server and prints its URL",
-        )?,
-    };
+    let server = crate::postgres_server(args.postgres_url.clone())?;
     ensure!(
         args.hub_binary.exists(),
         "{} is missing: build it with `cargo build --release -p server`",

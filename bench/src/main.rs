@@ -411,6 +411,16 @@ where
     result
 }
 
+/// The PostgreSQL server to make databases on: `given`, or else `HOOKHUB_TEST_POSTGRES_URL`.
+pub fn postgres_server(given: Option<String>) -> anyhow::Result<String> {
+    match given {
+        Some(url) => Ok(url),
+        None => std::env::var(server::storage::testing::SERVER_VAR).context(
+            "give --postgres-url (or HOOKHUB_TEST_POSTGRES_URL); `bash .ci/postgres start DIR` starts a throwaway server and prints its URL",
+        ),
+    }
+}
+
 /// A temporary directory under `dir` when given, made if need be, else under the system's.
 pub fn temp_dir(dir: Option<&PathBuf>) -> anyhow::Result<tempfile::TempDir> {
     let builder = &mut tempfile::Builder::new();

@@ -85,12 +85,7 @@ pub async fn run(args: SvixArgs) -> anyhow::Result<()> {
     );
     ensure!(args.rounds > 0 && args.messages > 0 && args.subscribers > 0);
     ensure!(args.steady_rate > 0.0 && args.steady_seconds > 0.0);
-    let postgres = match args.postgres_url.clone() {
-        Some(url) => url,
-        None => std::env::var(testing::SERVER_VAR).context(
-            "give --postgres-url (or HOOKHUB_TEST_POSTGRES_URL); `bash .ci/postgres start DIR` starts a throwaway server and prints its URL",
-        )?,
-    };
+    let postgres = crate::postgres_server(args.postgres_url.clone())?;
     println!(
         "svix: {} messages × {} subscribers from {} publishers (burst), then {} messages/s for \
          {} s (steady); Svix's queue and cache: {}; {} rounds, alternated; load average {}",

@@ -128,12 +128,30 @@ pub fn ticks_named(name: &str) -> u64 {
 
 /// The ids of every process on this machine named `name`.
 pub fn pids_named(name: &str) -> impl Iterator<Item = u32> {
-    let processes = std::fs::read_dir("/proc").into_iter().flatten().flatten();
     let name = name.to_owned();
-    processes.filter_map(move |p| {
-        let pid = p.file_name().to_str()?.parse().ok()?;
-        let stat = std::fs::read_to_string(p.path().join("stat")).ok()?;
-        (parse_stat(&stat)?.0 == name).then_some(pid)
+    processes().filter_map(move |(pid, stat)| (parse_stat(&stat)?.0 == name).then_some(pid))
+}
+
+/// `parent` and the ids of its children.
+pub fn with_children(parent: u32) -> Vec<u32> {
+    let children = processes().filter_map(|(pid, stat)| {
+        let fields = stat.get(stat.rfind(')')? + 1..)?;
+        // After the name: state, then the parent's id.
+        let ppid: u32 = fields.split_whitespace().nth(1)?.parse().ok()?;
+        (ppid == parent).then_some(pid)
+    });
+    std::iter::once(parent).chain(children).collect()
+}
+
+/// Every process on this machine, with its `stat`.
+fn processes() -> impl Iterator<Item = (u32, String)> {
+    let entries = std::fs::read_dir("/proc").into_iter().flatten().flatten();
+    entries.filter_map(|entry| {
+        let pid = entry.file_name().to_str()?.parse().ok()?;
+        Some((
+            pid,
+            std::fs::read_to_string(entry.path().join("stat")).ok()?,
+        ))
     })
 }
 
@@ -197,5 +215,14 @@ mod tests {
         let thread = std::fs::read_to_string("/proc/self/stat").unwrap();
         let (name, _) = parse_stat(&thread).unwrap();
         assert!(pids_named(&name).any(|pid| pid == std::process::id()));
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let family = with_children(std::process::id());
+        assert_eq!(family[0], std::process::id());
+        assert!(family.contains(&child.id()), "{family:?}");
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 }

@@ -10,7 +10,7 @@
 //!   own schedule: publish-to-delivered p50/p99 when nothing is behind.
 //! - **Memory:** the proportional set size of the whole stack after the burst: hookhub's one
 //!   process (SQLite is inside it), against svix-server with its Redis and every process of its
-//!   PostgreSQL server.
+//!   PostgreSQL server (the server's, so other databases' work on it counts too).
 //!
 //! hookhub runs on SQLite, as one machine runs it, with its default durability (`normal`);
 //! Svix on PostgreSQL with Redis as its queue and cache, as its documentation deploys it
@@ -21,6 +21,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -137,8 +138,8 @@ struct Stack {
     /// The processes started for it; kept until the run ends, killed when dropped.
     children: Vec<Child>,
     hub: Option<Hub>,
-    /// Processes of the stack that this process did not start, by name.
-    named: Option<&'static str>,
+    /// The postmaster of the PostgreSQL server of the stack, whose processes count too.
+    postgres: Option<u32>,
     _dir: tempfile::TempDir,
 }
 
@@ -146,8 +147,8 @@ impl Stack {
     fn pids(&self) -> Vec<u32> {
         let mut pids: Vec<u32> = self.children.iter().filter_map(Child::id).collect();
         pids.extend(self.hub.as_ref().and_then(Hub::pid));
-        if let Some(name) = self.named {
-            pids.extend(process::pids_named(name));
+        if let Some(postmaster) = self.postgres {
+            pids.extend(process::with_children(postmaster));
         }
         pids
     }
@@ -357,7 +358,7 @@ async fn hookhub(args: &SvixArgs, subscribers: &[String]) -> anyhow::Result<Stac
         message: send::message,
         children: Vec::new(),
         hub: Some(hub),
-        named: None,
+        postgres: None,
         _dir: dir,
     })
 }
@@ -373,15 +374,16 @@ async fn svix(args: &SvixArgs, postgres: &str, subscribers: &[String]) -> anyhow
     let dir = temp_dir(None)?;
     let mut children = Vec::new();
     let database = testing::new_postgres_database(postgres).await;
+    let conn = sea_orm::Database::connect(&database).await?;
     if !args.svix_synchronous_commit {
         // As hookhub's default durability (`normal`): a crash loses nothing, a power cut may
         // lose the last commits.
-        let conn = sea_orm::Database::connect(&database).await?;
         let name = database.rsplit('/').next().unwrap_or_default();
         let setting = format!("ALTER DATABASE {name} SET synchronous_commit = off");
         conn.execute_unprepared(&setting).await?;
-        conn.close().await?;
     }
+    let postmaster = postmaster(&conn).await?;
+    conn.close().await?;
     let listen = free_port()?;
     let secret = server::ids::random_id("", 32);
     let mut env = vec![
@@ -481,9 +483,30 @@ async fn svix(args: &SvixArgs, postgres: &str, subscribers: &[String]) -> anyhow
         message: svix_message,
         children,
         hub: None,
-        named: Some("postgres"),
+        postgres: Some(postmaster),
         _dir: dir,
     })
+}
+
+/// The process id of the PostgreSQL server `conn` is connected to: the first line of
+/// `postmaster.pid` in its data directory (the server is on this machine).
+async fn postmaster(conn: &sea_orm::DatabaseConnection) -> anyhow::Result<u32> {
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT current_setting('data_directory') AS dir",
+        ))
+        .await?
+        .context("no data directory")?;
+    let dir: String = row.try_get("", "dir")?;
+    let pid_file = Path::new(&dir).join("postmaster.pid");
+    let text = std::fs::read_to_string(&pid_file)
+        .with_context(|| format!("reading {}", pid_file.display()))?;
+    let first = text.lines().next().unwrap_or_default();
+    first
+        .trim()
+        .parse()
+        .with_context(|| format!("{} begins {first:?}", pid_file.display()))
 }
 
 /// Sends a setup request, which must answer 201 (or 200, which Svix answers for some).

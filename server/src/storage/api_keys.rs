@@ -86,7 +86,8 @@ pub async fn touch(db: &Db, key: &ApiKey) -> Result<(), sea_orm::DbErr> {
     touched
 }
 
-/// Revokes a key; false when there was no such key. It stops working at once on every hub.
+/// Revokes a key; false when there was no such key. It stops working on this hub at once and
+/// on the others as soon as they hear of it (see [`super::changes`]).
 pub async fn revoke(db: &Db, id: i64) -> Result<bool, sea_orm::DbErr> {
     let revoked = db
         .write(move |txn| {

@@ -433,6 +433,30 @@ async fn a_change_on_one_hub_takes_effect_on_the_others_within_a_second() {
         "hub B still accepts webhooks for a source disabled on A"
     );
 
+    // A schema given on A to an event type B has read is enforced by B.
+    publish(&client, &b.base, &key).await;
+    let schema = json!({"type": "object", "required": ["order"]});
+    let changed = client
+        .patch(format!("{}/api/v1/event-types/cluster.test", a.base))
+        .bearer_auth(&key)
+        .json(&json!({"schema": schema, "schema_mode": "enforce"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(changed.status().is_success(), "{}", changed.status());
+    let refused = within_a_second(|| async {
+        let answer = client
+            .post(format!("{}/api/v1/messages", b.base))
+            .bearer_auth(&key)
+            .json(&json!({"event_type": "cluster.test", "payload": {"n": 1}}))
+            .send()
+            .await
+            .unwrap();
+        answer.status() == StatusCode::UNPROCESSABLE_ENTITY
+    })
+    .await;
+    assert!(refused, "hub B ignores a schema given on A");
+
     // An API key revoked on A is refused by B.
     let whoami = |base: String| {
         let (client, key) = (client.clone(), key.clone());

@@ -276,37 +276,13 @@ pub async fn publish(
                 if n >= messages || Instant::now() >= deadline {
                     return out;
                 }
-                let body = message(n);
-                let sent = Instant::now();
-                let answer = async {
-                    let response = client
-                        .post(&url)
-                        .bearer_auth(&key)
-                        .json(&body)
-                        .send()
-                        .await?;
-                    let status = response.status();
-                    Ok::<_, reqwest::Error>((status, response.json::<Value>().await?))
+                match publish_one(&client, &url, &key, &message(n)).await {
+                    Ok(sent) => out.sent.push(sent),
+                    Err(failure) => {
+                        out.failures += 1;
+                        out.first_failure.get_or_insert(failure);
+                    }
                 }
-                .await;
-                let answered = Instant::now();
-                let failure = match answer {
-                    Ok((StatusCode::ACCEPTED, answer)) => match answer["id"].as_str() {
-                        Some(id) => {
-                            out.sent.push(Sent {
-                                id: id.to_owned(),
-                                sent,
-                                answered,
-                            });
-                            continue;
-                        }
-                        None => format!("202 without an id: {answer}"),
-                    },
-                    Ok((status, answer)) => format!("answered {status}: {answer}"),
-                    Err(err) => err.to_string(),
-                };
-                out.failures += 1;
-                out.first_failure.get_or_insert(failure);
             }
         });
     }
@@ -325,6 +301,35 @@ pub async fn publish(
         }
     }
     all
+}
+
+/// Publishes one message: when it was sent and answered, or why it was not accepted.
+pub async fn publish_one(
+    client: &Client,
+    url: &str,
+    key: &str,
+    body: &Value,
+) -> Result<Sent, String> {
+    let sent = Instant::now();
+    let response = client
+        .post(url)
+        .bearer_auth(key)
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let answer: Value = response.json().await.map_err(|e| e.to_string())?;
+    let answered = Instant::now();
+    match (status, answer["id"].as_str()) {
+        (StatusCode::ACCEPTED, Some(id)) => Ok(Sent {
+            id: id.to_owned(),
+            sent,
+            answered,
+        }),
+        (StatusCode::ACCEPTED, None) => Err(format!("202 without an id: {answer}")),
+        _ => Err(format!("answered {status}: {answer}")),
+    }
 }
 
 /// The body of `POST /api/v1/messages` publishing order `n`.

@@ -26,7 +26,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
-use reqwest::{Client, StatusCode};
+use reqwest::Client;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use server::storage::testing;
@@ -303,26 +303,9 @@ async fn publish_steadily(
     for n in 0..count {
         tokio::time::sleep_until(start + Duration::from_secs_f64(n as f64 / rate)).await;
         let (client, url, token) = (client.clone(), url.clone(), token.clone());
-        set.spawn(async move {
-            let sent = Instant::now();
-            let response = client
-                .post(&url)
-                .bearer_auth(&token)
-                .json(&message(first + n))
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = response.status();
-            let answer: Value = response.json().await.map_err(|e| e.to_string())?;
-            match (status, answer["id"].as_str()) {
-                (StatusCode::ACCEPTED, Some(id)) => Ok(Sent {
-                    id: id.to_owned(),
-                    sent,
-                    answered: Instant::now(),
-                }),
-                _ => Err(format!("answered {status}: {answer}")),
-            }
-        });
+        set.spawn(
+            async move { send::publish_one(&client, &url, &token, &message(first + n)).await },
+        );
     }
     let mut all = Publishing::default();
     while let Some(done) = set.join_next().await {

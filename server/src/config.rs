@@ -92,12 +92,12 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "session_hours",
         "168",
-        "how long a login lasts without activity",
+        "how long a login lasts without activity (at most 87600, ten years)",
     ),
     (
         "session_max_hours",
         "720",
-        "how long a login lasts at most, however active (never less than session_hours)",
+        "how long a login lasts at most, however active (never less than session_hours; at most 87600)",
     ),
     (
         "login_max_failures",
@@ -420,12 +420,24 @@ impl Config {
                     "must be between 0 (no limit) and 1000000".into(),
                 )
             })?;
+        // Ten years at most: a session's expiry is a date, and dates end.
+        const MAX_SESSION_HOURS: u64 = 10 * 365 * 24;
         let session_hours = parse_u64("session_hours")?;
-        if session_hours == 0 {
-            return Err(invalid("session_hours", "must be at least 1".into()));
+        if !(1..=MAX_SESSION_HOURS).contains(&session_hours) {
+            return Err(invalid(
+                "session_hours",
+                format!("must be between 1 and {MAX_SESSION_HOURS}"),
+            ));
+        }
+        let session_max_hours = parse_u64("session_max_hours")?;
+        if session_max_hours > MAX_SESSION_HOURS {
+            return Err(invalid(
+                "session_max_hours",
+                format!("must be at most {MAX_SESSION_HOURS}"),
+            ));
         }
         // Never shorter than the idle timeout, so a longer session_hours alone still works.
-        let session_max_hours = parse_u64("session_max_hours")?.max(session_hours);
+        let session_max_hours = session_max_hours.max(session_hours);
         let login_max_failures = parse_u64("login_max_failures")?;
         let login_max_failures = u32::try_from(login_max_failures)
             .ok()
@@ -581,7 +593,7 @@ impl Config {
             metrics_allow,
             trusted_proxies,
             session_ttl: Duration::from_secs(session_hours * 3600),
-            session_max: Duration::from_secs(session_max_hours.saturating_mul(3600)),
+            session_max: Duration::from_secs(session_max_hours * 3600),
             login_max_failures,
             login_lockout: Duration::from_secs(login_lockout_secs),
             handler_retries,
@@ -793,6 +805,34 @@ mod tests {
         .unwrap();
         assert_eq!(config.listen, "127.0.0.1:9999".parse().unwrap());
         assert_eq!(config.session_ttl, Duration::from_secs(7200));
+    }
+
+    #[test]
+    fn session_lengths_are_bounded() {
+        let set = Config::load(
+            None,
+            env(&[
+                ("HOOKHUB_SESSION_HOURS", "87600"),
+                ("HOOKHUB_SESSION_MAX_HOURS", "1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(set.session_max, Duration::from_secs(87_600 * 3600));
+        // Found by fuzzing: hours beyond u64::MAX / 3600 overflowed when turned into seconds.
+        for (key, bad) in [
+            ("HOOKHUB_SESSION_HOURS", "0"),
+            ("HOOKHUB_SESSION_HOURS", "87601"),
+            ("HOOKHUB_SESSION_HOURS", "18446744073709551615"),
+            ("HOOKHUB_SESSION_MAX_HOURS", "5124095576030432"),
+        ] {
+            let err = Config::load(None, env(&[(key, bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&key["HOOKHUB_".len()..].to_ascii_lowercase()),
+                "{err}"
+            );
+        }
     }
 
     #[test]

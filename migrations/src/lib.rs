@@ -30,6 +30,7 @@ mod m20261207_000021_payload_filters;
 mod m20261207_000022_event_type_schemas;
 mod m20261207_000023_retired_source_secrets;
 mod m20261207_000024_consumers;
+mod m20261207_000025_covering_delivery_queue;
 
 pub struct Migrator;
 
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_event_type_schemas::Migration),
             Box::new(m20261207_000023_retired_source_secrets::Migration),
             Box::new(m20261207_000024_consumers::Migration),
+            Box::new(m20261207_000025_covering_delivery_queue::Migration),
         ]
     }
 }

@@ -136,6 +136,24 @@ impl Db {
         (dir, db)
     }
 
+    /// How SQLite would run `query`: the `detail` of each step of its `EXPLAIN QUERY PLAN`.
+    #[cfg(test)]
+    pub async fn sqlite_plan(&self, query: impl sea_orm::QueryTrait) -> Vec<String> {
+        use sea_orm::ConnectionTrait;
+        let statement = query.build(self.read().get_database_backend());
+        let plan = sea_orm::Statement {
+            sql: format!("EXPLAIN QUERY PLAN {}", statement.sql),
+            ..statement
+        };
+        self.read()
+            .query_all_raw(plan)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get("", "detail").unwrap())
+            .collect()
+    }
+
     /// Opens the database (creating a SQLite file if needed), applies migrations and starts
     /// the engine's writing.
     pub async fn open(location: impl Into<Location>) -> Result<Self, DbErr> {

@@ -120,35 +120,22 @@ pub async fn prune_periodically(
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ConnectionTrait, QueryTrait, Statement};
-
     use super::*;
 
     #[tokio::test]
     async fn finding_what_is_old_reads_an_index_not_a_whole_table() {
         let (_dir, db) = Db::open_temp_sqlite().await;
-        let backend = db.read().get_database_backend();
-        for statement in [old_events(0).build(backend), old_messages(0).build(backend)] {
-            let sql = statement.sql.clone();
-            let plan = Statement {
-                sql: format!("EXPLAIN QUERY PLAN {sql}"),
-                ..statement
-            };
-            let steps: Vec<String> = db
-                .read()
-                .query_all_raw(plan)
-                .await
-                .unwrap()
-                .iter()
-                .map(|row| row.try_get("", "detail").unwrap())
-                .collect();
+        for (query, steps) in [
+            ("old events", db.sqlite_plan(old_events(0)).await),
+            ("old messages", db.sqlite_plan(old_messages(0)).await),
+        ] {
             assert!(
                 steps.iter().any(|step| step.contains("USING INDEX idx_")),
-                "{sql}: {steps:?}"
+                "{query}: {steps:?}"
             );
             assert!(
                 !steps.iter().any(|step| step.starts_with("SCAN")),
-                "{sql}: {steps:?}"
+                "{query}: {steps:?}"
             );
         }
     }

@@ -1,7 +1,8 @@
-//! The delivery queue's two indexes carry the columns a claim filters on, so a claim decides
-//! from the index alone which rows it skips. Before, it read the table row of every due
-//! delivery it passed over: behind a subscription that never answers, thousands of rows held
-//! back by its concurrency limit, read again at every claim.
+//! The delivery queue's indexes carry the columns a claim filters on, so a claim decides from
+//! the index which rows it skips. Before, it read the table row of every due delivery it passed
+//! over: behind a subscription that never answers, thousands of rows held back by its
+//! concurrency limit, read again at every claim. `leased_until` stays out of the due index:
+//! every claim and every attempt would rewrite its entry.
 
 use sea_orm_migration::prelude::*;
 
@@ -18,8 +19,8 @@ enum Deliveries {
     LeasedUntil,
 }
 
-/// Due deliveries in the order claims take them (`next_attempt_at`, then `id`), with what a
-/// claim checks before taking one.
+/// Due deliveries in the order claims take them (`next_attempt_at`, then `id`), with their
+/// subscription, which a claim checks before reading the row.
 const DUE: &str = "idx_deliveries_due";
 const DUE_COVERING: &str = "idx_deliveries_queue";
 /// The leases alive, counted per subscription by every claim.
@@ -43,7 +44,7 @@ fn drop_statement(name: &str) -> IndexDropStatement {
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use Deliveries::*;
-        let due = [Status, NextAttemptAt, Id, SubscriptionId, LeasedUntil];
+        let due = [Status, NextAttemptAt, Id, SubscriptionId];
         manager.create_index(index(DUE_COVERING, &due)).await?;
         manager.drop_index(drop_statement(DUE)).await?;
         let leased = [Status, LeasedUntil, SubscriptionId];

@@ -103,8 +103,8 @@ fn leases_alive(now: i64) -> Select<Deliveries> {
 }
 
 /// The due deliveries a claim may take, in the order it takes them: those of active
-/// subscriptions other than `full`. Every column this filters on is in the queue's index, so
-/// the rows it passes over are never read from the table.
+/// subscriptions other than `full`. The queue's index holds each row's subscription, so the
+/// rows of a subscription at its limit are passed over without reading them from the table.
 fn claimable(
     db: &impl ConnectionTrait,
     now: i64,

@@ -19,12 +19,13 @@ enum Deliveries {
     LeasedUntil,
 }
 
+/// The indexes replaced: `(status, next_attempt_at)` and `(leased_until)`.
+const DUE: &str = "idx_deliveries_due";
+const LEASED: &str = "idx_deliveries_leased";
 /// Due deliveries in the order claims take them (`next_attempt_at`, then `id`), with their
 /// subscription, which a claim checks before reading the row.
-const DUE: &str = "idx_deliveries_due";
 const DUE_COVERING: &str = "idx_deliveries_queue";
-/// The leases alive, counted per subscription by every claim.
-const LEASED: &str = "idx_deliveries_leased";
+/// The leases alive, counted per subscription by every claim, without reading a row.
 const LEASED_COVERING: &str = "idx_deliveries_leases";
 
 fn index(name: &str, columns: &[Deliveries]) -> IndexCreateStatement {

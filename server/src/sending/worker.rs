@@ -2,6 +2,9 @@
 //! each one, records the attempt and what it means (delivered, retry at, give up, disable the
 //! subscription). In flight at once: at most `delivery_concurrency` in all and
 //! `subscription_concurrency` per subscription, so one slow endpoint cannot starve the others.
+//! An attempt holds its slot until its record is committed; the write that records a batch of
+//! attempts claims their successors too, so a busy worker's next deliveries cost no commit of
+//! their own.
 //! A crash leaves leases that the next start releases: every delivery happens at least once.
 
 use std::collections::HashMap;
@@ -12,7 +15,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use rand::Rng;
 use serde_json::{Value, json};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -26,7 +29,9 @@ use crate::metrics::Metrics;
 use crate::outbound::Outbound;
 use crate::storage::changes::Change;
 use crate::storage::columns::{self, HeaderPairs, JsonText};
-use crate::storage::deliveries::{self, AttemptRecord, Delivery, NewAttempt, Outcome};
+use crate::storage::deliveries::{
+    self, AttemptRecord, Claim, Delivery, NewAttempt, Outcome, Recorded,
+};
 use crate::storage::messages::{self, Message};
 use crate::storage::states::{SigningMode, SubscriptionState};
 use crate::storage::subscriptions::{self, Subscription};
@@ -58,23 +63,29 @@ struct Inner {
     /// Deliveries in flight per subscription.
     busy: Mutex<HashMap<String, usize>>,
     wake: Notify,
-    /// Attempts on their way to the database, written in batches by [`DeliveryWorker::run`],
-    /// which takes the receiving end.
-    records: mpsc::Sender<Recorded>,
-    queue: Mutex<Option<mpsc::Receiver<Recorded>>>,
+    /// Attempts on their way to the database, written in batches by [`DeliveryWorker::run`].
+    records: mpsc::Sender<Finished>,
+    /// Deliveries claimed as attempts were recorded, for [`DeliveryWorker::run`] to start.
+    handed: mpsc::UnboundedSender<Handed>,
+    /// The receiving ends of both, which [`DeliveryWorker::run`] takes.
+    receivers: Mutex<Option<(mpsc::Receiver<Finished>, mpsc::UnboundedReceiver<Handed>)>>,
     disable_after: Duration,
 }
 
-/// An attempt to record, and who to tell once it is committed.
-type Recorded = (AttemptRecord, oneshot::Sender<()>);
+/// A finished attempt to record, with the slot it holds until its record is committed.
+type Finished = (AttemptRecord, Slot);
+/// Deliveries claimed in the write that recorded attempts, and the slots those attempts held.
+type Handed = (Vec<Delivery>, Vec<OwnedSemaphorePermit>);
 
 impl DeliveryWorker {
     pub fn new(db: Db, outbound: Outbound, config: &Config, metrics: Metrics) -> Self {
         let (records, queue) = mpsc::channel(RECORD_BATCH * 4);
+        let (handed, to_start) = mpsc::unbounded_channel();
         Self(Arc::new(Inner {
             metrics,
             records,
-            queue: Mutex::new(Some(queue)),
+            handed,
+            receivers: Mutex::new(Some((queue, to_start))),
             disable_after: config.disable_after,
             node: Arc::clone(&config.node_id),
             lease: config.lease,
@@ -106,18 +117,27 @@ impl DeliveryWorker {
     /// Delivers until `shutdown`, after releasing the leases a previous process left behind;
     /// then lets the attempts under way finish (for [`DRAIN`] at most) and records them.
     pub async fn run(self, shutdown: CancellationToken) {
-        let Some(queue) = lock(&self.0.queue).take() else {
+        let Some((queue, mut handed)) = lock(&self.0.receivers).take() else {
             tracing::error!("the delivery worker was started twice");
             return;
         };
         let recording = CancellationToken::new();
-        let recorder = tokio::spawn(record_in_batches(self.clone(), queue, recording.clone()));
+        let recorder = tokio::spawn(record_in_batches(
+            self.clone(),
+            queue,
+            shutdown.clone(),
+            recording.clone(),
+        ));
         if let Err(err) = deliveries::release_leases(&self.0.db, Arc::clone(&self.0.node)).await {
             tracing::error!(error = %err, "releasing delivery leases failed");
         }
         let mut in_flight = JoinSet::new();
         loop {
-            let started = tokio::select! {
+            let mut started = 0;
+            while let Ok((claimed, spare)) = handed.try_recv() {
+                started += self.start(claimed, spare, &mut in_flight).await;
+            }
+            started += tokio::select! {
                 started = self.dispatch(&mut in_flight) => started,
                 () = shutdown.cancelled() => break,
             };
@@ -125,6 +145,9 @@ impl DeliveryWorker {
             if started == 0 {
                 tokio::select! {
                     () = self.0.wake.notified() => {}
+                    Some((claimed, spare)) = handed.recv() => {
+                        self.start(claimed, spare, &mut in_flight).await;
+                    }
                     () = tokio::time::sleep(IDLE_POLL) => {}
                     () = shutdown.cancelled() => break,
                 }
@@ -142,6 +165,17 @@ impl DeliveryWorker {
         in_flight.shutdown().await;
         recording.cancel();
         let _ = recorder.await;
+        // What the last records claimed will not start here: back to the queue at once.
+        handed.close();
+        let mut unstarted = Vec::new();
+        while let Ok((claimed, _)) = handed.try_recv() {
+            unstarted.extend(claimed.iter().map(|d| d.id));
+        }
+        if !unstarted.is_empty()
+            && let Err(err) = deliveries::release(&self.0.db, unstarted).await
+        {
+            tracing::error!(error = %err, "giving back deliveries not started failed");
+        }
     }
 
     /// Claims as many due deliveries as there are free slots and starts each; how many.
@@ -151,22 +185,35 @@ impl DeliveryWorker {
         if free == 0 {
             return 0;
         }
-        let claimed = match deliveries::claim_due(
-            &inner.db,
-            Arc::clone(&inner.node),
-            now_millis(),
-            free as u64,
-            inner.lease.as_millis() as i64,
-            inner.per_subscription,
-        )
-        .await
-        {
+        let claimed = match deliveries::claim_due(&inner.db, self.claim(free), now_millis()).await {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::error!(error = %err, "claiming deliveries failed");
                 return 0;
             }
         };
+        self.start(claimed, Vec::new(), in_flight).await
+    }
+
+    /// A claim of up to `limit` deliveries by this hub.
+    fn claim(&self, limit: usize) -> Claim {
+        Claim {
+            node: Arc::clone(&self.0.node),
+            limit: limit as u64,
+            lease_ms: self.0.lease.as_millis() as i64,
+            per_subscription: self.0.per_subscription,
+        }
+    }
+
+    /// Starts the claimed deliveries, each in a slot (one of `spare` first); those of a
+    /// subscription paused meanwhile or at its limit go back to the queue. How many started.
+    async fn start(
+        &self,
+        claimed: Vec<Delivery>,
+        mut spare: Vec<OwnedSemaphorePermit>,
+        in_flight: &mut JoinSet<()>,
+    ) -> usize {
+        let inner = &self.0;
         if claimed.is_empty() {
             return 0;
         }
@@ -206,16 +253,16 @@ impl DeliveryWorker {
                 set_aside.push(delivery.id);
                 continue;
             }
-            let Some(slot) = self.take_slot(&delivery.subscription_id) else {
+            let Some(slot) = self.take_slot(&delivery.subscription_id, &mut spare) else {
                 set_aside.push(delivery.id);
                 continue;
             };
             let (worker, subscription, message) =
                 (self.clone(), Arc::clone(subscription), Arc::clone(message));
             in_flight.spawn(async move {
-                worker.deliver(delivery, &subscription, &message).await;
-                drop(slot);
-                worker.wake_here();
+                worker
+                    .deliver(delivery, &subscription, &message, slot)
+                    .await;
             });
             started += 1;
         }
@@ -228,22 +275,39 @@ impl DeliveryWorker {
         started
     }
 
-    /// A global slot and one of the subscription's, or `None` when either is used up.
-    fn take_slot(&self, subscription_id: &str) -> Option<Slot> {
+    /// A global slot (one of `spare`, else a free one) and one of the subscription's, or
+    /// `None` when either is used up.
+    fn take_slot(
+        &self,
+        subscription_id: &str,
+        spare: &mut Vec<OwnedSemaphorePermit>,
+    ) -> Option<Slot> {
         let mut busy = lock(&self.0.busy);
         if busy.get(subscription_id).copied().unwrap_or(0) >= self.0.per_subscription {
             return None;
         }
-        let permit = Arc::clone(&self.0.slots).try_acquire_owned().ok()?;
+        let permit = match spare.pop() {
+            Some(permit) => permit,
+            None => Arc::clone(&self.0.slots).try_acquire_owned().ok()?,
+        };
         *busy.entry(subscription_id.to_owned()).or_default() += 1;
         Some(Slot {
-            worker: self.clone(),
-            subscription_id: subscription_id.to_owned(),
-            _permit: permit,
+            permit,
+            _turn: Turn {
+                worker: self.clone(),
+                subscription_id: subscription_id.to_owned(),
+            },
         })
     }
 
-    async fn deliver(&self, delivery: Delivery, subscription: &Subscription, message: &Message) {
+    /// Makes one attempt and queues its record, with `slot`, for [`record_in_batches`].
+    async fn deliver(
+        &self,
+        delivery: Delivery,
+        subscription: &Subscription,
+        message: &Message,
+        slot: Slot,
+    ) {
         let attempt_number = delivery.attempts as u32 + 1;
         let started_at = now_millis();
         let (headers, body) = request(subscription, message, attempt_number, started_at);
@@ -294,23 +358,22 @@ impl DeliveryWorker {
             attempt,
             outcome,
         };
-        let (recorded, done) = oneshot::channel();
-        if self.0.records.send((record, recorded)).await.is_ok() {
-            // Done once committed; if that failed, the lease lapses and it is tried again.
-            let _ = done.await;
-        }
+        // Should the recorder be gone, the lease lapses and the delivery is made again.
+        let _ = self.0.records.send((record, slot)).await;
     }
 }
 
 /// Attempts recorded per write at most.
 const RECORD_BATCH: usize = 256;
 
-/// Writes attempts as they come, each write taking everything queued (up to a batch), and
-/// tells each sender once its record is committed; then raises the notices the failures call
-/// for. After `stop`, writes what is queued and returns.
+/// Writes attempts as they come, each write taking everything queued (up to a batch) and,
+/// until `shutdown`, claiming as many deliveries as the attempts held slots, which it hands to
+/// [`DeliveryWorker::run`] with those slots; then raises the notices the failures call for.
+/// After `stop`, writes what is queued and returns.
 async fn record_in_batches(
     worker: DeliveryWorker,
-    mut queue: mpsc::Receiver<Recorded>,
+    mut queue: mpsc::Receiver<Finished>,
+    shutdown: CancellationToken,
     stop: CancellationToken,
 ) {
     let (db, disable_after) = (&worker.0.db, worker.0.disable_after);
@@ -328,31 +391,45 @@ async fn record_in_batches(
         if received == 0 {
             break;
         }
-        let (records, waiting): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
+        let (records, slots): (Vec<_>, Vec<Slot>) = batch.drain(..).unzip();
         let disable_before = now_millis() - disable_after.as_millis() as i64;
-        match deliveries::record_attempts(db, records, disable_before).await {
-            Ok(failing) => {
-                for done in waiting {
-                    let _ = done.send(());
+        let next = (!shutdown.is_cancelled()).then(|| worker.claim(slots.len()));
+        match deliveries::record_attempts(db, records, disable_before, next).await {
+            Ok(Recorded { failing, claimed }) => {
+                // The subscriptions' turns end with the leases; the slots pass to what was
+                // claimed (a slot left over is free again).
+                let spare: Vec<_> = slots.into_iter().map(|slot| slot.permit).collect();
+                if !claimed.is_empty() {
+                    let _ = worker.0.handed.send((claimed, spare));
                 }
                 if !failing.is_empty() && raised.raise(db, failing, disable_after).await {
                     worker.wake();
                 }
             }
             // The leases lapse and those deliveries are attempted again: at least once.
-            Err(err) => tracing::error!(error = %err, "recording attempts failed"),
+            Err(err) => {
+                tracing::error!(error = %err, "recording attempts failed");
+                drop(slots);
+                worker.wake_here();
+            }
         }
     }
 }
 
-/// A delivery's claim on the worker's capacity, given back when dropped.
+/// A delivery's claim on the worker's capacity: one of its slots and one of its
+/// subscription's, each given back when dropped.
 struct Slot {
-    worker: DeliveryWorker,
-    subscription_id: String,
-    _permit: OwnedSemaphorePermit,
+    permit: OwnedSemaphorePermit,
+    _turn: Turn,
 }
 
-impl Drop for Slot {
+/// One of a subscription's slots.
+struct Turn {
+    worker: DeliveryWorker,
+    subscription_id: String,
+}
+
+impl Drop for Turn {
     fn drop(&mut self) {
         let mut busy = lock(&self.worker.0.busy);
         if let Some(count) = busy.get_mut(&self.subscription_id) {

@@ -2,7 +2,7 @@
 //! attempt. The worker claims due deliveries with a lease, so a crash leaves them to be claimed
 //! again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -37,58 +37,67 @@ fn queue() -> Queue<Deliveries> {
     }
 }
 
-/// Claims up to `limit` due deliveries of active subscriptions, oldest due first, for
-/// `lease_ms`, and no more for a subscription than `per_subscription` leased at once by all
-/// hubs together.
-///
-/// The leases alive are counted inside the claim, and claims take turns (see
-/// [`super::lease::take_turn`]), so two hubs claiming at once cannot both see room for the
-/// same subscription.
-pub async fn claim_due(
-    db: &Db,
-    node: Arc<str>,
+/// What a claim asks for: up to `limit` due deliveries of active subscriptions, oldest due
+/// first, leased to the hub `node` for `lease_ms`, and no more for a subscription than
+/// `per_subscription` leased at once by all hubs together.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub node: Arc<str>,
+    pub limit: u64,
+    pub lease_ms: i64,
+    pub per_subscription: usize,
+}
+
+/// Claims what `claim` asks for, due at `now`, in a write of its own.
+pub async fn claim_due(db: &Db, claim: Claim, now: i64) -> Result<Vec<Delivery>, DbErr> {
+    db.write(move |txn| Box::pin(async move { claim_in(txn, &claim, now).await }))
+        .await
+}
+
+/// Claims inside an open write. The leases alive are counted inside the claim, and claims take
+/// turns (see [`super::lease::take_turn`]), so two hubs claiming at once cannot both see room
+/// for the same subscription.
+async fn claim_in(
+    txn: &impl ConnectionTrait,
+    claim: &Claim,
     now: i64,
-    limit: u64,
-    lease_ms: i64,
-    per_subscription: usize,
 ) -> Result<Vec<Delivery>, DbErr> {
-    db.write(move |txn| {
-        Box::pin(async move {
-            super::lease::take_turn(txn, CLAIMS).await?;
-            let mut leased: HashMap<SubscriptionId, usize> = leases_alive(now)
-                .into_tuple::<(SubscriptionId, i64)>()
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|(id, n)| (id, usize::try_from(n).unwrap_or(0)))
-                .collect();
-            let full: Vec<SubscriptionId> = leased
-                .iter()
-                .filter(|(_, n)| **n >= per_subscription)
-                .map(|(id, _)| id.clone())
-                .collect();
-            let mut due = claimable(txn, now, limit, full).all(txn).await?;
-            due.retain(|delivery| {
-                let n = leased.entry(delivery.subscription_id.clone()).or_default();
-                *n += 1;
-                *n <= per_subscription
-            });
-            if due.is_empty() {
-                return Ok(due);
-            }
-            let until = now + lease_ms;
-            queue()
-                .lease(txn, due.iter().map(|d| d.id), &node, until)
-                .exec(txn)
-                .await?;
-            for delivery in &mut due {
-                delivery.leased_until = Some(until);
-                delivery.leased_by = Some(node.to_string());
-            }
-            Ok(due)
-        })
-    })
-    .await
+    if claim.limit == 0 {
+        return Ok(Vec::new());
+    }
+    super::lease::take_turn(txn, CLAIMS).await?;
+    let per_subscription = claim.per_subscription;
+    let mut leased: HashMap<SubscriptionId, usize> = leases_alive(now)
+        .into_tuple::<(SubscriptionId, i64)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|(id, n)| (id, usize::try_from(n).unwrap_or(0)))
+        .collect();
+    let full: Vec<SubscriptionId> = leased
+        .iter()
+        .filter(|(_, n)| **n >= per_subscription)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut due = claimable(txn, now, claim.limit, full).all(txn).await?;
+    due.retain(|delivery| {
+        let n = leased.entry(delivery.subscription_id.clone()).or_default();
+        *n += 1;
+        *n <= per_subscription
+    });
+    if due.is_empty() {
+        return Ok(due);
+    }
+    let until = now + claim.lease_ms;
+    queue()
+        .lease(txn, due.iter().map(|d| d.id), &claim.node, until)
+        .exec(txn)
+        .await?;
+    for delivery in &mut due {
+        delivery.leased_until = Some(until);
+        delivery.leased_by = Some(claim.node.to_string());
+    }
+    Ok(due)
 }
 
 /// How many deliveries each subscription has leased at `now`, by all hubs.
@@ -190,19 +199,42 @@ pub struct Failing {
     pub last_error: Option<String>,
 }
 
+/// What a write of attempts did.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    /// The subscriptions that failed, for the notices.
+    pub failing: Vec<Failing>,
+    /// The deliveries claimed in the same write.
+    pub claimed: Vec<Delivery>,
+}
+
 /// Records attempts and their outcomes in one write: the attempt rows, each delivery's new
 /// state, and each subscription's failure streak (started on a failure, cleared on a success).
-/// A subscription failing since before `disable_before` is disabled. Answers the subscriptions
-/// that failed, for the notices.
+/// A subscription failing since before `disable_before` is disabled. Then claims what `next`
+/// asks for in the same write, counting the leases just ended as ended: the worker's next
+/// deliveries cost no commit of their own.
 pub async fn record_attempts(
     db: &Db,
     records: Vec<AttemptRecord>,
     disable_before: i64,
-) -> Result<Vec<Failing>, DbErr> {
+    next: Option<Claim>,
+) -> Result<Recorded, DbErr> {
     db.write(move |txn| {
         Box::pin(async move {
             let now = now_millis();
+            // A delivery deleted meanwhile, with its subscription, has no attempt to record.
+            let ids: Vec<i64> = records.iter().map(|r| r.delivery.id).collect();
+            let kept: HashSet<i64> = Deliveries::find()
+                .select_only()
+                .column(delivery::Column::Id)
+                .filter(one_of(txn, delivery::Column::Id, ids))
+                .into_tuple::<i64>()
+                .all(txn)
+                .await?
+                .into_iter()
+                .collect();
             let mut records = records;
+            records.retain(|r| kept.contains(&r.delivery.id));
             // The headers and bodies move into the rows: the writer is the one thread every
             // write waits for, so it copies nothing it need not.
             let attempts = records.iter_mut().map(|r| attempt::ActiveModel {
@@ -247,6 +279,8 @@ pub async fn record_attempts(
                 };
 
             let mut succeeded: Vec<SubscriptionId> = Vec::new();
+            // Delivered, by the status the subscriber answered: one statement each.
+            let mut delivered: HashMap<Option<i32>, Vec<i64>> = HashMap::new();
             let mut disabled: Vec<(SubscriptionId, String)> = Vec::new();
             for record in records {
                 let AttemptRecord {
@@ -255,6 +289,12 @@ pub async fn record_attempts(
                     mut outcome,
                 } = record;
                 let subscription_id = delivery.subscription_id.clone();
+                if outcome == Outcome::Succeeded {
+                    let status = attempt.response_status;
+                    delivered.entry(status).or_default().push(delivery.id);
+                    succeeded.push(subscription_id);
+                    continue;
+                }
                 if matches!(outcome, Outcome::RetryAt(_) | Outcome::Failed) {
                     let since = streaks
                         .get(&subscription_id)
@@ -287,11 +327,8 @@ pub async fn record_attempts(
                 active.last_status = Set(attempt.response_status);
                 active.updated_at = Set(now);
                 match outcome {
-                    Outcome::Succeeded => {
-                        active.status = Set(DeliveryStatus::Succeeded);
-                        active.last_error = Set(None);
-                        succeeded.push(subscription_id);
-                    }
+                    // Taken above.
+                    Outcome::Succeeded => {}
                     Outcome::RetryAt(at) => {
                         active.status = Set(DeliveryStatus::Pending);
                         active.next_attempt_at = Set(at);
@@ -308,6 +345,27 @@ pub async fn record_attempts(
                     }
                 }
                 active.update(txn).await?;
+            }
+            for (status, ids) in delivered {
+                queue()
+                    .unlease(Deliveries::update_many())
+                    .col_expr(
+                        delivery::Column::Status,
+                        Expr::value(DeliveryStatus::Succeeded),
+                    )
+                    .col_expr(
+                        delivery::Column::Attempts,
+                        Expr::col(delivery::Column::Attempts).add(1),
+                    )
+                    .col_expr(delivery::Column::LastStatus, Expr::value(status))
+                    .col_expr(
+                        delivery::Column::LastError,
+                        Expr::value(Option::<String>::None),
+                    )
+                    .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+                    .filter(one_of(txn, delivery::Column::Id, ids))
+                    .exec(txn)
+                    .await?;
             }
 
             for (subscription_id, reason) in disabled {
@@ -345,7 +403,14 @@ pub async fn record_attempts(
                     .exec(txn)
                     .await?;
             }
-            Ok(streaks.into_values().collect())
+            let claimed = match next {
+                Some(claim) => claim_in(txn, &claim, now).await?,
+                None => Vec::new(),
+            };
+            Ok(Recorded {
+                failing: streaks.into_values().collect(),
+                claimed,
+            })
         })
     })
     .await
@@ -636,6 +701,34 @@ mod tests {
         subscription
     }
 
+    /// A first attempt at `delivery` that succeeded.
+    fn answered_204(delivery: Delivery) -> AttemptRecord {
+        AttemptRecord {
+            delivery,
+            attempt: NewAttempt {
+                started_at: now_millis(),
+                duration_ms: 1,
+                request_headers: JsonText::default(),
+                response_status: Some(204),
+                response_headers: None,
+                response_body: None,
+                error: None,
+                request_body: None,
+            },
+            outcome: Outcome::Succeeded,
+        }
+    }
+
+    /// A claim for the hub `node`, leasing for a minute.
+    fn lease_to(node: &str, limit: u64, per_subscription: usize) -> Claim {
+        Claim {
+            node: node.into(),
+            limit,
+            lease_ms: 60_000,
+            per_subscription,
+        }
+    }
+
     #[tokio::test]
     async fn a_claim_skips_rows_by_the_index_and_takes_them_in_its_order() {
         let (_dir, db) = Db::open_temp_sqlite().await;
@@ -672,10 +765,8 @@ mod tests {
         }
         let now = now_millis();
         let claims = hubs.iter().enumerate().flat_map(|(n, hub)| {
-            (0..4).map(move |round| {
-                let node: Arc<str> = format!("hub-{n}-{round}").into();
-                claim_due(hub, node, now, 10, 60_000, 3)
-            })
+            (0..4)
+                .map(move |round| claim_due(hub, lease_to(&format!("hub-{n}-{round}"), 10, 3), now))
         });
         let claimed: usize = futures::future::join_all(claims)
             .await
@@ -686,7 +777,7 @@ mod tests {
         // A lease that lapses makes room again.
         let later = now + 60_001;
         assert_eq!(
-            claim_due(&hubs[1], "hub-x".into(), later, 10, 60_000, 3)
+            claim_due(&hubs[1], lease_to("hub-x", 10, 3), later)
                 .await
                 .unwrap()
                 .len(),
@@ -696,14 +787,58 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn recording_attempts_claims_the_next_deliveries_in_the_same_write() {
+        let (_dir, db) = Db::open_temp().await;
+        let subscription = due_for_one_subscription(&db, 5).await;
+        let first = claim_due(&db, lease_to("hub", 10, 2), now_millis())
+            .await
+            .unwrap();
+        assert_eq!(first.len(), 2, "the subscription's limit");
+        let records = first.iter().cloned().map(answered_204).collect();
+        let recorded = record_attempts(&db, records, 0, Some(lease_to("hub", 10, 2)))
+            .await
+            .unwrap();
+        // The two leases the records ended leave room for two more, and only two.
+        let next = &recorded.claimed;
+        assert_eq!(next.len(), 2);
+        assert!(next.iter().all(|d| d.attempts == 0
+            && d.leased_by.as_deref() == Some("hub")
+            && !first.iter().any(|f| f.id == d.id)));
+        let [pending, succeeded, failed] = counts(&db, &subscription).await.unwrap();
+        assert_eq!((pending, succeeded, failed), (3, 2, 0));
+        // They are leased: another hub finds the subscription at its limit.
+        let other = claim_due(&db, lease_to("other", 10, 2), now_millis())
+            .await
+            .unwrap();
+        assert!(other.is_empty(), "{other:?}");
+    }
+
+    #[tokio::test]
+    async fn attempts_of_a_deleted_subscription_leave_the_others_recorded() {
+        let (_dir, db) = Db::open_temp().await;
+        let kept = due_for_one_subscription(&db, 1).await;
+        let deleted = due_for_one_subscription(&db, 1).await;
+        let claimed = claim_due(&db, lease_to("hub", 10, 10), now_millis())
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert!(
+            subscriptions::delete(&db, deleted.to_string())
+                .await
+                .unwrap()
+        );
+        let records = claimed.into_iter().map(answered_204).collect();
+        record_attempts(&db, records, 0, None).await.unwrap();
+        assert_eq!(counts(&db, &kept).await.unwrap(), [0, 1, 0]);
+    }
+
+    #[tokio::test]
     async fn a_hub_that_starts_releases_only_the_leases_it_held() {
         let (_dir, db) = Db::open_temp().await;
         due_for_one_subscription(&db, 4).await;
         let (a, b): (Arc<str>, Arc<str>) = ("hub-a".into(), "hub-b".into());
         let now = now_millis();
-        let claim = |node: &Arc<str>, limit| {
-            claim_due(&db, Arc::clone(node), now, limit, 60_000, usize::MAX)
-        };
+        let claim = |node: &Arc<str>, limit| claim_due(&db, lease_to(node, limit, usize::MAX), now);
         let held_by_a = claim(&a, 2).await.unwrap();
         let held_by_b = claim(&b, 1).await.unwrap();
         assert_eq!((held_by_a.len(), held_by_b.len()), (2, 1));

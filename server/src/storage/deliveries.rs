@@ -200,7 +200,7 @@ pub struct Failing {
 }
 
 /// What a write of attempts did.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Recorded {
     /// The subscriptions that failed, for the notices.
     pub failing: Vec<Failing>,
